@@ -1,0 +1,1 @@
+"""The `artemis` command line: server, cluster, service, instance, zone, canary, route, audit, context, tui."""

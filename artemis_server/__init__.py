@@ -1,0 +1,6 @@
+"""Artemis registry server: a wire-compatible Python rewrite of Ctrip Artemis."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

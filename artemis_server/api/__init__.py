@@ -1,0 +1,1 @@
+"""Litestar adapter: parse -> call the node -> return wire shapes, nothing else."""

@@ -1,0 +1,181 @@
+"""create_app(settings) -> Litestar: the thin adapter from the endpoint table to Litestar routes.
+
+No app object is built at import time; uvicorn runs :func:`create_app` with ``factory=True`` (through
+:func:`build_asgi`, which also puts the hot-path fast lane in front).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from litestar import Litestar, Request, Response, route
+from litestar.config.cors import CORSConfig
+from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.config import OpenAPIConfig
+
+from artemis_server.api import discovery, registry, status
+from artemis_server.api.endpoints import Call, Endpoint, Reply, dispatch, render_error
+from artemis_server.errors import BadRequestError, PayloadTooLargeError
+from artemis_server.node import Node
+from artemis_server.settings import Settings
+from artemis_server.wire import inflate
+
+log = logging.getLogger(__name__)
+
+# Modules contributing endpoints; later layers append theirs here.
+ENDPOINT_MODULES: list[Any] = [status, registry, discovery]
+
+
+def _optional_modules() -> list[Any]:
+    mods: list[Any] = []
+    for name in (
+        "artemis_server.api.replication",
+        "artemis_server.api.management",
+        "artemis_server.api.zone",
+        "artemis_server.api.canary",
+        "artemis_server.api.audit",
+        "artemis_server.api.routing",
+        "artemis_server.api.auth",
+    ):
+        try:
+            mods.append(__import__(name, fromlist=["routes"]))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return mods
+
+
+def all_endpoints() -> list[Endpoint]:
+    eps: list[Endpoint] = []
+    for mod in ENDPOINT_MODULES + _optional_modules():
+        eps.extend(mod.routes.endpoints)
+    return eps
+
+
+def _to_litestar_path(path: str) -> str:
+    return path
+
+
+async def read_call(node: Node, request: Request[Any, Any, Any], limit: int) -> Call:
+    body = await request.body()
+    body = inflate(body, request.headers.get("content-encoding"), limit)
+    client = request.client
+    return Call(
+        node=node,
+        method=request.method,
+        path=request.url.path,
+        body=body,
+        query=request.query_params.dict(),
+        path_params=request.path_params,
+        headers=request.headers,
+        client_ip=client.host if client else None,
+    )
+
+
+def _make_handler(ep: Endpoint, node: Node, paths: list[str]) -> HTTPRouteHandler:
+    limit = node.settings.limits.max_body_bytes
+
+    async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
+        try:
+            call = await read_call(node, request, limit)
+        except HTTPException as exc:
+            err: BadRequestError = (
+                PayloadTooLargeError(f"request body exceeds {limit} bytes", field="body")
+                if exc.status_code == 413
+                else BadRequestError(str(exc.detail))
+            )
+            reply = render_error(ep.family, err)
+        except BadRequestError as exc:
+            reply = render_error(ep.family, exc)
+        else:
+            for hook in node_hooks(node):
+                early = await hook(ep, call)
+                if early is not None:
+                    reply = early
+                    break
+            else:
+                reply = await dispatch(ep, call)
+        return Response(
+            content=reply.body,
+            status_code=reply.status,
+            media_type=reply.media_type,
+            headers=reply.headers,
+        )
+
+    handler.__name__ = f"{ep.name}_{'_'.join(ep.methods).lower()}"
+    handler.__qualname__ = handler.__name__
+    return route(
+        path=paths,
+        http_method=list(ep.methods),
+        name=f"{ep.name}:{'/'.join(ep.methods)}:{paths[0]}",
+        include_in_schema=False,
+        signature_namespace={"Request": Request, "Response": Response, "Any": Any},
+    )(handler)
+
+
+# Hooks run before dispatch (auth guards, peer-token checks): (endpoint, call) -> Reply | None.
+HookFn = Callable[[Endpoint, Call], Any]
+
+
+def node_hooks(node: Node) -> list[HookFn]:
+    hooks: list[HookFn] | None = getattr(node, "request_hooks", None)
+    return hooks or []
+
+
+def create_app(settings: Settings, node: Node | None = None) -> Litestar:
+    """Build the Litestar app of one node. ``node`` may be passed in by tests and benchmarks."""
+    node = node or Node(settings)
+    aliases = [a.rstrip("/") for a in settings.server.context_aliases if a.strip("/")]
+    handlers: list[Any] = []
+    seen: set[tuple[str, str]] = set()
+    for ep in all_endpoints():
+        paths = [p for p in ep.paths]
+        paths += [a + p for a in aliases for p in ep.paths]
+        for m in ep.methods:
+            for p in paths:
+                if (m, p) in seen:
+                    raise RuntimeError(f"duplicate endpoint {m} {p}")
+                seen.add((m, p))
+        handlers.append(_make_handler(ep, node, paths))
+    for extra in _websocket_handlers(node, aliases):
+        handlers.append(extra)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await node.start()
+        try:
+            yield
+        finally:
+            await node.stop()
+
+    app = Litestar(
+        route_handlers=handlers,
+        cors_config=CORSConfig(allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]),
+        request_max_body_size=settings.limits.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="Artemis", version="1.0.0", path="/schema-litestar"),
+        lifespan=[lifespan],
+        debug=False,
+    )
+    app.state["node"] = node
+    return app
+
+
+def _websocket_handlers(node: Node, aliases: list[str]) -> list[Any]:
+    import importlib
+
+    try:
+        push = importlib.import_module("artemis_server.api.push")
+    except ModuleNotFoundError as exc:
+        if exc.name != "artemis_server.api.push":
+            raise
+        return []
+    handlers: list[Any] = push.websocket_handlers(node, aliases)
+    return handlers
+
+
+def reply_headers(reply: Reply) -> dict[str, str]:
+    return reply.headers or {}

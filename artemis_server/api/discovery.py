@@ -1,0 +1,136 @@
+"""Discovery endpoints (api.md 2.3), family A (single-instance lookup: C-like)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from artemis_server import wire
+from artemis_server.api.endpoints import Call, Reply, Routes
+from artemis_server.errors import BadRequestError
+from artemis_server.registry.discovery import ClientContext
+from artemis_server.wire.registry import (
+    DeltaRequest,
+    DiscoveryConfig,
+    LookupRequest,
+    Service,
+    ServiceQuery,
+    ServiceRequest,
+    ServicesRequest,
+)
+
+routes = Routes()
+
+
+def client_ip(call: Call, dc: DiscoveryConfig | None) -> str | None:
+    """S7.5: discoveryData.clientIp (any spelling, also `ip`), else first X-Forwarded-For hop, else peer."""
+    if dc is not None and dc.discovery_data:
+        for k, v in dc.discovery_data.items():
+            if wire.normkey(k) in ("clientip", "ip") and v:
+                return v
+    return call.forwarded_ip()
+
+
+def context_for(call: Call, dc: DiscoveryConfig | None, region: str | None, zone: str | None) -> ClientContext:
+    return ClientContext(
+        region_id=(dc.region_id if dc and dc.region_id else None) or region,
+        zone_id=(dc.zone_id if dc and dc.zone_id else None) or zone,
+        ip=client_ip(call, dc),
+    )
+
+
+def service_doc(call: Call, service_id: str, ctx: ClientContext) -> Service | None:
+    found = call.node.discover(service_id, ctx)
+    if found is None:
+        return None
+    sid, insts = found
+    svc = Service(service_id=sid, instances=insts)
+    extra = getattr(call.node, "service_extras", None)
+    if extra is not None:
+        svc = extra(svc, ctx)
+    return svc
+
+
+@routes.post("/api/discovery/service.json", "/api/discovery/service", family="A", body=ServiceRequest, hot=True)
+async def service_post(call: Call) -> Any:
+    call.node.metrics.discovery_requests.inc()
+    req: ServiceRequest = call.data
+    dc = req.discovery_config
+    if dc is None or not dc.service_id.strip():
+        raise BadRequestError("discoveryConfig.serviceId is required", field="discoveryConfig.serviceId")
+    svc = service_doc(call, dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
+    if svc is None:
+        return wire.fail_a("bad-request", f"Service not found: {dc.service_id}")
+    return wire.ok_a(service=svc)
+
+
+@routes.get("/api/discovery/service.json", "/api/discovery/service", family="A", query=ServiceQuery)
+async def service_get(call: Call) -> Any:
+    call.node.metrics.discovery_requests.inc()
+    q: ServiceQuery = call.data
+    if not q.service_id or not q.service_id.strip():
+        raise BadRequestError("query parameter serviceId is required", field="serviceId")
+    ctx = ClientContext(region_id=q.region_id, zone_id=q.zone_id, ip=call.forwarded_ip())
+    svc = service_doc(call, q.service_id, ctx)
+    if svc is None:
+        svc = Service(service_id=q.service_id, instances=[])
+    return wire.ok_a(service=svc)
+
+
+def services_doc(call: Call) -> dict[str, Any]:
+    node = call.node
+    node.metrics.discovery_requests.inc()
+    services = [Service(service_id=sid, instances=insts) for sid, insts in node.services_view()]
+    return wire.ok_a(services=services, version=node.registry.version)
+
+
+@routes.post("/api/discovery/services.json", "/api/discovery/services", family="A", body=ServicesRequest)
+async def services_post(call: Call) -> Any:
+    return services_doc(call)
+
+
+@routes.get("/api/discovery/services.json", "/api/discovery/services", family="A", query=ServicesRequest)
+async def services_get(call: Call) -> Any:
+    return services_doc(call)
+
+
+@routes.post("/api/discovery/lookup.json", "/api/discovery/lookup", family="A")
+async def lookup(call: Call) -> Any:
+    node = call.node
+    node.metrics.discovery_requests.inc()
+    raw = call.json()
+    if not isinstance(raw, dict):
+        raise BadRequestError("request body must be a JSON object", field="body")
+    keys = {wire.normkey(k) for k in raw if isinstance(k, str)}
+    req: LookupRequest = wire.convert(raw, LookupRequest)
+    if "discoveryconfigs" in keys and req.discovery_configs is not None:
+        services: list[Service] = []
+        for dc in req.discovery_configs:
+            if not dc.service_id.strip():
+                continue
+            svc = service_doc(call, dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
+            services.append(svc or Service(service_id=dc.service_id, instances=[]))
+        return wire.ok_a(services=services)
+    if req.discovery_config is not None:
+        dc = req.discovery_config
+        if not dc.service_id.strip():
+            raise BadRequestError("discoveryConfig.serviceId is required", field="discoveryConfig.serviceId")
+        found = node.discover(dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
+        if found is None:
+            return Reply({"success": False, "message": f"Service not found: {dc.service_id}"}, 404)
+        sid, insts = found
+        if not insts:
+            return Reply({"success": False, "message": f"No instances found for service: {dc.service_id}"}, 404)
+        return {"success": True, "instance": node.lb.pick(sid, insts, req.strategy)}
+    raise BadRequestError("discoveryConfigs or discoveryConfig is required", field="discoveryConfigs")
+
+
+@routes.post("/api/discovery/services-delta.json", family="A", body=DeltaRequest)
+async def services_delta(call: Call) -> Any:
+    node = call.node
+    node.metrics.discovery_requests.inc()
+    req: DeltaRequest = call.data
+    found = node.snapshots.delta(req.version, node.now_ms())
+    if found is None:
+        return wire.fail_a("data-not-found", "Delta is not found.")
+    delta, version = found
+    return wire.ok_a(delta=delta, version=version)

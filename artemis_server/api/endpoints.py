@@ -1,0 +1,201 @@
+"""Declarative endpoint table and the framework-free request object handlers see.
+
+Handlers are ``async def handler(call: Call) -> Reply | dict | Struct | bytes``. They never touch Litestar:
+``app.py`` adapts the table to Litestar routes, and the hot-path fast lane (api/fastpath.py) calls the very
+same handlers, so both paths produce the same bytes. Decoding (gzip, tolerant keys, 400 naming the field)
+and error rendering in the endpoint's envelope family happen in :func:`dispatch`, once for every endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from artemis_server import wire
+from artemis_server.errors import (
+    ArtemisError,
+    BadRequestError,
+    NoPermissionError,
+    NotFoundError,
+    RateLimitedError,
+)
+
+if TYPE_CHECKING:
+    from artemis_server.node import Node
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Reply:
+    body: Any = b""
+    status: int = 200
+    media_type: str = "application/json"
+    headers: dict[str, str] | None = None
+
+
+class Call:
+    """One HTTP request as handlers see it."""
+
+    __slots__ = ("body", "client_ip", "data", "headers", "method", "node", "path", "path_params", "query", "user")
+
+    def __init__(
+        self,
+        node: Node,
+        method: str,
+        path: str,
+        body: bytes,
+        query: dict[str, list[str]],
+        path_params: Mapping[str, Any],
+        headers: Mapping[str, str],
+        client_ip: str | None,
+    ) -> None:
+        self.node = node
+        self.method = method
+        self.path = path
+        self.body = body
+        self.query = query
+        self.path_params = path_params
+        self.headers = headers
+        self.client_ip = client_ip
+        self.data: Any = None
+        self.user: Any = None  # set by auth when a valid token is presented
+
+    def json(self) -> Any:
+        return wire.parse_json(self.body)
+
+    def decode(self, tp: type[Any]) -> Any:
+        return wire.decode(self.body, tp)
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        """A query parameter, matched by any spelling (N1)."""
+        want = wire.normkey(name)
+        for k, v in self.query.items():
+            if wire.normkey(k) == want and v:
+                return v[0]
+        return default
+
+    def forwarded_ip(self) -> str | None:
+        xff = self.headers.get("x-forwarded-for")
+        if xff:
+            first = xff.split(",")[0].strip()
+            if first:
+                return first
+        return self.client_ip
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+@dataclass(slots=True)
+class Endpoint:
+    methods: tuple[str, ...]
+    paths: tuple[str, ...]
+    family: wire.Family
+    handler: Handler
+    name: str
+    body: type | None = None
+    query: type | None = None
+    status: int = 200
+    metric: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Routes:
+    """Collects the endpoints of one api module."""
+
+    def __init__(self) -> None:
+        self.endpoints: list[Endpoint] = []
+
+    def add(
+        self,
+        methods: str | tuple[str, ...],
+        *paths: str,
+        family: wire.Family,
+        body: type | None = None,
+        query: type | None = None,
+        status: int = 200,
+        **extra: Any,
+    ) -> Callable[[Handler], Handler]:
+        ms = (methods,) if isinstance(methods, str) else methods
+
+        def deco(fn: Handler) -> Handler:
+            self.endpoints.append(
+                Endpoint(
+                    methods=tuple(m.upper() for m in ms),
+                    paths=paths,
+                    family=family,
+                    handler=fn,
+                    name=fn.__name__,
+                    body=body,
+                    query=query,
+                    status=status,
+                    metric=paths[0],
+                    extra=extra,
+                )
+            )
+            return fn
+
+        return deco
+
+    def post(self, *paths: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.add("POST", *paths, **kw)
+
+    def get(self, *paths: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.add("GET", *paths, **kw)
+
+
+# Business errors that Java-facing families (A, B) report inside an HTTP 200 (api.md T8).
+_IN_200 = (RateLimitedError, NotFoundError, NoPermissionError)
+
+
+def _status_for(family: str, exc: ArtemisError) -> int:
+    if family in ("A", "B") and isinstance(exc, _IN_200):
+        return 200
+    return exc.http_status or 500
+
+
+def render_error(family: wire.Family, exc: ArtemisError) -> Reply:
+    return Reply(wire.error_body(family if family != "raw" else "C", exc), _status_for(family, exc))
+
+
+def to_reply(result: Any, default_status: int) -> Reply:
+    if isinstance(result, Reply):
+        if not isinstance(result.body, bytes | str):
+            result.body = wire.encode(result.body)
+        return result
+    if isinstance(result, bytes):
+        return Reply(result, default_status)
+    return Reply(wire.encode(result), default_status)
+
+
+async def dispatch(ep: Endpoint, call: Call) -> Reply:
+    """Decode, run the handler, render errors in the endpoint's family. Never raises."""
+    node = call.node
+    t0 = time.perf_counter()
+    try:
+        if ep.body is not None and call.method != "GET":
+            call.data = wire.decode(call.body, ep.body)
+        elif ep.query is not None:
+            call.data = wire.convert(wire.query_to_obj(call.query, ep.query), ep.query)
+        reply = to_reply(await ep.handler(call), ep.status)
+    except ArtemisError as exc:
+        reply = render_error(ep.family, exc)
+    except msgspec.ValidationError as exc:
+        reply = render_error(ep.family, wire.bad_field(exc))
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+        # Input shaped in a way a handler did not expect is still the client's fault: 400, never 500.
+        log.warning("handler %s rejected input: %r", ep.name, exc, exc_info=True)
+        reply = render_error(ep.family, BadRequestError(f"invalid request: {exc}"))
+    except Exception:
+        log.exception("unexpected error in %s %s", call.method, call.path)
+        reply = render_error(ep.family, ArtemisError("internal server error"))
+    m = node.metrics
+    m.http_requests.labels(ep.metric, str(reply.status)).inc()
+    m.http_latency.labels(ep.metric).observe(time.perf_counter() - t0)
+    return reply

@@ -1,0 +1,183 @@
+"""Registry endpoints (api.md 2.2) and the replication write endpoints (2.4), family A."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from artemis_server import wire
+from artemis_server.api.endpoints import Call, Routes
+from artemis_server.errors import PayloadTooLargeError, RateLimitedError
+from artemis_server.registry.model import FailedInstance, Instance, InstanceKey, RawKey
+from artemis_server.wire.registry import KeysRequest, RegisterRequest
+
+if TYPE_CHECKING:
+    from artemis_server.node import Node
+
+routes = Routes()
+
+RATE_LIMITED = "Request is rate limited."
+
+
+def check_rate(node: Node, operation: str) -> None:
+    if not node.limiter.allow(operation):
+        node.metrics.rate_limited.labels(operation).inc()
+        raise RateLimitedError(RATE_LIMITED)
+
+
+def check_batch(node: Node, n: int) -> None:
+    limit = node.settings.limits.max_batch_instances
+    if n > limit:
+        raise PayloadTooLargeError(f"too many instances in one request: {n} > {limit}", field="instances")
+
+
+def _check_metadata(node: Node, items: list[Instance]) -> None:
+    lim = node.settings.limits
+    for idx, inst in enumerate(items):
+        md = inst.metadata
+        if not md:
+            continue
+        if len(md) > lim.max_metadata_entries:
+            raise PayloadTooLargeError(
+                f"instances[{idx}].metadata has {len(md)} entries, more than {lim.max_metadata_entries}",
+                field=f"instances[{idx}].metadata",
+            )
+        size = sum(len(k) + len(v) for k, v in md.items())
+        if size > lim.max_metadata_bytes:
+            raise PayloadTooLargeError(
+                f"instances[{idx}].metadata is {size} bytes, more than {lim.max_metadata_bytes}",
+                field=f"instances[{idx}].metadata",
+            )
+
+
+def _zone_checks(node: Node, items: list[Instance]) -> tuple[list[Instance], list[FailedInstance]]:
+    """S2.9 same-region / same-zone checks (off by default)."""
+    rs = node.settings.registry
+    if not rs.enforce_same_region and rs.allow_from_other_zone:
+        return items, []
+    ok: list[Instance] = []
+    failed: list[FailedInstance] = []
+    region, zone = node.settings.server.region, node.settings.server.zone
+    for inst in items:
+        r = inst.region_id or region
+        z = inst.zone_id or zone
+        if rs.enforce_same_region and r.lower() != region.lower():
+            failed.append(FailedInstance(inst, "no-permission", f"region {r} is not served by this node"))
+        elif not rs.allow_from_other_zone and z != zone:
+            failed.append(FailedInstance(inst, "no-permission", f"zone {z} is not served by this node"))
+        else:
+            ok.append(inst)
+    return ok, failed
+
+
+def _ident(i: Instance) -> str:
+    return f"{i.region_id or ''}/{i.service_id}/{i.instance_id}"
+
+
+def do_register(call: Call, *, replicated: bool) -> Any:
+    node = call.node
+    req: RegisterRequest = call.data
+    node.metrics.register_requests.inc()
+    if not replicated:
+        check_rate(node, "register")
+    items = req.instances
+    if not items:
+        return wire.fail_a("bad-request", "instances is required and must not be empty")
+    check_batch(node, len(items))
+    _check_metadata(node, items)
+    items, failed = _zone_checks(node, items)
+    stored, bad = node.registry.register(items)
+    failed += bad
+    if stored and not replicated and node.replicator is not None:
+        node.replicator.register(stored)
+    if failed:
+        return wire.fail_a(
+            "bad-request",
+            "Some instances failed: " + ", ".join(_ident(f.instance) for f in failed),
+            status="partial_fail",
+            failedInstances=failed,
+        )
+    return wire.OK_BYTES
+
+
+def collect_keys(req: KeysRequest) -> tuple[list[RawKey], dict[int, Instance]]:
+    keys: list[RawKey] = list(req.instance_keys or ())
+    sent: dict[int, Instance] = {}
+    for inst in req.instances or ():
+        k = RawKey(inst.service_id, inst.instance_id, inst.region_id, inst.zone_id, inst.group_id)
+        sent[id(k)] = inst
+        keys.append(k)
+    return keys, sent
+
+
+def out_key(k: RawKey) -> InstanceKey:
+    return InstanceKey(k.region_id or "", k.zone_id or "", k.service_id, k.group_id or "", k.instance_id)
+
+
+def do_heartbeat(call: Call, *, replicated: bool, failed_instances: bool = True) -> Any:
+    node = call.node
+    node.metrics.heartbeat_requests.inc()
+    if not replicated:
+        check_rate(node, "heartbeat")
+    keys, sent = collect_keys(call.data)
+    check_batch(node, len(keys))
+    renewed, failed = node.registry.heartbeat(keys)
+    if renewed:
+        node.metrics.heartbeat_keys.inc(len(renewed))
+        if not replicated and node.replicator is not None:
+            node.replicator.heartbeat(renewed)
+    if not failed:
+        return wire.OK_BYTES
+    node.metrics.heartbeat_failed_keys.inc(len(failed))
+    payload: dict[str, Any] = {"failedInstanceKeys": [out_key(k) for k in failed]}
+    if failed_instances:
+        out: list[FailedInstance] = []
+        for k in failed:
+            orig = sent.get(id(k))
+            fi = node.registry.failed_heartbeat(k)
+            out.append(FailedInstance(orig, fi.error_code, fi.error_message) if orig is not None else fi)
+        payload["failedInstances"] = out
+    return wire.fail_a("bad-request", "Some heartbeats failed", status="partial_fail", **payload)
+
+
+def do_unregister(call: Call, *, replicated: bool, report_unknown: bool = False) -> Any:
+    node = call.node
+    node.metrics.unregister_requests.inc()
+    if not replicated:
+        check_rate(node, "unregister")
+    keys, sent = collect_keys(call.data)
+    check_batch(node, len(keys))
+    invalid = [k for k in keys if not k.service_id.strip() or not k.instance_id.strip()]
+    valid = [k for k in keys if k.service_id.strip() and k.instance_id.strip()]
+    removed = node.registry.unregister(valid)
+    if removed and not replicated and node.replicator is not None:
+        node.replicator.unregister(removed)
+    payload: dict[str, Any] = {}
+    if report_unknown and len(removed) < len(valid):
+        gone = {(i.service_id.lower(), i.instance_id.lower()) for i in removed}
+        unknown = [k for k in valid if (k.service_id.lower(), k.instance_id.lower()) not in gone]
+        payload["failedInstanceKeys"] = [out_key(k) for k in unknown]
+    if invalid:
+        payload["failedInstances"] = [
+            FailedInstance(sent.get(id(k)) or Instance(k.service_id, k.instance_id), "bad-request",
+                           "serviceId and instanceId are required")
+            for k in invalid
+        ]
+        return wire.fail_a("bad-request", "Some instance keys are invalid", status="partial_fail", **payload)
+    if payload:
+        return wire.ok_a(**payload)
+    return wire.OK_BYTES
+
+
+@routes.post("/api/registry/register.json", "/api/registry/register", family="A", body=RegisterRequest, hot=True)
+async def register(call: Call) -> Any:
+    return do_register(call, replicated=False)
+
+
+@routes.post("/api/registry/heartbeat.json", "/api/registry/heartbeat", family="A", body=KeysRequest, hot=True)
+async def heartbeat(call: Call) -> Any:
+    return do_heartbeat(call, replicated=False)
+
+
+@routes.post("/api/registry/unregister.json", "/api/registry/unregister", family="A", body=KeysRequest, hot=True)
+async def unregister(call: Call) -> Any:
+    return do_unregister(call, replicated=False)

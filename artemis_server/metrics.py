@@ -1,0 +1,72 @@
+"""Prometheus metrics of one node (api.md 2.1), on a registry of its own so several nodes can share a process.
+
+Request counters and latency histograms are pre-bound per route at start, so the hot path pays one
+``inc()`` and one ``observe()``. Instance and lease gauges are computed when /metrics is scraped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class _Gauges(Collector):
+    def __init__(self, read: Callable[[], dict[str, float]]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        values = self._read()
+        for name, value in values.items():
+            yield GaugeMetricFamily(name, name.replace("_", " "), value=value)
+
+
+class Metrics:
+    def __init__(self, gauges: Callable[[], dict[str, float]]) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.register_requests = Counter(
+            "artemis_register_requests", "Register requests received", registry=r
+        )
+        self.heartbeat_requests = Counter(
+            "artemis_heartbeat_requests", "Heartbeat requests received", registry=r
+        )
+        self.unregister_requests = Counter(
+            "artemis_unregister_requests", "Unregister requests received", registry=r
+        )
+        self.discovery_requests = Counter(
+            "artemis_discovery_requests", "Discovery calls (service, services, lookup, delta)", registry=r
+        )
+        self.heartbeat_keys = Counter("artemis_heartbeat_keys", "Instance keys renewed", registry=r)
+        self.heartbeat_failed_keys = Counter(
+            "artemis_heartbeat_failed_keys", "Heartbeat keys of unknown instances", registry=r
+        )
+        self.evictions = Counter("artemis_evictions", "Instances evicted by lease expiry", registry=r)
+        self.rate_limited = Counter(
+            "artemis_rate_limited_requests", "Requests refused by the rate limiter", ["operation"], registry=r
+        )
+        self.http_requests = Counter(
+            "artemis_http_requests", "HTTP requests by route and status", ["route", "status"], registry=r
+        )
+        self.http_latency = Histogram(
+            "artemis_http_request_duration_seconds",
+            "HTTP request latency by route",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.replication_sent = Counter(
+            "artemis_replication_items_sent", "Items replicated to peers", ["kind"], registry=r
+        )
+        self.replication_failed = Counter(
+            "artemis_replication_failures", "Replication requests that failed", ["peer"], registry=r
+        )
+        self.ws_messages = Counter("artemis_ws_messages_sent", "Push messages sent", registry=r)
+        r.register(_Gauges(gauges))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,185 @@
+"""Node: the composition root of one registry node, free of web-framework imports.
+
+It owns the registry core, the management view, rate limiter, metrics and background tasks (lease sweeper,
+J delta snapshots). The HTTP layer (api/) and other adapters (store, replication, push) get everything from
+here. Optional parts that later layers attach (store, replicator, push hub) are plain attributes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from artemis_server.registry.changes import ChangeBus
+from artemis_server.registry.discovery import ClientContext, LoadBalancer, NoRouting, Router, filter_service
+from artemis_server.registry.management import ManagementState
+from artemis_server.registry.model import Instance
+from artemis_server.registry.ports import Clock, SystemClock
+from artemis_server.registry.ratelimit import RateLimiter
+from artemis_server.registry.registry import LeaseSettings, Registry
+from artemis_server.registry.snapshots import SnapshotRing
+from artemis_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Node:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.bus = ChangeBus()
+        s = settings
+        self.registry = Registry(
+            clock=self.clock,
+            bus=self.bus,
+            region=s.server.region,
+            zone=s.server.zone,
+            leases=LeaseSettings(s.lease.ttl_secs, s.lease.legacy_ttl_secs, s.lease.safe_check_enabled),
+        )
+        self.mgmt = ManagementState()
+        self.registry.is_down = self.mgmt.is_down
+        self.router: Router = NoRouting()
+        self.lb = LoadBalancer()
+        self.limiter = RateLimiter(
+            enabled=s.ratelimit.enabled,
+            rate=s.ratelimit.requests_per_second,
+            burst=s.ratelimit.burst_size,
+            clock=self.clock,
+        )
+        self.snapshots = SnapshotRing(s.cache.snapshot_count)
+        self.status = "up"
+        self.started_at = self.clock.now()
+        self.bound_port: int | None = None
+        self.ws_counts: dict[str, int] = {"registry": 0, "discovery": 0}
+        # Attached by later layers; None means "not configured in this node".
+        self.store: Any = None
+        self.replicator: Any = None
+        self.management: Any = None
+        self.peers: Any = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._on_start: list[Callable[[], Awaitable[None]]] = []
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        from artemis_server.metrics import Metrics
+
+        self.metrics = Metrics(self._gauges)
+
+    # -- identity ----------------------------------------------------------------------------------
+    @property
+    def node_id(self) -> str:
+        return self.settings.server.node_id
+
+    @property
+    def url(self) -> str:
+        return self.settings.node_url(self.bound_port)
+
+    @property
+    def machine_name(self) -> str:
+        return socket.gethostname()
+
+    def now_ms(self) -> int:
+        return int(self.clock.now() * 1000)
+
+    # -- discovery helpers -------------------------------------------------------------------------
+    def discover(self, service_id: str, ctx: ClientContext, *, route: bool = True) -> tuple[str, list[Instance]] | None:
+        """The filtered instances of a service (S7.1), or None when no instance is registered."""
+        entry = self.registry.get_service(service_id)
+        if entry is None:
+            return None
+        insts = filter_service(
+            entry.service_id,
+            list(entry.instances.values()),
+            self.mgmt,
+            self.router,
+            ctx,
+            only_up=self.settings.discovery.only_up,
+            route=route and not self.settings.discovery.emit_route_rules,
+        )
+        return entry.service_id, insts
+
+    def services_view(self) -> list[tuple[str, list[Instance]]]:
+        """services.json: every service with F2-F4 applied, empty services omitted (S7.3)."""
+        out: list[tuple[str, list[Instance]]] = []
+        mgmt = self.mgmt
+        for entry in self.registry.iter_services():
+            insts = list(entry.instances.values())
+            if mgmt.any_down:
+                insts = [i for i in insts if not mgmt.is_down(i)]
+            if insts:
+                out.append((entry.service_id, insts))
+        return out
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def on_start(self, fn: Callable[[], Awaitable[None]]) -> None:
+        self._on_start.append(fn)
+
+    def on_stop(self, fn: Callable[[], Awaitable[None]]) -> None:
+        self._on_stop.append(fn)
+
+    def spawn(self, coro: Awaitable[None], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.append(task)
+
+    async def start(self) -> None:
+        for fn in self._on_start:
+            await fn()
+        self.spawn(self._sweeper(), "lease-sweeper")
+        self.spawn(self._snapshotter(), "delta-snapshots")
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for fn in reversed(self._on_stop):
+            try:
+                await fn()
+            except Exception:
+                log.exception("error while stopping")
+
+    async def _sweeper(self) -> None:
+        interval = self.settings.lease.cleanup_interval_secs
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                removed = self.registry.sweep()
+                if removed:
+                    self.metrics.evictions.inc(len(removed))
+                    log.info("evicted %d expired instance(s)", len(removed))
+            except Exception:
+                log.exception("lease sweep failed")
+
+    def take_snapshot(self) -> None:
+        self.snapshots.take(self.registry.version, self.services_view())
+
+    async def _snapshotter(self) -> None:
+        c = self.settings.cache
+        await asyncio.sleep(c.snapshot_initial_delay_secs)
+        while True:
+            try:
+                self.take_snapshot()
+            except Exception:
+                log.exception("delta snapshot failed")
+            await asyncio.sleep(c.snapshot_interval_secs)
+
+    # -- metrics -----------------------------------------------------------------------------------
+    def _gauges(self) -> dict[str, float]:
+        r = self.registry
+        return {
+            "artemis_active_instances": float(len(r)),
+            "artemis_services": float(len(r.services)),
+            "artemis_leases": float(len(r.pool)),
+            "artemis_legacy_leases": float(len(r.legacy_pool)),
+            "artemis_lease_renewals_last_window": float(r.safe.window_count),
+            "artemis_lease_renewals_max_window": float(r.safe.max_count),
+            "artemis_lease_safe": 1.0 if r.safe.is_safe else 0.0,
+            "artemis_ws_sessions": float(sum(self.ws_counts.values())),
+            "artemis_uptime_seconds": time.time() - self.started_at,
+        }

@@ -1,0 +1,166 @@
+"""Domain types of the registry core.
+
+Instances are msgspec Structs because the same definition is the wire shape (spec/api.md 1.1, camelCase out)
+and because a node holds up to a million of them: Structs are slotted, compact and encode without a copy.
+Nothing here imports a web framework or a database.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal
+
+import msgspec
+
+INSTANCE_STATUSES = ("starting", "up", "down", "unhealthy", "unknown")
+ChangeType = Literal["new", "delete", "change", "reload"]
+
+_intern = sys.intern
+
+
+class Instance(msgspec.Struct, rename="camel", omit_defaults=True, frozen=True, gc=False):
+    """A registered service instance (api.md 1.1). Identity is (regionId, serviceId, instanceId), S1.1.
+
+    ``serviceId``/``instanceId`` default to ``""`` only so that one bad item of a batch can be reported in
+    ``failedInstances`` instead of failing the whole request (S2.2); stored instances always have both.
+    """
+
+    service_id: str = ""
+    instance_id: str = ""
+    region_id: str | None = None
+    zone_id: str | None = None
+    group_id: str | None = None
+    machine_name: str | None = None
+    ip: str | None = None
+    port: int | None = None
+    protocol: str | None = None
+    url: str | None = None
+    health_check_url: str | None = None
+    status: str | None = None
+    metadata: dict[str, str] | None = None
+
+
+class InstanceKey(msgspec.Struct, rename="camel", frozen=True, gc=False):
+    """Output shape of an instance key (api.md 1.2): all five fields, zone/group ``""`` when unknown."""
+
+    region_id: str
+    zone_id: str
+    service_id: str
+    group_id: str
+    instance_id: str
+
+
+class FailedInstance(msgspec.Struct, rename="camel", omit_defaults=True):
+    """J FailedInstance: the item as sent plus a per-item error code (api.md 1.4)."""
+
+    instance: Instance
+    error_code: str
+    error_message: str
+
+
+class InstanceChange(msgspec.Struct, rename="camel"):
+    """A change event (S13). ``change_time`` is epoch milliseconds; the /ws encoder rewrites it."""
+
+    instance: Instance
+    change_type: str
+    change_time: int
+
+
+def identity(region_id: str, service_id: str, instance_id: str) -> str:
+    """The identity key of S1.1: the lower-cased triple, joined so one string is stored per instance."""
+    return f"{region_id.lower()}\x1f{service_id.lower()}\x1f{instance_id.lower()}"
+
+
+def instance_identity(inst: Instance) -> str:
+    return identity(inst.region_id or "", inst.service_id, inst.instance_id)
+
+
+def key_of(inst: Instance) -> InstanceKey:
+    return InstanceKey(
+        region_id=inst.region_id or "",
+        zone_id=inst.zone_id or "",
+        service_id=inst.service_id,
+        group_id=inst.group_id or "",
+        instance_id=inst.instance_id,
+    )
+
+
+def instance_from_key(key: InstanceKey | RawKey) -> Instance:
+    """Build the instance echoed in FailedInstance when only a key was sent (S4.3)."""
+    return Instance(
+        service_id=key.service_id,
+        instance_id=key.instance_id,
+        region_id=key.region_id or None,
+        zone_id=key.zone_id or None,
+        group_id=key.group_id or None,
+    )
+
+
+class RawKey(msgspec.Struct, rename="camel", omit_defaults=True, frozen=True):
+    """An instance key as received (api.md 1.2 input). zone/group are accepted and ignored for identity."""
+
+    service_id: str = ""
+    instance_id: str = ""
+    region_id: str | None = None
+    zone_id: str | None = None
+    group_id: str | None = None
+
+
+def normalize_status(status: str | None) -> str:
+    if not status:
+        return "up"
+    s = status.strip().lower().replace("_", "").replace("-", "")
+    return s if s in INSTANCE_STATUSES else "unknown"
+
+
+def normalize_instance(inst: Instance, default_region: str, default_zone: str) -> Instance:
+    """Apply S2.3/S2.4 defaults (region, zone, status, synthesized url) and intern the shared strings.
+
+    Raises ValueError with a readable reason when the item is invalid (S2.2).
+    """
+    if not inst.service_id or not inst.service_id.strip():
+        raise ValueError("serviceId is required")
+    if not inst.instance_id or not inst.instance_id.strip():
+        raise ValueError("instanceId is required")
+    port = inst.port
+    if port is not None and not 0 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range 0..65535")
+    url = inst.url
+    if not url or not url.strip():
+        if inst.ip and inst.ip.strip():
+            url = f"{inst.protocol or 'http'}://{inst.ip}:{port or 0}"
+        else:
+            raise ValueError("url is required (or an ip to build it from)")
+    region = inst.region_id or default_region
+    zone = inst.zone_id or default_zone
+    return Instance(
+        service_id=_intern(inst.service_id),
+        instance_id=inst.instance_id,
+        region_id=_intern(region),
+        zone_id=_intern(zone),
+        group_id=_intern(inst.group_id) if inst.group_id else None,
+        machine_name=inst.machine_name,
+        ip=inst.ip if inst.ip is not None else "",
+        port=port if port is not None else 0,
+        protocol=_intern(inst.protocol) if inst.protocol else None,
+        url=url,
+        health_check_url=inst.health_check_url,
+        status=_intern(normalize_status(inst.status)),
+        metadata=inst.metadata or None,
+    )
+
+
+def is_legacy(inst: Instance) -> bool:
+    """S2.6: metadata with a non-blank ``java_registry`` entry puts the lease in the legacy pool."""
+    md = inst.metadata
+    return bool(md and (md.get("java_registry") or "").strip())
+
+
+def reload_placeholder(service_id: str) -> Instance:
+    """The placeholder instance a `reload` change carries (S13.1, J)."""
+    return Instance(
+        service_id=service_id,
+        instance_id="reload",
+        ip="0.0.0.0",  # noqa: S104 - a placeholder value written on the wire, not a bind address
+        url=f"http://{service_id}/reload",
+    )

@@ -1,0 +1,212 @@
+"""Registry: register / heartbeat / unregister / query / sweep. Holds the invariants of S1-S6.
+
+Single-threaded by design: every method is called from the event loop thread, so there are no locks. Every
+method is synchronous and does no I/O; replication and push are driven by callers and the ChangeBus.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from artemis_server.registry.changes import ChangeBus
+from artemis_server.registry.leases import Lease, LeasePool, SafeChecker
+from artemis_server.registry.model import (
+    FailedInstance,
+    Instance,
+    RawKey,
+    identity,
+    instance_from_key,
+    instance_identity,
+    is_legacy,
+    normalize_instance,
+)
+from artemis_server.registry.ports import Clock
+
+NOT_EXISTING = "Instance is not existing! Need re-register."
+
+
+@dataclass(slots=True)
+class LeaseSettings:
+    ttl_secs: float = 20.0
+    legacy_ttl_secs: float = 90.0
+    safe_check_enabled: bool = True
+
+
+class ServiceEntry:
+    """All instances of one service, in order of first registration (S7.6)."""
+
+    __slots__ = ("instances", "service_id", "version")
+
+    def __init__(self, service_id: str) -> None:
+        self.service_id = service_id
+        self.instances: dict[str, Instance] = {}
+        self.version = 0
+
+
+class Registry:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        bus: ChangeBus | None = None,
+        region: str = "default",
+        zone: str = "default",
+        leases: LeaseSettings | None = None,
+    ) -> None:
+        self.clock = clock
+        self.bus = bus or ChangeBus()
+        self.region = sys.intern(region)
+        self.zone = sys.intern(zone)
+        cfg = leases or LeaseSettings()
+        self.pool = LeasePool(cfg.ttl_secs)
+        self.legacy_pool = LeasePool(cfg.legacy_ttl_secs)
+        self.safe = SafeChecker(cfg.safe_check_enabled, clock.now())
+        self.services: dict[str, ServiceEntry] = {}
+        self.version = 0
+        self.evictions_total = 0
+        # Set by the management plane: events of down instances are not published (S10.10).
+        self.is_down: Callable[[Instance], bool] = lambda _inst: False
+
+    # -- versions ---------------------------------------------------------------------------------
+    def _bump(self, entry: ServiceEntry | None = None) -> int:
+        now_ms = int(self.clock.now() * 1000)
+        self.version = now_ms if now_ms > self.version else self.version + 1
+        if entry is not None:
+            entry.version = self.version
+        return now_ms
+
+    # -- reads ------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.pool) + len(self.legacy_pool)
+
+    def lease_of(self, key: str) -> Lease | None:
+        return self.pool.leases.get(key) or self.legacy_pool.leases.get(key)
+
+    def get_service(self, service_id: str) -> ServiceEntry | None:
+        return self.services.get(service_id.lower())
+
+    def iter_services(self) -> Iterator[ServiceEntry]:
+        return iter(list(self.services.values()))
+
+    def get_instance(self, region_id: str, service_id: str, instance_id: str) -> Instance | None:
+        lease = self.lease_of(identity(region_id, service_id, instance_id))
+        return lease.instance if lease else None
+
+    def find_instances(self, service_id: str, instance_id: str) -> list[Instance]:
+        """All registered instances of a service with that instance id (any region)."""
+        entry = self.get_service(service_id)
+        if entry is None:
+            return []
+        iid = instance_id.lower()
+        return [i for i in entry.instances.values() if i.instance_id.lower() == iid]
+
+    # -- writes -----------------------------------------------------------------------------------
+    def register(self, items: Iterable[Instance]) -> tuple[list[Instance], list[FailedInstance]]:
+        """Register or replace instances (S2). Returns (stored instances, failed items)."""
+        now = self.clock.now()
+        stored: list[Instance] = []
+        failed: list[FailedInstance] = []
+        new: list[Instance] = []
+        changed: list[Instance] = []
+        for raw in items:
+            try:
+                inst = normalize_instance(raw, self.region, self.zone)
+            except ValueError as exc:
+                failed.append(FailedInstance(raw, "bad-request", str(exc)))
+                continue
+            key = instance_identity(inst)
+            svc_key = inst.service_id.lower()
+            entry = self.services.get(svc_key)
+            if entry is None:
+                entry = self.services[svc_key] = ServiceEntry(inst.service_id)
+            old = entry.instances.get(key)
+            legacy = is_legacy(inst)
+            pool, other = (self.legacy_pool, self.pool) if legacy else (self.pool, self.legacy_pool)
+            other.leases.pop(key, None)
+            pool.leases.pop(key, None)
+            pool.leases[key] = Lease(inst, now)
+            entry.instances[key] = inst
+            entry.service_id = inst.service_id  # echo the most recent spelling (S1.3)
+            stored.append(inst)
+            if old is None:
+                new.append(inst)
+                self._bump(entry)
+            elif old != inst:
+                changed.append(inst)
+                self._bump(entry)
+        if self.bus.has_listeners:
+            now_ms = int(now * 1000)
+            self.bus.emit("new", [i for i in new if not self.is_down(i)], now_ms)
+            self.bus.emit("change", [i for i in changed if not self.is_down(i)], now_ms)
+        return stored, failed
+
+    def heartbeat(self, keys: Iterable[RawKey]) -> tuple[list[Instance], list[RawKey]]:
+        """Renew leases (S4). Returns (renewed instances, keys that are not registered)."""
+        now = self.clock.now()
+        renewed: list[Instance] = []
+        failed: list[RawKey] = []
+        pool = self.pool.leases
+        legacy = self.legacy_pool.leases
+        for k in keys:
+            key = identity(k.region_id or self.region, k.service_id, k.instance_id)
+            lease = pool.get(key)
+            if lease is not None:
+                pool.move_to_end(key)
+            else:
+                lease = legacy.get(key)
+                if lease is None:
+                    failed.append(k)
+                    continue
+                legacy.move_to_end(key)
+            lease.renewal = now
+            renewed.append(lease.instance)
+        if renewed:
+            self.safe.renewed(now, len(renewed))
+        return renewed, failed
+
+    def unregister(self, keys: Iterable[RawKey]) -> list[Instance]:
+        """Remove instances and leases at once (S5). Unknown keys are ignored."""
+        removed: list[Instance] = []
+        for k in keys:
+            inst = self._remove(identity(k.region_id or self.region, k.service_id, k.instance_id))
+            if inst is not None:
+                removed.append(inst)
+        if removed:
+            self._publish_delete(removed)
+        return removed
+
+    def _remove(self, key: str) -> Instance | None:
+        lease = self.pool.leases.pop(key, None) or self.legacy_pool.leases.pop(key, None)
+        if lease is None:
+            return None
+        inst = lease.instance
+        svc_key = inst.service_id.lower()
+        entry = self.services.get(svc_key)
+        if entry is not None:
+            entry.instances.pop(key, None)
+            self._bump(entry)
+            if not entry.instances:
+                del self.services[svc_key]
+        return inst
+
+    def _publish_delete(self, removed: list[Instance]) -> None:
+        if self.bus.has_listeners:
+            self.bus.emit("delete", [i for i in removed if not self.is_down(i)], int(self.clock.now() * 1000))
+
+    def sweep(self) -> list[Instance]:
+        """Evict expired leases unless self-preservation says the node is unsafe (S3.2, S3.7)."""
+        now = self.clock.now()
+        self.safe.tick(now)
+        expired = self.pool.expired_keys(now) + self.legacy_pool.expired_keys(now)
+        if not expired or not self.safe.is_safe:
+            return []
+        removed = [inst for inst in (self._remove(k) for k in expired) if inst is not None]
+        self.evictions_total += len(removed)
+        if removed:
+            self._publish_delete(removed)
+        return removed
+
+    def failed_heartbeat(self, k: RawKey) -> FailedInstance:
+        return FailedInstance(instance_from_key(k), "data-not-found", NOT_EXISTING)

@@ -1,0 +1,69 @@
+"""Run one registry node in the foreground on uvicorn until SIGINT/SIGTERM (graceful, exit code 0)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+from pathlib import Path
+
+from artemis_server import __version__
+from artemis_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def prepare_data_dir(settings: Settings) -> Path:
+    data_dir = settings.data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return data_dir
+
+
+def run(settings: Settings) -> int:
+    """Serve until a signal arrives. Returns the process exit code."""
+    import uvicorn
+
+    from artemis_server.api.fastpath import build_asgi
+    from artemis_server.log import setup_logging
+
+    setup_logging(settings.logging.level, settings.logging.format)
+    data_dir = prepare_data_dir(settings)
+    host, port = settings.listen()
+    try:
+        sock = bind_socket(host, port)
+    except OSError as exc:
+        print(f"error: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    bound = sock.getsockname()[1]
+    app = build_asgi(settings, bound_port=bound)
+    tls = bool(settings.server.tls_cert and settings.server.tls_key)
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level=settings.logging.level if settings.logging.level != "trace" else "debug",
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.server.graceful_shutdown_secs) or None,
+        ssl_certfile=settings.server.tls_cert or None,
+        ssl_keyfile=settings.server.tls_key or None,
+        ws_max_size=settings.limits.max_body_bytes,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    scheme = "https" if tls else "http"
+    shown_host = f"[{host}]" if ":" in host else host
+    print(
+        f"artemis {__version__} node {settings.server.node_id} listening on {scheme}://{shown_host}:{bound} "
+        f"(region {settings.server.region}, zone {settings.server.zone}); data in {data_dir}",
+        flush=True,
+    )
+    server.run(sockets=[sock])
+    return 0 if server.started else 1

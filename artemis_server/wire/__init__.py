@@ -1,0 +1,298 @@
+"""Wire layer: tolerant JSON in (spec/api.md N1), compact camelCase JSON out (N2), the envelopes of 0.4.
+
+Every request body is decoded by :func:`decode` into a msgspec Struct. Before conversion, object keys are
+matched to the Struct's fields after lower-casing and deleting ``_``/``-`` (``regionId``, ``region_id``,
+``regionid`` all bind ``regionId``); map-typed fields (metadata, ...) keep their keys untouched (N3).
+Type errors become :class:`BadRequestError` naming the field path (T7).
+
+Responses are encoded in this one place with msgspec: compact separators, UTF-8 written raw (T2).
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from functools import lru_cache
+from typing import Any, Literal, TypeVar
+
+import msgspec
+from msgspec import inspect as mi
+
+from artemis_server.errors import ArtemisError, BadRequestError, PayloadTooLargeError
+
+T = TypeVar("T")
+Family = Literal["A", "B", "C", "raw"]
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+
+def encode(obj: Any) -> bytes:
+    return _encoder.encode(obj)
+
+
+def normkey(key: str) -> str:
+    return key.lower().replace("_", "").replace("-", "")
+
+
+def _to_snake(camel: str) -> str:
+    out = []
+    for ch in camel:
+        if ch.isupper():
+            out.append("_")
+            out.append(ch.lower())
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# -- tolerant decoding ----------------------------------------------------------------------------
+
+_STRMAP = "strmap"
+
+
+class _Plan:
+    __slots__ = ("fields",)
+
+    def __init__(self) -> None:
+        # normalized key -> (camel name, snake name, sub-plan kind, sub-plan)
+        self.fields: dict[str, tuple[str, str, str | None, _Plan | None]] = {}
+
+
+def _sub_plan(t: mi.Type) -> tuple[str | None, _Plan | None]:
+    if isinstance(t, mi.UnionType):
+        for member in t.types:
+            kind, plan = _sub_plan(member)
+            if kind is not None:
+                return kind, plan
+        return None, None
+    if isinstance(t, mi.StructType):
+        return "struct", _build_plan(t)
+    if isinstance(t, mi.ListType | mi.SetType | mi.FrozenSetType | mi.VarTupleType):
+        kind, plan = _sub_plan(t.item_type)
+        if kind == "struct":
+            return "list", plan
+        return None, None
+    if isinstance(t, mi.DictType) and isinstance(t.value_type, mi.StrType):
+        return _STRMAP, None
+    return None, None
+
+
+def _build_plan(st: mi.StructType) -> _Plan:
+    plan = _Plan()
+    for f in st.fields:
+        kind, sub = _sub_plan(f.type)
+        plan.fields[normkey(f.encode_name)] = (f.encode_name, _to_snake(f.encode_name), kind, sub)
+    return plan
+
+
+@lru_cache(maxsize=256)
+def plan_for(tp: type) -> _Plan:
+    info = mi.type_info(tp)
+    if not isinstance(info, mi.StructType):
+        raise TypeError(f"{tp!r} is not a msgspec Struct")
+    return _build_plan(info)
+
+
+def _coerce_strmap(value: Any) -> Any:
+    """Java maps of strings accept scalars (Jackson coerces them); nulls are dropped."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if v is None:
+            continue
+        if isinstance(v, bool):
+            out[k] = "true" if v else "false"
+        elif isinstance(v, int | float):
+            out[k] = str(v)
+        else:
+            out[k] = v
+    return out
+
+
+def normalize(obj: Any, plan: _Plan) -> Any:
+    """Rename the keys of ``obj`` to the camelCase field names of ``plan`` (N1); unknown keys are dropped."""
+    if not isinstance(obj, dict):
+        return obj
+    out: dict[str, Any] = {}
+    rank: dict[str, int] = {}
+    fields = plan.fields
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            continue
+        spec = fields.get(normkey(key))
+        if spec is None:
+            continue
+        camel, snake, kind, sub = spec
+        r = 0 if key == camel else 1 if key == snake else 2
+        prev = rank.get(camel)
+        if prev is not None and (value is None or (out[camel] is not None and prev <= r)):
+            continue
+        if kind == "struct" and sub is not None:
+            value = normalize(value, sub)
+        elif kind == "list" and sub is not None and isinstance(value, list):
+            value = [normalize(v, sub) for v in value]
+        elif kind == _STRMAP:
+            value = _coerce_strmap(value)
+        out[camel] = value
+        rank[camel] = r
+    return out
+
+
+def _field_from_error(msg: str) -> str | None:
+    marker = "at `$."
+    i = msg.find(marker)
+    if i < 0:
+        if "missing required field `" in msg:
+            return msg.split("missing required field `", 1)[1].split("`", 1)[0]
+        return None
+    return msg[i + len(marker) :].rstrip("`")
+
+
+def bad_field(exc: msgspec.ValidationError) -> BadRequestError:
+    msg = str(exc)
+    field = _field_from_error(msg)
+    if "missing required field" in msg and field:
+        path_i = msg.find(" - at `$.")
+        prefix = msg[path_i + len(" - at `$.") :].rstrip("`") + "." if path_i >= 0 else ""
+        field = prefix + field
+        return BadRequestError(f"missing required field `{field}`", field=field)
+    text = msg.split(" - at ", 1)[0]
+    if field:
+        return BadRequestError(f"invalid field `{field}`: {text}", field=field)
+    return BadRequestError(f"invalid request body: {text}")
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse a request body; empty means ``{}`` (T3)."""
+    if not body or not body.strip():
+        return {}
+    try:
+        return _decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        raise BadRequestError(f"malformed JSON: {exc}", field="body") from None
+
+
+def convert(obj: Any, tp: type[T]) -> T:
+    """Convert an already parsed JSON value to a request Struct with tolerant keys."""
+    if not isinstance(obj, dict):
+        raise BadRequestError("request body must be a JSON object", field="body")
+    try:
+        return msgspec.convert(normalize(obj, plan_for(tp)), tp)
+    except msgspec.ValidationError as exc:
+        raise bad_field(exc) from None
+
+
+def decode(body: bytes, tp: type[T]) -> T:
+    return convert(parse_json(body), tp)
+
+
+def query_to_obj(params: dict[str, list[str]], tp: type) -> dict[str, Any]:
+    """Turn query parameters into an object for :func:`convert`: names matched per N1, scalars typed."""
+    plan = plan_for(tp)
+    info = mi.type_info(tp)
+    assert isinstance(info, mi.StructType)
+    types = {f.encode_name: f.type for f in info.fields}
+    out: dict[str, Any] = {}
+    for name, values in params.items():
+        spec = plan.fields.get(normkey(name))
+        if spec is None or not values:
+            continue
+        camel = spec[0]
+        t = types[camel]
+        if isinstance(t, mi.UnionType):
+            t = next((m for m in t.types if not isinstance(m, mi.NoneType)), t)
+        if isinstance(t, mi.ListType):
+            items: list[str] = []
+            for v in values:
+                items.extend(x for x in v.split(",") if x)
+            out[camel] = items
+            continue
+        v = values[0]
+        if isinstance(t, mi.IntType):
+            try:
+                out[camel] = int(v)
+            except ValueError:
+                raise BadRequestError(f"invalid query parameter `{camel}`: not an integer", field=camel) from None
+        elif isinstance(t, mi.BoolType):
+            out[camel] = v.lower() in ("1", "true", "yes", "on")
+        else:
+            out[camel] = v
+    return out
+
+
+def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
+    """Inflate a gzip/deflate request body (T4), refusing to expand past ``limit`` bytes."""
+    if not content_encoding:
+        return body
+    enc = content_encoding.strip().lower()
+    if enc in ("", "identity"):
+        return body
+    if enc not in ("gzip", "x-gzip", "deflate"):
+        raise BadRequestError(f"unsupported Content-Encoding: {content_encoding}", field="Content-Encoding")
+    wbits = 16 + zlib.MAX_WBITS if enc != "deflate" else zlib.MAX_WBITS
+    try:
+        d = zlib.decompressobj(wbits)
+        out = d.decompress(body, limit + 1)
+        if len(out) > limit or d.unconsumed_tail:
+            raise PayloadTooLargeError(f"request body exceeds {limit} bytes once inflated", field="body")
+        return out
+    except (zlib.error, gzip.BadGzipFile) as exc:
+        raise BadRequestError(f"malformed {enc} body: {exc}", field="body") from None
+
+
+# -- envelopes (0.4) --------------------------------------------------------------------------------
+
+
+class ResponseStatus(msgspec.Struct, rename="camel", omit_defaults=True):
+    status: str
+    error_code: str
+    message: str
+    error_message: str | None = None
+
+
+OK = ResponseStatus("success", "success", "")
+OK_BYTES = encode({"responseStatus": OK})
+
+
+def fail_status(code: str, message: str, status: str = "fail") -> ResponseStatus:
+    return ResponseStatus(status, code, message, message)
+
+
+def error_body(family: Family, exc: ArtemisError) -> bytes:
+    """Render an error in the envelope family of the endpoint."""
+    code = exc.code if exc.code not in ("unauthorized", "forbidden") else exc.code
+    if family in ("A", "B"):
+        rs = fail_status(code, exc.message)
+        doc: dict[str, Any] = {"responseStatus": rs}
+        if family == "B":
+            doc["status"] = rs
+        return encode(doc)
+    err: dict[str, Any] = {"code": code, "message": exc.message}
+    if exc.field:
+        err["field"] = exc.field
+    if exc.details is not None:
+        err["details"] = exc.details
+    return encode({"success": False, "message": exc.message, "error": err})
+
+
+def ok_a(**payload: Any) -> dict[str, Any]:
+    """Family A success document: payload fields (already camelCase names) + responseStatus."""
+    payload["responseStatus"] = OK
+    return payload
+
+
+def ok_b(**payload: Any) -> dict[str, Any]:
+    payload["responseStatus"] = OK
+    payload["status"] = OK
+    return payload
+
+
+def ok_c(data: Any) -> dict[str, Any]:
+    return {"success": True, "data": data}
+
+
+def fail_a(code: str, message: str, status: str = "fail", **payload: Any) -> dict[str, Any]:
+    payload["responseStatus"] = fail_status(code, message, status)
+    return payload

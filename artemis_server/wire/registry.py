@@ -1,0 +1,111 @@
+"""Request and response shapes of registry, discovery, replication, cluster and status (api.md 2.2-2.6)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from artemis_server.registry.model import Instance, RawKey
+
+
+class _In(msgspec.Struct, rename="camel", omit_defaults=True):
+    pass
+
+
+class RegisterRequest(_In):
+    instances: list[Instance] | None = None
+
+
+class KeysRequest(_In):
+    """Heartbeat / unregister: ``instanceKeys`` (R) and/or ``instances`` (J), union (S4.1, S5.1)."""
+
+    instance_keys: list[RawKey] | None = None
+    instances: list[Instance] | None = None
+
+
+class DiscoveryConfig(_In):
+    service_id: str = ""
+    region_id: str | None = None
+    zone_id: str | None = None
+    discovery_data: dict[str, str] | None = None
+
+
+class ServiceRequest(_In):
+    discovery_config: DiscoveryConfig | None = None
+    region_id: str | None = None
+    zone_id: str | None = None
+
+
+class ServiceQuery(_In):
+    service_id: str | None = None
+    region_id: str | None = None
+    zone_id: str | None = None
+
+
+class ServicesRequest(_In):
+    region_id: str | None = None
+    zone_id: str | None = None
+
+
+class LookupRequest(_In):
+    discovery_configs: list[DiscoveryConfig] | None = None
+    discovery_config: DiscoveryConfig | None = None
+    strategy: str | None = None
+    region_id: str | None = None
+    zone_id: str | None = None
+
+
+class DeltaRequest(_In):
+    version: int
+    region_id: str | None = None
+    zone_id: str | None = None
+
+
+class ReplicationDeltaRequest(_In):
+    since_timestamp: int = 0
+    region_id: str | None = None
+    zone_id: str | None = None
+
+
+class LeasesRequest(_In):
+    service_ids: list[str] | None = None
+    app_ids: list[str] | None = None
+
+
+class Service(msgspec.Struct, rename="camel", omit_defaults=True):
+    """api.md 1.3. ``instances`` is always written."""
+
+    service_id: str
+    instances: list[Instance]
+    metadata: dict[str, str] | None = None
+    logic_instances: list[Instance] | None = None
+    route_rules: list[dict[str, object]] | None = None
+
+
+class Zone(msgspec.Struct, rename="camel"):
+    region_id: str
+    zone_id: str
+
+
+class ServiceNode(msgspec.Struct, rename="camel"):
+    node_id: str
+    url: str
+    region_id: str
+    zone_id: str
+    zone: Zone
+
+
+class ServiceNodeStatus(msgspec.Struct, rename="camel"):
+    node: ServiceNode
+    status: str
+    can_service_discovery: bool
+    can_service_registry: bool
+    allow_registry_from_other_zone: bool
+    allow_discovery_from_other_zone: bool
+
+
+class LeaseStatus(msgspec.Struct, rename="camel"):
+    instance: str
+    creation_time: str
+    renewal_time: str
+    evition_time: str
+    ttl: int
