@@ -66,6 +66,9 @@ class Metrics:
             "artemis_replication_failures", "Replication requests that failed", ["peer"], registry=r
         )
         self.ws_messages = Counter("artemis_ws_messages_sent", "Push messages sent", registry=r)
+        self.management_ops = Counter(
+            "artemis_management_operations", "Management commands applied", ["command"], registry=r
+        )
         r.register(_Gauges(gauges))
 
     def render(self) -> bytes:

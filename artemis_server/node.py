@@ -59,11 +59,15 @@ class Node:
         # Attached by later layers; None means "not configured in this node".
         self.store: Any = None
         self.replicator: Any = None
-        self.management: Any = None
         self.peers: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        from artemis_server.management import ManagementService
+
+        self.management: ManagementService = ManagementService(self)
+        self.on_start(self.management.open)
+        self.on_stop(self.management.close)
         from artemis_server.metrics import Metrics
 
         self.metrics = Metrics(self._gauges)
@@ -85,7 +89,9 @@ class Node:
         return int(self.clock.now() * 1000)
 
     # -- discovery helpers -------------------------------------------------------------------------
-    def discover(self, service_id: str, ctx: ClientContext, *, route: bool = True) -> tuple[str, list[Instance]] | None:
+    def discover(
+        self, service_id: str, ctx: ClientContext, *, route: bool = True
+    ) -> tuple[str, list[Instance]] | None:
         """The filtered instances of a service (S7.1), or None when no instance is registered."""
         entry = self.registry.get_service(service_id)
         if entry is None:

@@ -214,7 +214,9 @@ def query_to_obj(params: dict[str, list[str]], tp: type) -> dict[str, Any]:
             try:
                 out[camel] = int(v)
             except ValueError:
-                raise BadRequestError(f"invalid query parameter `{camel}`: not an integer", field=camel) from None
+                raise BadRequestError(
+                    f"invalid query parameter `{camel}`: not an integer", field=camel
+                ) from None
         elif isinstance(t, mi.BoolType):
             out[camel] = v.lower() in ("1", "true", "yes", "on")
         else:
@@ -262,7 +264,7 @@ def fail_status(code: str, message: str, status: str = "fail") -> ResponseStatus
 
 def error_body(family: Family, exc: ArtemisError) -> bytes:
     """Render an error in the envelope family of the endpoint."""
-    code = exc.code if exc.code not in ("unauthorized", "forbidden") else exc.code
+    code = exc.code
     if family in ("A", "B"):
         rs = fail_status(code, exc.message)
         doc: dict[str, Any] = {"responseStatus": rs}
