@@ -195,7 +195,9 @@ class Tx:
 class SqlStore:
     def __init__(self, url: str, *, max_connections: int = 10, busy_timeout_ms: int = 5000) -> None:
         self.url = url
-        self.engine: Engine = make_engine(url, max_connections=max_connections, busy_timeout_ms=busy_timeout_ms)
+        self.engine: Engine = make_engine(
+            url, max_connections=max_connections, busy_timeout_ms=busy_timeout_ms
+        )
         self.database_id: str | None = None
 
     @property

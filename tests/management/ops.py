@@ -10,10 +10,26 @@ REGION = "default"
 ZONE = "default"
 
 
-def register(http: httpx.Client, sid: str, iid: str, *, ip: str = "10.0.0.1", zone: str = ZONE,
-             region: str = REGION, **extra: Any) -> None:
-    inst = {"serviceId": sid, "instanceId": iid, "ip": ip, "port": 8080, "url": f"http://{ip}:8080",
-            "regionId": region, "zoneId": zone, **extra}
+def register(
+    http: httpx.Client,
+    sid: str,
+    iid: str,
+    *,
+    ip: str = "10.0.0.1",
+    zone: str = ZONE,
+    region: str = REGION,
+    **extra: Any,
+) -> None:
+    inst = {
+        "serviceId": sid,
+        "instanceId": iid,
+        "ip": ip,
+        "port": 8080,
+        "url": f"http://{ip}:8080",
+        "regionId": region,
+        "zoneId": zone,
+        **extra,
+    }
     r = http.post("/api/registry/register.json", json={"instances": [inst]})
     assert r.json()["responseStatus"]["status"] == "success", r.text
 
@@ -31,11 +47,18 @@ def key(sid: str, iid: str, region: str = REGION) -> dict[str, str]:
     return {"regionId": region, "serviceId": sid, "instanceId": iid}
 
 
-def operate_instance(http: httpx.Client, sid: str, iid: str, operation: str, *, complete: bool = True,
-                     operator: str = "alice") -> dict[str, Any]:
-    r = http.post("/api/management/instance/operate-instance.json",
-                  json={"instanceKey": key(sid, iid), "operation": operation, "operationComplete": complete,
-                        "operatorId": operator})
+def operate_instance(
+    http: httpx.Client, sid: str, iid: str, operation: str, *, complete: bool = True, operator: str = "alice"
+) -> dict[str, Any]:
+    r = http.post(
+        "/api/management/instance/operate-instance.json",
+        json={
+            "instanceKey": key(sid, iid),
+            "operation": operation,
+            "operationComplete": complete,
+            "operatorId": operator,
+        },
+    )
     assert r.status_code == 200, r.text
     doc: dict[str, Any] = r.json()
     assert doc["responseStatus"]["status"] == "success", doc
@@ -44,11 +67,15 @@ def operate_instance(http: httpx.Client, sid: str, iid: str, operation: str, *, 
 
 
 def is_instance_down(http: httpx.Client, sid: str, iid: str) -> bool:
-    doc = http.post("/api/management/instance/is-instance-down.json", json={"instanceKey": key(sid, iid)}).json()
+    doc = http.post(
+        "/api/management/instance/is-instance-down.json", json={"instanceKey": key(sid, iid)}
+    ).json()
     return bool(doc["isDown"])
 
 
-def audit(http: httpx.Client, path: str = "/api/management/audit/logs", **params: Any) -> list[dict[str, Any]]:
+def audit(
+    http: httpx.Client, path: str = "/api/management/audit/logs", **params: Any
+) -> list[dict[str, Any]]:
     r = http.get(path, params=params)
     assert r.status_code == 200, r.text
     doc = r.json()

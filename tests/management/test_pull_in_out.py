@@ -18,9 +18,15 @@ from tests.management.ops import (
 def lookup_ids(http: httpx.Client, sid: str, n: int = 20) -> set[str]:
     seen: set[str] = set()
     for _ in range(n):
-        doc = http.post("/api/discovery/lookup.json", json={"discoveryConfig": {"serviceId": sid, "regionId": REGION}})
+        doc = http.post(
+            "/api/discovery/lookup.json", json={"discoveryConfig": {"serviceId": sid, "regionId": REGION}}
+        )
         body = doc.json()
-        inst = body.get("instance") or (body.get("data") or {}).get("instance") if isinstance(body, dict) else None
+        inst = (
+            body.get("instance") or (body.get("data") or {}).get("instance")
+            if isinstance(body, dict)
+            else None
+        )
         if inst:
             seen.add(inst["instanceId"])
     return seen
@@ -34,14 +40,19 @@ def test_instance_pull_out_and_in(api: httpx.Client) -> None:
     operate_instance(api, "orders", "o1", "pullout", operator="alice")
     assert visible(api, "orders") == ["o2"]
     assert is_instance_down(api, "orders", "o1")
-    ops = api.post("/api/management/instance/get-instance-operations.json", json={"instanceKey": key("orders", "o1")})
+    ops = api.post(
+        "/api/management/instance/get-instance-operations.json", json={"instanceKey": key("orders", "o1")}
+    )
     assert ops.json()["operations"] == ["pullout"]
     listing = api.get("/api/management/all-instance-operations.json", params={"regionId": REGION}).json()
     recs = listing["instanceOperationRecords"]
-    assert [(r["instanceKey"]["instanceId"], r["operation"], r["operationComplete"], r["operatorId"]) for r in recs] == [
-        ("o1", "pullout", True, "alice")
+    assert [
+        (r["instanceKey"]["instanceId"], r["operation"], r["operationComplete"], r["operatorId"])
+        for r in recs
+    ] == [("o1", "pullout", True, "alice")]
+    assert listing["allInstanceOperations"] == [
+        {"instanceKey": key("orders", "o1"), "operations": ["pullout"]}
     ]
-    assert listing["allInstanceOperations"] == [{"instanceKey": key("orders", "o1"), "operations": ["pullout"]}]
     # the services listing and the J delta cache see it at once: services.json has only o2
     services = api.post("/api/discovery/services.json", json={"regionId": REGION}).json()["services"]
     orders = next(s for s in services if s["serviceId"] == "orders")
@@ -100,8 +111,13 @@ def test_server_pull_out_hides_every_instance_on_the_ip(api: httpx.Client) -> No
     register(api, "api", "a1", ip="10.1.1.1")
 
     def server(op: str, complete: bool = True) -> None:
-        body = {"serverId": "10.1.1.1", "regionId": REGION, "operation": op, "operationComplete": complete,
-                "operatorId": "ops"}
+        body = {
+            "serverId": "10.1.1.1",
+            "regionId": REGION,
+            "operation": op,
+            "operationComplete": complete,
+            "operatorId": "ops",
+        }
         doc = api.post("/api/management/server/operate-server.json", json=body).json()
         assert doc["responseStatus"]["status"] == "success", doc
 
@@ -110,10 +126,14 @@ def test_server_pull_out_hides_every_instance_on_the_ip(api: httpx.Client) -> No
     server("pullout")
     assert visible(api, "web") == ["w2"]
     assert visible(api, "api") == []
-    down = api.post("/api/management/server/is-server-down.json", json={"serverId": "10.1.1.1", "regionId": REGION})
+    down = api.post(
+        "/api/management/server/is-server-down.json", json={"serverId": "10.1.1.1", "regionId": REGION}
+    )
     assert down.json()["isDown"] is True
     listing = api.get("/api/management/all-server-operations.json").json()
-    assert listing["serverOperationRecords"] == [{"serverId": "10.1.1.1", "regionId": REGION, "operation": "pullout"}]
+    assert listing["serverOperationRecords"] == [
+        {"serverId": "10.1.1.1", "regionId": REGION, "operation": "pullout"}
+    ]
     assert listing["allServerOperations"] == [
         {"serverKey": {"regionId": REGION, "serverId": "10.1.1.1"}, "operations": ["pullout"]}
     ]
@@ -134,8 +154,13 @@ def test_zone_pull_out_status_and_pull_in(api: httpx.Client) -> None:
     assert r.json() == {"success": True, "data": "Zone pulled out successfully"}
     assert visible(api, "geo") == ["g2"]
     status = api.get(f"/api/management/zone/status/zone-a/{REGION}").json()["data"]
-    assert status == {"zoneId": "zone-a", "regionId": REGION, "isDown": True, "operation": "pullout",
-                      "operatorId": "carol"}
+    assert status == {
+        "zoneId": "zone-a",
+        "regionId": REGION,
+        "isDown": True,
+        "operation": "pullout",
+        "operatorId": "carol",
+    }
     ops = api.get("/api/management/zone/operations", params={"region_id": REGION}).json()["data"]
     assert [(o["zoneId"], o["operation"], o["operatorId"]) for o in ops] == [("zone-a", "pullout", "carol")]
     assert isinstance(ops[0]["operationTime"], int)
@@ -150,7 +175,9 @@ def test_zone_pull_out_status_and_pull_in(api: httpx.Client) -> None:
     r = api.delete(f"/api/management/zone/zone-a/{REGION}")
     assert r.json() == {"success": True, "data": "Zone operation removed"}
     assert visible(api, "geo") == ["g1", "g2"]
-    logs = api.post("/api/management/log/zone-operation-logs.json", json={"zoneId": "zone-a", "regionId": REGION})
+    logs = api.post(
+        "/api/management/log/zone-operation-logs.json", json={"zoneId": "zone-a", "regionId": REGION}
+    )
     doc = logs.json()
     assert doc["success"] is True
     assert doc["responseStatus"]["status"] == "success"
@@ -166,13 +193,20 @@ def test_zone_pull_out_status_and_pull_in(api: httpx.Client) -> None:
 def test_java_paths_share_the_store(api: httpx.Client) -> None:
     """S10.6: J meaning of operationComplete (false inserts an effective record, true deletes it)."""
     register(api, "jsvc", "j1")
-    body = {"instanceKey": key("jsvc", "j1"), "operation": "pullout", "operationComplete": False, "operatorId": "j"}
+    body = {
+        "instanceKey": key("jsvc", "j1"),
+        "operation": "pullout",
+        "operationComplete": False,
+        "operatorId": "j",
+    }
     doc = api.post("/api/management/operate-instance.json", json=body).json()
     assert doc["responseStatus"]["status"] == "success"
     assert "status" not in doc  # family A only
     assert visible(api, "jsvc") == []
-    down = api.post("/api/management/instance-down.json", json={"instance": {"serviceId": "jsvc", "instanceId": "j1",
-                                                                             "regionId": REGION}})
+    down = api.post(
+        "/api/management/instance-down.json",
+        json={"instance": {"serviceId": "jsvc", "instanceId": "j1", "regionId": REGION}},
+    )
     assert down.json()["down"] is True
     ops = api.post("/api/management/instance-operations.json", json={"instanceKey": key("jsvc", "j1")}).json()
     assert ops["operations"] == {"instanceKey": key("jsvc", "j1"), "operations": ["pullout"]}
@@ -181,20 +215,34 @@ def test_java_paths_share_the_store(api: httpx.Client) -> None:
     api.post("/api/management/operate-instance.json", json=body)
     assert visible(api, "jsvc") == ["j1"]
 
-    server = {"serverKey": {"regionId": REGION, "serverId": "10.0.0.1"}, "operation": "pullout",
-              "operationComplete": False, "operatorId": "j"}
+    server = {
+        "serverKey": {"regionId": REGION, "serverId": "10.0.0.1"},
+        "operation": "pullout",
+        "operationComplete": False,
+        "operatorId": "j",
+    }
     api.post("/api/management/operate-server.json", json=server)
-    assert api.post("/api/management/server-down.json", json={"serverKey": server["serverKey"]}).json()["down"]
+    assert api.post("/api/management/server-down.json", json={"serverKey": server["serverKey"]}).json()[
+        "down"
+    ]
     assert visible(api, "jsvc") == []
     server["operationComplete"] = True
     api.post("/api/management/operate-server.json", json=server)
     assert visible(api, "jsvc") == ["j1"]
 
     zkey = {"regionId": REGION, "serviceId": "jsvc", "zoneId": "default"}
-    zbody = {"zoneOperationsList": [{"zoneKey": zkey}], "operation": "pullout", "operationComplete": False,
-             "operatorId": "j"}
-    assert api.post("/api/management/zone/operate-zone-operations.json", json=zbody).json()["responseStatus"][
-        "status"] == "success"
+    zbody = {
+        "zoneOperationsList": [{"zoneKey": zkey}],
+        "operation": "pullout",
+        "operationComplete": False,
+        "operatorId": "j",
+    }
+    assert (
+        api.post("/api/management/zone/operate-zone-operations.json", json=zbody).json()["responseStatus"][
+            "status"
+        ]
+        == "success"
+    )
     assert visible(api, "jsvc") == []
     assert api.post("/api/management/zone/is-zone-down.json", json={"zoneKey": zkey}).json()["down"] is True
     every = api.post("/api/management/zone/get-all-zone-operations.json", json={}).json()["allZoneOperations"]
@@ -202,8 +250,13 @@ def test_java_paths_share_the_store(api: httpx.Client) -> None:
     zbody["operationComplete"] = True
     api.post("/api/management/zone/operate-zone-operations.json", json=zbody)
     assert visible(api, "jsvc") == ["j1"]
-    logs = api.post("/api/management/log/instance-operation-logs.json", json={"serviceId": "jsvc"}).json()["logs"]
-    assert [(entry["operation"], entry["complete"]) for entry in logs] == [("pullout", True), ("pullout", False)]
+    logs = api.post("/api/management/log/instance-operation-logs.json", json={"serviceId": "jsvc"}).json()[
+        "logs"
+    ]
+    assert [(entry["operation"], entry["complete"]) for entry in logs] == [
+        ("pullout", True),
+        ("pullout", False),
+    ]
 
 
 def test_admin_views_mark_pulled_out_instances_down(api: httpx.Client) -> None:
@@ -214,14 +267,17 @@ def test_admin_views_mark_pulled_out_instances_down(api: httpx.Client) -> None:
     statuses = {i["instanceId"]: i["status"] for i in doc["service"]["instances"]}
     assert statuses == {"a1": "down", "a2": "up"}
     md = doc["service"]["instances"][0]["metadata"]
-    assert int(md["ttl"]) == 20_000 and int(md["renewalTime"]) >= int(md["creationTime"]) > 0
+    assert int(md["ttl"]) == 20_000
+    assert int(md["renewalTime"]) >= int(md["creationTime"]) > 0
     assert doc["groups"] == []
 
 
 def test_pull_out_events_follow_visibility(node, api: httpx.Client) -> None:
     """S10.10: pull-out emits `delete` for the registered instance, pull-in emits `new`."""
     seen: list[tuple[str, str]] = []
-    unsubscribe = node.node.bus.subscribe(lambda evs: seen.extend((e.change_type, e.instance.instance_id) for e in evs))
+    unsubscribe = node.node.bus.subscribe(
+        lambda evs: seen.extend((e.change_type, e.instance.instance_id) for e in evs)
+    )
     try:
         register(api, "ev", "e1")
         operate_instance(api, "ev", "e1", "pullout")
