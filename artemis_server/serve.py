@@ -28,6 +28,29 @@ def prepare_data_dir(settings: Settings) -> Path:
     return data_dir
 
 
+def _server_class() -> type:
+    import contextlib
+    import signal
+    from collections.abc import Iterator
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown, so the process would die of the
+        signal; a node that stopped cleanly exits 0 instead (service managers and scripts check it)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
 def run(settings: Settings) -> int:
     """Serve until a signal arrives. Returns the process exit code."""
     import uvicorn
@@ -57,7 +80,7 @@ def run(settings: Settings) -> int:
         ws_max_size=settings.limits.max_body_bytes,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     scheme = "https" if tls else "http"
     shown_host = f"[{host}]" if ":" in host else host
     print(

@@ -327,7 +327,7 @@ class SqlStore:
         alts += [c.target_id.contains(p, autoescape=True) for p in q.target_any or []]
         if alts:
             cond.append(or_(*alts))
-        stmt = select(t.audit_log).where(and_(*cond)).order_by(c.id.desc()).limit(max(0, q.limit))
+        stmt = select(t.audit_log).where(*cond).order_by(c.id.desc()).limit(max(0, q.limit))
         with self.engine.connect() as conn:
             return [
                 {
@@ -359,7 +359,7 @@ class SqlStore:
                 cond.append(_eq(column, value))
             else:
                 cond.append(column == value)
-        stmt = select(tbl).where(and_(*cond)).order_by(tbl.c.id.desc()).limit(max(0, limit))
+        stmt = select(tbl).where(*cond).order_by(tbl.c.id.desc()).limit(max(0, limit))
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).mappings().all()
         return [_j_log(dict(r)) for r in rows]

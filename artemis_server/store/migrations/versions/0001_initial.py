@@ -556,6 +556,22 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id"),
     )
+    _add_our_columns()
+
+
+def _add_our_columns() -> None:
+    """Tables a Java/Rust node created lack our two additive columns (see store/tables.py): add them."""
+    insp = sa.inspect(op.get_bind())
+    wanted = {
+        "instance": sa.Column("EFFECTIVE", sa.Integer(), server_default="1", nullable=False),
+        "service_zone": sa.Column("OPERATOR_ID", sa.String(length=128), nullable=True),
+    }
+    for table, column in wanted.items():
+        if table in _CREATED:
+            continue
+        if column.name not in {c["name"] for c in insp.get_columns(table)}:
+            with op.batch_alter_table(table) as batch_op:
+                batch_op.add_column(column)
 
 
 def downgrade() -> None:
