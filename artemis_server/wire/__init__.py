@@ -239,6 +239,8 @@ def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
         out = d.decompress(body, limit + 1)
         if len(out) > limit or d.unconsumed_tail:
             raise PayloadTooLargeError(f"request body exceeds {limit} bytes once inflated", field="body")
+        if not d.eof:
+            raise BadRequestError(f"malformed {enc} body: truncated stream", field="body")
         return out
     except (zlib.error, gzip.BadGzipFile) as exc:
         raise BadRequestError(f"malformed {enc} body: {exc}", field="body") from None
