@@ -16,12 +16,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from artemis_server.registry.changes import ChangeBus
-from artemis_server.registry.discovery import ClientContext, LoadBalancer, NoRouting, Router, filter_service
+from artemis_server.registry.discovery import ClientContext, LoadBalancer, Router, filter_service
 from artemis_server.registry.management import ManagementState
 from artemis_server.registry.model import Instance
 from artemis_server.registry.ports import Clock, SystemClock
 from artemis_server.registry.ratelimit import RateLimiter
 from artemis_server.registry.registry import LeaseSettings, Registry
+from artemis_server.registry.routing import RoutingTable
 from artemis_server.registry.snapshots import SnapshotRing
 from artemis_server.settings import Settings
 
@@ -43,7 +44,7 @@ class Node:
         )
         self.mgmt = ManagementState()
         self.registry.is_down = self.mgmt.is_down
-        self.router: Router = NoRouting()
+        self.router: Router = RoutingTable()
         self.lb = LoadBalancer()
         self.limiter = RateLimiter(
             enabled=s.ratelimit.enabled,
