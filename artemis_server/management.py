@@ -203,6 +203,9 @@ class ManagementService:
                 table.bindings[(b.group_id, b.instance_id)] = b
             for r in loaded.rules:
                 table.rules[r.route_id] = r
+            table.group_ops.update(loaded.group_ops)
+            for si in loaded.service_instances:
+                table.service_instances[(str(si["serviceId"]).lower(), str(si["instanceId"]))] = si
             table.rebuild()
         self._emit_diff(before, ("all",))
         self.node.registry.touch()

@@ -87,6 +87,11 @@ class RoutingCommands:
             "rulegroup.add",
             "rulegroup.update",
             "rulegroup.remove",
+            "rulegroup.stage",
+            "rulegroup.release",
+            "group.operate",
+            "service_instance.put",
+            "service_instance.delete",
         ):
             svc.register_command(f"routing.{name}", getattr(self, "_" + name.replace(".", "_")))
 
@@ -681,6 +686,155 @@ class RoutingCommands:
         def apply(_: Any) -> Any:
             r.groups = [g for g in r.groups if g is not rg]
             self.t.rebuild()
+            return None
+
+        plan.apply = apply
+        return plan
+
+    # -- J: staged weights (insert/update-route-rule-groups, release-route-rule-groups) -------------------
+    def _rulegroup_stage(self, args: dict[str, Any], operator: str) -> Plan:
+        """Set ``unreleasedWeight``; a rule-group that does not exist yet is added with it as live weight."""
+        r = self._rule(args)
+        ref = _req(args, "groupId")
+        staged = clamp_weight(
+            int(
+                args.get("unreleasedWeight")
+                if args.get("unreleasedWeight") is not None
+                else args.get("weight")
+                if args.get("weight") is not None
+                else 5
+            )
+        )
+        rg = self._find_rg(r, ref)
+        if rg is None:
+            plan = self._rulegroup_add({**args, "weight": staged}, operator)
+            return plan
+        plan = self._plan()
+        plan.reload_services = [r.service_id]
+        self._rg_log(plan, r, ref, "update", staged)
+        new = RuleGroup(
+            rg.row_id, rg.route_id, rg.group_ref, rg.weight, rg.region_id, rg.zone_id, rg.managed_id, staged
+        )
+        plan.write = lambda tx: tx.routing.update_rule_group(new)
+
+        def apply(_: Any) -> Any:
+            rg.unreleased_weight = staged
+            return None
+
+        plan.apply = apply
+        return plan
+
+    def _rulegroup_release(self, args: dict[str, Any], operator: str) -> Plan:
+        r = self._rule(args)
+        ref = _req(args, "groupId")
+        rg = self._find_rg(r, ref)
+        if rg is None:
+            raise NotFoundError(f"Group {ref} is not in route rule {r.route_id}")
+        weight = rg.unreleased_weight if rg.unreleased_weight is not None else rg.weight
+        plan = self._plan()
+        plan.reload_services = [r.service_id]
+        self._rg_log(plan, r, ref, "update", weight)
+        new = RuleGroup(
+            rg.row_id, rg.route_id, rg.group_ref, weight, rg.region_id, rg.zone_id, rg.managed_id, None
+        )
+        plan.write = lambda tx: tx.routing.update_rule_group(new)
+
+        def apply(_: Any) -> Any:
+            rg.weight, rg.unreleased_weight = weight, None
+            return None
+
+        plan.apply = apply
+        return plan
+
+    # -- J: group operations (stored and listed; discovery ignores them, as in J's server) ---------------
+    def _group_operate(self, args: dict[str, Any], operator: str) -> Plan:
+        g = self._group(args)
+        op = _req(args, "operation").lower()
+        complete = bool(args.get("operationComplete", False))
+        plan = self._plan()
+        plan.audits.append(("group", f"group:{g.group_id},key:{g.key}", op, {"operationComplete": complete}))
+        plan.j_logs.append(
+            (
+                "service_group_operation_log",
+                {
+                    "GROUP_ID": g.group_id,
+                    "OPERATION": op,
+                    "COMPLETE": 1 if complete else 0,
+                    "EXTENSIONS": "{}",
+                },
+            )
+        )
+        if complete:
+            plan.write = lambda tx: tx.routing.delete_group_operation(g.group_id, op)
+        else:
+            plan.write = lambda tx: tx.routing.put_group_operation(g.group_id, op)
+
+        def apply(_: Any) -> Any:
+            ops = self.t.group_ops.setdefault(g.group_id, set())
+            if complete:
+                ops.discard(op)
+            else:
+                ops.add(op)
+            if not ops:
+                self.t.group_ops.pop(g.group_id, None)
+            return None
+
+        plan.apply = apply
+        return plan
+
+    # -- J: static service instances (service_instance table) ----------------------------------------------
+    def _service_instance_put(self, args: dict[str, Any], operator: str) -> Plan:
+        from artemis_server.store.routing_repo import SERVICE_INSTANCE_FIELDS
+
+        service = _req(args, "serviceId")
+        instance = _req(args, "instanceId")
+        values: dict[str, Any] = {}
+        for col, name in SERVICE_INSTANCE_FIELDS.items():
+            v = args.get(name)
+            if v is None:
+                continue
+            if col == "PORT":
+                if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 65535:
+                    raise BadRequestError("invalid field `port`: expected 0..65535", field="port")
+            elif col == "METADATA":
+                import json
+
+                v = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+            else:
+                v = str(v)
+            values[col] = v
+        values["SERVICE_ID"], values["INSTANCE_ID"] = service, instance
+        plan = self._plan()
+        plan.audits.append(("service_instance", f"service:{service},instance:{instance}", "add", None))
+        log_values = {k: v for k, v in values.items() if k != "DESCRIPTION"}
+        plan.j_logs.append(("service_instance_log", {**log_values, "OPERATION": "add"}))
+
+        def write(tx: Tx) -> int:
+            return tx.routing.put_service_instance(values)
+
+        def apply(row_id: Any) -> Any:
+            doc = {"id": int(row_id), **{SERVICE_INSTANCE_FIELDS[k]: v for k, v in values.items()}}
+            self.t.service_instances[(service.lower(), instance)] = doc
+            return doc
+
+        plan.write, plan.apply = write, apply
+        return plan
+
+    def _service_instance_delete(self, args: dict[str, Any], operator: str) -> Plan:
+        service = _req(args, "serviceId")
+        instance = _req(args, "instanceId")
+        doc = self.t.service_instances.get((service.lower(), instance))
+        if doc is None:
+            raise NotFoundError(f"Service instance not found: {service}/{instance}")
+        plan = self._plan()
+        plan.audits.append(("service_instance", f"service:{service},instance:{instance}", "remove", None))
+        plan.j_logs.append(
+            ("service_instance_log", {"SERVICE_ID": service, "INSTANCE_ID": instance, "OPERATION": "remove"})
+        )
+        plan.write = lambda tx: tx.routing.delete_service_instance(int(doc["id"]))
+
+        def apply(_: Any) -> Any:
+            self.t.service_instances.pop((service.lower(), instance), None)
             return None
 
         plan.apply = apply

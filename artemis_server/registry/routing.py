@@ -103,6 +103,9 @@ class RoutingTable:
         self.rules: dict[str, Rule] = {}  # routeId -> rule
         self.counters: dict[str, int] = {}
         self._active: dict[str, Rule] = {}  # service id lower -> active rule
+        # J admin surface: group operations (stored, no effect on discovery) and static service instances
+        self.group_ops: dict[int, set[str]] = {}
+        self.service_instances: dict[tuple[str, str], dict[str, Any]] = {}  # (service lower, instance id)
 
     # -- maintenance -----------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -111,6 +114,8 @@ class RoutingTable:
         self.bindings.clear()
         self.rules.clear()
         self._active.clear()
+        self.group_ops.clear()
+        self.service_instances.clear()
 
     def put_group(self, g: Group) -> None:
         old = self.groups.get(g.group_id)
@@ -125,6 +130,7 @@ class RoutingTable:
             self.group_by_key.pop(g.key, None)
         for k in [k for k in self.bindings if k[0] == group_id]:
             del self.bindings[k]
+        self.group_ops.pop(group_id, None)
 
     def rebuild(self) -> None:
         """Recompute the active rule per service and the managed group each rule-group resolves to."""

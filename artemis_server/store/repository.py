@@ -24,7 +24,7 @@ from artemis_server.errors import StorageUnavailableError
 from artemis_server.registry.routing import Binding, Group, Rule
 from artemis_server.store import tables as t
 from artemis_server.store.engine import make_engine, migrate
-from artemis_server.store.routing_repo import RoutingWriter, load_routing
+from artemis_server.store.routing_repo import RoutingWriter, load_extras, load_routing
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ class Loaded:
     groups: list[Group] = field(default_factory=list)
     bindings: list[Binding] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    group_ops: dict[int, set[str]] = field(default_factory=dict)
+    service_instances: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -305,6 +307,7 @@ class SqlStore:
                     )
                 )
             out.groups, out.bindings, out.rules = load_routing(conn)
+            out.group_ops, out.service_instances = load_extras(conn)
         return out
 
     def query_audit(self, q: AuditQuery) -> list[dict[str, Any]]:

@@ -187,8 +187,83 @@ class RoutingWriter:
             .values(WEIGHT=rg.weight, UNRELEASED_WEIGHT=rg.unreleased_weight, DataChange_LastTime=self.stamp)
         )
 
+    def put_group_operation(self, group_id: int, operation: str) -> None:
+        c = t.service_group_operation.c
+        exists = self.conn.execute(
+            select(c.id).where(c.GROUP_ID == group_id, c.OPERATION == operation)
+        ).first()
+        if exists is None:
+            self.conn.execute(
+                insert(t.service_group_operation).values(
+                    GROUP_ID=group_id,
+                    OPERATION=operation,
+                    CREATE_TIME=self.stamp,
+                    DataChange_LastTime=self.stamp,
+                )
+            )
+
+    def delete_group_operation(self, group_id: int, operation: str) -> None:
+        c = t.service_group_operation.c
+        self.conn.execute(
+            delete(t.service_group_operation).where(c.GROUP_ID == group_id, c.OPERATION == operation)
+        )
+
+    def put_service_instance(self, values: dict[str, Any]) -> int:
+        c = t.service_instance.c
+        row = self.conn.execute(
+            select(c.id).where(c.SERVICE_ID == values["SERVICE_ID"], c.INSTANCE_ID == values["INSTANCE_ID"])
+        ).first()
+        if row is not None:
+            self.conn.execute(
+                update(t.service_instance)
+                .where(c.id == row[0])
+                .values(**values, DataChange_LastTime=self.stamp)
+            )
+            return int(row[0])
+        res = self.conn.execute(
+            insert(t.service_instance).values(
+                **values, CREATE_TIME=self.stamp, DataChange_LastTime=self.stamp
+            )
+        )
+        return _pk(res)
+
+    def delete_service_instance(self, row_id: int) -> None:
+        self.conn.execute(delete(t.service_instance).where(t.service_instance.c.id == row_id))
+
     def delete_rule_group(self, row_id: int) -> None:
         self.conn.execute(delete(t.service_route_rule_group).where(t.service_route_rule_group.c.id == row_id))
+
+
+SERVICE_INSTANCE_FIELDS = {
+    "SERVICE_ID": "serviceId",
+    "INSTANCE_ID": "instanceId",
+    "IP": "ip",
+    "MACHINE_NAME": "machineName",
+    "METADATA": "metadata",
+    "PORT": "port",
+    "PROTOCOL": "protocol",
+    "REGION_ID": "regionId",
+    "ZONE_ID": "zoneId",
+    "GROUP_ID": "groupId",
+    "HEALTHY_CHECK_URL": "healthCheckUrl",
+    "URL": "url",
+    "DESCRIPTION": "description",
+}
+
+
+def load_extras(conn: Connection) -> tuple[dict[int, set[str]], list[dict[str, Any]]]:
+    """Group operations and static service instances (J admin surface)."""
+    ops: dict[int, set[str]] = {}
+    for r in conn.execute(select(t.service_group_operation)).mappings():
+        ops.setdefault(int(r["GROUP_ID"]), set()).add(r["OPERATION"])
+    instances: list[dict[str, Any]] = []
+    for r in conn.execute(select(t.service_instance).order_by(t.service_instance.c.id)).mappings():
+        doc: dict[str, Any] = {"id": int(r["id"])}
+        for col, name in SERVICE_INSTANCE_FIELDS.items():
+            if r[col] is not None:
+                doc[name] = r[col]
+        instances.append(doc)
+    return ops, instances
 
 
 def load_routing(conn: Connection) -> tuple[list[Group], list[Binding], list[Rule]]:
