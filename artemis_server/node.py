@@ -15,6 +15,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
 from artemis_server.registry.changes import ChangeBus
 from artemis_server.registry.discovery import ClientContext, LoadBalancer, Router, filter_service
 from artemis_server.registry.management import ManagementState
@@ -25,6 +27,7 @@ from artemis_server.registry.registry import LeaseSettings, Registry
 from artemis_server.registry.routing import RoutingTable
 from artemis_server.registry.snapshots import SnapshotRing
 from artemis_server.settings import Settings
+from artemis_server.wire.registry import Service
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +110,20 @@ class Node:
             route=route and not self.settings.discovery.emit_route_rules,
         )
         return entry.service_id, insts
+
+    def service_extras(self, svc: Service, ctx: ClientContext) -> Service:
+        """S9.9: with `discovery.emit_route_rules`, J clients get the active rule and route themselves."""
+        if not self.settings.discovery.emit_route_rules or not isinstance(self.router, RoutingTable):
+            return svc
+        rule = self.router.active_rule(svc.service_id)
+        if rule is None or not rule.groups:
+            return svc
+        view = {
+            "routeId": rule.route_id,
+            "strategy": rule.strategy,
+            "groups": [{"groupKey": rg.group_ref, "weight": rg.weight} for rg in rule.groups],
+        }
+        return msgspec.structs.replace(svc, route_rules=[view])
 
     def services_view(self) -> list[tuple[str, list[Instance]]]:
         """services.json: every service with F2-F4 applied, empty services omitted (S7.3)."""

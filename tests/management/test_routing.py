@@ -352,3 +352,64 @@ def test_group_aliases(api: httpx.Client, path: str) -> None:
         201,
     )
     assert [g["groupType"] for g in ok(api.get(path, params={"service_id": SVC}))] == ["logical"]
+
+
+def test_java_update_canary_ips_builds_group_rule_and_bindings(api: httpx.Client) -> None:
+    register(api, SVC, "c1", ip="10.5.5.1")
+    register(api, SVC, "c2", ip="10.5.5.2")
+    body = {"serviceId": SVC, "appId": "app1", "canaryIps": ["10.5.5.2"], "operatorId": "j"}
+    doc = api.post("/api/management/canary/update-canary-ips.json", json=body).json()
+    assert doc["responseStatus"]["status"] == "success"
+    rule = ok(api.get("/api/routing/rules/canary-route-rule"))
+    assert rule["status"] == "active"
+    assert len(rule["groups"]) == 1
+    assert rule["groups"][0]["weight"] == 5
+    key = f"{SVC}:{REGION}:canary:app1"
+    assert [m["instanceId"] for m in ok(api.get(f"/api/routing/groups/{key}/instances"))] == ["c2"]
+    # the only group of the rule holds c2: every discovery call is routed to it
+    doc = api.post("/api/discovery/service.json", json={"discoveryConfig": {"serviceId": SVC}}).json()
+    assert [i["instanceId"] for i in doc["service"]["instances"]] == ["c2"]
+    assert api.get("/api/management/canary/configs").json()["data"] == []  # CanaryConfig untouched (S11.5)
+    # idempotent
+    assert (
+        api.post("/api/management/canary/update-canary-ips.json", json=body).json()["responseStatus"][
+            "status"
+        ]
+        == "success"
+    )
+
+
+def test_routing_changes_raise_reload(node: LiveServer, api: httpx.Client) -> None:
+    seen: list[tuple[str, str]] = []
+    unsubscribe = node.node.bus.subscribe(
+        lambda evs: seen.extend((e.change_type, e.instance.service_id) for e in evs)
+    )
+    try:
+        ok(
+            api.post(
+                "/api/routing/rules",
+                json={"routeId": "rl", "serviceId": SVC, "name": "n", "strategy": "close-by-visit"},
+            ),
+            201,
+        )
+        ok(api.post("/api/routing/rules/rl/publish"))
+        api.post("/api/management/canary/config", json={"serviceId": SVC, "ipWhitelist": ["1.1.1.1"]})
+    finally:
+        unsubscribe()
+    assert seen == [("reload", SVC)] * 3
+
+
+def test_emit_route_rules_writes_java_route_rules(node_factory: Callable[..., LiveServer]) -> None:
+    srv = node_factory(discovery={"emit_route_rules": True})
+    with httpx.Client(base_url=srv.url, timeout=15) as api:
+        setup_split(api)
+        ok(api.post("/api/routing/rules/split/publish"))
+        doc = api.post("/api/discovery/service.json", json={"discoveryConfig": {"serviceId": SVC}}).json()
+        assert len(doc["service"]["instances"]) == 6  # the client routes itself (S9.9)
+        assert doc["service"]["routeRules"] == [
+            {
+                "routeId": "split",
+                "strategy": "weighted-round-robin",
+                "groups": [{"groupKey": "group-a", "weight": 70}, {"groupKey": "group-b", "weight": 30}],
+            }
+        ]
