@@ -38,7 +38,9 @@ def make_cluster(tmp_path: Path) -> Iterator[Callable[..., list[LiveServer]]]:
     """Start ``n`` peered nodes (each lists every node, itself included: its own address is ignored)."""
     started: list[LiveServer] = []
 
-    def factory(n: int = 3, extra_peers: tuple[str, ...] = (), **sections: dict[str, Any]) -> list[LiveServer]:
+    def factory(
+        n: int = 3, extra_peers: tuple[str, ...] = (), **sections: dict[str, Any]
+    ) -> list[LiveServer]:
         base = len(started)
         servers = [
             LiveServer(make_settings(tmp_path / f"node{base + i}", **cluster_sections(**sections)))
@@ -58,8 +60,15 @@ def make_cluster(tmp_path: Path) -> Iterator[Callable[..., list[LiveServer]]]:
 
 
 def instance(service: str, iid: str, **extra: Any) -> dict[str, Any]:
-    doc = {"serviceId": service, "instanceId": iid, "regionId": "r1", "zoneId": "z1", "ip": "10.0.0.1",
-           "port": 80, "url": f"http://10.0.0.1/{iid}"}
+    doc = {
+        "serviceId": service,
+        "instanceId": iid,
+        "regionId": "r1",
+        "zoneId": "z1",
+        "ip": "10.0.0.1",
+        "port": 80,
+        "url": f"http://10.0.0.1/{iid}",
+    }
     doc.update(extra)
     return doc
 
@@ -113,8 +122,8 @@ class FakePeer:
                 except OSError:
                     pass
 
-            do_GET = _serve
-            do_POST = _serve
+            do_GET = _serve  # noqa: N815 - http.server naming
+            do_POST = _serve  # noqa: N815
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
