@@ -38,9 +38,11 @@ def _token_hook(node: Node) -> Any:
     expected = secret.get_secret_value() if secret is not None else None
 
     async def hook(ep: Any, call: Any) -> Any:
-        if not expected or not ep.extra.get("peer"):
+        if not ep.extra.get("peer"):
             return None
-        if peer_token_ok(expected, call.headers.get("authorization")):
+        if not expected or peer_token_ok(expected, call.headers.get("authorization")):
+            if node.peers is not None:
+                node.peers.saw(call.headers.get("x-artemis-node-url"))
             return None
         from artemis_server.api.endpoints import Reply
 
@@ -72,7 +74,7 @@ def attach(node: Node) -> None:
         node.peers = peers
         if not peers.peers:
             return
-        client = PeerClient(timeout=settings.replication.timeout_secs, token=token)
+        client = PeerClient(timeout=settings.replication.timeout_secs, token=token, node_url=node.url)
         state["client"] = client
         rep = Replicator(node, peers, client)
         if settings.replication.enabled:

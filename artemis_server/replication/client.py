@@ -18,6 +18,7 @@ import msgspec
 log = logging.getLogger(__name__)
 
 REPLICATION_HEADER = "X-Artemis-Replication"
+NODE_URL_HEADER = "X-Artemis-Node-Url"  # who is calling, so the peer can mark us up at once
 
 _decoder = msgspec.json.Decoder()
 
@@ -48,8 +49,10 @@ def classify(status: int) -> Outcome:
 
 
 class PeerClient:
-    def __init__(self, *, timeout: float, token: str | None) -> None:
+    def __init__(self, *, timeout: float, token: str | None, node_url: str = "") -> None:
         headers = {REPLICATION_HEADER: "true", "Content-Type": "application/json"}
+        if node_url:
+            headers[NODE_URL_HEADER] = node_url
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.timeout = timeout

@@ -106,6 +106,21 @@ class PeerSet:
     def any_up(self) -> bool:
         return any(p.up for p in self.peers)
 
+    def saw(self, url: str | None) -> None:
+        """A peer just called us (e.g. its start-up sync): it is up, whatever the last health check said.
+
+        Marking it up before answering its sync closes the gap in which writes would be dropped for it.
+        """
+        if not url:
+            return
+        try:
+            where = _host_port(normalize_peer(url))
+        except ValueError:
+            return
+        for peer in self.peers:
+            if not peer.up and _host_port(peer.url) == where:
+                self.set_up(peer, True)
+
     def set_up(self, peer: Peer, up: bool) -> None:
         if peer.up == up:
             return

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import LiveServer, make_settings
+from tests.helpers import LiveServer, make_settings, wait_for
 
 # Short peer timings so health changes are seen within a second (production: 10 s / 5 s / 2 s).
 FAST_CLUSTER = {
@@ -52,11 +52,18 @@ def make_cluster(tmp_path: Path) -> Iterator[Callable[..., list[LiveServer]]]:
         for s in servers:
             s.start()
             started.append(s)
+        if not extra_peers:
+            for s in servers:  # every node sees every peer up before the test writes
+                wait_for(lambda s=s: _node_count(s.url) == n, timeout=5, what=f"{s.url} sees {n} nodes")
         return servers
 
     yield factory
     for srv in started:
         srv.stop()
+
+
+def _node_count(url: str) -> int:
+    return int(httpx.get(url + "/api/status/cluster.json", timeout=5).json()["nodeCount"])
 
 
 def instance(service: str, iid: str, **extra: Any) -> dict[str, Any]:
