@@ -259,13 +259,13 @@ def heartbeat_answer(node: Node, text: str, client_ip: str | None) -> str:
 
 async def _receive(socket: WebSocket[Any, Any, Any], on_text: Callable[[str], None]) -> None:
     while True:
-        msg = await socket.receive()
+        msg: dict[str, Any] = dict(await socket.receive())
         if msg["type"] == "websocket.disconnect":
             return
         text = msg.get("text")
-        if text is None:
-            raw = msg.get("bytes") or b""
-            text = raw.decode("utf-8", errors="replace")
+        if not isinstance(text, str):
+            raw = msg.get("bytes")
+            text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else ""
         on_text(text)
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from artemis_server.replication.client import PeerClient
 from artemis_server.replication.peers import Peer, PeerSet, build_peers, normalize_peer, own_addresses
-from artemis_server.replication.replicator import Replicator
+from artemis_server.replication.replicator import ReplicationCollector, Replicator
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -77,6 +77,7 @@ def attach(node: Node) -> None:
         client = PeerClient(timeout=settings.replication.timeout_secs, token=token, node_url=node.url)
         state["client"] = client
         rep = Replicator(node, peers, client)
+        node.metrics.registry.register(ReplicationCollector(rep))
         if settings.replication.enabled:
             node.replicator = rep
             mgmt = node.management

@@ -380,3 +380,35 @@ def services_instances(body: Any) -> list[Instance] | None:
     for svc in doc.services:
         out.extend(svc.instances or ())
     return out
+
+
+class ReplicationCollector:
+    """Per-peer gauges on /metrics: is the peer up, how many items wait for it, how many were dropped."""
+
+    def __init__(self, rep: Replicator) -> None:
+        self.rep = rep
+
+    def collect(self) -> Any:
+        from prometheus_client.core import GaugeMetricFamily
+
+        up = GaugeMetricFamily(
+            "artemis_peer_up", "1 when the peer answered its last health check", labels=["peer"]
+        )
+        pending = GaugeMetricFamily(
+            "artemis_replication_pending_items",
+            "Writes queued or waiting for retry per peer",
+            labels=["peer"],
+        )
+        dropped = GaugeMetricFamily(
+            "artemis_replication_dropped_items",
+            "Writes dropped for a peer (down, overflow, failure)",
+            labels=["peer"],
+        )
+        for link in self.rep.links.values():
+            url = link.peer.url
+            up.add_metric([url], 1.0 if link.peer.up else 0.0)
+            pending.add_metric([url], float(link.queued + len(link.retries)))
+            dropped.add_metric([url], float(link.dropped))
+        yield up
+        yield pending
+        yield dropped

@@ -245,3 +245,41 @@ def test_replication_endpoints_family_a(make_cluster) -> None:
         json.loads(httpx.post(rep + "register.json", content=b"{bad").content)["responseStatus"]["errorCode"]
         == "bad-request"
     )
+
+
+def test_down_peer_gets_nothing_until_it_calls_back(make_cluster, fake_peer) -> None:
+    """A peer failing /health is down and its writes are dropped; a replication call from it marks it up."""
+
+    def script(method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        if path == "/health":
+            return 503, b"down"
+        return 200, b'{"responseStatus":{"status":"success","errorCode":"success"}}'
+
+    peer = fake_peer(script)
+    (a,) = make_cluster(
+        1,
+        extra_peers=(peer.url,),
+        cluster={"health_check_initial_delay_secs": 0.2, "health_check_interval_secs": 60},
+    )
+    label = f'peer="{peer.url}"'
+    wait_for(lambda: "/health" in peer.paths(), timeout=5, what="health check")
+    wait_for(lambda: metric(a.url, "artemis_peer_up", label) == 0, timeout=5, what="peer marked down")
+    _register(a.url, instance("svc-down", "dropped"))
+    # The peer calls us (as its start-up sync does): it is up again at once.
+    r = httpx.post(
+        a.url + "/api/replication/registry/services.json",
+        json={},
+        headers={"X-Artemis-Node-Url": peer.url},
+        timeout=5,
+    )
+    assert r.status_code == 200
+    assert metric(a.url, "artemis_peer_up", label) == 1
+    _register(a.url, instance("svc-down", "sent"))
+    wait_for(lambda: peer.bodies("/api/replication/registry/batch-register.json"), timeout=5, what="batch")
+    sent = [
+        i["instanceId"]
+        for b in peer.bodies("/api/replication/registry/batch-register.json")
+        for i in b["instances"]
+    ]
+    assert sent == ["sent"]
+    assert metric(a.url, "artemis_replication_pending_items", label) == 0
