@@ -75,6 +75,9 @@ class Node:
         from artemis_server.metrics import Metrics
 
         self.metrics = Metrics(self._gauges)
+        from artemis_server.replication import attach as attach_replication
+
+        attach_replication(self)  # peers, replicator, peer-token hook, start-up sync (inert without peers)
 
     # -- identity ----------------------------------------------------------------------------------
     @property
