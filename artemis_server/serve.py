@@ -59,7 +59,11 @@ def run(settings: Settings) -> int:
     from artemis_server.log import setup_logging
 
     setup_logging(settings.logging.level, settings.logging.format)
-    data_dir = prepare_data_dir(settings)
+    try:
+        data_dir = prepare_data_dir(settings)
+    except OSError as exc:
+        print(f"error: cannot use data directory {settings.data_dir()}: {exc.strerror}", file=sys.stderr)
+        return 1
     host, port = settings.listen()
     try:
         sock = bind_socket(host, port)
@@ -72,7 +76,8 @@ def run(settings: Settings) -> int:
     config = uvicorn.Config(
         app,
         lifespan="on",
-        log_level=settings.logging.level if settings.logging.level != "trace" else "debug",
+        # uvicorn knows "warning" and "debug" but not our aliases "warn" and "trace".
+        log_level={"warn": "warning", "trace": "debug"}.get(settings.logging.level, settings.logging.level),
         access_log=False,
         timeout_graceful_shutdown=int(settings.server.graceful_shutdown_secs) or None,
         ssl_certfile=settings.server.tls_cert or None,

@@ -171,6 +171,11 @@ def do_unregister(call: Call, *, replicated: bool, report_unknown: bool = False)
     return wire.OK_BYTES
 
 
+def _has_keys(req: KeysRequest) -> bool:
+    """A client heartbeat / unregister names at least one instance, like a register does (S2.1)."""
+    return bool(req.instance_keys or req.instances)
+
+
 @routes.post(
     "/api/registry/register.json", "/api/registry/register", family="A", body=RegisterRequest, hot=True
 )
@@ -182,6 +187,9 @@ async def register(call: Call) -> Any:
     "/api/registry/heartbeat.json", "/api/registry/heartbeat", family="A", body=KeysRequest, hot=True
 )
 async def heartbeat(call: Call) -> Any:
+    if not _has_keys(call.data):
+        call.node.metrics.heartbeat_requests.inc()
+        return wire.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
     return do_heartbeat(call, replicated=False)
 
 
@@ -189,4 +197,7 @@ async def heartbeat(call: Call) -> Any:
     "/api/registry/unregister.json", "/api/registry/unregister", family="A", body=KeysRequest, hot=True
 )
 async def unregister(call: Call) -> Any:
+    if not _has_keys(call.data):
+        call.node.metrics.unregister_requests.inc()
+        return wire.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
     return do_unregister(call, replicated=False)

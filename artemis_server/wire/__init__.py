@@ -172,6 +172,10 @@ def parse_json(body: bytes) -> Any:
         return _decoder.decode(body)
     except msgspec.DecodeError as exc:
         raise BadRequestError(f"malformed JSON: {exc}", field="body") from None
+    except RecursionError:
+        raise BadRequestError("malformed JSON: nested too deeply", field="body") from None
+    except UnicodeDecodeError as exc:
+        raise BadRequestError(f"malformed JSON: invalid UTF-8 at byte {exc.start}", field="body") from None
 
 
 def convert(obj: Any, tp: type[T]) -> T:
