@@ -111,21 +111,35 @@ def _footer() -> list[str]:
 def man_root(root: Any) -> str:
     ctx = _ctx(root, PROG)
     lines = _header(PROG, PROG, "operate an Artemis service registry cluster")
-    lines += [".SH SYNOPSIS", f"\\fB{PROG}\\fR [\\fIGLOBAL OPTIONS\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR]...",
-              ".SH DESCRIPTION", _esc(root.help or ""), ".PP",
-              _esc("Results go to stdout (with -o json exactly one JSON document); messages, errors and "
-                   "spinners go to stderr. Every error is one line. Global options may also be given after the "
-                   "subcommand."),
-              ".SH GLOBAL OPTIONS"]
+    lines += [
+        ".SH SYNOPSIS",
+        f"\\fB{PROG}\\fR [\\fIGLOBAL OPTIONS\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR]...",
+        ".SH DESCRIPTION",
+        _esc(root.help or ""),
+        ".PP",
+        _esc(
+            "Results go to stdout (with -o json exactly one JSON document); messages, errors and "
+            "spinners go to stderr. Every error is one line. Global options may also be given after the "
+            "subcommand."
+        ),
+        ".SH GLOBAL OPTIONS",
+    ]
     lines += _options(root, ctx)
     lines += [".SH COMMANDS"]
     for name in sorted(root.commands):
         sub = root.commands[name]
         page = f"{PROG}-{name}(1)" if getattr(sub, "commands", None) else ""
-        lines += [".TP", f"\\fB{name}\\fR", _esc(sub.get_short_help_str(limit=200)) + (f" See {page}." if page
-                                                                                     else "")]
-    lines += [".SH FILES", ".TP", "\\fI<user config dir>/artemis/client.toml\\fR",
-              _esc("Contexts (servers, token or token file, default region, zone and user); mode 0600.")]
+        lines += [
+            ".TP",
+            f"\\fB{name}\\fR",
+            _esc(sub.get_short_help_str(limit=200)) + (f" See {page}." if page else ""),
+        ]
+    lines += [
+        ".SH FILES",
+        ".TP",
+        "\\fI<user config dir>/artemis/client.toml\\fR",
+        _esc("Contexts (servers, token or token file, default region, zone and user); mode 0600."),
+    ]
     lines += _footer()
     groups = [f"{PROG}-{n}(1)" for n in sorted(root.commands) if getattr(root.commands[n], "commands", None)]
     lines += [".SH SEE ALSO", _esc(", ".join(groups))]
@@ -138,14 +152,25 @@ def man_group(root: Any, name: str) -> str:
     gctx = _ctx(group, name, rctx)
     title = f"{PROG}-{name}"
     lines = _header(title, f"{PROG} {name}", group.get_short_help_str(limit=200))
-    lines += [".SH SYNOPSIS", f"\\fB{PROG} {name}\\fR \\fICOMMAND\\fR [\\fIARGS\\fR]...", ".SH DESCRIPTION",
-              _esc(group.help or ""), ".SH COMMANDS"]
+    lines += [
+        ".SH SYNOPSIS",
+        f"\\fB{PROG} {name}\\fR \\fICOMMAND\\fR [\\fIARGS\\fR]...",
+        ".SH DESCRIPTION",
+        _esc(group.help or ""),
+        ".SH COMMANDS",
+    ]
     for cmd, cctx in _walk(group, gctx):
-        lines += [".SS " + _esc(cctx.command_path), ".nf", "\\fB" + _esc(_usage(cmd, cctx)) + "\\fR", ".fi",
-                  ".PP", _esc(" ".join((cmd.help or "").split()))]
+        lines += [
+            ".SS " + _esc(cctx.command_path),
+            ".nf",
+            "\\fB" + _esc(_usage(cmd, cctx)) + "\\fR",
+            ".fi",
+            ".PP",
+            _esc(" ".join((cmd.help or "").split())),
+        ]
         opts = _options(cmd, cctx)
         if opts:
-            lines += [".PP", "Options:", ".RS"] + opts + [".RE"]
+            lines += [".PP", "Options:", ".RS", *opts, ".RE"]
     lines += _footer()
     lines += [".SH SEE ALSO", f"{PROG}(1)"]
     return "\n".join(lines) + "\n"
