@@ -14,10 +14,12 @@ BadInput       2      the request cannot be built from what the caller gave (bad
 
 Failover: servers are tried in order, starting with the last one that answered. A connection that could
 not be *established* (connect error / connect timeout) moves on to the next server for every call, because
-the request never left this process. A failure after the request was sent (read timeout, reset, a 502/503/504
-gateway answer, ``service-unavailable``) moves on only for calls marked ``safe`` (reads, and the idempotent
-registry calls register / heartbeat / unregister); for other writes it raises :class:`Unreachable` saying the
-outcome is unknown.
+the request never left this process; so does a "service unavailable" answer (HTTP 503 or ``errorCode``
+``service-unavailable``: the node says it applied nothing). A failure after the request was sent (read
+timeout, reset, a 502/504 gateway answer) moves on only for calls marked ``safe`` (reads, and the idempotent
+registry calls register / heartbeat / unregister); for other writes it raises :class:`Unreachable` saying
+the outcome is unknown. When every server was tried: :class:`Unreachable` if none answered at all,
+:class:`Refused` if some answered "unavailable".
 
 Every endpoint method builds a :class:`Request` and hands it to ``_call``. :class:`ArtemisClient` runs it
 synchronously, :class:`AsyncArtemisClient` returns an awaitable, so both share one table of endpoints.
@@ -106,12 +108,17 @@ def _json_or_none(resp: httpx.Response) -> Json:
 
 
 class _Retry(Exception):  # noqa: N818 - internal signal, not an error
-    """Internal: this server cannot serve the call now; try the next one when the call allows it."""
+    """Internal: this server cannot serve the call now; try the next one when the call allows it.
 
-    def __init__(self, message: str, *, sent: bool) -> None:
+    ``applied_unknown`` is False for "service unavailable" answers (HTTP 503 / ``service-unavailable``): the
+    node says it did nothing, so even a write may go to the next node. Gateway answers (502/504) leave the
+    outcome unknown, so only safe calls move on.
+    """
+
+    def __init__(self, message: str, *, applied_unknown: bool) -> None:
         super().__init__(message)
         self.message = message
-        self.sent = sent
+        self.applied_unknown = applied_unknown
 
 
 def decode(req: Request, resp: httpx.Response, server: str) -> Any:
@@ -120,7 +127,11 @@ def decode(req: Request, resp: httpx.Response, server: str) -> Any:
     doc = _json_or_none(resp)
     where = f"{req.method} {req.path}"
     if status in (502, 503, 504):
-        raise _Retry(f"{server} answered HTTP {status} to {where}", sent=True)
+        text = _message_of(doc)
+        raise _Retry(
+            f"{server} answered HTTP {status} to {where}" + (f": {text}" if text else ""),
+            applied_unknown=status != 503,
+        )
     if req.family == "raw":
         if status >= 400:
             _raise_http(req, status, doc, server, where)
@@ -144,7 +155,7 @@ def decode(req: Request, resp: httpx.Response, server: str) -> Any:
             if st == "partial_fail" and req.partial_ok:
                 return _finish(req, doc)
             if code == "service-unavailable":
-                raise _Retry(f"{server}: {msg}", sent=True)
+                raise _Retry(f"{server}: {msg}", applied_unknown=False)
             if code in _NOT_FOUND_CODES or status == 404:
                 raise NotFound(msg, server=server, status=status, code=code)
             raise Refused(msg, server=server, status=status, code=code)
@@ -158,6 +169,15 @@ def decode(req: Request, resp: httpx.Response, server: str) -> Any:
         return req.post(doc.get("data")) if req.post else doc.get("data")
     _raise_http(req, status, doc, server, where)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _message_of(doc: Json) -> str:
+    if not isinstance(doc, dict):
+        return ""
+    rs = doc.get("responseStatus")
+    if isinstance(rs, dict):
+        return str(rs.get("errorMessage") or rs.get("message") or "")
+    return str(doc.get("message") or "")
 
 
 def _finish(req: Request, doc: dict[str, Any]) -> Any:
@@ -972,8 +992,13 @@ class _Base(_Api):
         n = len(self.servers)
         return [(self.preferred + i) % n for i in range(n)]
 
-    def _failed(self, req: Request, errors: list[str], outcome_unknown: bool) -> Unreachable:
+    def _failed(
+        self, req: Request, errors: list[str], outcome_unknown: bool, answered: bool = False
+    ) -> ClientError:
         detail = "; ".join(errors)
+        if answered:
+            # some node answered (e.g. 503 database down): the servers are reachable but failed the call
+            return Refused(f"no server could serve {req.method} {req.path}: {detail}")
         if outcome_unknown:
             return Unreachable(
                 f"no answer to {req.method} {req.path}; it may or may not have been applied ({detail})"
@@ -1012,6 +1037,7 @@ class ArtemisClient(_Base):
 
     def _call(self, req: Request) -> Any:
         errors: list[str] = []
+        answered = False
         for idx in self._order():
             server = self.servers[idx]
             if self._log:
@@ -1035,13 +1061,14 @@ class ArtemisClient(_Base):
                 result = decode(req, resp, server)
             except _Retry as r:
                 errors.append(r.message)
-                if req.safe:
+                answered = True
+                if req.safe or not r.applied_unknown:
                     continue
                 raise Refused(r.message, server=server, status=resp.status_code) from None
             self.preferred = idx
             self.last_server = server
             return result
-        raise self._failed(req, errors, outcome_unknown=False)
+        raise self._failed(req, errors, outcome_unknown=False, answered=answered)
 
 
 class AsyncArtemisClient(_Base):
@@ -1062,6 +1089,7 @@ class AsyncArtemisClient(_Base):
 
     async def _acall(self, req: Request) -> Any:
         errors: list[str] = []
+        answered = False
         for idx in self._order():
             server = self.servers[idx]
             try:
@@ -1083,13 +1111,14 @@ class AsyncArtemisClient(_Base):
                 result = decode(req, resp, server)
             except _Retry as r:
                 errors.append(r.message)
-                if req.safe:
+                answered = True
+                if req.safe or not r.applied_unknown:
                     continue
                 raise Refused(r.message, server=server, status=resp.status_code) from None
             self.preferred = idx
             self.last_server = server
             return result
-        raise self._failed(req, errors, outcome_unknown=False)
+        raise self._failed(req, errors, outcome_unknown=False, answered=answered)
 
     def _call(self, req: Request) -> Any:
         return self._acall(req)
