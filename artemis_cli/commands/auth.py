@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from artemis_cli import config
 from artemis_cli.common import Refusal, state, stdin_is_tty
 from artemis_cli.errors import BadInput, Refused
 
@@ -26,6 +25,8 @@ def login(
     ] = False,
 ) -> None:
     """Log in and store the token in the current context (created as `default` when there is none)."""
+    from artemis_cli import config
+
     st = state(ctx)
     s = st.settings
     name = user or s.user or st.operator(None)
@@ -60,6 +61,8 @@ def login(
 
 def logout(ctx: typer.Context) -> None:
     """Revoke the token on the server and drop it from the current context."""
+    from artemis_cli import config
+
     st = state(ctx)
     s = st.settings
     if not s.token:

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import typer
 
-from artemis_cli import config
 from artemis_cli.common import state
 from artemis_cli.errors import BadInput, NotFound, parse_servers
 from artemis_cli.output import Col
@@ -15,6 +14,8 @@ app = typer.Typer(no_args_is_help=True, help="Named cluster profiles (servers, t
 
 
 def _path(ctx: typer.Context) -> Any:
+    from artemis_cli import config
+
     return config.config_path(state(ctx).client_config)
 
 
@@ -35,6 +36,8 @@ def public_view(name: str, c: dict[str, Any], current: str | None) -> dict[str, 
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """Every context; the current one is marked."""
+    from artemis_cli import config
+
     st = state(ctx)
     path = _path(ctx)
     doc = config.load(path)
@@ -58,6 +61,8 @@ def list_(ctx: typer.Context) -> None:
 @app.command("use")
 def use(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Make NAME the current context."""
+    from artemis_cli import config
+
     st = state(ctx)
     path = _path(ctx)
     doc = config.load(path)
@@ -84,6 +89,8 @@ def set_(
     use_it: Annotated[bool, typer.Option("--use", help="Also make it the current context.")] = False,
 ) -> None:
     """Create or update a context (only the given fields change)."""
+    from artemis_cli import config
+
     st = state(ctx)
     if not name.strip():
         raise BadInput("invalid value for 'NAME': must not be empty")
@@ -110,6 +117,8 @@ def set_(
 @app.command("delete")
 def delete(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Delete a context (and any token stored in it)."""
+    from artemis_cli import config
+
     st = state(ctx)
     path = _path(ctx)
     doc = config.load(path)
