@@ -316,6 +316,10 @@ class _Api:
     def health(self) -> Any:
         return self._call(Request("GET", "/health", family="raw", safe=True))
 
+    def metrics(self) -> Any:
+        """Prometheus text of the node (per-peer replication gauges live there)."""
+        return self._call(Request("GET", "/metrics", family="raw", safe=True))
+
     def node_status(self) -> Any:
         return self._call(Request("GET", "/api/status/node.json", safe=True, pick="nodeStatus"))
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from artemis_cli import blast
+from artemis_cli.commands import cluster
 from artemis_cli.common import complete_region, confirm, state
 from artemis_cli.output import Col
 
@@ -90,13 +91,12 @@ def status(ctx: typer.Context) -> None:
     st = state(ctx)
     with st.out.spinner("asking the node"):
         node = st.client.node_status()
-        cluster = st.client.cluster_status()
-    nodes = cluster.get("nodesStatus") or []
+        nodes = cluster.nodes_view(st)
     doc = {
         "server": st.client.last_server,
         "nodeStatus": node,
         "nodesStatus": nodes,
-        "nodeCount": cluster.get("nodeCount", len(nodes)),
+        "nodeCount": sum(1 for n in nodes if n.get("status") == "up"),
     }
     if st.out.structured:
         st.out.document(doc)
@@ -117,18 +117,7 @@ def status(ctx: typer.Context) -> None:
         ],
         title=f"node {st.client.last_server}",
     )
-    st.out.table(nodes, NODE_COLS, title=f"cluster ({doc['nodeCount']} nodes)")
-
-
-NODE_COLS = [
-    Col("NODE", "node.nodeId"),
-    Col("STATUS", "status"),
-    Col("URL", "node.url"),
-    Col("REGION", "node.regionId"),
-    Col("ZONE", "node.zoneId"),
-    Col("REGISTRY", "canServiceRegistry", wide=True),
-    Col("DISCOVERY", "canServiceDiscovery", wide=True),
-]
+    st.out.table(nodes, cluster.NODE_COLS, title=f"cluster ({doc['nodeCount']} nodes up)")
 
 
 def _server_radius(st: Any, ip: str, region: str | None) -> dict[str, Any]:
