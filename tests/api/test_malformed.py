@@ -323,7 +323,8 @@ def _check(case: Case, r: httpx.Response) -> None:
     rs = doc.get("responseStatus")
     assert isinstance(rs, dict), f"{case}: no responseStatus in {doc!r}"
     assert rs.get("errorCode") == "bad-request", f"{case}: {doc!r}"
-    assert isinstance(rs.get("message"), str) and rs["message"], f"{case}: {doc!r}"
+    assert isinstance(rs.get("message"), str), f"{case}: {doc!r}"
+    assert rs["message"], f"{case}: {doc!r}"
     if r.status_code == 200:
         assert case.in_200_ok, f"{case}: expected a 4xx, got 200 {doc!r}"
         assert rs["status"] in ("fail", "partial_fail"), f"{case}: {doc!r}"
