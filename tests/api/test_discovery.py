@@ -17,7 +17,9 @@ LOOKUP = ("/api/discovery/lookup.json", "/api/discovery/lookup")
 
 
 @pytest.mark.parametrize("path", SERVICE)
-def test_service_post_java_and_rust_shapes(http: httpx.Client, unique: Callable[[str], str], path: str) -> None:
+def test_service_post_java_and_rust_shapes(
+    http: httpx.Client, unique: Callable[[str], str], path: str
+) -> None:
     """POST service: region/zone at top level (Java) or inside discoveryConfig (Rust); filtered to up (F1)."""
     sid = unique("svc")
     ok(register(http, instance(sid, "a"), instance(sid, "b", status="starting"), instance(sid, "c")))
@@ -30,7 +32,9 @@ def test_service_post_java_and_rust_shapes(http: httpx.Client, unique: Callable[
 
 
 @pytest.mark.parametrize("path", SERVICE)
-def test_service_unknown_post_fails_get_succeeds(http: httpx.Client, unique: Callable[[str], str], path: str) -> None:
+def test_service_unknown_post_fails_get_succeeds(
+    http: httpx.Client, unique: Callable[[str], str], path: str
+) -> None:
     """Unknown service: POST answers fail/bad-request without `service`, GET an empty service (S7.2)."""
     sid = unique("nobody")
     r = http.post(path, json={"discoveryConfig": {"serviceId": sid}})
@@ -117,7 +121,7 @@ def test_batch_lookup(http: httpx.Client, unique: Callable[[str], str], path: st
 
 @pytest.mark.parametrize("path", LOOKUP)
 def test_single_lookup(http: httpx.Client, unique: Callable[[str], str], path: str) -> None:
-    """discoveryConfig: one instance picked; round-robin cycles in order; 404 when nothing is left (S7.4, S8)."""
+    """discoveryConfig: one instance picked; round-robin cycles in order; 404 when none is left (S7.4, S8)."""
     sid = unique("one")
     ok(register(http, *(instance(sid, f"i{n}") for n in range(3)), instance(sid, "d", status="down")))
     picks = []
@@ -162,7 +166,7 @@ def test_services_delta_unknown_version(http: httpx.Client) -> None:
 
 
 def test_services_delta_between_snapshots(make_server: Callable[..., LiveServer]) -> None:
-    """With fast snapshots, a delta from a known version lists new and deleted identities per service (S6.3)."""
+    """With fast snapshots, a delta from a known version lists new and deleted identities (S6.3)."""
     srv = make_server(cache={"snapshot_interval_secs": 0.05, "snapshot_initial_delay_secs": 0})
     with httpx.Client(base_url=srv.url, timeout=10) as http:
         ok(register(http, instance("alpha", "a1"), instance("alpha", "a2")))

@@ -1,4 +1,4 @@
-"""The registry core with a FakeClock: leases, eviction, self-preservation (S3), versions and events (S6, S13)."""
+"""The registry core with a FakeClock: leases, eviction, self-preservation (S3), versions, events."""
 
 from __future__ import annotations
 
@@ -74,7 +74,13 @@ def test_legacy_pool_has_its_own_ttl() -> None:
     """Instances with metadata.java_registry live in the legacy pool with the legacy TTL (S2.6, S3.6)."""
     clock = FakeClock()
     reg = make(clock, ttl=20, legacy=90)
-    reg.register([inst("old", metadata={"java_registry": "x"}), inst("new"), inst("blank", metadata={"java_registry": " "})])
+    reg.register(
+        [
+            inst("old", metadata={"java_registry": "x"}),
+            inst("new"),
+            inst("blank", metadata={"java_registry": " "}),
+        ]
+    )
     assert len(reg.legacy_pool) == 1
     assert len(reg.pool) == 2
     clock.advance(21)
@@ -92,7 +98,7 @@ def _beat(reg: Registry, clock: FakeClock, keys: list[RawKey], seconds: int) -> 
 
 
 def test_self_preservation_stops_eviction_when_renewals_collapse() -> None:
-    """When renewals fall below 85% of the max window, expired leases are kept; unregister still works (S3.7)."""
+    """Renewals below 85% of the max window keep expired leases; unregister still works (S3.7)."""
     clock = FakeClock()
     reg = make(clock)
     reg.register([inst(n) for n in range(100)])
