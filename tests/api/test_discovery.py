@@ -191,3 +191,37 @@ def test_services_delta_between_snapshots(make_server: Callable[..., LiveServer]
         assert [(c["changeType"], c["instance"]["instanceId"]) for c in delta["alpha"]] == [("delete", "a1")]
         assert [(c["changeType"], c["instance"]["instanceId"]) for c in delta["beta"]] == [("new", "b1")]
         assert isinstance(delta["beta"][0]["changeTime"], int)
+
+
+def test_discovery_from_other_zone_refused_when_configured(make_server: Callable[..., LiveServer]) -> None:
+    """Same-region enforcement with discovery.allow_from_other_zone=false refuses other zones (S20)."""
+    srv = make_server(
+        server={"region": "home", "zone": "z1"},
+        registry={"enforce_same_region": True},
+        discovery={"allow_from_other_zone": False},
+    )
+    with httpx.Client(base_url=srv.url, timeout=10) as http:
+        ok(register(http, instance("zoned", "a", regionId="home", zoneId="z1")))
+        node = ok(http.get("/api/status/node.json").json())["nodeStatus"]
+        assert node["allowDiscoveryFromOtherZone"] is False
+        here = {"discoveryConfig": {"serviceId": "zoned", "zoneId": "z1"}}
+        assert (
+            len(ok(http.post("/api/discovery/service.json", json=here).json())["service"]["instances"]) == 1
+        )
+        for r in (
+            http.post(
+                "/api/discovery/service.json",
+                json={"discoveryConfig": {"serviceId": "zoned"}, "zoneId": "z9"},
+            ),
+            http.get("/api/discovery/service.json", params={"serviceId": "zoned", "zoneId": "z9"}),
+            http.post(
+                "/api/discovery/lookup.json",
+                json={"discoveryConfigs": [{"serviceId": "zoned", "zoneId": "z9"}]},
+            ),
+            http.post(
+                "/api/discovery/lookup.json", json={"discoveryConfig": {"serviceId": "zoned", "zoneId": "z9"}}
+            ),
+        ):
+            assert r.status_code == 200
+            rs = r.json()["responseStatus"]
+            assert (rs["status"], rs["errorCode"]) == ("fail", "no-permission")
