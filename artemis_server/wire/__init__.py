@@ -230,8 +230,8 @@ def query_to_obj(params: dict[str, list[str]], tp: type) -> dict[str, Any]:
 
 def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
     """Inflate a gzip/deflate request body (T4), refusing to expand past ``limit`` bytes."""
-    if not content_encoding:
-        return body
+    if not content_encoding or not body:
+        return body  # an empty body is {} whatever its headers say (T3)
     enc = content_encoding.strip().lower()
     if enc in ("", "identity"):
         return body
