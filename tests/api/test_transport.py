@@ -168,3 +168,22 @@ def test_snake_case_output(make_server: Callable[..., LiveServer]) -> None:
         assert r.status_code == 400
         assert r.json()["response_status"]["error_code"] == "bad-request"
         assert http.get("/health").content == b"OK"
+
+
+def test_empty_body_labelled_gzip(http: httpx.Client, unique: Callable[[str], str]) -> None:
+    """Content-Encoding: gzip on an empty body (or a GET) still means {} (T3, T4)."""
+    sid = unique("gz")
+    gz = {"Content-Encoding": "gzip"}
+    ok(http.post("/api/discovery/services.json", headers=gz).json())
+    ok(http.get("/api/discovery/service.json", params={"serviceId": sid}, headers=gz).json())
+    ok(http.post("/api/status/node.json", headers=gz).json())
+
+
+def test_get_without_required_query_is_400(http: httpx.Client) -> None:
+    """GET service.json without serviceId answers 400 in family A naming the parameter (T7)."""
+    for params in ({}, {"serviceId": ""}, {"regionId": "r1"}):
+        r = http.get("/api/discovery/service.json", params=params)
+        assert r.status_code == 400
+        rs = r.json()["responseStatus"]
+        assert (rs["status"], rs["errorCode"]) == ("fail", "bad-request")
+        assert "serviceId" in rs["message"]
