@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -140,3 +141,38 @@ def test_port_in_use_and_unusable_data_dir(tmp_path: Path) -> None:
     a_file.write_text("x")
     proc = _run_start(tmp_path, "--addr", f"127.0.0.1:{free_port()}", "--data-dir", str(a_file))
     _one_line_error(proc, str(a_file))
+
+
+def test_sigterm_lets_in_flight_request_finish(tmp_path: Path) -> None:
+    """A request still being uploaded when SIGTERM arrives is completed before the node exits 0."""
+    import threading
+
+    proc = ServerProcess(tmp_path / "data").start()
+    first_chunk_sent = threading.Event()
+    signalled = threading.Event()
+
+    def body() -> Iterator[bytes]:
+        yield b'{"instances":[{"serviceId":"late","instanceId":"i","url":"http://x"}'
+        first_chunk_sent.set()
+        assert signalled.wait(timeout=20)
+        yield b"]}"
+
+    result: dict[str, httpx.Response] = {}
+
+    def upload() -> None:
+        result["r"] = httpx.post(proc.url + "/api/registry/register.json", content=body(), timeout=30)
+
+    t = threading.Thread(target=upload)
+    t.start()
+    try:
+        assert first_chunk_sent.wait(timeout=20)
+        assert proc.proc is not None
+        proc.proc.send_signal(signal.SIGTERM)
+        signalled.set()
+        t.join(timeout=30)
+        assert result["r"].status_code == 200
+        assert result["r"].json()["responseStatus"]["status"] == "success"
+        assert proc.proc.wait(timeout=30) == 0
+    finally:
+        signalled.set()
+        proc.kill()
