@@ -24,6 +24,7 @@ import anyio
 from artemis_server.errors import ArtemisError, BadRequestError, NotFoundError, StorageUnavailableError
 from artemis_server.registry.management import CanaryConfig, OperationRecord
 from artemis_server.registry.model import Instance, instance_identity
+from artemis_server.registry.routing import RoutingTable
 from artemis_server.store.repository import AuditQuery, CanaryRow, Loaded, OpRow, SqlStore, Tx
 
 if TYPE_CHECKING:
@@ -81,6 +82,12 @@ class Plan:
     scope: tuple[str, ...] = ()  # which registered instances may change visibility
     reload_services: list[str] = field(default_factory=list)
     result: Any = None
+    # Commands whose rows get ids from the database (routing): ``write`` runs inside the transaction and its
+    # value goes to ``apply``, which updates memory (on the event loop) and may return the call's result.
+    write: Callable[[Tx], Any] | None = None
+    apply: Callable[[Any], Any] | None = None
+    audits: list[tuple[str, str, str, Any]] = field(default_factory=list)
+    j_logs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 class ManagementService:
@@ -101,6 +108,15 @@ class ManagementService:
             "canary.delete": self._canary_delete,
             "canary.whitelist": self._canary_whitelist,
         }
+
+        from artemis_server.registry.routing import RoutingTable
+
+        if isinstance(node.router, RoutingTable):
+            from artemis_server.routing_commands import RoutingCommands
+
+            self.routing: RoutingCommands | None = RoutingCommands(self, node.router)
+        else:
+            self.routing = None
 
     def register_command(self, name: str, builder: Callable[[dict[str, Any], str], Plan]) -> None:
         """Later planes (routing) add their commands here."""
@@ -178,6 +194,19 @@ class ManagementService:
                 c.service_id, list(c.ip_whitelist), c.enabled, c.created_at, c.updated_at
             )
         mgmt.rebuild()
+        table = self.node.router
+        if isinstance(table, RoutingTable):
+            table.clear()
+            for g in loaded.groups:
+                table.put_group(g)
+            for b in loaded.bindings:
+                table.bindings[(b.group_id, b.instance_id)] = b
+            for r in loaded.rules:
+                table.rules[r.route_id] = r
+            table.group_ops.update(loaded.group_ops)
+            for si in loaded.service_instances:
+                table.service_instances[(str(si["serviceId"]).lower(), str(si["instanceId"]))] = si
+            table.rebuild()
         self._emit_diff(before, ("all",))
         self.node.registry.touch()
 
@@ -197,12 +226,16 @@ class ManagementService:
         async with self._get_lock():
             plan = builder(args, operator)
             now = time.time()
-            await anyio.to_thread.run_sync(
+            written = await anyio.to_thread.run_sync(
                 lambda: store.write(lambda tx: self._write(tx, plan, operator), now=now)
             )
             before = self._visible(plan.scope)
             for change in plan.changes:
                 self._apply_memory(change)
+            if plan.apply is not None:
+                applied = plan.apply(written)
+                if applied is not None:
+                    plan.result = applied
             self.node.mgmt.rebuild()
             self._emit_diff(before, plan.scope)
             if plan.reload_services:
@@ -222,7 +255,8 @@ class ManagementService:
             except Exception:
                 log.exception("management listener failed for %s", command)
 
-    def _write(self, tx: Tx, plan: Plan, operator: str) -> None:
+    def _write(self, tx: Tx, plan: Plan, operator: str) -> Any:
+        written = plan.write(tx) if plan.write is not None else None
         for change in plan.changes:
             if change.canary is not None:
                 tx.put_canary(change.canary)
@@ -234,9 +268,12 @@ class ManagementService:
                 tx.delete_ops(change.row, operation=None if change.all_operations else change.row.operation)
         if plan.j_log is not None:
             tx.j_log(*plan.j_log)
-        if plan.audit is not None:
-            op_type, target, operation, details = plan.audit
+        for table, values in plan.j_logs:
+            tx.j_log(table, values)
+        audits = ([plan.audit] if plan.audit is not None else []) + plan.audits
+        for op_type, target, operation, details in audits:
             tx.audit(op_type, target, operation, operator, details)
+        return written
 
     # -- memory mirror -----------------------------------------------------------------------------------
     def _put_memory(self, row: OpRow) -> None:

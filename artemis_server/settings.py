@@ -79,6 +79,14 @@ class ClusterSettings(_Section):
     """Peer addresses ("host:port" or URLs); this node's own address is ignored."""
     peer_token: SecretStr | None = None
     """Shared secret peers present on replication calls (Bearer); none means replication is open."""
+    health_check_initial_delay_secs: float = Field(10.0, ge=0)
+    """First peer health check (GET /health) this long after start; every peer counts as up until then."""
+    health_check_interval_secs: float = Field(5.0, gt=0)
+    """Period of the peer health checks (S14.6)."""
+    health_check_timeout_secs: float = Field(2.0, gt=0)
+    """Timeout of one peer health check; no 2xx answer in time marks the peer down."""
+    sync_timeout_secs: float = Field(5.0, gt=0)
+    """Timeout of the start-up registry copy from a peer (S14.8)."""
 
 
 class ReplicationSettings(_Section):
@@ -87,6 +95,11 @@ class ReplicationSettings(_Section):
     batch_size: int = Field(100, ge=1, le=10_000)
     batch_interval_ms: int = Field(100, ge=1)
     max_retries: int = Field(3, ge=0)
+    """Retry attempts for retryable failures (timeout, connection error, 429, 503), back-off 2^n s."""
+    retry_interval_secs: float = Field(1.0, gt=0)
+    """Period of the timer that re-sends due retries, one item per request (S14.5)."""
+    queue_size: int = Field(100_000, ge=1)
+    """Items queued per peer; beyond it the oldest batches are dropped (a peer that cannot keep up)."""
 
 
 class LeaseSettings(_Section):

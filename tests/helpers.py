@@ -62,7 +62,7 @@ class LiveServer:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        # uvloop, like `artemis server start`: the default selector loop in a thread costs ~40 ms a request
+        # uvloop, like `artemis server start`: the default selector loop in a thread cost ~40 ms a request
         import uvloop
 
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:

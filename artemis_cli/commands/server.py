@@ -51,12 +51,14 @@ def start(
     if server:
         overrides["server"] = server
     if peer:
-        overrides["cluster"] = {"enabled": True, "peers": list(peer)}
+        overrides["cluster"] = {"enabled": True}
     try:
         settings, warnings = load_settings(config, overrides=overrides)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
+    if peer:  # --peer adds to the peers of the config file / environment
+        settings.cluster.peers += [p for p in peer if p not in settings.cluster.peers]
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     raise typer.Exit(run(settings))

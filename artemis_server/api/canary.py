@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from artemis_server import wire
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
@@ -115,3 +117,88 @@ async def canary_whitelist_add(call: Call) -> Any:
 )
 async def canary_whitelist_remove(call: Call) -> Any:
     return await _whitelist(call, "remove")
+
+
+class UpdateCanaryIpsRequest(msgspec.Struct, rename="camel", omit_defaults=True):
+    service_id: str | None = None
+    app_id: str | None = None
+    canary_ips: list[str] | None = None
+    operator_id: str | None = None
+    token: str | None = None
+
+
+CANARY_RULE = "canary-route-rule"
+
+
+@routes.post(
+    "/api/management/canary/update-canary-ips.json", family="A", body=UpdateCanaryIpsRequest, mutating=True
+)
+async def update_canary_ips(call: Call) -> Any:
+    """J (S11.5): a canary group (zone `canary`, name = appId), an active `canary-route-rule` giving it
+    weight 5, and the service's registered instances whose ip is listed bound to it."""
+    from artemis_server.registry.routing import RoutingTable, group_key
+
+    req: UpdateCanaryIpsRequest = call.data
+    service = _service(req.service_id)
+    app_id = (req.app_id or "").strip() or service
+    ips = set(req.canary_ips or [])
+    node = call.node
+    table = node.router
+    assert isinstance(table, RoutingTable)
+    operator = operator_of(call, req.operator_id)
+    region = node.settings.server.region
+
+    async def run(command: str, args: dict[str, Any]) -> Any:
+        return await node.management.execute(f"routing.{command}", args, operator=operator)
+
+    key = group_key(service, region, "canary", app_id)
+    group = table.group_by_ref(key)
+    if group is None:
+        await run(
+            "group.create",
+            {
+                "serviceId": service,
+                "regionId": region,
+                "zoneId": "canary",
+                "name": app_id,
+                "groupType": "physical",
+                "appId": app_id,
+            },
+        )
+        group = table.group_by_ref(key)
+    assert group is not None
+    route_id = CANARY_RULE
+    existing = table.rules.get(route_id)
+    if existing is not None and existing.service_id.lower() != service.lower():
+        route_id = (
+            f"{service}:{CANARY_RULE}"  # routeId is unique across services here; J scopes it per service
+        )
+        existing = table.rules.get(route_id)
+    if existing is None:
+        await run(
+            "rule.create",
+            {
+                "routeId": route_id,
+                "serviceId": service,
+                "name": CANARY_RULE,
+                "strategy": "weighted-round-robin",
+                "status": "active",
+            },
+        )
+    elif existing.status != "active":
+        await run("rule.publish", {"routeId": route_id})
+    await run("rulegroup.add", {"routeId": route_id, "groupId": str(group.group_id), "weight": 5})
+    entry = node.registry.get_service(service)
+    for inst in entry.instances.values() if entry is not None else []:
+        if inst.ip in ips and (group.group_id, inst.instance_id) not in table.bindings:
+            await run(
+                "binding.add",
+                {
+                    "groupKey": key,
+                    "instanceId": inst.instance_id,
+                    "serviceId": service,
+                    "regionId": inst.region_id or region,
+                    "zoneId": inst.zone_id or "canary",
+                },
+            )
+    return wire.ok_a()

@@ -21,8 +21,10 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, sele
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from artemis_server.errors import StorageUnavailableError
+from artemis_server.registry.routing import Binding, Group, Rule
 from artemis_server.store import tables as t
 from artemis_server.store.engine import make_engine, migrate
+from artemis_server.store.routing_repo import RoutingWriter, load_extras, load_routing
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,11 @@ class CanaryRow:
 class Loaded:
     ops: list[OpRow] = field(default_factory=list)
     canary: list[CanaryRow] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    bindings: list[Binding] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    group_ops: dict[int, set[str]] = field(default_factory=dict)
+    service_instances: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -84,6 +91,7 @@ class Tx:
         self.conn = conn
         self.now = now
         self.stamp = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
+        self.routing = RoutingWriter(conn, self.stamp)
 
     # -- operation records -------------------------------------------------------------------------
     def _op_where(self, row: OpRow, *, with_operation: bool) -> tuple[Any, Any]:
@@ -298,6 +306,8 @@ class SqlStore:
                         int(r["updated_at"] or 0),
                     )
                 )
+            out.groups, out.bindings, out.rules = load_routing(conn)
+            out.group_ops, out.service_instances = load_extras(conn)
         return out
 
     def query_audit(self, q: AuditQuery) -> list[dict[str, Any]]:

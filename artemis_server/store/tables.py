@@ -2,7 +2,7 @@
 
 Column names follow the Java Artemis tables (and the Rust rewrite's ``001_initial_schema.sql``) so that Java,
 Rust and Python nodes can share one database. Two columns are ours and additive (nullable or defaulted, so the
-other implementations ignore them); see docs/decisions.md "Persistence":
+other implementations ignore them); see docs/decisions.md "Management and persistence" and "Group routing":
 
 * ``instance.EFFECTIVE``: the Rust meaning of ``operationComplete=false`` is an announced pull-out that does
   not take the instance down yet (S10.2); the Java table has no way to say so.
@@ -213,6 +213,7 @@ service_route_rule = Table(
     *_times(),
     Column("DELETED", Integer, nullable=False, server_default="0"),
     _s("strategy", 64, default="weighted-round-robin"),
+    _s("DISPLAY_NAME", 256),
     Index("ix_service_route_rule_service", "SERVICE_ID"),
     Index("ix_service_route_rule_status", "STATUS"),
 )
@@ -222,10 +223,13 @@ service_route_rule_group = Table(
     metadata,
     _pk(),
     Column("ROUTE_RULE_ID", BigInteger, nullable=False),
-    Column("GROUP_ID", BigInteger, nullable=False),
+    Column("GROUP_ID", BigInteger, nullable=True),
     Column("WEIGHT", Integer),
     Column("UNRELEASED_WEIGHT", Integer),
     *_times(),
+    _s("GROUP_KEY", 512),
+    _s("REGION_ID", 64),
+    _s("ZONE_ID", 64),
     UniqueConstraint("ROUTE_RULE_ID", "GROUP_ID", name="uq_rule_group"),
 )
 
@@ -266,6 +270,11 @@ service_group_instance = Table(
     Column("GROUP_ID", BigInteger, nullable=False),
     _s("INSTANCE_ID", 256, nullable=False),
     *_times(),
+    _s("SERVICE_ID", 256),
+    _s("REGION_ID", 64),
+    _s("ZONE_ID", 64),
+    _s("BINDING_TYPE", 32),
+    _s("OPERATOR_ID"),
     UniqueConstraint("GROUP_ID", "INSTANCE_ID", name="uq_group_instance"),
 )
 

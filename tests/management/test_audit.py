@@ -14,8 +14,13 @@ def test_audit_filters_and_limit(api: httpx.Client) -> None:
     operate_instance(api, "alphabet", "x1", "pullout", operator="ann")
     api.post(
         "/api/management/server/operate-server.json",
-        json={"serverId": "10.2.2.2", "regionId": REGION, "operation": "pullout", "operationComplete": True,
-              "operatorId": "ben"},
+        json={
+            "serverId": "10.2.2.2",
+            "regionId": REGION,
+            "operation": "pullout",
+            "operationComplete": True,
+            "operatorId": "ben",
+        },
     )
     api.post("/api/management/zone/pull-out", json={"zoneId": "zz", "regionId": REGION, "operatorId": "cat"})
 
@@ -26,7 +31,10 @@ def test_audit_filters_and_limit(api: httpx.Client) -> None:
     assert every[0]["targetId"] == f"zone:zz,region:{REGION}"
     assert isinstance(every[0]["operationTime"], int)
 
-    assert [e["targetId"] for e in audit(api, operatorId="ben")] == [f"10.2.2.2:{REGION}", f"alpha:{REGION}:a2"]
+    assert [e["targetId"] for e in audit(api, operatorId="ben")] == [
+        f"10.2.2.2:{REGION}",
+        f"alpha:{REGION}:a2",
+    ]
     assert len(audit(api, operationType="instance")) == 4
     assert len(audit(api, limit=2)) == 2
     # serviceId is a prefix of the target up to the colon: "alpha" does not match "alphabet"
@@ -56,8 +64,18 @@ def test_audit_filters_and_limit(api: httpx.Client) -> None:
     assert logs["responseStatus"]["status"] == "success"
     assert sorted(j["serviceId"] for j in logs["logs"]) == ["alpha", "alphabet", "beta"]
     first = logs["logs"][0]
-    assert set(first) >= {"id", "regionId", "serviceId", "instanceId", "operation", "operatorId", "createTime",
-                          "updateTime", "complete", "extensions"}
+    assert set(first) >= {
+        "id",
+        "regionId",
+        "serviceId",
+        "instanceId",
+        "operation",
+        "operatorId",
+        "createTime",
+        "updateTime",
+        "complete",
+        "extensions",
+    }
     servers = api.post("/api/management/log/server-operation-logs.json", json={"serverId": "10.2.2.2"}).json()
     assert [(j["serverId"], j["complete"]) for j in servers["logs"]] == [("10.2.2.2", True)]
 

@@ -93,7 +93,10 @@ def test_malformed_bodies_never_5xx_and_store_nothing(api: httpx.Client) -> None
             if r.status_code == 200:
                 # a body whose keys are all unknown or optional is a valid query; it must still be well-formed
                 doc = r.json()
-                assert doc.get("success") is True or doc["responseStatus"]["status"] == "success", (path, body)
+                assert doc.get("success") is True or doc["responseStatus"]["status"] == "success", (
+                    path,
+                    body,
+                )
                 continue
             check_family(family, r)
         # truncated gzip
@@ -132,7 +135,11 @@ def test_malformed_bodies_never_5xx_and_store_nothing(api: httpx.Client) -> None
             {"instanceKey": {"serviceId": "s", "instanceId": "i"}, "operation": "explode"},
             "operation",
         ),
-        ("/api/management/server/operate-server.json", {"regionId": REGION, "operation": "pullout"}, "serverId"),
+        (
+            "/api/management/server/operate-server.json",
+            {"regionId": REGION, "operation": "pullout"},
+            "serverId",
+        ),
     ],
 )
 def test_family_b_errors_name_the_field(api: httpx.Client, path: str, body: dict, field: str) -> None:
@@ -146,7 +153,11 @@ def test_family_b_errors_name_the_field(api: httpx.Client, path: str, body: dict
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"regionId": REGION}, "zoneId"), ({"zoneId": "z"}, "regionId"), ({"zoneId": 3, "regionId": REGION}, "zoneId")],
+    [
+        ({"regionId": REGION}, "zoneId"),
+        ({"zoneId": "z"}, "regionId"),
+        ({"zoneId": 3, "regionId": REGION}, "zoneId"),
+    ],
 )
 def test_zone_errors_name_the_field(api: httpx.Client, body: dict, field: str) -> None:
     r = api.post("/api/management/zone/pull-out", json=body)
@@ -159,8 +170,12 @@ def test_zone_errors_name_the_field(api: httpx.Client, body: dict, field: str) -
 def test_operation_spellings_are_tolerated(api: httpx.Client) -> None:
     """N6: enum input ignores case, `-` and `_`; keys any spelling (N1)."""
     register(api, "spell", "s1")
-    body = {"instance_key": {"service_id": "spell", "INSTANCEID": "s1", "region_id": REGION},
-            "operation": "Pull-Out", "operation_complete": True, "operator_id": "snake"}
+    body = {
+        "instance_key": {"service_id": "spell", "INSTANCEID": "s1", "region_id": REGION},
+        "operation": "Pull-Out",
+        "operation_complete": True,
+        "operator_id": "snake",
+    }
     r = api.post("/api/management/instance/operate-instance.json", json=body)
     assert r.json()["responseStatus"]["status"] == "success"
     assert visible(api, "spell") == []

@@ -242,6 +242,11 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
+        sa.Column("SERVICE_ID", sa.String(length=256), nullable=True),
+        sa.Column("REGION_ID", sa.String(length=64), nullable=True),
+        sa.Column("ZONE_ID", sa.String(length=64), nullable=True),
+        sa.Column("BINDING_TYPE", sa.String(length=32), nullable=True),
+        sa.Column("OPERATOR_ID", sa.String(length=128), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("GROUP_ID", "INSTANCE_ID", name="uq_group_instance"),
     )
@@ -447,6 +452,7 @@ def upgrade() -> None:
         ),
         sa.Column("DELETED", sa.Integer(), server_default="0", nullable=False),
         sa.Column("strategy", sa.String(length=64), server_default="weighted-round-robin", nullable=True),
+        sa.Column("DISPLAY_NAME", sa.String(length=256), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     _create_index("service_route_rule", "ix_service_route_rule_service", ["SERVICE_ID"], unique=False)
@@ -455,7 +461,7 @@ def upgrade() -> None:
         "service_route_rule_group",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("ROUTE_RULE_ID", sa.BigInteger(), nullable=False),
-        sa.Column("GROUP_ID", sa.BigInteger(), nullable=False),
+        sa.Column("GROUP_ID", sa.BigInteger(), nullable=True),
         sa.Column("WEIGHT", sa.Integer(), nullable=True),
         sa.Column("UNRELEASED_WEIGHT", sa.Integer(), nullable=True),
         sa.Column(
@@ -467,6 +473,9 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
+        sa.Column("GROUP_KEY", sa.String(length=512), nullable=True),
+        sa.Column("REGION_ID", sa.String(length=64), nullable=True),
+        sa.Column("ZONE_ID", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("ROUTE_RULE_ID", "GROUP_ID", name="uq_rule_group"),
     )
@@ -563,15 +572,31 @@ def _add_our_columns() -> None:
     """Tables a Java/Rust node created lack our two additive columns (see store/tables.py): add them."""
     insp = sa.inspect(op.get_bind())
     wanted = {
-        "instance": sa.Column("EFFECTIVE", sa.Integer(), server_default="1", nullable=False),
-        "service_zone": sa.Column("OPERATOR_ID", sa.String(length=128), nullable=True),
+        "instance": [sa.Column("EFFECTIVE", sa.Integer(), server_default="1", nullable=False)],
+        "service_zone": [sa.Column("OPERATOR_ID", sa.String(length=128), nullable=True)],
+        "service_route_rule": [sa.Column("DISPLAY_NAME", sa.String(length=256), nullable=True)],
+        "service_route_rule_group": [
+            sa.Column("GROUP_KEY", sa.String(length=512), nullable=True),
+            sa.Column("REGION_ID", sa.String(length=64), nullable=True),
+            sa.Column("ZONE_ID", sa.String(length=64), nullable=True),
+        ],
+        "service_group_instance": [
+            sa.Column("SERVICE_ID", sa.String(length=256), nullable=True),
+            sa.Column("REGION_ID", sa.String(length=64), nullable=True),
+            sa.Column("ZONE_ID", sa.String(length=64), nullable=True),
+            sa.Column("BINDING_TYPE", sa.String(length=32), nullable=True),
+            sa.Column("OPERATOR_ID", sa.String(length=128), nullable=True),
+        ],
     }
-    for table, column in wanted.items():
+    for table, columns in wanted.items():
         if table in _CREATED:
             continue
-        if column.name not in {c["name"] for c in insp.get_columns(table)}:
+        have = {c["name"] for c in insp.get_columns(table)}
+        missing = [c for c in columns if c.name not in have]
+        if missing:
             with op.batch_alter_table(table) as batch_op:
-                batch_op.add_column(column)
+                for column in missing:
+                    batch_op.add_column(column)
 
 
 def downgrade() -> None:

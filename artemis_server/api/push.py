@@ -1,0 +1,345 @@
+"""WebSocket push (S13, api.md 2.13): ``/ws``, ``/ws/registry/heartbeat``, ``/ws/discovery/instance-change``,
+``/ws/discovery/all-instance-change`` (and the same under every ``server.context_aliases`` prefix).
+
+The :class:`PushHub` listens on the node's ChangeBus, so local writes, replicated writes, lease expiry and
+management changes (pull-out/pull-in ``delete``/``new``, routing/canary ``reload``) all reach subscribers.
+Publishing never waits for a client: each session has a bounded buffer (``websocket.queue_size`` frames)
+drained by its own sender task. A session whose buffer overflows is dropped from the hub at once and closed
+with code 1008 and a reason text, so one slow or dead subscriber never slows registration or other sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from litestar import WebSocket, websocket
+from prometheus_client import Counter
+
+from artemis_server import wire
+from artemis_server.api.endpoints import Call
+from artemis_server.api.registry import do_heartbeat
+from artemis_server.errors import ArtemisError
+from artemis_server.registry.model import Instance, InstanceChange
+from artemis_server.wire.registry import KeysRequest
+
+if TYPE_CHECKING:
+    from artemis_server.node import Node
+
+log = logging.getLogger(__name__)
+
+OVERFLOW_CODE = 1008
+CLOSE_TIMEOUT_SECS = 60.0
+
+WS = "/ws"
+HEARTBEAT = "/ws/registry/heartbeat"
+INSTANCE_CHANGE = "/ws/discovery/instance-change"
+ALL_INSTANCE_CHANGE = "/ws/discovery/all-instance-change"
+
+
+class WsChange(msgspec.Struct, rename="camel"):
+    """InstanceChange on ``/ws``: ``changeTime`` is an RFC 3339 UTC string (api.md 0.3)."""
+
+    instance: Instance
+    change_type: str
+    change_time: str
+
+
+def rfc3339(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _text(obj: Any) -> str:
+    return wire.encode(obj).decode()
+
+
+class Session:
+    """One push connection: what it listens to, and its bounded outgoing buffer."""
+
+    def __init__(self, hub: PushHub, kind: str, channel: str) -> None:
+        self.hub = hub
+        self.kind = kind  # ws | service | all | heartbeat
+        self.channel = channel  # the ws_counts bucket: registry | discovery
+        self.subs: set[str] = set()
+        self.buf: deque[str] = deque()
+        self.pending = 0
+        self.wake = asyncio.Event()
+        self.done = asyncio.Event()
+        self.closing: tuple[int, str] | None = None
+
+    def offer(self, frames: list[str]) -> None:
+        """Queue frames; never blocks. A batch always fits an empty buffer (one publish is one batch)."""
+        if self.closing is not None or not frames:
+            return
+        cap = self.hub.queue_size
+        if self.pending and self.pending + len(frames) > cap:
+            self.close(
+                OVERFLOW_CODE, f"push queue overflow: more than {cap} messages pending (client too slow)"
+            )
+            self.hub.overflows.inc()
+            return
+        self.buf.extend(frames)
+        self.pending += len(frames)
+        self.wake.set()
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closing is not None:
+            return
+        self.closing = (code, reason)
+        self.buf.clear()
+        self.pending = 0
+        self.hub.remove(self)
+        self.done.set()
+
+    async def pump(self, socket: WebSocket[Any, Any, Any]) -> None:
+        sent = self.hub.node.metrics.ws_messages
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.buf and self.closing is None:
+                await socket.send_text(self.buf[0])
+                if self.closing is not None:
+                    return
+                self.buf.popleft()
+                self.pending -= 1
+                sent.inc()
+            if self.closing is not None:
+                return
+
+
+class PushHub:
+    """Fan-out of ChangeBus events to the push sessions of one node."""
+
+    def __init__(self, node: Node) -> None:
+        ws = node.settings.websocket
+        self.node = node
+        self.queue_size = ws.queue_size
+        self.max_sessions = ws.max_sessions
+        self.ttl = ws.session_ttl_secs
+        self.sessions: set[Session] = set()
+        self.overflows = Counter(
+            "artemis_ws_overflow_closes",
+            "Push sessions closed because their buffer overflowed",
+            registry=node.metrics.registry,
+        )
+        node.bus.subscribe(self.publish)
+
+    def add(self, session: Session) -> bool:
+        if len(self.sessions) >= self.max_sessions:
+            return False
+        self.sessions.add(session)
+        counts = self.node.ws_counts
+        counts[session.channel] = counts.get(session.channel, 0) + 1
+        return True
+
+    def remove(self, session: Session) -> None:
+        if session in self.sessions:
+            self.sessions.discard(session)
+            counts = self.node.ws_counts
+            counts[session.channel] = max(0, counts.get(session.channel, 0) - 1)
+
+    def publish(self, events: list[InstanceChange]) -> None:
+        if not self.sessions or not events:
+            return
+        services = [ev.instance.service_id.lower() for ev in events]
+        j_frames: list[str] | None = None
+        ws_frames: dict[str, str] | None = None
+        for s in list(self.sessions):
+            if s.kind == "heartbeat":
+                continue
+            if s.kind == "all":
+                if j_frames is None:
+                    j_frames = [_text(ev) for ev in events]
+                s.offer(j_frames)
+            elif s.kind == "service":
+                if not s.subs:
+                    continue
+                if j_frames is None:
+                    j_frames = [_text(ev) for ev in events]
+                s.offer([f for f, svc in zip(j_frames, services, strict=True) if svc in s.subs])
+            elif s.subs:
+                if ws_frames is None:
+                    ws_frames = self._ws_frames(events, services)
+                s.offer([frame for svc, frame in ws_frames.items() if svc in s.subs])
+
+    @staticmethod
+    def _ws_frames(events: list[InstanceChange], services: list[str]) -> dict[str, str]:
+        grouped: dict[str, list[InstanceChange]] = {}
+        for ev, svc in zip(events, services, strict=True):
+            grouped.setdefault(svc, []).append(ev)
+        out: dict[str, str] = {}
+        for svc, evs in grouped.items():
+            sid = evs[-1].instance.service_id
+            changes = [WsChange(e.instance, e.change_type, rfc3339(e.change_time)) for e in evs]
+            out[svc] = _text(
+                {"type": "service_change", "serviceId": sid, "service_id": sid, "changes": changes}
+            )
+        return out
+
+
+# -- per-path frame handlers -------------------------------------------------------------------------
+
+
+def _service_id(doc: dict[str, Any]) -> str | None:
+    found: str | None = None
+    for k, v in doc.items():
+        if isinstance(k, str) and wire.normkey(k) == "serviceid" and isinstance(v, str) and v.strip():
+            if k == "serviceId":
+                return v.strip()
+            found = found or v.strip()
+    return found
+
+
+def on_ws_frame(session: Session, text: str) -> None:
+    """``/ws`` control messages: subscribe, unsubscribe, ping (api.md 2.13)."""
+    try:
+        doc = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        session.offer([_text({"type": "error", "message": "message is not valid JSON"})])
+        return
+    if not isinstance(doc, dict):
+        session.offer([_text({"type": "error", "message": "message must be a JSON object"})])
+        return
+    kind = doc.get("type")
+    kind = wire.normkey(kind) if isinstance(kind, str) else ""
+    if kind == "ping":
+        session.offer([_text({"type": "pong"})])
+        return
+    if kind in ("subscribe", "unsubscribe"):
+        sid = _service_id(doc)
+        if sid is None:
+            session.offer([_text({"type": "error", "message": f"{kind} needs serviceId"})])
+            return
+        if kind == "subscribe":
+            session.subs.add(sid.lower())
+        else:
+            session.subs.discard(sid.lower())
+        session.offer([_text({"type": kind + "d", "serviceId": sid, "service_id": sid})])
+        return
+    session.offer(
+        [_text({"type": "error", "message": "unknown message type; expected subscribe, unsubscribe, ping"})]
+    )
+
+
+def on_discovery_frame(session: Session, text: str) -> None:
+    """``/ws/discovery/instance-change``: each DiscoveryConfig frame subscribes to its service."""
+    try:
+        doc = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return
+    if isinstance(doc, dict):
+        sid = _service_id(doc)
+        if sid is not None:
+            session.subs.add(sid.lower())
+
+
+def heartbeat_answer(node: Node, text: str, client_ip: str | None) -> str:
+    """A heartbeat frame answered exactly like POST /api/registry/heartbeat.json (S4.4)."""
+    body = text.encode()
+    call = Call(node, "WS", HEARTBEAT, body, {}, {}, {}, client_ip)
+    try:
+        call.data = wire.decode(body, KeysRequest)
+    except ArtemisError:
+        return wire.OK_BYTES.decode()  # J: an unparsable frame gets a plain success
+    try:
+        result = do_heartbeat(call, replicated=False)
+    except ArtemisError as exc:
+        return wire.error_body("A", exc).decode()
+    return result.decode() if isinstance(result, bytes) else _text(result)
+
+
+# -- the connection loop -----------------------------------------------------------------------------
+
+
+async def _receive(socket: WebSocket[Any, Any, Any], on_text: Callable[[str], None]) -> None:
+    while True:
+        msg: dict[str, Any] = dict(await socket.receive())
+        if msg["type"] == "websocket.disconnect":
+            return
+        text = msg.get("text")
+        if not isinstance(text, str):
+            raw = msg.get("bytes")
+            text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else ""
+        on_text(text)
+
+
+async def run_session(hub: PushHub, socket: WebSocket[Any, Any, Any], kind: str, channel: str) -> None:
+    await socket.accept()
+    session = Session(hub, kind, channel)
+    if not hub.add(session):
+        await socket.close(code=1013, reason="too many push sessions; try again later")
+        return
+    node = hub.node
+    client_ip = socket.client.host if socket.client else None
+    on_text: Callable[[str], None]
+    if kind == "ws":
+        on_text = lambda t: on_ws_frame(session, t)  # noqa: E731
+    elif kind == "service":
+        on_text = lambda t: on_discovery_frame(session, t)  # noqa: E731
+    elif kind == "heartbeat":
+        on_text = lambda t: session.offer([heartbeat_answer(node, t, client_ip)])  # noqa: E731
+    else:
+        on_text = lambda t: None  # noqa: E731
+    tasks = [
+        asyncio.create_task(session.pump(socket)),
+        asyncio.create_task(_receive(socket, on_text)),
+        asyncio.create_task(session.done.wait()),
+    ]
+    if hub.ttl > 0:
+        tasks.append(asyncio.create_task(_expire(session, hub.ttl)))
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        hub.remove(session)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    client_gone = tasks[1] in done and not tasks[1].cancelled() and tasks[1].exception() is None
+    if client_gone:
+        return
+    code, reason = session.closing or (1011, "push session failed")
+    if session.closing is not None and code == OVERFLOW_CODE:
+        log.warning("closing slow push session on %s: %s", socket.url.path, reason)
+    with contextlib.suppress(Exception):
+        # Waits until the close frame can be written: a stuck client holds only this task, and the
+        # server's keep-alive pings end the connection if it never reads again.
+        await asyncio.wait_for(socket.close(code=code, reason=reason), timeout=CLOSE_TIMEOUT_SECS)
+
+
+async def _expire(session: Session, ttl: float) -> None:
+    await asyncio.sleep(ttl)
+    session.close(1000, "push session TTL reached; reconnect")
+
+
+def websocket_handlers(node: Node, aliases: list[str]) -> list[Any]:
+    """Litestar handlers of the four push paths (plus alias prefixes), sharing one hub per node."""
+    hub = PushHub(node)
+    node.push = hub  # type: ignore[attr-defined]
+    out: list[Any] = []
+    for path, kind, channel in (
+        (WS, "ws", "discovery"),
+        (HEARTBEAT, "heartbeat", "registry"),
+        (INSTANCE_CHANGE, "service", "discovery"),
+        (ALL_INSTANCE_CHANGE, "all", "discovery"),
+    ):
+        paths = [path] + [a + path for a in aliases]
+
+        def make(kind: str = kind, channel: str = channel) -> Any:
+            async def handler(socket: WebSocket[Any, Any, Any]) -> None:
+                await run_session(hub, socket, kind, channel)
+
+            handler.__name__ = f"push_{kind}"
+            return handler
+
+        out.append(
+            websocket(
+                path=paths, name=f"push:{path}", signature_namespace={"WebSocket": WebSocket, "Any": Any}
+            )(make())
+        )
+    return out

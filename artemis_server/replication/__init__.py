@@ -1,0 +1,109 @@
+"""Peer replication, peer health and start-up sync (S14). No web-framework imports.
+
+:func:`attach` wires it into a :class:`~artemis_server.node.Node`: ``node.peers`` (a :class:`PeerSet`),
+``node.replicator`` (a :class:`Replicator`, only when replication is enabled), the peer-token request hook,
+and start/stop hooks that run the start-up sync, the health checks and the per-peer senders.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import TYPE_CHECKING, Any
+
+from artemis_server.replication.client import PeerClient
+from artemis_server.replication.peers import Peer, PeerSet, build_peers, normalize_peer, own_addresses
+from artemis_server.replication.replicator import ReplicationCollector, Replicator
+
+if TYPE_CHECKING:
+    from artemis_server.node import Node
+
+__all__ = ["Peer", "PeerSet", "Replicator", "attach", "normalize_peer", "peer_token_ok"]
+
+log = logging.getLogger(__name__)
+
+
+def peer_token_ok(expected: str | None, authorization: str | None) -> bool:
+    """True when no token is configured or ``authorization`` is exactly ``Bearer <token>``."""
+    if not expected:
+        return True
+    return hmac.compare_digest((authorization or "").encode(), f"Bearer {expected}".encode())
+
+
+def _token_hook(node: Node) -> Any:
+    from artemis_server import wire
+    from artemis_server.errors import AuthError
+
+    secret = node.settings.cluster.peer_token
+    expected = secret.get_secret_value() if secret is not None else None
+
+    async def hook(ep: Any, call: Any) -> Any:
+        if not ep.extra.get("peer"):
+            return None
+        if not expected or peer_token_ok(expected, call.headers.get("authorization")):
+            if node.peers is not None:
+                node.peers.saw(call.headers.get("x-artemis-node-url"))
+            return None
+        from artemis_server.api.endpoints import Reply
+
+        err = AuthError("a valid peer token is required (Authorization: Bearer <cluster.peer_token>)")
+        return Reply(wire.error_body("A", err), 401)
+
+    return hook
+
+
+def attach(node: Node) -> None:
+    """Wire replication into ``node``; inert when the cluster is not enabled or has no peers."""
+    hooks: list[Any] | None = getattr(node, "request_hooks", None)
+    if hooks is None:
+        hooks = []
+        node.request_hooks = hooks  # type: ignore[attr-defined]
+    hooks.append(_token_hook(node))
+
+    settings = node.settings
+    state: dict[str, Any] = {}
+
+    async def start() -> None:
+        cs = settings.cluster
+        if not cs.enabled or not cs.peers:
+            return
+        token = cs.peer_token.get_secret_value() if cs.peer_token is not None else None
+        host, port = settings.listen()
+        port = node.bound_port or port
+        peers = PeerSet(build_peers(cs.peers, own_addresses(node.url, host, port)))
+        node.peers = peers
+        if not peers.peers:
+            return
+        client = PeerClient(timeout=settings.replication.timeout_secs, token=token, node_url=node.url)
+        state["client"] = client
+        rep = Replicator(node, peers, client)
+        node.metrics.registry.register(ReplicationCollector(rep))
+        if settings.replication.enabled:
+            node.replicator = rep
+            mgmt = node.management
+            if mgmt is not None and hasattr(mgmt, "listeners"):
+                mgmt.listeners.append(rep.on_management)
+            node.spawn(rep.ticker(), "replication-flush")
+            for link in rep.links.values():
+                node.spawn(link.run(), f"replicate:{link.peer.url}")
+                node.spawn(link.retry_loop(), f"replicate-retry:{link.peer.url}")
+                node.spawn(link.command_loop(), f"replicate-mgmt:{link.peer.url}")
+        node.spawn(
+            peers.health_loop(
+                client,
+                cs.health_check_initial_delay_secs,
+                cs.health_check_interval_secs,
+                cs.health_check_timeout_secs,
+            ),
+            "peer-health",
+        )
+        node.status = "starting"
+        node.spawn(rep.startup_sync(cs.sync_timeout_secs), "startup-sync")
+
+    async def stop() -> None:
+        client = state.pop("client", None)
+        if client is not None:
+            await client.close()
+
+    node.on_start(start)
+    node.on_stop(stop)

@@ -1,0 +1,414 @@
+"""Outgoing replication of client writes to peers (S14.2-S14.5, S14.7) and of management commands (S14.2).
+
+Client writes are buffered in arrival order; consecutive writes of one kind form one batch, so a batch never
+overtakes an earlier write of another kind (a register followed by an unregister of the same instance is
+applied in that order on every peer). A buffer is flushed when it reaches ``replication.batch_size`` items or
+every ``replication.batch_interval_ms``; each batch goes to every peer that is up.
+
+Every peer has its own :class:`PeerLink` with its own bounded queue and sender task, so a peer that is slow,
+down or answering garbage never delays replication to the others, nor the client that made the write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from artemis_server import wire
+from artemis_server.registry.model import Instance, key_of
+from artemis_server.replication.client import Outcome, PeerClient, Result
+from artemis_server.replication.peers import Peer, PeerSet
+
+if TYPE_CHECKING:
+    from artemis_server.node import Node
+
+log = logging.getLogger(__name__)
+
+R = "/api/replication/registry/"
+MANAGEMENT_APPLY = "/api/replication/management/apply.json"
+
+# Batch paths of an R peer (S14.4) and the single paths used for J peers and for retries.
+BATCH_PATHS = {
+    "register": R + "batch-register.json",
+    "heartbeat": R + "heartbeat.json",
+    "unregister": R + "batch-unregister.json",
+}
+SINGLE_PATHS = {
+    "register": R + "register.json",
+    "heartbeat": R + "heartbeat.json",
+    "unregister": R + "unregister.json",
+}
+
+
+def payload(kind: str, items: list[Instance], java: bool) -> bytes:
+    """One replication body: registers carry instances, the rest keys (full instances for J peers)."""
+    if kind == "register" or java:
+        return wire.encode({"instances": items})
+    return wire.encode({"instanceKeys": [key_of(i) for i in items]})
+
+
+@dataclass(slots=True)
+class RetryItem:
+    due: float
+    attempts: int
+    kind: str
+    instance: Instance
+
+
+class PeerLink:
+    """The outgoing side of one peer: an ordered queue of batches, retries, and management commands."""
+
+    def __init__(self, rep: Replicator, peer: Peer) -> None:
+        self.rep = rep
+        self.peer = peer
+        self.queue: deque[tuple[str, list[Instance]]] = deque()
+        self.queued = 0
+        self.retries: list[RetryItem] = []
+        self.commands: deque[tuple[bytes, int]] = deque()
+        self._wake = asyncio.Event()
+        self._cmd_wake = asyncio.Event()
+        self.sent = 0
+        self.dropped = 0
+
+    # -- enqueue (event loop, never blocks) -------------------------------------------------------
+    def enqueue(self, kind: str, items: list[Instance]) -> None:
+        self.queue.append((kind, items))
+        self.queued += len(items)
+        cap = self.rep.queue_size
+        while self.queued > cap and len(self.queue) > 1:
+            _, old = self.queue.popleft()
+            self.queued -= len(old)
+            self.dropped += len(old)
+            self.rep.node.metrics.replication_failed.labels(self.peer.url).inc()
+        self._wake.set()
+
+    def enqueue_command(self, body: bytes) -> None:
+        self.commands.append((body, 0))
+        self._cmd_wake.set()
+
+    def drop_all(self) -> None:
+        """The peer went down: its pending writes and retries are dropped (S14.5)."""
+        self.dropped += self.queued + len(self.retries)
+        self.queue.clear()
+        self.queued = 0
+        self.retries.clear()
+        self.commands.clear()
+
+    # -- sender ----------------------------------------------------------------------------------
+    def _next_batch(self) -> tuple[str, list[Instance]]:
+        kind, items = self.queue.popleft()
+        items = list(items)
+        limit = self.rep.batch_size
+        # Merge queued batches of the same kind (a backlog drains in full batches).
+        while self.queue and self.queue[0][0] == kind and len(items) + len(self.queue[0][1]) <= limit:
+            items.extend(self.queue.popleft()[1])
+        self.queued -= len(items)
+        return kind, items
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            while self.queue:
+                kind, items = self._next_batch()
+                try:
+                    await self._send_batch(kind, items)
+                except Exception:
+                    log.exception("replication to %s failed", self.peer.url)
+            self._wake.clear()
+
+    async def _send_batch(self, kind: str, items: list[Instance]) -> None:
+        if not self.peer.up:
+            self.dropped += len(items)
+            return
+        client = self.rep.client
+        path = SINGLE_PATHS[kind] if self.peer.java else BATCH_PATHS[kind]
+        res = await client.post(self.peer.url, path, payload(kind, items, self.peer.java))
+        if res.outcome is Outcome.NOT_FOUND and not self.peer.java and path != SINGLE_PATHS[kind]:
+            log.warning("peer %s has no %s: treating it as a Java peer", self.peer.url, path)
+            self.peer.java = True
+            res = await client.post(self.peer.url, SINGLE_PATHS[kind], payload(kind, items, True))
+        self._settle(kind, items, res)
+
+    def _settle(self, kind: str, items: list[Instance], res: Result) -> None:
+        metrics = self.rep.node.metrics
+        if res.outcome is Outcome.OK:
+            self.sent += len(items)
+            metrics.replication_sent.labels(kind).inc(len(items))
+            if kind == "heartbeat":
+                self._reregister_failed(res.body)
+            return
+        metrics.replication_failed.labels(self.peer.url).inc()
+        if res.outcome is Outcome.RETRY and self.rep.max_retries > 0 and self.peer.up:
+            due = time.monotonic() + 1.0
+            self.retries.extend(RetryItem(due, 0, kind, i) for i in items)
+            log.info(
+                "replication of %d %s item(s) to %s failed (%s); will retry",
+                len(items),
+                kind,
+                self.peer.url,
+                res.error,
+                extra={"peer": self.peer.url},
+            )
+            return
+        self.dropped += len(items)
+        log.warning(
+            "replication of %d %s item(s) to %s failed (%s); dropped",
+            len(items),
+            kind,
+            self.peer.url,
+            res.error,
+            extra={"peer": self.peer.url},
+        )
+
+    def _reregister_failed(self, body: Any) -> None:
+        """S14.7: the peer does not know some renewed instances; send it their registration."""
+        if not isinstance(body, dict):
+            return
+        keys: list[Any] = []
+        for k, v in body.items():
+            nk = wire.normkey(k)
+            if nk == "failedinstancekeys" and isinstance(v, list):
+                keys.extend(v)
+            elif nk == "failedinstances" and isinstance(v, list):
+                keys.extend(x.get("instance") for x in v if isinstance(x, dict))
+        registry = self.rep.node.registry
+        found: dict[tuple[str, str, str], Instance] = {}
+        for key in keys:
+            if not isinstance(key, dict):
+                continue
+            norm = {wire.normkey(a): b for a, b in key.items() if isinstance(a, str)}
+            service, instance = norm.get("serviceid"), norm.get("instanceid")
+            if not isinstance(service, str) or not isinstance(instance, str):
+                continue
+            region = norm.get("regionid") or registry.region
+            inst = registry.get_instance(str(region), service, instance)
+            if inst is not None:
+                found[(str(region).lower(), service.lower(), instance.lower())] = inst
+        if found:
+            log.info("peer %s lost %d instance(s); re-registering them", self.peer.url, len(found))
+            self.enqueue("register", list(found.values()))
+
+    async def retry_loop(self) -> None:
+        """S14.5: every retry tick, due retries are sent one item per request on the single paths."""
+        interval = self.rep.retry_interval
+        while True:
+            await asyncio.sleep(interval)
+            if not self.retries:
+                continue
+            if not self.peer.up:
+                self.dropped += len(self.retries)
+                self.retries.clear()
+                continue
+            now = time.monotonic()
+            due = [r for r in self.retries if r.due <= now]
+            if not due:
+                continue
+            self.retries = [r for r in self.retries if r.due > now]
+            for item in due:
+                if not self.peer.up:
+                    break
+                res = await self.rep.client.post(
+                    self.peer.url,
+                    SINGLE_PATHS[item.kind],
+                    payload(item.kind, [item.instance], self.peer.java),
+                )
+                if res.outcome is Outcome.OK:
+                    self.sent += 1
+                    self.rep.node.metrics.replication_sent.labels(item.kind).inc()
+                    if item.kind == "heartbeat":
+                        self._reregister_failed(res.body)
+                elif res.outcome is Outcome.RETRY and item.attempts + 1 < self.rep.max_retries:
+                    item.attempts += 1
+                    item.due = time.monotonic() + 2.0**item.attempts
+                    self.retries.append(item)
+                else:
+                    self.dropped += 1
+
+    async def command_loop(self) -> None:
+        """Management commands, in order, each retried with back-off on retryable failures."""
+        while True:
+            await self._cmd_wake.wait()
+            while self.commands:
+                body, attempts = self.commands.popleft()
+                if not self.peer.up:
+                    log.warning("management command not sent to %s: peer is down", self.peer.url)
+                    continue
+                res = await self.rep.client.post(self.peer.url, MANAGEMENT_APPLY, body)
+                if res.outcome is Outcome.OK:
+                    status = (res.body or {}).get("responseStatus") or {}
+                    if status.get("status") not in (None, "success"):
+                        log.warning(
+                            "peer %s refused a management command: %s",
+                            self.peer.url,
+                            status.get("message"),
+                            extra={"peer": self.peer.url},
+                        )
+                    continue
+                if res.outcome is Outcome.RETRY and attempts < self.rep.max_retries:
+                    await asyncio.sleep(2.0**attempts)
+                    self.commands.appendleft((body, attempts + 1))
+                    continue
+                log.warning(
+                    "management command to %s failed (%s); dropped",
+                    self.peer.url,
+                    res.error,
+                    extra={"peer": self.peer.url},
+                )
+            self._cmd_wake.clear()
+
+
+class Replicator:
+    """``node.replicator``: api/registry.py calls register/heartbeat/unregister for client writes only."""
+
+    def __init__(self, node: Node, peers: PeerSet, client: PeerClient) -> None:
+        s = node.settings.replication
+        self.node = node
+        self.peers = peers
+        self.client = client
+        self.batch_size = s.batch_size
+        self.interval = s.batch_interval_ms / 1000.0
+        self.max_retries = s.max_retries
+        self.retry_interval = s.retry_interval_secs
+        self.queue_size = s.queue_size
+        self.links = {p.url: PeerLink(self, p) for p in peers.peers}
+        self._pending: list[tuple[str, list[Instance]]] = []
+        self._count = 0
+        peers.on_down.append(lambda p: self.links[p.url].drop_all())
+
+    # -- called by api/registry.py on the event loop ------------------------------------------------
+    def register(self, instances: list[Instance]) -> None:
+        self._add("register", instances)
+
+    def heartbeat(self, instances: list[Instance]) -> None:
+        self._add("heartbeat", instances)
+
+    def unregister(self, instances: list[Instance]) -> None:
+        self._add("unregister", instances)
+
+    def _add(self, kind: str, items: list[Instance]) -> None:
+        if not items or not self.peers.any_up:
+            return  # writes for peers that are down are dropped (S14.5)
+        if self._pending and self._pending[-1][0] == kind:
+            self._pending[-1][1].extend(items)
+        else:
+            self._pending.append((kind, list(items)))
+        self._count += len(items)
+        if self._count >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self._pending, self._count = self._pending, [], 0
+        if not pending:
+            return
+        links = [self.links[p.url] for p in self.peers.up_peers()]
+        for kind, items in pending:
+            for i in range(0, len(items), self.batch_size):
+                chunk = items[i : i + self.batch_size]
+                for link in links:
+                    link.enqueue(kind, chunk)
+
+    async def ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            if self._pending:
+                self.flush()
+
+    # -- management commands (listener of node.management) -------------------------------------------
+    def on_management(self, command: str, args: dict[str, Any], operator: str) -> None:
+        mgmt = self.node.management
+        body = wire.encode(
+            {
+                "command": command,
+                "args": args,
+                "operator": operator,
+                "originNodeId": self.node.node_id,
+                "databaseId": getattr(mgmt, "database_id", None),
+            }
+        )
+        for peer in self.peers.up_peers():
+            self.links[peer.url].enqueue_command(body)
+
+    # -- start-up sync (S14.8) ------------------------------------------------------------------------
+    async def startup_sync(self, timeout: float) -> None:
+        node = self.node
+        try:
+            for peer in self.peers.peers:
+                if not peer.up:
+                    continue
+                res = await self.client.post(peer.url, R + "services.json", b"{}", timeout=timeout)
+                if res.outcome is not Outcome.OK:
+                    log.warning(
+                        "start-up sync from %s failed (%s); trying the next peer", peer.url, res.error
+                    )
+                    continue
+                instances = services_instances(res.body)
+                if instances is None:
+                    log.warning("start-up sync from %s: unexpected answer; trying the next peer", peer.url)
+                    continue
+                _, failed = node.registry.register(instances)
+                log.info(
+                    "start-up sync: copied %d instance(s) from %s", len(instances) - len(failed), peer.url
+                )
+                return
+            if self.peers.peers:
+                log.warning("start-up sync: no peer answered; starting with an empty registry")
+        finally:
+            node.status = "up"
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def services_instances(body: Any) -> list[Instance] | None:
+    """Every instance of a services.json answer (any key spelling, N1), or None if it is not one."""
+    from artemis_server.errors import BadRequestError
+    from artemis_server.wire.replication import ServicesReply
+
+    if not isinstance(body, dict):
+        return None
+    try:
+        doc = wire.convert(body, ServicesReply)
+    except BadRequestError:
+        return None
+    if doc.services is None:
+        return None
+    out: list[Instance] = []
+    for svc in doc.services:
+        out.extend(svc.instances or ())
+    return out
+
+
+class ReplicationCollector:
+    """Per-peer gauges on /metrics: is the peer up, how many items wait for it, how many were dropped."""
+
+    def __init__(self, rep: Replicator) -> None:
+        self.rep = rep
+
+    def collect(self) -> Any:
+        from prometheus_client.core import GaugeMetricFamily
+
+        up = GaugeMetricFamily(
+            "artemis_peer_up", "1 when the peer answered its last health check", labels=["peer"]
+        )
+        pending = GaugeMetricFamily(
+            "artemis_replication_pending_items",
+            "Writes queued or waiting for retry per peer",
+            labels=["peer"],
+        )
+        dropped = GaugeMetricFamily(
+            "artemis_replication_dropped_items",
+            "Writes dropped for a peer (down, overflow, failure)",
+            labels=["peer"],
+        )
+        for link in self.rep.links.values():
+            url = link.peer.url
+            up.add_metric([url], 1.0 if link.peer.up else 0.0)
+            pending.add_metric([url], float(link.queued + len(link.retries)))
+            dropped.add_metric([url], float(link.dropped))
+        yield up
+        yield pending
+        yield dropped

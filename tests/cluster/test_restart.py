@@ -1,0 +1,105 @@
+"""Start-up sync (S14.8): a node that (re)starts with peers copies the whole registry before it is `up`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.cluster.conftest import instance, instance_ids
+from tests.helpers import ServerProcess, wait_for
+
+FAST_ENV = {
+    "ARTEMIS_CLUSTER__HEALTH_CHECK_INITIAL_DELAY_SECS": "0.3",
+    "ARTEMIS_CLUSTER__HEALTH_CHECK_INTERVAL_SECS": "0.3",
+    "ARTEMIS_CLUSTER__HEALTH_CHECK_TIMEOUT_SECS": "0.5",
+    "ARTEMIS_REPLICATION__TIMEOUT_SECS": "1",
+    "ARTEMIS_REPLICATION__BATCH_INTERVAL_MS": "20",
+    "ARTEMIS_LOGGING__LEVEL": "warning",
+}
+
+
+def _status(url: str) -> str:
+    return httpx.get(url + "/api/status/node.json", timeout=5).json()["nodeStatus"]["status"]
+
+
+def test_sigkilled_node_restarts_with_the_full_registry(tmp_path: Path) -> None:
+    """Three subprocess nodes; node 3 is SIGKILLed, misses writes, restarts and syncs them from a peer."""
+    nodes = [ServerProcess(tmp_path / f"n{i}", env=FAST_ENV) for i in range(3)]
+    urls = [n.url for n in nodes]
+    for n in nodes:
+        n.args = [a for u in urls for a in ("--peer", u)]
+    try:
+        for n in nodes:
+            n.start(wait=False)
+        for n in nodes:
+            n.wait_healthy()
+        n1, n2, n3 = nodes
+        body = {"instances": [instance("svc-kill", f"i{k}") for k in range(3)]}
+        assert httpx.post(n1.url + "/api/registry/register.json", json=body, timeout=5).status_code == 200
+        wait_for(lambda: len(instance_ids(n3.url, "svc-kill")) == 3, timeout=5, what="replicated to node 3")
+
+        n3.kill()
+        more = {"instances": [instance("svc-kill", "i3"), instance("svc-other", "x1")]}
+        assert httpx.post(n1.url + "/api/registry/register.json", json=more, timeout=5).status_code == 200
+        wait_for(lambda: len(instance_ids(n2.url, "svc-kill")) == 4, timeout=5, what="node 2 has all four")
+        wait_for(
+            lambda: httpx.get(n1.url + "/api/status/cluster.json").json()["nodeCount"] == 2,
+            timeout=5,
+            what="node 3 seen down",
+        )
+
+        n3.start()
+        wait_for(lambda: _status(n3.url) == "up", timeout=10, what="node 3 up after sync")
+        assert instance_ids(n3.url, "svc-kill") == ["i0", "i1", "i2", "i3"]
+        assert instance_ids(n3.url, "svc-other") == ["x1"]
+        wait_for(
+            lambda: httpx.get(n1.url + "/api/status/cluster.json").json()["nodeCount"] == 3,
+            timeout=5,
+            what="node 3 back in the cluster",
+        )
+        # Writes flow to the restarted node again.
+        httpx.post(
+            n2.url + "/api/registry/register.json",
+            json={"instances": [instance("svc-kill", "i9")]},
+            timeout=5,
+        )
+        wait_for(lambda: "i9" in instance_ids(n3.url, "svc-kill"), timeout=5, what="new write on node 3")
+    finally:
+        for n in nodes:
+            n.kill()
+
+
+def test_node_is_starting_until_the_sync_answers(make_cluster, fake_peer) -> None:
+    """While the peer holds the sync answer the node is `starting`; then `up` with the peer's registry."""
+    services = {
+        "services": [{"serviceId": "svc-sync", "instances": [instance("svc-sync", "p1")]}],
+        "responseStatus": {"status": "success", "errorCode": "success"},
+    }
+    peer = fake_peer(lambda m, p, b: (200, json.dumps(services).encode()))
+    peer.release.clear()
+    (a,) = make_cluster(1, extra_peers=(peer.url,), cluster={"health_check_initial_delay_secs": 60})
+    wait_for(
+        lambda: "/api/replication/registry/services.json" in peer.paths(), timeout=5, what="sync request"
+    )
+    doc = httpx.get(a.url + "/api/status/node.json", timeout=5).json()["nodeStatus"]
+    assert doc["status"] == "starting"
+    assert doc["canServiceDiscovery"] is False
+    # Requests are served while starting (S14.8).
+    assert httpx.get(a.url + "/api/discovery/services.json", timeout=5).status_code == 200
+    peer.release.set()
+    wait_for(lambda: _status(a.url) == "up", timeout=5, what="up after sync")
+    assert instance_ids(a.url, "svc-sync") == ["p1"]
+
+
+def test_sync_tries_the_next_peer_when_one_fails(make_cluster, fake_peer) -> None:
+    """A peer answering an error during the sync is skipped; the next one is used."""
+    broken = fake_peer(lambda m, p, b: (500, b"{}"))
+    good_doc = {"services": [{"serviceId": "svc-next", "instances": [instance("svc-next", "g1")]}]}
+    good = fake_peer(lambda m, p, b: (200, json.dumps(good_doc).encode()))
+    (a,) = make_cluster(
+        1, extra_peers=(broken.url, good.url), cluster={"health_check_initial_delay_secs": 60}
+    )
+    wait_for(lambda: _status(a.url) == "up", timeout=5, what="up")
+    assert instance_ids(a.url, "svc-next") == ["g1"]
