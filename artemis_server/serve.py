@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -86,6 +87,10 @@ def run(settings: Settings) -> int:
         server_header=False,
     )
     server = _server_class()(config)
+    # From the start line on, SIGINT/SIGTERM mean "stop cleanly", even before uvicorn installs its own
+    # handlers: a signal during start-up lets the node start, then shut down and exit 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, server.handle_exit)
     scheme = "https" if tls else "http"
     shown_host = f"[{host}]" if ":" in host else host
     print(
