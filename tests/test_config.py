@@ -154,3 +154,13 @@ def test_config_path_from_env(tmp_path: Path) -> None:
     cfg.write_text('[server]\nzone = "z9"\n')
     settings, _ = load_settings(None, env={"ARTEMIS_CONFIG": str(cfg)})
     assert settings.server.zone == "z9"
+
+
+def test_default_config_path_is_used(tmp_path: Path) -> None:
+    """Without --config or ARTEMIS_CONFIG the platform config file (XDG) is read when it exists."""
+    cfg = tmp_path / "xdg-config" / "artemis" / "server.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text('[server]\nregion = "from-xdg"\n')
+    settings, _ = load_settings(None, env={})
+    assert settings.server.region == "from-xdg"
+    assert Path(settings.data_dir()).is_relative_to(tmp_path / "xdg-data")

@@ -176,3 +176,25 @@ def test_sigterm_lets_in_flight_request_finish(tmp_path: Path) -> None:
     finally:
         signalled.set()
         proc.kill()
+
+
+def test_embedded_default_data_dir(tmp_path: Path) -> None:
+    """With no config and no --data-dir, data lives in the platform's user data directory (XDG here)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "artemis_cli", "server", "start", "--addr", f"127.0.0.1:{port}"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT)
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the start line comes before serving
+        expected = Path(os.environ["XDG_DATA_HOME"]) / "artemis"
+        assert f"data in {expected}" in line
+        assert expected.is_dir()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
