@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import socket
 import sys
@@ -80,7 +81,8 @@ def run(settings: Settings) -> int:
         # uvicorn knows "warning" and "debug" but not our aliases "warn" and "trace".
         log_level={"warn": "warning", "trace": "debug"}.get(settings.logging.level, settings.logging.level),
         access_log=False,
-        timeout_graceful_shutdown=int(settings.server.graceful_shutdown_secs) or None,
+        # Rounded up, never None: None would make uvicorn wait forever (0 cancels in-flight requests at once).
+        timeout_graceful_shutdown=math.ceil(settings.server.graceful_shutdown_secs),
         ssl_certfile=settings.server.tls_cert or None,
         ssl_keyfile=settings.server.tls_key or None,
         ws_max_size=settings.limits.max_body_bytes,
