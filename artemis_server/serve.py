@@ -53,6 +53,24 @@ def _server_class() -> type:
     return Server
 
 
+def check_tls(settings: Settings) -> str | None:
+    """Load the certificate once before serving, so a bad TLS setup is one line, not a traceback."""
+    import ssl
+
+    cert, key = settings.server.tls_cert, settings.server.tls_key
+    if key and not cert:
+        return "server.tls_key is set but server.tls_cert is not"
+    if not cert:
+        return None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key or None)
+    except OSError as exc:
+        return f"cannot load TLS certificate {cert} / key {key or cert}: {exc.strerror or exc}"
+    except ssl.SSLError as exc:
+        return f"cannot load TLS certificate {cert} / key {key or cert}: {exc.reason or exc}"
+    return None
+
+
 def run(settings: Settings) -> int:
     """Serve until a signal arrives. Returns the process exit code."""
     import uvicorn
@@ -66,6 +84,10 @@ def run(settings: Settings) -> int:
     except OSError as exc:
         print(f"error: cannot use data directory {settings.data_dir()}: {exc.strerror}", file=sys.stderr)
         return 1
+    tls_error = check_tls(settings)
+    if tls_error:
+        print(f"error: {tls_error}", file=sys.stderr)
+        return 1
     host, port = settings.listen()
     try:
         sock = bind_socket(host, port)
@@ -74,7 +96,7 @@ def run(settings: Settings) -> int:
         return 1
     bound = sock.getsockname()[1]
     app = build_asgi(settings, bound_port=bound)
-    tls = bool(settings.server.tls_cert and settings.server.tls_key)
+    tls = bool(settings.server.tls_cert)  # the key may live in the certificate's PEM file
     config = uvicorn.Config(
         app,
         lifespan="on",
