@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import ROOT, ServerProcess, free_port
+from tests.helpers import ROOT, ServerProcess, free_port, wait_for
 
 
 def _run_start(
@@ -198,3 +199,41 @@ def test_embedded_default_data_dir(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_tls(tmp_path: Path) -> None:
+    """With tls_cert/tls_key the node serves HTTPS and advertises an https URL; bad TLS files are one line."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    env = {"ARTEMIS_SERVER__TLS_CERT": str(cert), "ARTEMIS_SERVER__TLS_KEY": str(key)}
+    proc = ServerProcess(tmp_path / "data", env=env).start(wait=False)
+    https = f"https://127.0.0.1:{proc.port}"
+    try:
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(https + "/health", verify=False, timeout=1).content == b"OK"
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, timeout=30, interval=0.1, what="the TLS node")
+        node = httpx.get(https + "/api/status/node.json", verify=False, timeout=5).json()["nodeStatus"][
+            "node"
+        ]
+        assert node["url"] == https
+        assert proc.terminate() == 0
+        out, _ = proc.output()
+        assert f"listening on {https}" in out
+    finally:
+        proc.kill()
+    env["ARTEMIS_SERVER__TLS_KEY"] = str(tmp_path / "missing.pem")
+    _one_line_error(_run_start(tmp_path, "--addr", f"127.0.0.1:{free_port()}", env=env), "missing.pem")
+    _one_line_error(
+        _run_start(tmp_path, "--addr", f"127.0.0.1:{free_port()}", env={"ARTEMIS_SERVER__TLS_KEY": str(key)}),
+        "tls_cert",
+    )
