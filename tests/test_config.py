@@ -181,3 +181,13 @@ def test_node_url_derivation() -> None:
     assert tls.node_url() == "https://127.0.0.1:8080"
     fixed, _ = load_settings(None, env={}, overrides={"server": {"url": "http://registry.example:80/"}})
     assert fixed.node_url() == "http://registry.example:80"
+
+
+def test_secret_values_are_not_echoed(tmp_path: Path) -> None:
+    """A mistyped peer_token is reported by name without printing its value."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[cluster]\npeer_token = 123456789\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, env={})
+    assert "'cluster.peer_token'" in str(info.value)
+    assert "123456789" not in str(info.value)
