@@ -34,7 +34,7 @@ def _evictions(http: httpx.Client) -> float:
 
 def test_instance_expires_without_heartbeats(make_server: Callable[..., LiveServer]) -> None:
     """An instance without heartbeats disappears after the TTL; its heartbeat then asks to re-register."""
-    srv = make_server(lease={"ttl_secs": 0.5, "cleanup_interval_secs": 0.05})
+    srv = make_server(lease={"ttl_secs": 1.5, "cleanup_interval_secs": 0.05})
     with httpx.Client(base_url=srv.url, timeout=10) as http:
         ok(register(http, instance("lease", "a"), instance("lease", "b")))
         assert instance_ids(http, "lease") == ["a", "b"]
