@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -51,6 +53,24 @@ def _server_class() -> type:
     return Server
 
 
+def check_tls(settings: Settings) -> str | None:
+    """Load the certificate once before serving, so a bad TLS setup is one line, not a traceback."""
+    import ssl
+
+    cert, key = settings.server.tls_cert, settings.server.tls_key
+    if key and not cert:
+        return "server.tls_key is set but server.tls_cert is not"
+    if not cert:
+        return None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key or None)
+    except OSError as exc:
+        return f"cannot load TLS certificate {cert} / key {key or cert}: {exc.strerror or exc}"
+    except ssl.SSLError as exc:
+        return f"cannot load TLS certificate {cert} / key {key or cert}: {exc.reason or exc}"
+    return None
+
+
 def run(settings: Settings) -> int:
     """Serve until a signal arrives. Returns the process exit code."""
     import uvicorn
@@ -64,6 +84,10 @@ def run(settings: Settings) -> int:
     except OSError as exc:
         print(f"error: cannot use data directory {settings.data_dir()}: {exc.strerror}", file=sys.stderr)
         return 1
+    tls_error = check_tls(settings)
+    if tls_error:
+        print(f"error: {tls_error}", file=sys.stderr)
+        return 1
     host, port = settings.listen()
     try:
         sock = bind_socket(host, port)
@@ -72,20 +96,25 @@ def run(settings: Settings) -> int:
         return 1
     bound = sock.getsockname()[1]
     app = build_asgi(settings, bound_port=bound)
-    tls = bool(settings.server.tls_cert and settings.server.tls_key)
+    tls = bool(settings.server.tls_cert)  # the key may live in the certificate's PEM file
     config = uvicorn.Config(
         app,
         lifespan="on",
         # uvicorn knows "warning" and "debug" but not our aliases "warn" and "trace".
         log_level={"warn": "warning", "trace": "debug"}.get(settings.logging.level, settings.logging.level),
         access_log=False,
-        timeout_graceful_shutdown=int(settings.server.graceful_shutdown_secs) or None,
+        # Rounded up, never None: None would make uvicorn wait forever (0 cancels in-flight requests at once).
+        timeout_graceful_shutdown=math.ceil(settings.server.graceful_shutdown_secs),
         ssl_certfile=settings.server.tls_cert or None,
         ssl_keyfile=settings.server.tls_key or None,
         ws_max_size=settings.limits.max_body_bytes,
         server_header=False,
     )
     server = _server_class()(config)
+    # From the start line on, SIGINT/SIGTERM mean "stop cleanly", even before uvicorn installs its own
+    # handlers: a signal during start-up lets the node start, then shut down and exit 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, server.handle_exit)
     scheme = "https" if tls else "http"
     shown_host = f"[{host}]" if ":" in host else host
     print(

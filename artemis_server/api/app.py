@@ -22,7 +22,7 @@ from artemis_server.api.endpoints import Call, Endpoint, Reply, dispatch, render
 from artemis_server.errors import BadRequestError, PayloadTooLargeError
 from artemis_server.node import Node
 from artemis_server.settings import Settings
-from artemis_server.wire import inflate
+from artemis_server.wire import inflate, to_snake_json
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ async def read_call(node: Node, request: Request[Any, Any, Any], limit: int) -> 
 
 def _make_handler(ep: Endpoint, node: Node, paths: list[str]) -> HTTPRouteHandler:
     limit = node.settings.limits.max_body_bytes
+    snake = node.settings.wire.naming == "snake"
 
     async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
         try:
@@ -99,6 +100,8 @@ def _make_handler(ep: Endpoint, node: Node, paths: list[str]) -> HTTPRouteHandle
                     break
             else:
                 reply = await dispatch(ep, call)
+        if snake and reply.media_type == "application/json":
+            reply.body = to_snake_json(reply.body)
         return Response(
             content=reply.body,
             status_code=reply.status,
