@@ -33,7 +33,7 @@ def test_instance_pull_out_confirm_dry_run_and_pull_in(
         register(server.url, sid, f"i{n}", ip=fresh_ip())
     refused = cli("instance", "pull-out", sid, "i0", "i1", "--operator", "alice")
     assert refused.code == 2
-    assert "--yes" in refused.stderr.splitlines()[-1]
+    assert "--yes" in one_line_error(refused.stderr)
     dry = cli("instance", "pull-out", sid, "i0", "i1", "--operator", "alice", "--dry-run")
     assert dry.code == 0
     plan = dry.json()

@@ -85,7 +85,7 @@ def test_instance_register_then_unregister_with_yes(
     # no terminal and no --yes: refuse with exit 2 and change nothing
     refused = cli("instance", "unregister", sid, "x1")
     assert refused.code == 2
-    assert "--yes" in refused.stderr.splitlines()[-1]
+    assert "--yes" in one_line_error(refused.stderr)
     assert instance_ids(server.url, sid) == ["x1"]
     # --dry-run shows the blast radius and changes nothing
     dry = cli("instance", "unregister", sid, "x1", "--dry-run")
