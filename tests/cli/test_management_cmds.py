@@ -162,8 +162,8 @@ def test_canary_lifecycle(cli: Cli, server: LiveServer, unique: Callable[[str], 
     dry = cli("canary", "delete", sid, "--dry-run").json()
     assert dry["dryRun"] is True
     assert cli("canary", "show", sid).code == 0
-    assert cli("canary", "delete", sid, "--yes").code == 0
+    assert cli("canary", "delete", sid, "--yes", "--operator", "cy").code == 0
     assert cli("canary", "show", sid).code == 3
     assert cli("canary", "delete", sid, "--yes").code == 3
     logs = cli("audit", "list", "--type", "canary", "--operator", "cy").json()
-    assert [e["operation"] for e in logs] == ["set"]
+    assert [e["operation"] for e in logs] == ["delete", "set"]  # newest first
