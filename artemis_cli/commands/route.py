@@ -16,10 +16,18 @@ from artemis_cli.common import complete_instance, complete_service, confirm, par
 from artemis_cli.errors import BadInput, NotFound
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, help="Group routing: service groups, tags, bindings, route rules.")
-group_app = typer.Typer(no_args_is_help=True, help="Service groups (and their tags and instance bindings).")
-tag_app = typer.Typer(no_args_is_help=True, help="Tags of a group.")
-rule_app = typer.Typer(no_args_is_help=True, help="Route rules and their weighted groups.")
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Group routing: service groups, tags, bindings, route rules.",
+)
+group_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Service groups (and their tags and instance bindings)."
+)
+tag_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Tags of a group.")
+rule_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Route rules and their weighted groups."
+)
 app.add_typer(group_app, name="group")
 group_app.add_typer(tag_app, name="tag")
 app.add_typer(rule_app, name="rule")
