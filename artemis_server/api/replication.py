@@ -84,6 +84,12 @@ async def sync_full(call: Call) -> Any:
     return wire.ok_a(services=raw_services(call), syncTimestamp=call.node.now_ms())
 
 
+@routes.post("/api/replication/cluster/hello.json", family="A", peer=True)
+async def hello(call: Call) -> Any:
+    """A peer announces it is up (after its start-up sync); the peer-token hook marks it up (P)."""
+    return wire.ok_a(nodeId=call.node.node_id)
+
+
 @routes.post("/api/replication/management/apply.json", family="A", body=ManagementApply, peer=True)
 async def management_apply(call: Call) -> Any:
     """A management command made on a peer (S14.2).

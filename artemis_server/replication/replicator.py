@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 R = "/api/replication/registry/"
 MANAGEMENT_APPLY = "/api/replication/management/apply.json"
+HELLO = "/api/replication/cluster/hello.json"
 
 # Batch paths of an R peer (S14.4) and the single paths used for J peers and for retries.
 BATCH_PATHS = {
@@ -357,7 +358,17 @@ class Replicator:
             if self.peers.peers:
                 log.warning("start-up sync: no peer answered; starting with an empty registry")
         finally:
-            node.status = "up"
+            try:
+                await self.announce()
+            finally:
+                node.status = "up"
+
+    async def announce(self) -> None:
+        """Tell every peer we are (back) up, so none drops writes for us until its next health check."""
+        await asyncio.gather(
+            *(self.client.post(p.url, HELLO, b"{}", timeout=2.0) for p in self.peers.peers),
+            return_exceptions=True,
+        )
 
     async def close(self) -> None:
         await self.client.close()
