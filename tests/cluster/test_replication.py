@@ -283,3 +283,30 @@ def test_down_peer_gets_nothing_until_it_calls_back(make_cluster, fake_peer) -> 
     ]
     assert sent == ["sent"]
     assert metric(a.url, "artemis_replication_pending_items", label) == 0
+
+
+def test_batches_respect_batch_size_and_keep_write_order(make_cluster, fake_peer) -> None:
+    """Writes leave in batches of at most replication.batch_size, in the order they were made (S14.4)."""
+    ok = b'{"responseStatus":{"status":"success","errorCode":"success"}}'
+    peer = fake_peer(lambda m, p, b: (200, ok))
+    (a,) = make_cluster(
+        1,
+        extra_peers=(peer.url,),
+        cluster={"health_check_initial_delay_secs": 60},
+        replication={"batch_size": 3, "batch_interval_ms": 50},
+    )
+    _register(a.url, *(instance("svc-batch", f"i{n}") for n in range(7)))
+    keys = [{"regionId": "r1", "serviceId": "svc-batch", "instanceId": "i0"}]
+    httpx.post(a.url + "/api/registry/unregister.json", json={"instanceKeys": keys}, timeout=5)
+    _register(a.url, instance("svc-batch", "i0", port=81))
+    wait_for(lambda: sum("batch-" in p for p in peer.paths()) >= 5, timeout=5, what="five batches")
+    writes = [(p.rsplit("/", 1)[-1], json.loads(b)) for _, p, _, b in peer.requests if "batch-" in p]
+    shape = [(path, len(body.get("instances") or body.get("instanceKeys"))) for path, body in writes]
+    assert shape == [
+        ("batch-register.json", 3),
+        ("batch-register.json", 3),
+        ("batch-register.json", 1),
+        ("batch-unregister.json", 1),
+        ("batch-register.json", 1),
+    ]
+    assert writes[-1][1]["instances"][0]["port"] == 81
