@@ -193,6 +193,15 @@ class PeerLink:
             log.info("peer %s lost %d instance(s); re-registering them", self.peer.url, len(found))
             self.enqueue("register", list(found.values()))
 
+    def _current(self, item: RetryItem) -> Instance | None:
+        """What a retry sends now: the stored instance (register, heartbeat) or the removed one (unregister);
+        None when the local registry no longer agrees with the failed write."""
+        inst = item.instance
+        stored = self.rep.node.registry.get_instance(inst.region_id or "", inst.service_id, inst.instance_id)
+        if item.kind == "unregister":
+            return inst if stored is None else None
+        return stored
+
     async def retry_loop(self) -> None:
         """S14.5: every retry tick, due retries are sent one item per request on the single paths."""
         interval = self.rep.retry_interval
@@ -212,10 +221,11 @@ class PeerLink:
             for item in due:
                 if not self.peer.up:
                     break
+                current = self._current(item)
+                if current is None:
+                    continue  # overtaken by a later write: sending it now would undo that write
                 res = await self.rep.client.post(
-                    self.peer.url,
-                    SINGLE_PATHS[item.kind],
-                    payload(item.kind, [item.instance], self.peer.java),
+                    self.peer.url, SINGLE_PATHS[item.kind], payload(item.kind, [current], self.peer.java)
                 )
                 if res.outcome is Outcome.OK:
                     self.sent += 1

@@ -310,3 +310,18 @@ def test_batches_respect_batch_size_and_keep_write_order(make_cluster, fake_peer
         ("batch-register.json", 1),
     ]
     assert writes[-1][1]["instances"][0]["port"] == 81
+
+
+def test_retry_overtaken_by_a_later_write_is_not_sent(make_cluster, fake_peer) -> None:
+    """A failed register whose instance was unregistered meanwhile is not re-sent (it would resurrect it)."""
+    ok = b'{"responseStatus":{"status":"success","errorCode":"success"}}'
+    peer = fake_peer(lambda m, p, b: (503, b"{}") if p.endswith("batch-register.json") else (200, ok))
+    (a,) = make_cluster(1, extra_peers=(peer.url,), cluster={"health_check_initial_delay_secs": 60})
+    _register(a.url, instance("svc-over", "gone"))
+    keys = [{"regionId": "r1", "serviceId": "svc-over", "instanceId": "gone"}]
+    httpx.post(a.url + "/api/registry/unregister.json", json={"instanceKeys": keys}, timeout=5)
+    _register(a.url, instance("svc-over", "kept"))
+    single = "/api/replication/registry/register.json"
+    wait_for(lambda: peer.bodies(single), timeout=5, what="retry of the kept instance")
+    sent = [b["instances"][0]["instanceId"] for b in peer.bodies(single)]
+    assert sent == ["kept"]
