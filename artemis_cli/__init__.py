@@ -1,1 +1,1 @@
-"""The `artemis` command line: server, cluster, service, instance, zone, canary, route, audit, context, tui."""
+"""The `artemis` command line: server, cluster, service, instance, zone, canary, route, audit, tui."""

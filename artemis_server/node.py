@@ -15,15 +15,19 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
 from artemis_server.registry.changes import ChangeBus
-from artemis_server.registry.discovery import ClientContext, LoadBalancer, NoRouting, Router, filter_service
+from artemis_server.registry.discovery import ClientContext, LoadBalancer, Router, filter_service
 from artemis_server.registry.management import ManagementState
 from artemis_server.registry.model import Instance
 from artemis_server.registry.ports import Clock, SystemClock
 from artemis_server.registry.ratelimit import RateLimiter
 from artemis_server.registry.registry import LeaseSettings, Registry
+from artemis_server.registry.routing import RoutingTable
 from artemis_server.registry.snapshots import SnapshotRing
 from artemis_server.settings import Settings
+from artemis_server.wire.registry import Service
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ class Node:
         )
         self.mgmt = ManagementState()
         self.registry.is_down = self.mgmt.is_down
-        self.router: Router = NoRouting()
+        self.router: Router = RoutingTable()
         self.lb = LoadBalancer()
         self.limiter = RateLimiter(
             enabled=s.ratelimit.enabled,
@@ -59,11 +63,15 @@ class Node:
         # Attached by later layers; None means "not configured in this node".
         self.store: Any = None
         self.replicator: Any = None
-        self.management: Any = None
         self.peers: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        from artemis_server.management import ManagementService
+
+        self.management: ManagementService = ManagementService(self)
+        self.on_start(self.management.open)
+        self.on_stop(self.management.close)
         from artemis_server.metrics import Metrics
 
         self.metrics = Metrics(self._gauges)
@@ -88,7 +96,9 @@ class Node:
         return int(self.clock.now() * 1000)
 
     # -- discovery helpers -------------------------------------------------------------------------
-    def discover(self, service_id: str, ctx: ClientContext, *, route: bool = True) -> tuple[str, list[Instance]] | None:
+    def discover(
+        self, service_id: str, ctx: ClientContext, *, route: bool = True
+    ) -> tuple[str, list[Instance]] | None:
         """The filtered instances of a service (S7.1), or None when no instance is registered."""
         entry = self.registry.get_service(service_id)
         if entry is None:
@@ -103,6 +113,20 @@ class Node:
             route=route and not self.settings.discovery.emit_route_rules,
         )
         return entry.service_id, insts
+
+    def service_extras(self, svc: Service, ctx: ClientContext) -> Service:
+        """S9.9: with `discovery.emit_route_rules`, J clients get the active rule and route themselves."""
+        if not self.settings.discovery.emit_route_rules or not isinstance(self.router, RoutingTable):
+            return svc
+        rule = self.router.active_rule(svc.service_id)
+        if rule is None or not rule.groups:
+            return svc
+        view = {
+            "routeId": rule.route_id,
+            "strategy": rule.strategy,
+            "groups": [{"groupKey": rg.group_ref, "weight": rg.weight} for rg in rule.groups],
+        }
+        return msgspec.structs.replace(svc, route_rules=[view])
 
     def services_view(self) -> list[tuple[str, list[Instance]]]:
         """services.json: every service with F2-F4 applied, empty services omitted (S7.3)."""

@@ -28,6 +28,29 @@ def prepare_data_dir(settings: Settings) -> Path:
     return data_dir
 
 
+def _server_class() -> type:
+    import contextlib
+    import signal
+    from collections.abc import Iterator
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown, so the process would die of the
+        signal; a node that stopped cleanly exits 0 instead (service managers and scripts check it)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
 def run(settings: Settings) -> int:
     """Serve until a signal arrives. Returns the process exit code."""
     import uvicorn
@@ -36,7 +59,11 @@ def run(settings: Settings) -> int:
     from artemis_server.log import setup_logging
 
     setup_logging(settings.logging.level, settings.logging.format)
-    data_dir = prepare_data_dir(settings)
+    try:
+        data_dir = prepare_data_dir(settings)
+    except OSError as exc:
+        print(f"error: cannot use data directory {settings.data_dir()}: {exc.strerror}", file=sys.stderr)
+        return 1
     host, port = settings.listen()
     try:
         sock = bind_socket(host, port)
@@ -49,7 +76,8 @@ def run(settings: Settings) -> int:
     config = uvicorn.Config(
         app,
         lifespan="on",
-        log_level=settings.logging.level if settings.logging.level != "trace" else "debug",
+        # uvicorn knows "warning" and "debug" but not our aliases "warn" and "trace".
+        log_level={"warn": "warning", "trace": "debug"}.get(settings.logging.level, settings.logging.level),
         access_log=False,
         timeout_graceful_shutdown=int(settings.server.graceful_shutdown_secs) or None,
         ssl_certfile=settings.server.tls_cert or None,
@@ -57,7 +85,7 @@ def run(settings: Settings) -> int:
         ws_max_size=settings.limits.max_body_bytes,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     scheme = "https" if tls else "http"
     shown_host = f"[{host}]" if ":" in host else host
     print(

@@ -143,6 +143,10 @@ class DatabaseSettings(_Section):
     max_connections: int = Field(10, ge=1)
     db_type: str = ""
     """Accepted for compatibility with the Rust rewrite and ignored: the URL names the back end."""
+    busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
+    """How long a management write waits for a locked database before failing (SQLite busy timeout)."""
+    reload_interval_secs: float = Field(0, ge=0)
+    """Re-read the management state from the database this often (0 = never; peers notify each other)."""
 
 
 class RegistrySettings(_Section):
@@ -227,7 +231,7 @@ class Settings(BaseModel):
         host, port = self.listen()
         if bound_port:
             port = bound_port
-        if host in ("0.0.0.0", "::", ""):  # noqa: S104 - comparing, not binding
+        if host in ("0.0.0.0", "::", ""):
             host = primary_address()
         scheme = "https" if self.server.tls_cert else "http"
         if ":" in host:
@@ -272,7 +276,8 @@ def _known_keys() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, field in Settings.model_fields.items():
         section = field.annotation
-        assert isinstance(section, type) and issubclass(section, BaseModel)
+        assert isinstance(section, type)
+        assert issubclass(section, BaseModel)
         out[name] = dict(section.model_fields)
     return out
 

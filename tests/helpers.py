@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_settings(data_dir: Path, **sections: dict[str, Any]) -> Settings:
-    overrides: dict[str, dict[str, Any]] = {"server": {"data_dir": str(data_dir), "listen_addr": "127.0.0.1:0"}}
+    overrides: dict[str, dict[str, Any]] = {
+        "server": {"data_dir": str(data_dir), "listen_addr": "127.0.0.1:0"}
+    }
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)
     settings, _ = load_settings(None, env={}, overrides=overrides)
@@ -53,12 +55,18 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.node = Node(settings)
         app = build_asgi(settings, bound_port=self.port, node=self.node)
-        config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, ws="websockets-sansio")
+        config = uvicorn.Config(
+            app, lifespan="on", log_level="warning", access_log=False, ws="websockets-sansio"
+        )
         self.server = _Server(config)
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        asyncio.run(self.server.serve(sockets=[self.sock]))
+        # uvloop, like `artemis server start`: the default selector loop in a thread cost ~40 ms a request
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(self.server.serve(sockets=[self.sock]))
 
     def start(self) -> LiveServer:
         self.thread.start()
@@ -84,7 +92,9 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
         srv.stop()
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.05, what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.05, what: str = "condition"
+) -> Any:
     """Poll until ``predicate()`` is truthy; fail after ``timeout`` seconds (bounded, never a bare sleep)."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -105,8 +115,14 @@ def free_port() -> int:
 class ServerProcess:
     """`artemis server start` as a real subprocess (for SIGKILL/restart and CLI end-to-end tests)."""
 
-    def __init__(self, data_dir: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None,
-                 config: Path | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *args: str,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        config: Path | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
@@ -117,12 +133,23 @@ class ServerProcess:
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self, wait: bool = True) -> ServerProcess:
-        cmd = [sys.executable, "-m", "artemis_cli", "server", "start", "--addr", f"127.0.0.1:{self.port}",
-               "--data-dir", str(self.data_dir), *self.args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "artemis_cli",
+            "server",
+            "start",
+            "--addr",
+            f"127.0.0.1:{self.port}",
+            "--data-dir",
+            str(self.data_dir),
+            *self.args,
+        ]
         if self.config:
             cmd += ["--config", str(self.config)]
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     cwd=str(ROOT))
+        self.proc = subprocess.Popen(
+            cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT)
+        )
         if wait:
             self.wait_healthy()
         return self
@@ -131,7 +158,9 @@ class ServerProcess:
         def ok() -> bool:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise AssertionError(f"server exited early: {self.proc.stderr.read() if self.proc.stderr else ''}")
+                raise AssertionError(
+                    f"server exited early: {self.proc.stderr.read() if self.proc.stderr else ''}"
+                )
             try:
                 return httpx.get(self.url + "/health", timeout=0.5).status_code == 200
             except httpx.HTTPError:

@@ -13,14 +13,18 @@ app = typer.Typer(no_args_is_help=True, help="Run a registry node; pull whole se
 @app.command("start")
 def start(
     config: Annotated[
-        str | None, typer.Option("--config", help="TOML config file (env ARTEMIS_CONFIG).", show_default=False)
+        str | None,
+        typer.Option("--config", help="TOML config file (env ARTEMIS_CONFIG).", show_default=False),
     ] = None,
     addr: Annotated[
         str | None, typer.Option("--addr", help="Listen address HOST:PORT (default 127.0.0.1:8080).")
     ] = None,
-    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Directory for the SQLite database.")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option("--data-dir", help="Directory for the SQLite database.")
+    ] = None,
     peer: Annotated[
-        list[str] | None, typer.Option("--peer", help="Peer node URL; repeat for several (enables clustering).")
+        list[str] | None,
+        typer.Option("--peer", help="Peer node URL; repeat for several (enables clustering)."),
     ] = None,
     region: Annotated[str | None, typer.Option("--region", help="Region of this node.")] = None,
     zone: Annotated[str | None, typer.Option("--zone", help="Zone of this node.")] = None,

@@ -113,6 +113,7 @@ def _make_handler(ep: Endpoint, node: Node, paths: list[str]) -> HTTPRouteHandle
         http_method=list(ep.methods),
         name=f"{ep.name}:{'/'.join(ep.methods)}:{paths[0]}",
         include_in_schema=False,
+        status_code=200,  # Litestar defaults DELETE to 204 (no body); the reply sets the real status
         signature_namespace={"Request": Request, "Response": Response, "Any": Any},
     )(handler)
 
@@ -133,7 +134,7 @@ def create_app(settings: Settings, node: Node | None = None) -> Litestar:
     handlers: list[Any] = []
     seen: set[tuple[str, str]] = set()
     for ep in all_endpoints():
-        paths = [p for p in ep.paths]
+        paths = list(ep.paths)
         paths += [a + p for a in aliases for p in ep.paths]
         for m in ep.methods:
             for p in paths:

@@ -30,7 +30,9 @@ def client_ip(call: Call, dc: DiscoveryConfig | None) -> str | None:
     return call.forwarded_ip()
 
 
-def context_for(call: Call, dc: DiscoveryConfig | None, region: str | None, zone: str | None) -> ClientContext:
+def context_for(
+    call: Call, dc: DiscoveryConfig | None, region: str | None, zone: str | None
+) -> ClientContext:
     return ClientContext(
         region_id=(dc.region_id if dc and dc.region_id else None) or region,
         zone_id=(dc.zone_id if dc and dc.zone_id else None) or zone,
@@ -50,7 +52,9 @@ def service_doc(call: Call, service_id: str, ctx: ClientContext) -> Service | No
     return svc
 
 
-@routes.post("/api/discovery/service.json", "/api/discovery/service", family="A", body=ServiceRequest, hot=True)
+@routes.post(
+    "/api/discovery/service.json", "/api/discovery/service", family="A", body=ServiceRequest, hot=True
+)
 async def service_post(call: Call) -> Any:
     call.node.metrics.discovery_requests.inc()
     req: ServiceRequest = call.data
@@ -119,7 +123,9 @@ async def lookup(call: Call) -> Any:
             return Reply({"success": False, "message": f"Service not found: {dc.service_id}"}, 404)
         sid, insts = found
         if not insts:
-            return Reply({"success": False, "message": f"No instances found for service: {dc.service_id}"}, 404)
+            return Reply(
+                {"success": False, "message": f"No instances found for service: {dc.service_id}"}, 404
+            )
         return {"success": True, "instance": node.lb.pick(sid, insts, req.strategy)}
     raise BadRequestError("discoveryConfigs or discoveryConfig is required", field="discoveryConfigs")
 

@@ -42,7 +42,18 @@ class Reply:
 class Call:
     """One HTTP request as handlers see it."""
 
-    __slots__ = ("body", "client_ip", "data", "headers", "method", "node", "path", "path_params", "query", "user")
+    __slots__ = (
+        "body",
+        "client_ip",
+        "data",
+        "headers",
+        "method",
+        "node",
+        "path",
+        "path_params",
+        "query",
+        "user",
+    )
 
     def __init__(
         self,

@@ -158,8 +158,11 @@ def do_unregister(call: Call, *, replicated: bool, report_unknown: bool = False)
         payload["failedInstanceKeys"] = [out_key(k) for k in unknown]
     if invalid:
         payload["failedInstances"] = [
-            FailedInstance(sent.get(id(k)) or Instance(k.service_id, k.instance_id), "bad-request",
-                           "serviceId and instanceId are required")
+            FailedInstance(
+                sent.get(id(k)) or Instance(k.service_id, k.instance_id),
+                "bad-request",
+                "serviceId and instanceId are required",
+            )
             for k in invalid
         ]
         return wire.fail_a("bad-request", "Some instance keys are invalid", status="partial_fail", **payload)
@@ -168,16 +171,33 @@ def do_unregister(call: Call, *, replicated: bool, report_unknown: bool = False)
     return wire.OK_BYTES
 
 
-@routes.post("/api/registry/register.json", "/api/registry/register", family="A", body=RegisterRequest, hot=True)
+def _has_keys(req: KeysRequest) -> bool:
+    """A client heartbeat / unregister names at least one instance, like a register does (S2.1)."""
+    return bool(req.instance_keys or req.instances)
+
+
+@routes.post(
+    "/api/registry/register.json", "/api/registry/register", family="A", body=RegisterRequest, hot=True
+)
 async def register(call: Call) -> Any:
     return do_register(call, replicated=False)
 
 
-@routes.post("/api/registry/heartbeat.json", "/api/registry/heartbeat", family="A", body=KeysRequest, hot=True)
+@routes.post(
+    "/api/registry/heartbeat.json", "/api/registry/heartbeat", family="A", body=KeysRequest, hot=True
+)
 async def heartbeat(call: Call) -> Any:
+    if not _has_keys(call.data):
+        call.node.metrics.heartbeat_requests.inc()
+        return wire.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
     return do_heartbeat(call, replicated=False)
 
 
-@routes.post("/api/registry/unregister.json", "/api/registry/unregister", family="A", body=KeysRequest, hot=True)
+@routes.post(
+    "/api/registry/unregister.json", "/api/registry/unregister", family="A", body=KeysRequest, hot=True
+)
 async def unregister(call: Call) -> Any:
+    if not _has_keys(call.data):
+        call.node.metrics.unregister_requests.inc()
+        return wire.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
     return do_unregister(call, replicated=False)

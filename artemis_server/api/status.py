@@ -14,6 +14,7 @@ from artemis_server.wire.registry import (
     ServiceNode,
     ServiceNodeStatus,
     ServicesRequest,
+    StatusRequest,
     Zone,
 )
 
@@ -30,7 +31,7 @@ async def health(call: Call) -> Reply:
 
 @routes.get("/metrics", family="raw")
 async def metrics(call: Call) -> Reply:
-    return Reply(call.node.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+    return Reply(call.node.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
 # -- nodes --------------------------------------------------------------------------------------------
@@ -64,13 +65,13 @@ def up_peer_nodes(node: Node) -> list[ServiceNode]:
     return out
 
 
-@routes.add(("GET", "POST"), "/api/status/node.json", family="A")
+@routes.add(("GET", "POST"), "/api/status/node.json", family="A", body=StatusRequest)
 async def status_node(call: Call) -> Any:
     node = call.node
     return wire.ok_a(nodeStatus=node_status(node, self_node(node), node.status))
 
 
-@routes.add(("GET", "POST"), "/api/status/cluster.json", family="A")
+@routes.add(("GET", "POST"), "/api/status/cluster.json", family="A", body=StatusRequest)
 async def status_cluster(call: Call) -> Any:
     node = call.node
     nodes = [node_status(node, self_node(node), node.status)]
@@ -144,7 +145,9 @@ def leases_doc(call: Call, pool: LeasePool) -> dict[str, Any]:
         evict = f"in {int(left)} seconds" if left >= 0 else "expired"
         name = names.setdefault(sk, inst.service_id)
         by_service.setdefault(name, []).append(
-            LeaseStatus(inst.instance_id, _ago(now - lease.creation), _ago(now - lease.renewal), evict, int(ttl))
+            LeaseStatus(
+                inst.instance_id, _ago(now - lease.creation), _ago(now - lease.renewal), evict, int(ttl)
+            )
         )
         count += 1
     safe = node.registry.safe
@@ -178,12 +181,12 @@ def _properties(node: Node) -> dict[str, str]:
     return {"node_id": node.node_id, "region_id": s.region, "zone_id": s.zone, "app_id": "artemis"}
 
 
-@routes.add(("GET", "POST"), "/api/status/config.json", family="A")
+@routes.add(("GET", "POST"), "/api/status/config.json", family="A", body=StatusRequest)
 async def status_config(call: Call) -> Any:
     return wire.ok_a(sources={"default": 1}, properties=_properties(call.node))
 
 
-@routes.add(("GET", "POST"), "/api/status/deployment.json", family="A")
+@routes.add(("GET", "POST"), "/api/status/deployment.json", family="A", body=StatusRequest)
 async def status_deployment(call: Call) -> Any:
     from urllib.parse import urlsplit
 

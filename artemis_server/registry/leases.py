@@ -83,10 +83,7 @@ class SafeChecker:
         self._roll(sec)
         # The last complete window: the 10 buckets before the current (still filling) second.
         self.window_count = sum(self._buckets) - self._buckets[sec % len(self._buckets)]
-        if now - self.max_updated >= self.MAX_RESET_SECS:
-            self.max_count = self.window_count
-            self.max_updated = now
-        elif self.window_count > self.max_count:
+        if now - self.max_updated >= self.MAX_RESET_SECS or self.window_count > self.max_count:
             self.max_count = self.window_count
             self.max_updated = now
 

@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from artemis_server.registry.model import Instance, instance_identity
+from artemis_server.registry.model import Instance, identity, instance_identity
 
 
 @dataclass(slots=True)
@@ -75,10 +75,82 @@ class ManagementState:
         self._down_servers: set[tuple[str, str]] = set()
         self._down_zones: set[tuple[str, str, str]] = set()
 
+    # -- record mutations (mirrors of the store's writes; call rebuild() after a batch) ---------------
+    def clear(self) -> None:
+        self.instance_ops.clear()
+        self.instance_keys.clear()
+        self.server_ops.clear()
+        self.server_regions.clear()
+        self.zone_ops.clear()
+        self.zone_keys.clear()
+        self.canary.clear()
+
+    def put_instance_op(
+        self, region_id: str, service_id: str, instance_id: str, rec: OperationRecord
+    ) -> None:
+        key = identity(region_id, service_id, instance_id)
+        self.instance_ops.setdefault(key, {})[rec.operation] = rec
+        self.instance_keys.setdefault(key, (region_id, service_id, instance_id))
+
+    def delete_instance_ops(
+        self, region_id: str, service_id: str, instance_id: str, operation: str | None
+    ) -> None:
+        key = identity(region_id, service_id, instance_id)
+        ops = self.instance_ops.get(key)
+        if ops is None:
+            return
+        if operation is None:
+            ops.clear()
+        else:
+            ops.pop(operation, None)
+        if not ops:
+            del self.instance_ops[key]
+            self.instance_keys.pop(key, None)
+
+    def put_server_op(self, region_id: str, server_id: str, rec: OperationRecord) -> None:
+        key = (region_id.lower(), server_id)
+        self.server_ops.setdefault(key, {})[rec.operation] = rec
+        self.server_regions.setdefault(key, region_id)
+
+    def delete_server_ops(self, region_id: str, server_id: str, operation: str | None) -> None:
+        key = (region_id.lower(), server_id)
+        ops = self.server_ops.get(key)
+        if ops is None:
+            return
+        if operation is None:
+            ops.clear()
+        else:
+            ops.pop(operation, None)
+        if not ops:
+            del self.server_ops[key]
+            self.server_regions.pop(key, None)
+
+    def put_zone_op(self, region_id: str, zone_id: str, service_id: str, rec: OperationRecord) -> None:
+        key = (region_id.lower(), zone_id, service_id.lower())
+        self.zone_ops.setdefault(key, {})[rec.operation] = rec
+        self.zone_keys.setdefault(key, (region_id, zone_id, service_id))
+
+    def delete_zone_ops(self, region_id: str, zone_id: str, service_id: str, operation: str | None) -> None:
+        key = (region_id.lower(), zone_id, service_id.lower())
+        ops = self.zone_ops.get(key)
+        if ops is None:
+            return
+        if operation is None:
+            ops.clear()
+        else:
+            ops.pop(operation, None)
+        if not ops:
+            del self.zone_ops[key]
+            self.zone_keys.pop(key, None)
+
     def rebuild(self) -> None:
         """Recompute the derived sets after any change to the records."""
-        self._down_instances = {k for k, ops in self.instance_ops.items() if any(r.effective for r in ops.values())}
-        self._down_servers = {k for k, ops in self.server_ops.items() if any(r.effective for r in ops.values())}
+        self._down_instances = {
+            k for k, ops in self.instance_ops.items() if any(r.effective for r in ops.values())
+        }
+        self._down_servers = {
+            k for k, ops in self.server_ops.items() if any(r.effective for r in ops.values())
+        }
         self._down_zones = {k for k, ops in self.zone_ops.items() if any(r.effective for r in ops.values())}
         self.version += 1
 
@@ -106,11 +178,17 @@ class ManagementState:
             return True
         if self._down_zones:
             zone = inst.zone_id or ""
-            if (region, zone, "") in self._down_zones or (region, zone, inst.service_id.lower()) in self._down_zones:
+            if (region, zone, "") in self._down_zones or (
+                region,
+                zone,
+                inst.service_id.lower(),
+            ) in self._down_zones:
                 return True
         return False
 
-    def canary_filter(self, service_id: str, instances: list[Instance], client_ip: str | None) -> list[Instance]:
+    def canary_filter(
+        self, service_id: str, instances: list[Instance], client_ip: str | None
+    ) -> list[Instance]:
         """F5 (S11.3)."""
         cfg = self.canary.get(service_id.lower())
         if cfg is None or not cfg.enabled or not instances:

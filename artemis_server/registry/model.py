@@ -161,6 +161,6 @@ def reload_placeholder(service_id: str) -> Instance:
     return Instance(
         service_id=service_id,
         instance_id="reload",
-        ip="0.0.0.0",  # noqa: S104 - a placeholder value written on the wire, not a bind address
+        ip="0.0.0.0",
         url=f"http://{service_id}/reload",
     )

@@ -77,6 +77,10 @@ class Registry:
             entry.version = self.version
         return now_ms
 
+    def touch(self) -> int:
+        """A visibility change made outside the registry (management): a new version, so deltas see it."""
+        return self._bump()
+
     # -- reads ------------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.pool) + len(self.legacy_pool)

@@ -20,7 +20,9 @@ class SnapshotRing:
         self.ring: deque[Snapshot] = deque(maxlen=keep)
 
     def take(self, version: int, services: list[tuple[str, list[Instance]]]) -> None:
-        snap = Snapshot(version, {sid.lower(): (sid, {instance_identity(i): i for i in insts}) for sid, insts in services})
+        snap = Snapshot(
+            version, {sid.lower(): (sid, {instance_identity(i): i for i in insts}) for sid, insts in services}
+        )
         if self.ring and self.ring[-1].version == version:
             self.ring[-1] = snap
         else:

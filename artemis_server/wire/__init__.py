@@ -172,6 +172,10 @@ def parse_json(body: bytes) -> Any:
         return _decoder.decode(body)
     except msgspec.DecodeError as exc:
         raise BadRequestError(f"malformed JSON: {exc}", field="body") from None
+    except RecursionError:
+        raise BadRequestError("malformed JSON: nested too deeply", field="body") from None
+    except UnicodeDecodeError as exc:
+        raise BadRequestError(f"malformed JSON: invalid UTF-8 at byte {exc.start}", field="body") from None
 
 
 def convert(obj: Any, tp: type[T]) -> T:
@@ -214,7 +218,9 @@ def query_to_obj(params: dict[str, list[str]], tp: type) -> dict[str, Any]:
             try:
                 out[camel] = int(v)
             except ValueError:
-                raise BadRequestError(f"invalid query parameter `{camel}`: not an integer", field=camel) from None
+                raise BadRequestError(
+                    f"invalid query parameter `{camel}`: not an integer", field=camel
+                ) from None
         elif isinstance(t, mi.BoolType):
             out[camel] = v.lower() in ("1", "true", "yes", "on")
         else:
@@ -237,6 +243,8 @@ def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
         out = d.decompress(body, limit + 1)
         if len(out) > limit or d.unconsumed_tail:
             raise PayloadTooLargeError(f"request body exceeds {limit} bytes once inflated", field="body")
+        if not d.eof:
+            raise BadRequestError(f"malformed {enc} body: truncated stream", field="body")
         return out
     except (zlib.error, gzip.BadGzipFile) as exc:
         raise BadRequestError(f"malformed {enc} body: {exc}", field="body") from None
@@ -262,7 +270,7 @@ def fail_status(code: str, message: str, status: str = "fail") -> ResponseStatus
 
 def error_body(family: Family, exc: ArtemisError) -> bytes:
     """Render an error in the envelope family of the endpoint."""
-    code = exc.code if exc.code not in ("unauthorized", "forbidden") else exc.code
+    code = exc.code
     if family in ("A", "B"):
         rs = fail_status(code, exc.message)
         doc: dict[str, Any] = {"responseStatus": rs}

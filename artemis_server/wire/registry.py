@@ -66,6 +66,10 @@ class ReplicationDeltaRequest(_In):
     zone_id: str | None = None
 
 
+class StatusRequest(_In):
+    """POST body of the status endpoints: ignored, but it must be a JSON object when present (T3, T7)."""
+
+
 class LeasesRequest(_In):
     service_ids: list[str] | None = None
     app_ids: list[str] | None = None

@@ -1,0 +1,204 @@
+"""Canary releases by client IP (api.md 2.9, S11), family C."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from artemis_server import wire
+from artemis_server.api.endpoints import Call, Routes
+from artemis_server.api.management import operator_of
+from artemis_server.errors import BadRequestError, NotFoundError
+from artemis_server.management import canary_view
+from artemis_server.wire.management import CanaryConfigRequest, CanaryEnableRequest, CanaryIpsRequest
+
+routes = Routes()
+
+
+def _service(value: str | None) -> str:
+    if value is None or not value.strip():
+        raise BadRequestError("missing required field `serviceId`", field="serviceId")
+    return value.strip()
+
+
+async def _set(call: Call, req: CanaryConfigRequest) -> None:
+    if req.ip_whitelist is None:
+        raise BadRequestError("missing required field `ipWhitelist`", field="ipWhitelist")
+    await call.node.management.execute(
+        "canary.set",
+        {"serviceId": _service(req.service_id), "ipWhitelist": req.ip_whitelist, "enabled": req.enabled},
+        operator=operator_of(call, req.operator_id),
+    )
+
+
+@routes.post(
+    "/api/management/canary/config",
+    "/api/v1/management/canary",
+    family="C",
+    body=CanaryConfigRequest,
+    mutating=True,
+)
+async def canary_set(call: Call) -> Any:
+    await _set(call, call.data)
+    return wire.ok_c("Canary config set successfully")
+
+
+@routes.get("/api/management/canary/config/{service_id:str}", family="C")
+async def canary_get(call: Call) -> Any:
+    service = call.path_params["service_id"]
+    cfg = call.node.mgmt.canary.get(service.lower())
+    if cfg is None:
+        raise NotFoundError(f"Canary config not found for service {service}")
+    return wire.ok_c(canary_view(cfg))
+
+
+@routes.add("DELETE", "/api/management/canary/config/{service_id:str}", family="C", mutating=True)
+async def canary_delete(call: Call) -> Any:
+    await call.node.management.execute(
+        "canary.delete", {"serviceId": call.path_params["service_id"]}, operator=operator_of(call, None)
+    )
+    return wire.ok_c("Canary config removed")
+
+
+@routes.get("/api/management/canary/configs", "/api/v1/management/canary", family="C")
+async def canary_list(call: Call) -> Any:
+    cfgs = sorted(call.node.mgmt.canary.values(), key=lambda c: c.service_id.lower())
+    return wire.ok_c([canary_view(c) for c in cfgs])
+
+
+@routes.post("/api/management/canary/enable", family="C", body=CanaryEnableRequest, mutating=True)
+async def canary_enable(call: Call) -> Any:
+    req: CanaryEnableRequest = call.data
+    service = _service(req.service_id)
+    await call.node.management.execute(
+        "canary.enable",
+        {"serviceId": service, "enabled": req.enabled},
+        operator=operator_of(call, req.operator_id),
+    )
+    return wire.ok_c(f"Canary {'enabled' if req.enabled else 'disabled'} for service {service}")
+
+
+@routes.post("/api/management/canary/disable", family="C", body=CanaryEnableRequest, mutating=True)
+async def canary_disable(call: Call) -> Any:
+    req: CanaryEnableRequest = call.data
+    result = await call.node.management.execute(
+        "canary.enable",
+        {"serviceId": _service(req.service_id), "enabled": False},
+        operator=operator_of(call, req.operator_id),
+    )
+    return wire.ok_c(result)
+
+
+async def _whitelist(call: Call, action: str) -> Any:
+    req: CanaryIpsRequest = call.data
+    if req.ips is None:
+        raise BadRequestError("missing required field `ips`", field="ips")
+    result = await call.node.management.execute(
+        "canary.whitelist",
+        {"serviceId": call.path_params["service_id"], "ips": req.ips, "action": action},
+        operator=operator_of(call, req.operator_id),
+    )
+    return wire.ok_c(result)
+
+
+@routes.post(
+    "/api/management/canary/{service_id:str}/whitelist/add", family="C", body=CanaryIpsRequest, mutating=True
+)
+async def canary_whitelist_add(call: Call) -> Any:
+    return await _whitelist(call, "add")
+
+
+@routes.post(
+    "/api/management/canary/{service_id:str}/whitelist/remove",
+    family="C",
+    body=CanaryIpsRequest,
+    mutating=True,
+)
+async def canary_whitelist_remove(call: Call) -> Any:
+    return await _whitelist(call, "remove")
+
+
+class UpdateCanaryIpsRequest(msgspec.Struct, rename="camel", omit_defaults=True):
+    service_id: str | None = None
+    app_id: str | None = None
+    canary_ips: list[str] | None = None
+    operator_id: str | None = None
+    token: str | None = None
+
+
+CANARY_RULE = "canary-route-rule"
+
+
+@routes.post(
+    "/api/management/canary/update-canary-ips.json", family="A", body=UpdateCanaryIpsRequest, mutating=True
+)
+async def update_canary_ips(call: Call) -> Any:
+    """J (S11.5): a canary group (zone `canary`, name = appId), an active `canary-route-rule` giving it
+    weight 5, and the service's registered instances whose ip is listed bound to it."""
+    from artemis_server.registry.routing import RoutingTable, group_key
+
+    req: UpdateCanaryIpsRequest = call.data
+    service = _service(req.service_id)
+    app_id = (req.app_id or "").strip() or service
+    ips = set(req.canary_ips or [])
+    node = call.node
+    table = node.router
+    assert isinstance(table, RoutingTable)
+    operator = operator_of(call, req.operator_id)
+    region = node.settings.server.region
+
+    async def run(command: str, args: dict[str, Any]) -> Any:
+        return await node.management.execute(f"routing.{command}", args, operator=operator)
+
+    key = group_key(service, region, "canary", app_id)
+    group = table.group_by_ref(key)
+    if group is None:
+        await run(
+            "group.create",
+            {
+                "serviceId": service,
+                "regionId": region,
+                "zoneId": "canary",
+                "name": app_id,
+                "groupType": "physical",
+                "appId": app_id,
+            },
+        )
+        group = table.group_by_ref(key)
+    assert group is not None
+    route_id = CANARY_RULE
+    existing = table.rules.get(route_id)
+    if existing is not None and existing.service_id.lower() != service.lower():
+        route_id = (
+            f"{service}:{CANARY_RULE}"  # routeId is unique across services here; J scopes it per service
+        )
+        existing = table.rules.get(route_id)
+    if existing is None:
+        await run(
+            "rule.create",
+            {
+                "routeId": route_id,
+                "serviceId": service,
+                "name": CANARY_RULE,
+                "strategy": "weighted-round-robin",
+                "status": "active",
+            },
+        )
+    elif existing.status != "active":
+        await run("rule.publish", {"routeId": route_id})
+    await run("rulegroup.add", {"routeId": route_id, "groupId": str(group.group_id), "weight": 5})
+    entry = node.registry.get_service(service)
+    for inst in entry.instances.values() if entry is not None else []:
+        if inst.ip in ips and (group.group_id, inst.instance_id) not in table.bindings:
+            await run(
+                "binding.add",
+                {
+                    "groupKey": key,
+                    "instanceId": inst.instance_id,
+                    "serviceId": service,
+                    "regionId": inst.region_id or region,
+                    "zoneId": inst.zone_id or "canary",
+                },
+            )
+    return wire.ok_a()

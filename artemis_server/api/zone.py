@@ -1,0 +1,199 @@
+"""Zone pull-in / pull-out (api.md 2.8): R paths in family C, J paths in family A (S10.8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from artemis_server import wire
+from artemis_server.api.endpoints import Call, Routes
+from artemis_server.api.management import operator_of
+from artemis_server.errors import BadRequestError
+from artemis_server.wire.management import (
+    OperateZonesRequest,
+    RegionQuery,
+    ZoneKey,
+    ZoneKeyRequest,
+    ZoneListRequest,
+    ZoneRequest,
+)
+
+routes = Routes()
+
+
+def _need(value: str | None, name: str) -> str:
+    if value is None or not value.strip():
+        raise BadRequestError(f"missing required field `{name}`", field=name)
+    return value.strip()
+
+
+async def _operate(call: Call, req: ZoneRequest, operation: str, operator: str) -> None:
+    await call.node.management.execute(
+        "zone.operate",
+        {
+            "regionId": _need(req.region_id, "regionId"),
+            "zoneId": _need(req.zone_id, "zoneId"),
+            "serviceId": "",
+            "operation": operation,
+            "reason": req.reason,
+        },
+        operator=operator,
+    )
+
+
+@routes.post("/api/management/zone/pull-out", family="C", body=ZoneRequest, mutating=True)
+async def zone_pull_out(call: Call) -> Any:
+    await _operate(call, call.data, "pullout", operator_of(call, call.data.operator_id))
+    return wire.ok_c("Zone pulled out successfully")
+
+
+@routes.post("/api/management/zone/pull-in", family="C", body=ZoneRequest, mutating=True)
+async def zone_pull_in(call: Call) -> Any:
+    await _operate(call, call.data, "pullin", operator_of(call, call.data.operator_id))
+    return wire.ok_c("Zone pulled in successfully")
+
+
+@routes.add("DELETE", "/api/management/zone/{zone_id:str}/{region_id:str}", family="C", mutating=True)
+async def zone_delete(call: Call) -> Any:
+    req = ZoneRequest(zone_id=call.path_params["zone_id"], region_id=call.path_params["region_id"])
+    await _operate(call, req, "pullin", operator_of(call, "system"))
+    return wire.ok_c("Zone operation removed")
+
+
+@routes.post("/api/v1/management/zones/pullout", family="C", mutating=True)
+async def zone_pull_out_v1(call: Call) -> Any:
+    """2.14 alias: parameters in the query string (``zone_id``, ``region_id``, ``operator_id``)."""
+    q = wire.convert(wire.query_to_obj(call.query, ZoneRequest), ZoneRequest)
+    body = call.json()
+    if isinstance(body, dict) and body:
+        b = wire.convert(body, ZoneRequest)
+        q = ZoneRequest(
+            zone_id=q.zone_id or b.zone_id,
+            region_id=q.region_id or b.region_id,
+            operator_id=q.operator_id or b.operator_id,
+        )
+    await _operate(call, q, "pullout", operator_of(call, q.operator_id))
+    return wire.ok_c("Zone pulled out successfully")
+
+
+@routes.get("/api/management/zone/status/{zone_id:str}/{region_id:str}", family="C")
+async def zone_status(call: Call) -> Any:
+    zone, region = call.path_params["zone_id"], call.path_params["region_id"]
+    mgmt = call.node.mgmt
+    ops = mgmt.zone_ops.get((region.lower(), zone, ""), {})
+    rec = ops.get("pullout") or next(iter(ops.values()), None)
+    doc: dict[str, Any] = {"zoneId": zone, "regionId": region, "isDown": mgmt.is_zone_down(region, zone)}
+    if rec is not None:
+        doc["operation"] = rec.operation
+        doc["operatorId"] = rec.operator_id
+    return wire.ok_c(doc)
+
+
+def zone_records(call: Call, region: str | None) -> list[dict[str, Any]]:
+    mgmt = call.node.mgmt
+    out: list[dict[str, Any]] = []
+    for key, ops in mgmt.zone_ops.items():
+        r, z, s = mgmt.zone_keys[key]
+        if region and r.lower() != region.lower():
+            continue
+        for rec in ops.values():
+            doc: dict[str, Any] = {
+                "zoneId": z,
+                "regionId": r,
+                "operation": rec.operation,
+                "operatorId": rec.operator_id,
+                "operationTime": int(rec.time),
+            }
+            if s:
+                doc["serviceId"] = s
+            out.append(doc)
+    out.sort(key=lambda d: (d["regionId"], d["zoneId"], d.get("serviceId", "")))
+    return out
+
+
+@routes.get(
+    "/api/management/zone/operations", "/api/v1/management/zones/operations", family="C", query=RegionQuery
+)
+async def zone_operations(call: Call) -> Any:
+    return wire.ok_c(zone_records(call, call.data.region_id))
+
+
+# -- J paths (family A) ------------------------------------------------------------------------------------
+
+
+def _zone_key(call: Call, key: ZoneKey | None, field: str = "zoneKey") -> tuple[str, str, str]:
+    if key is None:
+        raise BadRequestError(f"missing required field `{field}`", field=field)
+    zone = _need(key.zone_id, f"{field}.zoneId")
+    region = (key.region_id or "").strip() or call.node.settings.server.region
+    return region, zone, (key.service_id or "").strip()
+
+
+def _j_zone_ops(call: Call, filt: tuple[str | None, str | None, str | None]) -> list[dict[str, Any]]:
+    region, service, zone = filt
+    mgmt = call.node.mgmt
+    out: list[dict[str, Any]] = []
+    for key, ops in mgmt.zone_ops.items():
+        r, z, s = mgmt.zone_keys[key]
+        if region and r.lower() != region.lower():
+            continue
+        if service is not None and s.lower() != service.lower():
+            continue
+        if zone and z != zone:
+            continue
+        out.append({"zoneKey": {"regionId": r, "serviceId": s, "zoneId": z}, "operations": sorted(ops)})
+    return out
+
+
+@routes.post(
+    "/api/management/zone/operate-zone-operations.json", family="A", body=OperateZonesRequest, mutating=True
+)
+async def j_operate_zones(call: Call) -> Any:
+    req: OperateZonesRequest = call.data
+    items = req.zone_operations_list or []
+    if not items:
+        raise BadRequestError("missing required field `zoneOperationsList`", field="zoneOperationsList")
+    keys = [
+        _zone_key(call, item.zone_key, f"zoneOperationsList[{i}].zoneKey") for i, item in enumerate(items)
+    ]
+    operator = operator_of(call, req.operator_id)
+    for region, zone, service in keys:
+        await call.node.management.execute(
+            "zone.operate",
+            {
+                "regionId": region,
+                "zoneId": zone,
+                "serviceId": service,
+                "operation": req.operation,
+                "operationComplete": req.operation_complete,
+                "token": req.token,
+                "reason": req.reason,
+                "style": "j",
+            },
+            operator=operator,
+        )
+    return wire.ok_a()
+
+
+@routes.post("/api/management/zone/get-all-zone-operations.json", family="A", body=RegionQuery)
+async def j_all_zone_operations(call: Call) -> Any:
+    return wire.ok_a(allZoneOperations=_j_zone_ops(call, (call.data.region_id, None, None)))
+
+
+@routes.post("/api/management/zone/get-zone-operations.json", family="A", body=ZoneKeyRequest)
+async def j_zone_operations(call: Call) -> Any:
+    region, zone, service = _zone_key(call, call.data.zone_key)
+    ops = sorted(call.node.mgmt.zone_ops.get((region.lower(), zone, service.lower()), {}))
+    key = {"regionId": region, "serviceId": service, "zoneId": zone}
+    return wire.ok_a(operations={"zoneKey": key, "operations": ops})
+
+
+@routes.post("/api/management/zone/get-zone-operations-list.json", family="A", body=ZoneListRequest)
+async def j_zone_operations_list(call: Call) -> Any:
+    req: ZoneListRequest = call.data
+    return wire.ok_a(zoneOperationsList=_j_zone_ops(call, (req.region_id, req.service_id, req.zone_id)))
+
+
+@routes.post("/api/management/zone/is-zone-down.json", family="A", body=ZoneKeyRequest)
+async def j_is_zone_down(call: Call) -> Any:
+    region, zone, service = _zone_key(call, call.data.zone_key)
+    return wire.ok_a(down=call.node.mgmt.is_zone_down(region, zone, service))

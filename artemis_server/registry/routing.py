@@ -1,0 +1,299 @@
+"""Group routing (S9, S12): managed groups, tags, bindings, route rules and the F6 router over them.
+
+Pure in-memory state, rebuilt from the store on start and updated after each committed write (the management
+plane owns the writes). ``RoutingTable.route`` is the F6 step of the discovery chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from artemis_server.registry.discovery import ClientContext
+from artemis_server.registry.model import Instance
+
+WEIGHT_MIN, WEIGHT_MAX = 1, 100
+STRATEGIES = ("weighted-round-robin", "close-by-visit")
+
+
+def clamp_weight(value: int) -> int:
+    """S9.3: weights are clamped to 1..100 (compatibility with clients that send 0 or 1000)."""
+    return max(WEIGHT_MIN, min(WEIGHT_MAX, int(value)))
+
+
+def norm_strategy(value: str) -> str | None:
+    v = value.strip().lower().replace("_", "-")
+    compact = v.replace("-", "")
+    for s in STRATEGIES:
+        if compact == s.replace("-", ""):
+            return s
+    return None
+
+
+def group_key(service_id: str, region_id: str, zone_id: str, name: str) -> str:
+    return f"{service_id}:{region_id}:{zone_id}:{name}"
+
+
+@dataclass(slots=True)
+class Group:
+    group_id: int
+    service_id: str
+    region_id: str
+    zone_id: str
+    name: str
+    group_type: str = "physical"
+    status: str = "active"
+    description: str | None = None
+    app_id: str | None = None
+    created_at: int = 0
+    updated_at: int = 0
+    tags: dict[str, str] = field(default_factory=dict)  # insertion ordered
+
+    @property
+    def key(self) -> str:
+        return group_key(self.service_id, self.region_id, self.zone_id, self.name)
+
+
+@dataclass(slots=True)
+class Binding:
+    binding_id: int
+    group_id: int
+    instance_id: str
+    service_id: str = ""
+    region_id: str = ""
+    zone_id: str = ""
+    binding_type: str = "manual"
+    operator_id: str = ""
+    created_at: int = 0
+
+
+@dataclass(slots=True)
+class RuleGroup:
+    row_id: int
+    route_id: str
+    group_ref: str  # as given: a free group name, an integer id or a group key
+    weight: int
+    region_id: str | None = None
+    zone_id: str | None = None
+    managed_id: int | None = None  # the managed group it resolves to, if any
+    unreleased_weight: int | None = None
+
+
+@dataclass(slots=True)
+class Rule:
+    rule_id: int
+    route_id: str
+    service_id: str
+    name: str
+    strategy: str = "weighted-round-robin"
+    status: str = "inactive"
+    description: str | None = None
+    created_at: int = 0
+    updated_at: int = 0
+    groups: list[RuleGroup] = field(default_factory=list)  # order of addition (S9.2)
+
+
+class RoutingTable:
+    """All routing state plus the per-rule weighted-round-robin counters (S9.4)."""
+
+    def __init__(self) -> None:
+        self.groups: dict[int, Group] = {}
+        self.group_by_key: dict[str, int] = {}
+        self.bindings: dict[tuple[int, str], Binding] = {}
+        self.rules: dict[str, Rule] = {}  # routeId -> rule
+        self.counters: dict[str, int] = {}
+        self._active: dict[str, Rule] = {}  # service id lower -> active rule
+        # J admin surface: group operations (stored, no effect on discovery) and static service instances
+        self.group_ops: dict[int, set[str]] = {}
+        self.service_instances: dict[tuple[str, str], dict[str, Any]] = {}  # (service lower, instance id)
+
+    # -- maintenance -----------------------------------------------------------------------------------
+    def clear(self) -> None:
+        self.groups.clear()
+        self.group_by_key.clear()
+        self.bindings.clear()
+        self.rules.clear()
+        self._active.clear()
+        self.group_ops.clear()
+        self.service_instances.clear()
+
+    def put_group(self, g: Group) -> None:
+        old = self.groups.get(g.group_id)
+        if old is not None:
+            self.group_by_key.pop(old.key, None)
+        self.groups[g.group_id] = g
+        self.group_by_key[g.key] = g.group_id
+
+    def drop_group(self, group_id: int) -> None:
+        g = self.groups.pop(group_id, None)
+        if g is not None:
+            self.group_by_key.pop(g.key, None)
+        for k in [k for k in self.bindings if k[0] == group_id]:
+            del self.bindings[k]
+        self.group_ops.pop(group_id, None)
+
+    def rebuild(self) -> None:
+        """Recompute the active rule per service and the managed group each rule-group resolves to."""
+        active: dict[str, Rule] = {}
+        for rule in sorted(self.rules.values(), key=lambda r: r.rule_id):
+            for rg in rule.groups:
+                rg.managed_id = self.resolve_group(rg.group_ref, rule.service_id)
+            if rule.status == "active":
+                active.setdefault(rule.service_id.lower(), rule)
+        self._active = active
+
+    # -- lookups ------------------------------------------------------------------------------------------
+    def group_by_ref(self, ref: str) -> Group | None:
+        """A managed group by integer id or group key."""
+        ref = ref.strip()
+        if ref.isdigit():
+            return self.groups.get(int(ref))
+        gid = self.group_by_key.get(ref)
+        return self.groups.get(gid) if gid is not None else None
+
+    def resolve_group(self, ref: str, service_id: str) -> int | None:
+        g = self.group_by_ref(ref)
+        if g is not None:
+            return g.group_id
+        sid = service_id.lower()
+        for g in self.groups.values():
+            if g.name == ref and g.service_id.lower() == sid:
+                return g.group_id
+        return None
+
+    def groups_of(self, service_id: str) -> list[dict[str, Any]]:
+        sid = service_id.lower()
+        return [
+            group_view(g)
+            for g in sorted(self.groups.values(), key=lambda g: g.group_id)
+            if g.service_id.lower() == sid
+        ]
+
+    def active_rule(self, service_id: str) -> Rule | None:
+        return self._active.get(service_id.lower())
+
+    def bound_instance_ids(self, group_id: int) -> set[str]:
+        return {b.instance_id for (gid, _), b in self.bindings.items() if gid == group_id}
+
+    # -- F6 (S9) ---------------------------------------------------------------------------------------------
+    def choose(self, rule: Rule, ctx: ClientContext) -> RuleGroup:
+        groups = rule.groups
+        if rule.strategy == "close-by-visit":
+            region = (ctx.region_id or "").lower()
+            if region:
+                for rg in groups:
+                    if (self._rg_region(rg) or "").lower() == region:
+                        return rg
+            if ctx.zone_id:
+                for rg in groups:
+                    if self._rg_zone(rg) == ctx.zone_id:
+                        return rg
+            return groups[0]
+        total = sum(rg.weight for rg in groups)
+        n = self.counters.get(rule.route_id, 0)
+        self.counters[rule.route_id] = n + 1
+        p = n % total if total > 0 else 0
+        acc = 0
+        for rg in groups:
+            acc += rg.weight
+            if acc > p:
+                return rg
+        return groups[-1]
+
+    def _rg_region(self, rg: RuleGroup) -> str | None:
+        if rg.region_id:
+            return rg.region_id
+        g = self.groups.get(rg.managed_id) if rg.managed_id is not None else None
+        return g.region_id if g else None
+
+    def _rg_zone(self, rg: RuleGroup) -> str | None:
+        if rg.zone_id:
+            return rg.zone_id
+        g = self.groups.get(rg.managed_id) if rg.managed_id is not None else None
+        return g.zone_id if g else None
+
+    def members(self, rg: RuleGroup, instances: list[Instance]) -> list[Instance]:
+        """S9.7: by groupId equal to the reference, by the managed group's name, or by binding."""
+        ref = rg.group_ref.lower()
+        managed = self.groups.get(rg.managed_id) if rg.managed_id is not None else None
+        bound = self.bound_instance_ids(managed.group_id) if managed is not None else set()
+        out = []
+        for inst in instances:
+            gid = inst.group_id or "default"
+            by_managed = managed is not None and (gid == managed.name or inst.instance_id in bound)
+            if gid.lower() == ref or by_managed:
+                out.append(inst)
+        return out
+
+    def route(self, service_id: str, instances: list[Instance], ctx: ClientContext) -> list[Instance]:
+        rule = self._active.get(service_id.lower())
+        if rule is None or not rule.groups:
+            return instances
+        chosen = self.choose(rule, ctx)
+        members = self.members(chosen, instances)
+        return members or instances  # S9.8 fallback
+
+
+def group_view(g: Group) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "groupId": g.group_id,
+        "serviceId": g.service_id,
+        "regionId": g.region_id,
+        "zoneId": g.zone_id,
+        "name": g.name,
+        "groupType": g.group_type,
+        "status": g.status,
+        "groupKey": g.key,
+        "createdAt": g.created_at,
+        "updatedAt": g.updated_at,
+    }
+    if g.description is not None:
+        doc["description"] = g.description
+    if g.tags:
+        doc["tags"] = [{"key": k, "value": v} for k, v in g.tags.items()]
+    return doc
+
+
+def rule_view(r: Rule) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "routeRuleId": r.rule_id,
+        "routeId": r.route_id,
+        "serviceId": r.service_id,
+        "name": r.name,
+        "status": r.status,
+        "strategy": r.strategy,
+        "groups": [{"groupKey": rg.group_ref, "weight": rg.weight} for rg in r.groups],
+        "createdAt": r.created_at,
+        "updatedAt": r.updated_at,
+    }
+    if r.description is not None:
+        doc["description"] = r.description
+    return doc
+
+
+def rule_group_view(rg: RuleGroup) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "routeRuleId": rg.route_id,
+        "groupId": rg.group_ref,
+        "weight": rg.weight,
+        "unreleasable": False,
+    }
+    if rg.region_id:
+        doc["regionId"] = rg.region_id
+    if rg.zone_id:
+        doc["zoneId"] = rg.zone_id
+    return doc
+
+
+def binding_view(b: Binding) -> dict[str, Any]:
+    return {
+        "id": b.binding_id,
+        "groupId": b.group_id,
+        "instanceId": b.instance_id,
+        "regionId": b.region_id,
+        "zoneId": b.zone_id,
+        "serviceId": b.service_id,
+        "bindingType": b.binding_type,
+        "operatorId": b.operator_id,
+        "createdAt": b.created_at,
+    }

@@ -1,0 +1,175 @@
+"""The registry core with a FakeClock: leases, eviction, self-preservation (S3), versions and events (S6, S13)."""
+
+from __future__ import annotations
+
+import pytest
+
+from artemis_server.registry.changes import ChangeBus
+from artemis_server.registry.model import Instance, InstanceChange, RawKey
+from artemis_server.registry.ports import FakeClock
+from artemis_server.registry.ratelimit import RateLimiter
+from artemis_server.registry.registry import LeaseSettings, Registry
+
+
+def inst(n: int | str, service: str = "svc", **kw: object) -> Instance:
+    return Instance(service_id=service, instance_id=str(n), url=f"http://h/{n}", **kw)  # type: ignore[arg-type]
+
+
+def rkey(n: int | str, service: str = "svc") -> RawKey:
+    return RawKey(service_id=service, instance_id=str(n))
+
+
+class Recorder:
+    def __init__(self, bus: ChangeBus) -> None:
+        self.events: list[tuple[str, str]] = []
+        bus.subscribe(self)
+
+    def __call__(self, changes: list[InstanceChange]) -> None:
+        self.events += [(c.change_type, c.instance.instance_id) for c in changes]
+
+
+def make(clock: FakeClock, ttl: float = 20, legacy: float = 90, safe: bool = True) -> Registry:
+    return Registry(clock=clock, leases=LeaseSettings(ttl, legacy, safe))
+
+
+def ids(reg: Registry, service: str = "svc") -> list[str]:
+    entry = reg.get_service(service)
+    return [i.instance_id for i in entry.instances.values()] if entry else []
+
+
+def test_lease_expires_strictly_after_ttl() -> None:
+    """A lease is expired when now - renewal > ttl; the sweep removes it and emits delete (S3.1, S3.2)."""
+    clock = FakeClock()
+    reg = make(clock)
+    rec = Recorder(reg.bus)
+    reg.register([inst(1), inst(2)])
+    clock.advance(10)
+    reg.heartbeat([rkey(2)])
+    clock.advance(10)
+    assert reg.sweep() == []  # exactly ttl: not yet expired
+    clock.advance(0.01)
+    assert [i.instance_id for i in reg.sweep()] == ["1"]
+    assert ids(reg) == ["2"]
+    assert rec.events == [("new", "1"), ("new", "2"), ("delete", "1")]
+    clock.advance(10)
+    reg.sweep()
+    assert reg.get_service("svc") is None
+    assert reg.heartbeat([rkey(2)]) == ([], [rkey(2)])
+
+
+def test_expired_but_unswept_lease_can_renew() -> None:
+    """Between expiry and the next sweep an instance is still served and can be renewed (S3.4)."""
+    clock = FakeClock()
+    reg = make(clock, ttl=5)
+    reg.register([inst(1)])
+    clock.advance(6)
+    renewed, failed = reg.heartbeat([rkey(1)])
+    assert [i.instance_id for i in renewed] == ["1"]
+    assert failed == []
+    assert reg.sweep() == []
+    assert ids(reg) == ["1"]
+
+
+def test_legacy_pool_has_its_own_ttl() -> None:
+    """Instances with metadata.java_registry live in the legacy pool with the legacy TTL (S2.6, S3.6)."""
+    clock = FakeClock()
+    reg = make(clock, ttl=20, legacy=90)
+    reg.register([inst("old", metadata={"java_registry": "x"}), inst("new"), inst("blank", metadata={"java_registry": " "})])
+    assert len(reg.legacy_pool) == 1
+    assert len(reg.pool) == 2
+    clock.advance(21)
+    assert sorted(i.instance_id for i in reg.sweep()) == ["blank", "new"]
+    clock.advance(70)
+    assert [i.instance_id for i in reg.sweep()] == ["old"]
+
+
+def _beat(reg: Registry, clock: FakeClock, keys: list[RawKey], seconds: int) -> None:
+    for _ in range(seconds):
+        clock.advance(1)
+        if keys:
+            reg.heartbeat(keys)
+        reg.sweep()
+
+
+def test_self_preservation_stops_eviction_when_renewals_collapse() -> None:
+    """When renewals fall below 85% of the max window, expired leases are kept; unregister still works (S3.7)."""
+    clock = FakeClock()
+    reg = make(clock)
+    reg.register([inst(n) for n in range(100)])
+    everyone = [rkey(n) for n in range(100)]
+    _beat(reg, clock, everyone, 12)
+    assert reg.safe.max_count == 1000
+    assert reg.safe.is_safe
+    _beat(reg, clock, everyone[:10], 30)  # 90 instances stop beating (a partition)
+    assert not reg.safe.is_safe
+    assert reg.safe.window_count == 100
+    assert len(ids(reg)) == 100  # their leases expired 10 s ago but nothing was evicted
+    assert [i.instance_id for i in reg.unregister([rkey(50)])] == ["50"]
+    assert len(ids(reg)) == 99
+    # The max window is forgotten after 10 minutes: the low rate becomes the norm and eviction resumes.
+    _beat(reg, clock, everyone[:10], 600)
+    assert reg.safe.is_safe
+    assert ids(reg) == [str(n) for n in range(10)]
+
+
+def test_self_preservation_disabled_evicts() -> None:
+    """With lease.safe_check_enabled=false the same collapse evicts at once."""
+    clock = FakeClock()
+    reg = make(clock, safe=False)
+    reg.register([inst(n) for n in range(100)])
+    everyone = [rkey(n) for n in range(100)]
+    _beat(reg, clock, everyone, 12)
+    _beat(reg, clock, everyone[:10], 30)
+    assert reg.safe.is_safe
+    assert ids(reg) == [str(n) for n in range(10)]
+
+
+def test_small_registries_never_unsafe() -> None:
+    """Below 50 renewals per window the checker stays safe, so small clusters evict normally (S3.7)."""
+    clock = FakeClock()
+    reg = make(clock)
+    reg.register([inst(n) for n in range(4)])
+    _beat(reg, clock, [rkey(n) for n in range(4)], 12)
+    _beat(reg, clock, [], 25)
+    assert reg.get_service("svc") is None
+
+
+def test_version_strictly_increases_within_a_millisecond() -> None:
+    """version is epoch ms of the last change and strictly increases (S6.1)."""
+    clock = FakeClock(1_700_000_000.0)
+    reg = make(clock)
+    reg.register([inst(1)])
+    v1 = reg.version
+    assert v1 == 1_700_000_000_000
+    reg.register([inst(2)])
+    reg.unregister([rkey(1)])
+    assert reg.version == v1 + 2
+    reg.register([inst(2)])  # identical: no change, no new version
+    assert reg.version == v1 + 2
+
+
+def test_change_events_new_change_none() -> None:
+    """Register emits new for a new identity, change for different data, nothing for identical data (S2.7)."""
+    clock = FakeClock()
+    reg = make(clock)
+    rec = Recorder(reg.bus)
+    reg.register([inst(1)])
+    reg.register([inst(1)])
+    reg.register([inst(1, port=9)])
+    reg.unregister([rkey(1), rkey("unknown")])
+    assert rec.events == [("new", "1"), ("change", "1"), ("delete", "1")]
+
+
+@pytest.mark.parametrize("burst", [1, 3])
+def test_token_bucket_refills_with_time(burst: int) -> None:
+    """Each operation has a bucket of burst_size tokens refilled at requests_per_second (S15.1)."""
+    clock = FakeClock()
+    limiter = RateLimiter(enabled=True, rate=2, burst=burst, clock=clock)
+    assert all(limiter.allow("register") for _ in range(burst))
+    assert not limiter.allow("register")
+    assert limiter.allow("heartbeat")
+    clock.advance(0.5)
+    assert limiter.allow("register")
+    assert not limiter.allow("register")
+    clock.advance(100)
+    assert sum(limiter.allow("register") for _ in range(burst + 5)) == burst
