@@ -90,9 +90,13 @@ async def test_pullout_on_one_node_pushes_delete_on_another(make_cluster) -> Non
         assert [c["changeType"] for c in msg["changes"]] == ["new"]
 
 
-async def test_canary_change_on_one_node_reloads_subscribers_on_another(make_cluster) -> None:
+@pytest.mark.parametrize("shared", [False, True], ids=["own-db", "shared-db"])
+async def test_canary_change_on_one_node_reloads_subscribers_on_another(
+    make_cluster, tmp_path: Path, shared: bool
+) -> None:
     """A canary config set on A is in force on B and raises `reload` for B's subscribers (S11.4, S13.1)."""
-    a, b = make_cluster(2)
+    db = {"url": f"sqlite:///{tmp_path / 'shared.db'}"} if shared else {}
+    a, b = make_cluster(2, database=db)
     async with (
         httpx.AsyncClient(timeout=5) as http,
         websockets.connect(b.url.replace("http://", "ws://") + "/ws") as ws,
