@@ -1,14 +1,319 @@
-"""Root Typer app of `artemis`."""
+"""Root Typer app of `artemis`: global options, error -> exit code mapping, command groups.
+
+Only typer and the standard library are imported here: `artemis --help` must stay fast. httpx, rich,
+websockets, the server (uvicorn, litestar, sqlalchemy) and the TUI (textual) are imported inside the
+commands that need them.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
+from enum import StrEnum
+from typing import Annotated, Any
+
 import typer
+from typer.core import TyperGroup
 
-from artemis_cli.commands import server
+from artemis_cli.commands import (
+    audit,
+    auth,
+    canary,
+    cluster,
+    context,
+    instance,
+    route,
+    server,
+    service,
+    zone,
+)
+from artemis_cli.common import Refusal, State, state
+from artemis_cli.errors import ClientError
 
-app = typer.Typer(no_args_is_help=True, help="Artemis service registry: run a node and operate a cluster.")
+EPILOG = (
+    "Exit codes: 0 success; 1 the server refused or failed the operation; 2 usage error or refused "
+    "confirmation; 3 not found; 4 server unreachable or timed out (after trying every configured server). "
+    "Results go to stdout (-o json: one JSON document), messages and errors to stderr. "
+    "ARTEMIS_DEBUG=1 shows tracebacks."
+)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+    wide = "wide"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _report(exc: BaseException) -> None:
+    if os.environ.get("ARTEMIS_DEBUG") and os.environ.get("ARTEMIS_DEBUG") != "0":
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"error: {_one_line(str(exc)) or type(exc).__name__}", file=sys.stderr, flush=True)
+
+
+_GLOBAL_VALUE = {"--output", "-o", "--timeout", "--context", "--client-config", "--token", "--server"}
+_GLOBAL_FLAG = {"--quiet", "-q", "--verbose", "-v", "--no-color"}
+
+
+def hoist_globals(args: list[str]) -> list[str]:
+    """Accept global options after the subcommand too (`artemis service list -o json`).
+
+    They are moved in front of the first command word. `--server` stays where it is for `context set`,
+    which has its own `--server`. Everything after `--` is left alone.
+    """
+    # skip values of global options given before the command word
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in _GLOBAL_VALUE:
+            i += 2
+            continue
+        if a.startswith("-"):
+            i += 1
+            continue
+        break
+    head, rest = args[:i], args[i:]
+    own_server = rest[:2] == ["context", "set"]
+    moved: list[str] = []
+    kept: list[str] = []
+    j = 0
+    while j < len(rest):
+        a = rest[j]
+        if a == "--":
+            kept.extend(rest[j:])
+            break
+        name = a.split("=", 1)[0] if a.startswith("--") else a
+        if name == "--server" and own_server:
+            kept.append(a)
+        elif name in _GLOBAL_VALUE:
+            if "=" in a or j + 1 >= len(rest):
+                moved.append(a)
+            else:
+                moved.extend(rest[j : j + 2])
+                j += 1
+        elif a.startswith("-o") and len(a) > 2 and not a.startswith("--"):
+            moved.append(a)  # -ojson
+        elif a in _GLOBAL_FLAG:
+            moved.append(a)
+        else:
+            kept.append(a)
+        j += 1
+    return head + moved + kept
+
+
+class ArtemisGroup(TyperGroup):
+    """Root group: every error raised by a command becomes one stderr line and its exit code."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            args = hoist_globals(list(args))
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClientError as exc:
+            _report(exc)
+            raise typer.Exit(exc.exit_code) from None
+        except Refusal as exc:
+            _report(exc)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            if getattr(exc, "exit_code", None) is not None and type(exc).__module__.startswith("typer"):
+                raise
+            _report(exc)
+            raise typer.Exit(1) from None
+        finally:
+            obj = ctx.obj
+            if isinstance(obj, State):
+                obj.close()
+
+
+app = typer.Typer(
+    cls=ArtemisGroup,
+    no_args_is_help=True,
+    help="Artemis service registry: run a node and operate a cluster.",
+    epilog=EPILOG,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from artemis_server import __version__
+
+        print(f"artemis {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    server_url: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            envvar="ARTEMIS_SERVER",
+            metavar="URL[,URL...]",
+            help="Registry node(s) to talk to; comma-separated for failover. "
+            "[default: context servers, else http://127.0.0.1:8080]",
+        ),
+    ] = None,
+    context_name: Annotated[
+        str | None,
+        typer.Option(
+            "--context",
+            envvar="ARTEMIS_CONTEXT",
+            metavar="NAME",
+            help="Named cluster profile from the client config (default: its current-context).",
+        ),
+    ] = None,
+    client_config: Annotated[
+        str | None,
+        typer.Option(
+            "--client-config",
+            envvar="ARTEMIS_CLIENT_CONFIG",
+            metavar="FILE",
+            help="Client config file (default: <user config dir>/artemis/client.toml).",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="ARTEMIS_TOKEN",
+            metavar="TOKEN",
+            show_envvar=True,
+            help="Bearer token for protected endpoints (never printed).",
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--output",
+            "-o",
+            envvar="ARTEMIS_OUTPUT",
+            case_sensitive=False,
+            help="Result format [default: table on a terminal, json otherwise].",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", min=0.001, help="Per-request timeout.")
+    ] = 10.0,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also NO_COLOR=1).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log requests to stderr.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Artemis service registry: run a node and operate a cluster."""
+    ctx.obj = State(
+        server=server_url,
+        context=context_name,
+        client_config=client_config,
+        token=token,
+        output=output.value if output is not None else None,
+        timeout=timeout,
+        no_color=no_color or bool(os.environ.get("NO_COLOR")),
+        quiet=quiet,
+        verbose=verbose,
+    )
+
+
 app.add_typer(server.app, name="server")
+app.add_typer(cluster.app, name="cluster")
+app.add_typer(service.app, name="service")
+app.add_typer(instance.app, name="instance")
+app.add_typer(zone.app, name="zone")
+app.add_typer(canary.app, name="canary")
+app.add_typer(route.app, name="route")
+app.add_typer(audit.app, name="audit")
+app.add_typer(context.app, name="context")
+app.command("login")(auth.login)
+app.command("logout")(auth.logout)
+
+
+@app.command("tui")
+def tui(
+    ctx: typer.Context,
+    refresh: Annotated[
+        float, typer.Option("--refresh", metavar="SECONDS", min=0.1, help="Refresh period.")
+    ] = 2.0,
+    web: Annotated[bool, typer.Option("--web", help="Serve the dashboard in a browser instead.")] = False,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port for --web.")] = 8000,
+) -> None:
+    """Live Textual dashboard of the cluster (imports the TUI only when run)."""
+    import importlib
+
+    try:
+        mod = importlib.import_module("artemis_cli.tui")
+    except ModuleNotFoundError as exc:
+        if exc.name and (exc.name == "artemis_cli.tui" or exc.name.startswith("textual")):
+            print(
+                f"error: the TUI is not available in this installation ({exc.name} is missing)",
+                file=sys.stderr,
+            )
+            raise typer.Exit(1) from None
+        raise
+    run = getattr(mod, "run", None)
+    if run is None:
+        print(
+            "error: the TUI is not available in this installation (artemis_cli.tui has no run())",
+            file=sys.stderr,
+        )
+        raise typer.Exit(1)
+    st = state(ctx)
+    s = st.settings
+    code = run(servers=s.servers, token=s.token, timeout=st.timeout, refresh=refresh, web=web, port=port)
+    raise typer.Exit(int(code or 0))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; usage errors become one line on stderr (exit 2)."""
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+    from typer.main import get_command
+
+    cmd = get_command(app)
+    try:
+        rv = cmd.main(args=argv, prog_name="artemis", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        print(exc.format_message(), file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        msg = exc.format_message()
+        print(f"error: {_one_line(msg[:1].lower() + msg[1:])}{hint}", file=sys.stderr)
+        return 2
+    except ClickException as exc:
+        print(f"error: {_one_line(exc.format_message())}", file=sys.stderr)
+        return exc.exit_code
+    except typer.Abort:
+        print("error: aborted", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 1
+    return rv if isinstance(rv, int) else 0
 
 
 def main() -> None:
-    app()
+    code = run()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    sys.exit(code)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from artemis_cli import blast
+from artemis_cli.commands import cluster
+from artemis_cli.common import complete_region, confirm, state
+from artemis_cli.output import Col
 
 app = typer.Typer(no_args_is_help=True, help="Run a registry node; pull whole servers (by IP) in and out.")
 
@@ -62,3 +67,125 @@ def start(
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     raise typer.Exit(run(settings))
+
+
+# -- operations against a running cluster ---------------------------------------------------------------
+
+Operator = Annotated[
+    str | None,
+    typer.Option(
+        "--operator",
+        metavar="NAME",
+        help="Operator id for the audit log (default: login user name, else $USER).",
+    ),
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Only show what would be affected.")]
+Region = Annotated[
+    str | None,
+    typer.Option("--region", metavar="R", help="Region of the server.", autocompletion=complete_region),
+]
+
+
+@app.command("status")
+def status(ctx: typer.Context) -> None:
+    """This node and its view of the cluster."""
+    st = state(ctx)
+    with st.out.spinner("asking the node"):
+        node = st.client.node_status()
+        nodes = cluster.nodes_view(st)
+    doc = {
+        "server": st.client.last_server,
+        "nodeStatus": node,
+        "nodesStatus": nodes,
+        "nodeCount": sum(1 for n in nodes if n.get("status") == "up"),
+    }
+    if st.out.structured:
+        st.out.document(doc)
+        return
+    n = node.get("node", {})
+    st.out.record(
+        node,
+        [
+            Col("node", lambda _: n.get("nodeId")),
+            Col("url", lambda _: n.get("url")),
+            Col("region", lambda _: n.get("regionId")),
+            Col("zone", lambda _: n.get("zoneId")),
+            Col("status", "status"),
+            Col("registry", "canServiceRegistry"),
+            Col("discovery", "canServiceDiscovery"),
+            Col("registry from other zone", "allowRegistryFromOtherZone", wide=True),
+            Col("discovery from other zone", "allowDiscoveryFromOtherZone", wide=True),
+        ],
+        title=f"node {st.client.last_server}",
+    )
+    st.out.table(nodes, cluster.NODE_COLS, title=f"cluster ({doc['nodeCount']} nodes up)")
+
+
+def _server_radius(st: Any, ip: str, region: str | None) -> dict[str, Any]:
+    services = st.client.services()
+    return blast.by_service(
+        services,
+        lambda i: str(i.get("ip") or "") == ip and (region is None or blast._ieq(i.get("regionId"), region)),
+    )
+
+
+@app.command("pull-out")
+def pull_out(
+    ctx: typer.Context,
+    ip: Annotated[str, typer.Argument(metavar="IP", help="Server (host) IP: every instance on it.")],
+    region: Region = None,
+    operator: Operator = None,
+    yes: Yes = False,
+    dry_run: DryRun = False,
+) -> None:
+    """Take every instance on a host (by IP) out of traffic (Artemis "server operation")."""
+    st = state(ctx)
+    region = st.region(region)
+    op = st.operator(operator)
+    with st.out.spinner("computing blast radius"):
+        radius = _server_radius(st, ip, region)
+    plan = {"operation": "pullout", "serverId": ip, "regionId": region, "operatorId": op, **radius}
+    if not confirm(
+        st,
+        action=f"pull out server {ip}",
+        lines=blast.lines_for(radius, f"server {ip}"),
+        plan=plan,
+        yes=yes,
+        dry_run=dry_run,
+    ):
+        return
+    st.client.operate_server(ip, "pullout", operator=op, region=region)
+    st.out.done(
+        {**plan, "dryRun": False}, f"server {ip} pulled out ({radius['instancesAffected']} instances)"
+    )
+
+
+@app.command("pull-in")
+def pull_in(
+    ctx: typer.Context,
+    ip: Annotated[str, typer.Argument(metavar="IP", help="Server (host) IP.")],
+    region: Region = None,
+    operator: Operator = None,
+) -> None:
+    """Put a pulled-out host back into traffic."""
+    st = state(ctx)
+    region = st.region(region)
+    op = st.operator(operator)
+    st.client.operate_server(ip, "pullin", operator=op, region=region)
+    st.out.done(
+        {"operation": "pullin", "serverId": ip, "regionId": region, "operatorId": op},
+        f"server {ip} pulled in",
+    )
+
+
+@app.command("operations")
+def operations(ctx: typer.Context, region: Region = None) -> None:
+    """Server operations in force (pulled-out hosts)."""
+    st = state(ctx)
+    rows = st.client.all_server_operations(st.region(region))
+    st.out.table(
+        rows,
+        [Col("SERVER", "serverId"), Col("REGION", "regionId"), Col("OPERATION", "operation")],
+        empty="no server operations",
+    )

@@ -54,11 +54,12 @@ def test_sigkilled_node_restarts_with_the_full_registry(tmp_path: Path) -> None:
         wait_for(lambda: _status(n3.url) == "up", timeout=10, what="node 3 up after sync")
         assert instance_ids(n3.url, "svc-kill") == ["i0", "i1", "i2", "i3"]
         assert instance_ids(n3.url, "svc-other") == ["x1"]
-        wait_for(
-            lambda: httpx.get(n1.url + "/api/status/cluster.json").json()["nodeCount"] == 3,
-            timeout=5,
-            what="node 3 back in the cluster",
-        )
+        for peer in (n1, n2):  # the write below goes to n2: it must see node 3 up again too
+            wait_for(
+                lambda peer=peer: httpx.get(peer.url + "/api/status/cluster.json").json()["nodeCount"] == 3,
+                timeout=5,
+                what=f"node 3 back in the cluster of {peer.url}",
+            )
         # Writes flow to the restarted node again.
         httpx.post(
             n2.url + "/api/registry/register.json",

@@ -1,0 +1,124 @@
+"""`artemis audit list`: who changed what, newest first."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from artemis_cli.common import complete_instance, complete_service, state
+from artemis_cli.errors import BadInput
+from artemis_cli.output import Col
+
+app = typer.Typer(no_args_is_help=True, help="The audit log of management operations.")
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(value: str, now: float | None = None) -> int:
+    """``90s``, ``15m``, ``2h``, ``7d``, ``1w`` (ago) or an ISO time / epoch seconds -> epoch seconds."""
+    v = value.strip()
+    now = time.time() if now is None else now
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhdw])", v)
+    if m:
+        return int(now - float(m.group(1)) * _UNITS[m.group(2)])
+    if re.fullmatch(r"\d{9,}", v):
+        return int(v)
+    try:
+        dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(
+            f"invalid value for '--since': {value!r} is neither a duration (15m, 2h, 7d) nor a "
+            "time (2026-11-29T05:00:00Z)"
+        ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp())
+
+
+def _time(v: Any) -> str:
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return datetime.fromtimestamp(v, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return str(v) if v is not None else "-"
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service", "-s", metavar="S", help="Only this service.", autocompletion=complete_service
+        ),
+    ] = None,
+    instance: Annotated[
+        str | None,
+        typer.Option(
+            "--instance", "-i", metavar="I", help="Only this instance.", autocompletion=complete_instance
+        ),
+    ] = None,
+    operator: Annotated[
+        str | None, typer.Option("--operator", metavar="NAME", help="Only this operator.")
+    ] = None,
+    operation: Annotated[
+        str | None,
+        typer.Option("--operation", metavar="OP", help="Only this operation (pullout, pullin, create, ...)."),
+    ] = None,
+    type_: Annotated[
+        str | None,
+        typer.Option(
+            "--type",
+            metavar="TYPE",
+            help="Only this operation type (instance, server, zone, group, route_rule, canary, ...).",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="DURATION|TIME", help="Newer than: 15m, 2h, 7d, or a time."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", min=1, help="At most N entries.")] = 100,
+) -> None:
+    """Audit log entries, newest first."""
+    st = state(ctx)
+    since_s = parse_since(since) if since else None
+    c = st.client
+    if service or instance:
+        rows = c.audit_instance_logs(
+            service_id=service,
+            instance_id=instance,
+            operator=operator,
+            since=since_s,
+            limit=limit if not operation else None,
+        )
+    else:
+        rows = c.audit_logs(
+            operation_type=type_, operator=operator, operation=operation, since=since_s, limit=limit
+        )
+    # the server filters too; re-check here so older servers that ignore a filter still answer correctly
+    if operation:
+        rows = [r for r in rows if str(r.get("operation", "")).lower() == operation.lower()]
+    if type_:
+        rows = [r for r in rows if str(r.get("operationType", "")).lower() == type_.lower()]
+    if operator:
+        rows = [r for r in rows if r.get("operatorId") == operator]
+    if since_s is not None:
+        rows = [
+            r for r in rows if not isinstance(r.get("operationTime"), int) or r["operationTime"] >= since_s
+        ]
+    rows = rows[:limit]
+    st.out.table(
+        rows,
+        [
+            Col("ID", "logId"),
+            Col("TIME", lambda r: _time(r.get("operationTime"))),
+            Col("TYPE", "operationType"),
+            Col("TARGET", "targetId"),
+            Col("OPERATION", "operation"),
+            Col("OPERATOR", "operatorId"),
+            Col("DETAILS", "details", wide=True),
+        ],
+        empty="no audit entries",
+    )

@@ -1,0 +1,84 @@
+"""`artemis login` / `artemis logout`: a console token stored in the current context (file mode 0600)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+
+from artemis_cli.common import Refusal, state, stdin_is_tty
+from artemis_cli.errors import BadInput, Refused
+
+
+def login(
+    ctx: typer.Context,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user", "-u", metavar="NAME", help="User name (default: the context's user, else $USER)."
+        ),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+) -> None:
+    """Log in and store the token in the current context (created as `default` when there is none)."""
+    from artemis_cli import config
+
+    st = state(ctx)
+    s = st.settings
+    name = user or s.user or st.operator(None)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif stdin_is_tty():
+        password = getpass.getpass(f"password for {name}: ", stream=sys.stderr)
+    else:
+        raise Refusal("no terminal to ask for the password: pass --password-stdin")
+    if not password:
+        raise BadInput("empty password")
+    result = st.client.login(name, password) or {}
+    token = result.get("accessToken")
+    if not token:
+        raise Refused("the server answered the login without a token")
+    path = s.config_file
+    doc = config.load(path)
+    ctxs = config.contexts(doc)
+    ctx_name = s.context_name or "default"
+    c = dict(ctxs.get(ctx_name) or {})
+    c.setdefault("servers", list(s.servers))
+    c["token"] = token
+    c["user"] = name
+    ctxs[ctx_name] = c
+    doc.setdefault("current-context", ctx_name)
+    config.save(path, doc)
+    st.out.done(
+        {"user": name, "context": ctx_name, "expiresIn": result.get("expiresIn")},
+        f"logged in as {name} (token stored in context {ctx_name})",
+    )
+
+
+def logout(ctx: typer.Context) -> None:
+    """Revoke the token on the server and drop it from the current context."""
+    from artemis_cli import config
+
+    st = state(ctx)
+    s = st.settings
+    if not s.token:
+        raise BadInput("not logged in: no token in the current context, --token or ARTEMIS_TOKEN")
+    server_error: Exception | None = None
+    try:
+        st.client.logout()
+    except Refused as exc:  # token already dead: still forget it locally
+        server_error = exc
+    if s.context_name:
+        path = s.config_file
+        doc = config.load(path)
+        c = config.contexts(doc).get(s.context_name)
+        if c is not None and "token" in c:
+            del c["token"]
+            config.save(path, doc)
+    if server_error is not None:
+        st.out.warn(f"the server did not accept the logout ({server_error}); token forgotten locally")
+    st.out.done({"loggedOut": True, "context": s.context_name}, "logged out")

@@ -1,0 +1,129 @@
+"""`artemis canary ...`: per-service canary configs (IP whitelists of clients that see canary instances)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from artemis_cli import blast
+from artemis_cli.commands._opts import DryRun, Operator, ServiceArg, Yes
+from artemis_cli.common import confirm, state
+from artemis_cli.errors import BadInput
+from artemis_cli.output import Col
+
+app = typer.Typer(
+    no_args_is_help=True, help="Canary configs: which client IPs see a service's canary instances."
+)
+
+COLS = [Col("SERVICE", "serviceId"), Col("ENABLED", "enabled"), Col("IP WHITELIST", "ipWhitelist")]
+
+
+def _record(st: Any, cfg: dict[str, Any]) -> None:
+    st.out.record(
+        cfg, [Col("service", "serviceId"), Col("enabled", "enabled"), Col("ip whitelist", "ipWhitelist")]
+    )
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    service_id: ServiceArg,
+    ip: Annotated[
+        list[str], typer.Option("--ip", metavar="IP", help="Client IP or CIDR; repeat for several.")
+    ],
+    disabled: Annotated[bool, typer.Option("--disabled", help="Store the config disabled.")] = False,
+    operator: Operator = None,
+) -> None:
+    """Create or replace the canary config of a service (enabled unless --disabled)."""
+    st = state(ctx)
+    ips = [x.strip() for item in ip for x in item.split(",") if x.strip()]
+    if not ips:
+        raise BadInput("invalid value for '--ip': at least one IP is required")
+    op = st.operator(operator)
+    st.client.canary_set(service_id, ips, operator=op, enabled=not disabled)
+    cfg = {"serviceId": service_id, "ipWhitelist": ips, "enabled": not disabled}
+    st.out.done({**cfg, "operatorId": op}, f"canary config of {service_id} set ({len(ips)} IPs)")
+
+
+@app.command("show")
+def show(ctx: typer.Context, service_id: ServiceArg) -> None:
+    """The canary config of a service; exits 3 when it has none."""
+    st = state(ctx)
+    _record(st, st.client.canary_get(service_id))
+
+
+def _enable(ctx: typer.Context, service_id: str, enabled: bool, operator: str | None) -> None:
+    st = state(ctx)
+    op = st.operator(operator)
+    st.client.canary_get(service_id)  # exit 3 when there is no config
+    st.client.canary_enable(service_id, enabled, operator=op)
+    word = "enabled" if enabled else "disabled"
+    st.out.done(
+        {"serviceId": service_id, "enabled": enabled, "operatorId": op}, f"canary of {service_id} {word}"
+    )
+
+
+@app.command("enable")
+def enable(ctx: typer.Context, service_id: ServiceArg, operator: Operator = None) -> None:
+    """Enable the canary config of a service."""
+    _enable(ctx, service_id, True, operator)
+
+
+@app.command("disable")
+def disable(ctx: typer.Context, service_id: ServiceArg, operator: Operator = None) -> None:
+    """Disable the canary config of a service (kept, no effect)."""
+    _enable(ctx, service_id, False, operator)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    service_id: ServiceArg,
+    operator: Operator = None,
+    yes: Yes = False,
+    dry_run: DryRun = False,
+) -> None:
+    """Delete the canary config of a service; exits 3 when it has none."""
+    st = state(ctx)
+    op = st.operator(operator)
+    cfg = st.client.canary_get(service_id)
+    insts = blast.service_instances(st.client, service_id)
+    canaries = [
+        i
+        for i in insts
+        if str((i.get("metadata") or {}).get("canary", "")).lower() == "true"
+        or str(i.get("groupId") or "").lower() == "canary"
+    ]
+    plan = {
+        "operation": "delete",
+        "serviceId": service_id,
+        "config": cfg,
+        "operatorId": op,
+        "serviceInstances": len(insts),
+        "canaryInstances": len(canaries),
+    }
+    lines = [
+        f"delete canary config of {service_id} ({'enabled' if cfg.get('enabled') else 'disabled'}, "
+        f"{len(cfg.get('ipWhitelist') or [])} whitelisted IPs): its {len(canaries)} canary instance(s) of "
+        f"{len(insts)} become visible to every client"
+    ]
+    if not confirm(
+        st,
+        action=f"delete the canary config of {service_id}",
+        lines=lines,
+        plan=plan,
+        yes=yes,
+        dry_run=dry_run,
+    ):
+        return
+    st.client.canary_delete(service_id, operator=op)
+    st.out.done({**plan, "dryRun": False}, f"canary config of {service_id} deleted")
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """Every canary config."""
+    st = state(ctx)
+    rows = sorted(st.client.canary_list(), key=lambda c: str(c.get("serviceId", "")))
+    st.out.table(rows, COLS, empty="no canary configs")

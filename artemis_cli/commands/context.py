@@ -1,0 +1,132 @@
+"""`artemis context ...`: named cluster profiles in the client config file."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from artemis_cli.common import state
+from artemis_cli.errors import BadInput, NotFound, parse_servers
+from artemis_cli.output import Col
+
+app = typer.Typer(no_args_is_help=True, help="Named cluster profiles (servers, token, default region/zone).")
+
+
+def _path(ctx: typer.Context) -> Any:
+    from artemis_cli import config
+
+    return config.config_path(state(ctx).client_config)
+
+
+def public_view(name: str, c: dict[str, Any], current: str | None) -> dict[str, Any]:
+    """A context as shown to users: never the token itself."""
+    return {
+        "name": name,
+        "current": name == current,
+        "servers": list(c.get("servers") or []),
+        "region": c.get("region"),
+        "zone": c.get("zone"),
+        "user": c.get("user"),
+        "tokenFile": c.get("token-file"),
+        "hasToken": bool(c.get("token") or c.get("token-file")),
+    }
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """Every context; the current one is marked."""
+    from artemis_cli import config
+
+    st = state(ctx)
+    path = _path(ctx)
+    doc = config.load(path)
+    cur = doc.get("current-context")
+    rows = [public_view(n, c, cur) for n, c in sorted(config.contexts(doc).items())]
+    st.out.table(
+        rows,
+        [
+            Col("CURRENT", lambda r: "*" if r["current"] else ""),
+            Col("NAME", "name"),
+            Col("SERVERS", "servers"),
+            Col("REGION", "region"),
+            Col("ZONE", "zone"),
+            Col("USER", "user"),
+            Col("TOKEN", lambda r: "file" if r["tokenFile"] else ("yes" if r["hasToken"] else "-")),
+        ],
+        empty=f"no contexts in {path}",
+    )
+
+
+@app.command("use")
+def use(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+    """Make NAME the current context."""
+    from artemis_cli import config
+
+    st = state(ctx)
+    path = _path(ctx)
+    doc = config.load(path)
+    if name not in config.contexts(doc):
+        raise NotFound(f"context {name!r} not found in {path}")
+    doc["current-context"] = name
+    config.save(path, doc)
+    st.out.done({"currentContext": name}, f"current context is now {name}")
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    server: Annotated[
+        str | None, typer.Option("--server", metavar="URL[,URL]", help="Server URL(s).")
+    ] = None,
+    token_file: Annotated[
+        str | None, typer.Option("--token-file", metavar="F", help="File holding the bearer token.")
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", metavar="R", help="Default region.")] = None,
+    zone: Annotated[str | None, typer.Option("--zone", metavar="Z", help="Default zone.")] = None,
+    user: Annotated[str | None, typer.Option("--user", metavar="NAME", help="Default operator id.")] = None,
+    use_it: Annotated[bool, typer.Option("--use", help="Also make it the current context.")] = False,
+) -> None:
+    """Create or update a context (only the given fields change)."""
+    from artemis_cli import config
+
+    st = state(ctx)
+    if not name.strip():
+        raise BadInput("invalid value for 'NAME': must not be empty")
+    path = _path(ctx)
+    doc = config.load(path)
+    ctxs = config.contexts(doc)
+    c = dict(ctxs.get(name) or {})
+    if server is not None:
+        c["servers"] = parse_servers(server)
+    elif "servers" not in c:
+        raise BadInput("missing option '--server' for a new context")
+    if token_file is not None:
+        c["token-file"] = token_file
+    for k, v in (("region", region), ("zone", zone), ("user", user)):
+        if v is not None:
+            c[k] = v
+    ctxs[name] = c
+    if use_it or not doc.get("current-context"):
+        doc["current-context"] = name
+    config.save(path, doc)
+    st.out.done(public_view(name, c, doc.get("current-context")), f"context {name} saved in {path}")
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+    """Delete a context (and any token stored in it)."""
+    from artemis_cli import config
+
+    st = state(ctx)
+    path = _path(ctx)
+    doc = config.load(path)
+    ctxs = config.contexts(doc)
+    if name not in ctxs:
+        raise NotFound(f"context {name!r} not found in {path}")
+    del ctxs[name]
+    if doc.get("current-context") == name:
+        doc.pop("current-context")
+    config.save(path, doc)
+    st.out.done({"deleted": name}, f"context {name} deleted")

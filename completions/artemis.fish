@@ -1,0 +1,1 @@
+complete --command artemis --no-files --arguments "(env _ARTEMIS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) artemis)" --condition "env _ARTEMIS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) artemis"
