@@ -144,7 +144,7 @@ def test_precedence_file_env_flags(tmp_path: Path) -> None:
 
 def test_env_values_are_validated(tmp_path: Path) -> None:
     """A bad environment value is a one-line error naming the key."""
-    with pytest.raises(ConfigError, match="'lease.cleanup_interval_secs'"):
+    with pytest.raises(ConfigError, match=r"'lease\.cleanup_interval_secs'"):
         load_settings(None, env={"ARTEMIS_LEASE__CLEANUP_INTERVAL_SECS": "0"})
 
 

@@ -17,7 +17,9 @@ LOOKUP = ("/api/discovery/lookup.json", "/api/discovery/lookup")
 
 
 @pytest.mark.parametrize("path", SERVICE)
-def test_service_post_java_and_rust_shapes(http: httpx.Client, unique: Callable[[str], str], path: str) -> None:
+def test_service_post_java_and_rust_shapes(
+    http: httpx.Client, unique: Callable[[str], str], path: str
+) -> None:
     """POST service: region/zone at top level (Java) or inside discoveryConfig (Rust); filtered to up (F1)."""
     sid = unique("svc")
     ok(register(http, instance(sid, "a"), instance(sid, "b", status="starting"), instance(sid, "c")))
@@ -30,7 +32,9 @@ def test_service_post_java_and_rust_shapes(http: httpx.Client, unique: Callable[
 
 
 @pytest.mark.parametrize("path", SERVICE)
-def test_service_unknown_post_fails_get_succeeds(http: httpx.Client, unique: Callable[[str], str], path: str) -> None:
+def test_service_unknown_post_fails_get_succeeds(
+    http: httpx.Client, unique: Callable[[str], str], path: str
+) -> None:
     """Unknown service: POST answers fail/bad-request without `service`, GET an empty service (S7.2)."""
     sid = unique("nobody")
     r = http.post(path, json={"discoveryConfig": {"serviceId": sid}})

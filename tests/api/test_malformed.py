@@ -30,6 +30,8 @@ SEED = 20261129
 
 def GZ(data: bytes) -> bytes:
     return gzip.compress(data, mtime=0)  # a fixed header timestamp keeps the barrage byte-for-byte repeatable
+
+
 BODY_LIMIT = 64 * 1024
 
 # Field kinds of each request shape (paths into a valid body) and values of the wrong type for each kind.
@@ -98,7 +100,12 @@ KEYS = Shape(
 )
 SERVICE = Shape(
     lambda: {"discoveryConfig": _dc(), "regionId": "r1", "zoneId": "z1"},
-    {("discoveryConfig",): "obj", **_nested(("discoveryConfig",), DC_FIELDS), ("regionId",): "str", ("zoneId",): "str"},
+    {
+        ("discoveryConfig",): "obj",
+        **_nested(("discoveryConfig",), DC_FIELDS),
+        ("regionId",): "str",
+        ("zoneId",): "str",
+    },
 )
 SERVICES = Shape(lambda: {"regionId": "r1", "zoneId": "z1"}, {("regionId",): "str", ("zoneId",): "str"})
 LOOKUP_BATCH = Shape(
@@ -119,7 +126,9 @@ DELTA = Shape(
     lambda: {"version": 1, "regionId": "r1", "zoneId": "z1"},
     {("version",): "req_int", ("regionId",): "str", ("zoneId",): "str"},
 )
-LEASES = Shape(lambda: {"serviceIds": ["bar"], "appIds": ["bar"]}, {("serviceIds",): "list_str", ("appIds",): "list_str"})
+LEASES = Shape(
+    lambda: {"serviceIds": ["bar"], "appIds": ["bar"]}, {("serviceIds",): "list_str", ("appIds",): "list_str"}
+)
 IGNORED = Shape(lambda: {"serviceIds": ["bar"]}, {})
 
 ENDPOINTS: dict[str, list[Shape]] = {
@@ -314,7 +323,8 @@ def _check(case: Case, r: httpx.Response) -> None:
     rs = doc.get("responseStatus")
     assert isinstance(rs, dict), f"{case}: no responseStatus in {doc!r}"
     assert rs.get("errorCode") == "bad-request", f"{case}: {doc!r}"
-    assert isinstance(rs.get("message"), str) and rs["message"], f"{case}: {doc!r}"
+    assert isinstance(rs.get("message"), str), f"{case}: {doc!r}"
+    assert rs["message"], f"{case}: {doc!r}"
     if r.status_code == 200:
         assert case.in_200_ok, f"{case}: expected a 4xx, got 200 {doc!r}"
         assert rs["status"] in ("fail", "partial_fail"), f"{case}: {doc!r}"
@@ -346,9 +356,15 @@ def test_malformed_barrage(barrage_server: LiveServer, caplog: pytest.LogCapture
         # The registry is intact: the survivor is discoverable in every way, the node is healthy.
         assert http.get("/health").content == b"OK"
         assert "s1" in instance_ids(http, "survivor")
-        doc = ok(http.post("/api/discovery/service.json", json={"discoveryConfig": {"serviceId": "survivor"}}).json())
+        doc = ok(
+            http.post(
+                "/api/discovery/service.json", json={"discoveryConfig": {"serviceId": "survivor"}}
+            ).json()
+        )
         assert [i["instanceId"] for i in doc["service"]["instances"]] == ["s1"]
-        one = http.post("/api/discovery/lookup.json", json={"discoveryConfig": {"serviceId": "survivor"}}).json()
+        one = http.post(
+            "/api/discovery/lookup.json", json={"discoveryConfig": {"serviceId": "survivor"}}
+        ).json()
         assert one["instance"]["instanceId"] == "s1"
         ok(http.post("/api/registry/heartbeat.json", json={"instanceKeys": [key("survivor", "s1")]}).json())
         metrics = http.get("/metrics").text

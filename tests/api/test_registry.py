@@ -28,7 +28,8 @@ def test_java_register_gzip_round_trip(http: httpx.Client, unique: Callable[[str
     assert doc["service"]["serviceId"] == sid
     assert doc["service"]["instances"] == [inst]
     assert "ünï" in r.content.decode()  # UTF-8 written raw, not \u-escaped (T2)
-    assert b": " not in r.content and b", " not in r.content  # compact (T2)
+    assert b": " not in r.content
+    assert b", " not in r.content
 
 
 def test_rust_register_snake_case_and_defaults(http: httpx.Client, unique: Callable[[str], str]) -> None:
@@ -39,7 +40,9 @@ def test_rust_register_snake_case_and_defaults(http: httpx.Client, unique: Calla
         json={"instances": [{"service_id": sid, "instance_id": "a", "ip": "10.1.1.1", "port": 81}]},
     )
     ok(r.json())
-    got = ok(http.get("/api/discovery/service.json", params={"serviceId": sid}).json())["service"]["instances"]
+    got = ok(http.get("/api/discovery/service.json", params={"serviceId": sid}).json())["service"][
+        "instances"
+    ]
     assert got == [
         {
             "serviceId": sid,
@@ -100,8 +103,10 @@ def test_register_validation_per_item(http: httpx.Client, unique: Callable[[str]
 @pytest.mark.parametrize("body", [{}, {"instances": []}, {"instances": None}, None])
 def test_register_without_instances_fails_whole(http: httpx.Client, body: object) -> None:
     """A missing or empty instances list is a family-A fail/bad-request inside HTTP 200 (S2.1, T3)."""
-    r = http.post("/api/registry/register.json", json=body) if body is not None else http.post(
-        "/api/registry/register.json"
+    r = (
+        http.post("/api/registry/register.json", json=body)
+        if body is not None
+        else http.post("/api/registry/register.json")
     )
     assert r.status_code == 200
     rs = r.json()["responseStatus"]
@@ -118,7 +123,9 @@ def test_unknown_status_becomes_unknown(http: httpx.Client, unique: Callable[[st
     assert {i["instanceId"]: i["status"] for i in svc["instances"]} == {"a": "starting", "b": "unknown"}
 
 
-def test_reregister_replaces_and_echoes_latest_spelling(http: httpx.Client, unique: Callable[[str], str]) -> None:
+def test_reregister_replaces_and_echoes_latest_spelling(
+    http: httpx.Client, unique: Callable[[str], str]
+) -> None:
     """Same identity (case-insensitive) replaces the instance; responses echo the newest serviceId (S1.2, S1.3)."""
     sid = unique("rep")
     ok(register(http, instance(sid, "A", port=1)))
@@ -182,9 +189,17 @@ def test_unregister_all_forms(http: httpx.Client, unique: Callable[[str], str], 
     assert instance_ids(http, sid) == ["b", "c", "d"]
     ok(java_post(http, path, {"instances": [instance(sid, "b")]}).json())
     assert instance_ids(http, sid) == ["c", "d"]
-    ok(http.post(path, json={"instance_keys": [{"region_id": "R1", "service_id": sid, "instance_id": "C"}]}).json())
+    ok(
+        http.post(
+            path, json={"instance_keys": [{"region_id": "R1", "service_id": sid, "instance_id": "C"}]}
+        ).json()
+    )
     # zoneId/groupId are not part of the identity (S1.1): a key naming group "default" still matches.
-    ok(http.post(path, json={"instanceKeys": [{**key(sid, "d"), "groupId": "default", "zoneId": "zz"}]}).json())
+    ok(
+        http.post(
+            path, json={"instanceKeys": [{**key(sid, "d"), "groupId": "default", "zoneId": "zz"}]}
+        ).json()
+    )
     assert instance_ids(http, sid) == []
     # Unknown instances are not failures (S5.3).
     ok(http.post(path, json={"instanceKeys": [key(sid, "never")]}).json())
@@ -223,14 +238,24 @@ def test_limits_answer_in_family_a(make_server: Callable[..., object]) -> None:
     """Too many instances or too much metadata is a 413 family-A bad-request naming the field."""
     srv = make_server(limits={"max_batch_instances": 2, "max_metadata_entries": 1})
     with httpx.Client(base_url=srv.url) as http:  # type: ignore[attr-defined]
-        r = http.post("/api/registry/register.json", json={"instances": [instance("s", str(n)) for n in range(3)]})
+        r = http.post(
+            "/api/registry/register.json", json={"instances": [instance("s", str(n)) for n in range(3)]}
+        )
         assert r.status_code == 413
         rs = r.json()["responseStatus"]
         assert (rs["status"], rs["errorCode"]) == ("fail", "bad-request")
         assert "instances" in rs["message"]
-        r = http.post("/api/registry/register.json", json={"instances": [instance("s", "1", metadata={"a": "1", "b": "2"})]})
+        r = http.post(
+            "/api/registry/register.json",
+            json={"instances": [instance("s", "1", metadata={"a": "1", "b": "2"})]},
+        )
         assert r.status_code == 413
         assert "instances[0].metadata" in r.json()["responseStatus"]["message"]
-        r = http.post("/api/registry/heartbeat.json", json={"instanceKeys": [key("s", str(n)) for n in range(3)]})
+        r = http.post(
+            "/api/registry/heartbeat.json", json={"instanceKeys": [key("s", str(n)) for n in range(3)]}
+        )
         assert r.status_code == 413
-        assert http.get("/api/discovery/service.json", params={"serviceId": "s"}).json()["service"]["instances"] == []
+        assert (
+            http.get("/api/discovery/service.json", params={"serviceId": "s"}).json()["service"]["instances"]
+            == []
+        )

@@ -47,7 +47,11 @@ def test_metrics_counts_real_traffic(make_server: Callable[..., LiveServer]) -> 
             assert name in before
         ok(register(http, instance("m", "a"), instance("m", "b")))
         ok(register(http, instance("m", "c")))
-        ok(http.post("/api/registry/heartbeat.json", json={"instanceKeys": [key("m", "a"), key("m", "b")]}).json())
+        ok(
+            http.post(
+                "/api/registry/heartbeat.json", json={"instanceKeys": [key("m", "a"), key("m", "b")]}
+            ).json()
+        )
         http.post("/api/registry/heartbeat.json", json={"instanceKeys": [key("m", "zz")]})
         ok(http.get("/api/discovery/service.json", params={"serviceId": "m"}).json())
         ok(http.post("/api/discovery/services.json").json())
@@ -126,7 +130,11 @@ def test_leases_filters_all_forms(http: httpx.Client, unique: Callable[[str], st
     assert lease["creationTime"].endswith("seconds ago")
     assert lease["renewalTime"].endswith("seconds ago")
     assert lease["evitionTime"].startswith("in ")
-    for field in ("leaseUpdateMaxCount", "leaseUpdateMaxCountLastUpdateTime", "leaseUpdateCountLastTimeWindow"):
+    for field in (
+        "leaseUpdateMaxCount",
+        "leaseUpdateMaxCountLastUpdateTime",
+        "leaseUpdateCountLastTimeWindow",
+    ):
         assert isinstance(one[field], int)
     assert one["isSafe"] is True
     assert one["isSafeCheckEnabled"] is True

@@ -107,7 +107,10 @@ def test_rate_limited_answer(make_server: Callable[..., LiveServer]) -> None:
                 "errorMessage": "Request is rate limited.",
             }
         }
-        ids = [i["instanceId"] for i in ok(http.get("/api/discovery/service.json?serviceId=rl").json())["service"]["instances"]]
+        ids = [
+            i["instanceId"]
+            for i in ok(http.get("/api/discovery/service.json?serviceId=rl").json())["service"]["instances"]
+        ]
         assert ids == ["a", "b"]
         # Buckets are per operation: heartbeats and unregisters have their own.
         for _ in range(2):
@@ -130,7 +133,9 @@ def test_rate_limit_disabled(make_server: Callable[..., LiveServer]) -> None:
             ok(register(http, instance("free", str(n))))
 
 
-@pytest.mark.parametrize("path", ["/api/cluster/up-registry-nodes.json", "/api/cluster/up-discovery-nodes.json"])
+@pytest.mark.parametrize(
+    "path", ["/api/cluster/up-registry-nodes.json", "/api/cluster/up-discovery-nodes.json"]
+)
 def test_cluster_nodes_lists_self(http: httpx.Client, server: LiveServer, path: str) -> None:
     """A single node lists itself as the up registry/discovery node, GET and POST (2.5)."""
     for r in (http.get(path, params={"regionId": "default"}), http.post(path, json={"regionId": "default"})):

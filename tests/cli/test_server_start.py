@@ -15,11 +15,24 @@ import pytest
 from tests.helpers import ROOT, ServerProcess, free_port
 
 
-def _run_start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run_start(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `artemis server start` expecting it to exit on its own (bad configuration)."""
-    cmd = [sys.executable, "-m", "artemis_cli", "server", "start", "--data-dir", str(tmp_path / "data"), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "artemis_cli",
+        "server",
+        "start",
+        "--data-dir",
+        str(tmp_path / "data"),
+        *args,
+    ]
     full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
-    return subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=60, cwd=str(ROOT), check=False)
+    return subprocess.run(
+        cmd, env=full_env, capture_output=True, text=True, timeout=60, cwd=str(ROOT), check=False
+    )
 
 
 def _one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:

@@ -74,7 +74,13 @@ def test_legacy_pool_has_its_own_ttl() -> None:
     """Instances with metadata.java_registry live in the legacy pool with the legacy TTL (S2.6, S3.6)."""
     clock = FakeClock()
     reg = make(clock, ttl=20, legacy=90)
-    reg.register([inst("old", metadata={"java_registry": "x"}), inst("new"), inst("blank", metadata={"java_registry": " "})])
+    reg.register(
+        [
+            inst("old", metadata={"java_registry": "x"}),
+            inst("new"),
+            inst("blank", metadata={"java_registry": " "}),
+        ]
+    )
     assert len(reg.legacy_pool) == 1
     assert len(reg.pool) == 2
     clock.advance(21)
