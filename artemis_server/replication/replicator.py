@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 R = "/api/replication/registry/"
 MANAGEMENT_APPLY = "/api/replication/management/apply.json"
 HELLO = "/api/replication/cluster/hello.json"
+WARN_EVERY = 10.0
 
 # Batch paths of an R peer (S14.4) and the single paths used for J peers and for retries.
 BATCH_PATHS = {
@@ -74,6 +75,7 @@ class PeerLink:
         self._cmd_wake = asyncio.Event()
         self.sent = 0
         self.dropped = 0
+        self._last_warn = -WARN_EVERY
 
     # -- enqueue (event loop, never blocks) -------------------------------------------------------
     def enqueue(self, kind: str, items: list[Instance]) -> None:
@@ -146,7 +148,7 @@ class PeerLink:
         if res.outcome is Outcome.RETRY and self.rep.max_retries > 0 and self.peer.up:
             due = time.monotonic() + 1.0
             self.retries.extend(RetryItem(due, 0, kind, i) for i in items)
-            log.info(
+            log.debug(
                 "replication of %d %s item(s) to %s failed (%s); will retry",
                 len(items),
                 kind,
@@ -156,7 +158,13 @@ class PeerLink:
             )
             return
         self.dropped += len(items)
-        log.warning(
+        now = time.monotonic()
+        # A broken peer fails every batch: warn once per WARN_EVERY seconds, the rest at debug level.
+        level = logging.WARNING if now - self._last_warn >= WARN_EVERY else logging.DEBUG
+        if level == logging.WARNING:
+            self._last_warn = now
+        log.log(
+            level,
             "replication of %d %s item(s) to %s failed (%s); dropped",
             len(items),
             kind,
