@@ -32,6 +32,8 @@ R = "/api/replication/registry/"
 MANAGEMENT_APPLY = "/api/replication/management/apply.json"
 HELLO = "/api/replication/cluster/hello.json"
 WARN_EVERY = 10.0
+BACKLOG_BATCHES = 8  # queued batches from which a peer counts as lagging
+BACKLOG_FACTOR = 10  # ... and then gets batches of up to this many times replication.batch_size
 
 # Batch paths of an R peer (S14.4) and the single paths used for J peers and for retries.
 BATCH_PATHS = {
@@ -105,8 +107,9 @@ class PeerLink:
     def _next_batch(self) -> tuple[str, list[Instance]]:
         kind, items = self.queue.popleft()
         items = list(items)
-        limit = self.rep.batch_size
-        # Merge queued batches of the same kind (a backlog drains in full batches).
+        # Merge queued batches of the same kind: a backlog drains in full batches, and a long backlog
+        # (the peer is slower than the writes) in larger ones, so fewer round trips catch up faster.
+        limit = self.rep.batch_size * (BACKLOG_FACTOR if len(self.queue) >= BACKLOG_BATCHES else 1)
         while self.queue and self.queue[0][0] == kind and len(items) + len(self.queue[0][1]) <= limit:
             items.extend(self.queue.popleft()[1])
         self.queued -= len(items)
