@@ -325,3 +325,23 @@ def test_retry_overtaken_by_a_later_write_is_not_sent(make_cluster, fake_peer) -
     wait_for(lambda: peer.bodies(single), timeout=5, what="retry of the kept instance")
     sent = [b["instances"][0]["instanceId"] for b in peer.bodies(single)]
     assert sent == ["kept"]
+
+
+def test_a_backlog_drains_in_larger_batches(make_cluster, fake_peer) -> None:
+    """From 8 queued batches on, a peer gets merged batches of up to 10 x batch_size (fewer round trips)."""
+    ok = b'{"responseStatus":{"status":"success","errorCode":"success"}}'
+    peer = fake_peer(lambda m, p, b: (200, ok))
+    (a,) = make_cluster(
+        1,
+        extra_peers=(peer.url,),
+        cluster={"health_check_initial_delay_secs": 60},
+        replication={"batch_size": 3},
+    )
+    _register(a.url, *(instance("svc-backlog", f"i{n}") for n in range(60)))
+    path = "/api/replication/registry/batch-register.json"
+    wait_for(lambda: sum(len(b["instances"]) for b in peer.bodies(path)) == 60, timeout=5, what="all 60 sent")
+    sizes = [len(b["instances"]) for b in peer.bodies(path)]
+    assert max(sizes) > 3
+    assert max(sizes) <= 30
+    sent = [i["instanceId"] for b in peer.bodies(path) for i in b["instances"]]
+    assert sent == [f"i{n}" for n in range(60)]
