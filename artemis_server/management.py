@@ -148,6 +148,26 @@ class ManagementService:
         interval = self.node.settings.database.reload_interval_secs
         if interval > 0:
             self.node.spawn(self._reload_loop(interval), "management-reload")
+        if self.node.settings.audit.retention_days > 0:
+            self.node.spawn(self._retention_loop(), "audit-retention")
+
+    async def prune_audit(self) -> int:
+        """Drop audit entries older than `audit.retention_days` (S18.4); returns how many went."""
+        store = self._require_store()
+        days = self.node.settings.audit.retention_days
+        cutoff = int(time.time()) - days * 86400
+        removed: int = await anyio.to_thread.run_sync(lambda: store.prune_audit(cutoff))
+        if removed:
+            log.info("audit retention: dropped %d entries older than %d days", removed, days)
+        return removed
+
+    async def _retention_loop(self) -> None:
+        while True:  # at start, then daily
+            try:
+                await self.prune_audit()
+            except StorageUnavailableError as exc:
+                log.warning("audit retention skipped: %s", exc)
+            await asyncio.sleep(86400)
 
     async def _reload_loop(self, interval: float) -> None:
         while True:

@@ -117,9 +117,12 @@ def group_create(
     description: Annotated[str | None, typer.Option("--description", metavar="TEXT")] = None,
     operator: Operator = None,
 ) -> None:
-    """Create a group (region/zone default to the context's)."""
+    """Create a group (region/zone default to the context's, else to the node's)."""
     st = state(ctx)
     r, z = st.region(region), st.zone(zone)
+    if not r or not z:
+        node = (st.client.node_status() or {}).get("node") or {}
+        r, z = r or node.get("regionId"), z or node.get("zoneId")
     if not r:
         raise BadInput("missing option '--region'")
     if not z:

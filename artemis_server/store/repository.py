@@ -310,6 +310,16 @@ class SqlStore:
             out.group_ops, out.service_instances = load_extras(conn)
         return out
 
+    def prune_audit(self, older_than: int) -> int:
+        """S18.4: drop audit entries whose operation time (epoch seconds) is before ``older_than``."""
+
+        def run() -> int:
+            with self.engine.begin() as conn:
+                res = conn.execute(delete(t.audit_log).where(t.audit_log.c.operation_time < older_than))
+                return int(res.rowcount or 0)
+
+        return self._guard(run)
+
     def query_audit(self, q: AuditQuery) -> list[dict[str, Any]]:
         return self._guard(lambda: self._query_audit(q))
 
