@@ -163,6 +163,7 @@ def create_app(settings: Settings, node: Node | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Artemis", version="1.0.0", path="/schema-litestar"),
         lifespan=[lifespan],
         debug=False,
+        logging_config=None,  # keep the one logging setup of artemis_server.log (Litestar would replace it)
     )
     app.state["node"] = node
     return app
