@@ -326,6 +326,8 @@ class ManagementService:
             if plan.reload_services:
                 self.node.bus.reload(plan.reload_services, self.node.now_ms())
             self.node.registry.touch()
+            if self.node.snapshots.ring:  # J delta clients see the change at their next poll, not 30 s later
+                self.node.take_snapshot()
             self.node.metrics.management_ops.labels(command).inc()
         if origin is None:
             await self._notify(command, args, operator)
