@@ -484,18 +484,7 @@ class RoutingCommands:
 
     def _rule_update(self, args: dict[str, Any], operator: str) -> Plan:
         old = self._rule(args)
-        r = Rule(
-            old.rule_id,
-            old.route_id,
-            old.service_id,
-            old.name,
-            old.strategy,
-            old.status,
-            old.description,
-            old.created_at,
-            int(time.time()),
-            old.groups,
-        )
+        r = dataclasses.replace(old, updated_at=int(time.time()))
         if _opt(args, "name"):
             r.name = str(_opt(args, "name"))
         if args.get("description") is not None:
@@ -529,35 +518,14 @@ class RoutingCommands:
 
     def _rule_publish(self, args: dict[str, Any], operator: str) -> Plan:
         old = self._rule(args)
-        r = Rule(
-            old.rule_id,
-            old.route_id,
-            old.service_id,
-            old.name,
-            old.strategy,
-            "active",
-            old.description,
-            old.created_at,
-            int(time.time()),
-            old.groups,
+        return self._rule_replace(
+            dataclasses.replace(old, status="active", updated_at=int(time.time())), "publish"
         )
-        return self._rule_replace(r, "publish")
 
     def _rule_unpublish(self, args: dict[str, Any], operator: str) -> Plan:
         old = self._rule(args)
-        r = Rule(
-            old.rule_id,
-            old.route_id,
-            old.service_id,
-            old.name,
-            old.strategy,
-            "inactive",
-            old.description,
-            old.created_at,
-            int(time.time()),
-            old.groups,
-        )
-        return self._rule_replace(r, "unpublish")
+        new = dataclasses.replace(old, status="inactive", updated_at=int(time.time()))
+        return self._rule_replace(new, "unpublish")
 
     def _rule_delete(self, args: dict[str, Any], operator: str) -> Plan:
         r = self._rule(args)
