@@ -119,8 +119,14 @@ def set_(
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
-    """Delete a context (and any token stored in it)."""
+def delete(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Accepted for scripts; a local delete does not ask.")
+    ] = False,
+) -> None:
+    """Delete a context (and any token stored in it); only the local client config changes."""
     from artemis_cli import config
 
     st = state(ctx)

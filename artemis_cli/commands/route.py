@@ -449,6 +449,7 @@ def rule_add_group(
 ) -> None:
     """Add a weighted group to a rule (replaces an existing one)."""
     st = state(ctx)
+    st.client.rule_get(rule)  # an unknown rule is "not found" (exit 3), although the wire answers 400 here
     st.client.rule_group_add(rule, group_id, weight, region=region, zone=zone, operator=st.operator(operator))
     st.out.done(
         {"routeId": rule, "groupId": group_id, "weight": weight},

@@ -165,6 +165,10 @@ def test_server_status_and_cluster_nodes(cli: Cli, server: LiveServer) -> None:
     assert [n["node"]["url"] for n in nodes] == [server.url]
     t = cli("-o", "table", "cluster", "nodes")
     assert server.url in t.stdout
+    for fmt in ("table", "wide", "yaml"):
+        r = cli("-o", fmt, "server", "status")
+        assert r.code == 0, r.stderr
+        assert server.url in r.stdout
 
 
 @pytest.fixture

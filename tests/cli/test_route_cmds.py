@@ -143,6 +143,7 @@ def test_rule_lifecycle(cli: Cli, server: LiveServer, unique: Callable[[str], st
     rule = unique("rule")
     register(server.url, sid, "r1")
     assert cli("route", "rule", "show", rule).code == 3
+    assert cli("route", "rule", "add-group", rule, "g-a", "--weight", "30").code == 3
     created = cli("route", "rule", "create", "--route-id", rule, "--service", sid, "--name", "split")
     assert created.code == 0, created.stderr
     assert created.json()["status"] == "inactive"
