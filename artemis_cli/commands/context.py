@@ -10,7 +10,11 @@ from artemis_cli.common import state
 from artemis_cli.errors import BadInput, NotFound, parse_servers
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, help="Named cluster profiles (servers, token, default region/zone).")
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Named cluster profiles (servers, token, default region/zone).",
+)
 
 
 def _path(ctx: typer.Context) -> Any:

@@ -113,7 +113,7 @@ def _make_handler(ep: Endpoint, node: Node, paths: list[str]) -> HTTPRouteHandle
     handler.__qualname__ = handler.__name__
     return route(
         path=paths,
-        http_method=list(ep.methods),
+        http_method=list(ep.methods),  # type: ignore[arg-type]  # validated upper-case verbs
         name=f"{ep.name}:{'/'.join(ep.methods)}:{paths[0]}",
         include_in_schema=False,
         status_code=200,  # Litestar defaults DELETE to 204 (no body); the reply sets the real status

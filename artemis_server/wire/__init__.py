@@ -183,7 +183,7 @@ def convert(obj: Any, tp: type[T]) -> T:
     if not isinstance(obj, dict):
         raise BadRequestError("request body must be a JSON object", field="body")
     try:
-        return msgspec.convert(normalize(obj, plan_for(tp)), tp)
+        return msgspec.convert(normalize(obj, plan_for(tp)), tp)  # type: ignore[arg-type]  # classes hash
     except msgspec.ValidationError as exc:
         raise bad_field(exc) from None
 
