@@ -13,7 +13,7 @@ class _JsonFormatter(logging.Formatter):
     _skip = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
         "message",
         "asctime",
-        "color_message",
+        "color_message",  # uvicorn's ANSI-coloured copy of msg
     }
 
     def format(self, record: logging.LogRecord) -> str:
@@ -44,5 +44,5 @@ def setup_logging(level: str = "info", fmt: str = "pretty") -> None:
         root.removeHandler(h)
     root.addHandler(handler)
     root.setLevel(lvl)
-    for noisy in ("uvicorn.access",):
+    for noisy in ("uvicorn.access", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -103,6 +103,7 @@ def run(settings: Settings) -> int:
         # uvicorn knows "warning" and "debug" but not our aliases "warn" and "trace".
         log_level={"warn": "warning", "trace": "debug"}.get(settings.logging.level, settings.logging.level),
         access_log=False,
+        log_config=None,  # uvicorn logs through our root handler (text or JSON lines, log.py)
         # Rounded up, never None: None would make uvicorn wait forever (0 cancels in-flight requests at once).
         timeout_graceful_shutdown=math.ceil(settings.server.graceful_shutdown_secs),
         ssl_certfile=settings.server.tls_cert or None,

@@ -163,7 +163,9 @@ def create_app(settings: Settings, node: Node | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Artemis", version="1.0.0", path="/schema-litestar"),
         lifespan=[lifespan],
         debug=False,
-        logging_config=None,  # keep the one logging setup of artemis_server.log (Litestar would replace it)
+        # Logging is set up once by artemis_server.log (text or JSON lines); Litestar's default config would
+        # replace the root handler with its own text format.
+        logging_config=None,
     )
     app.state["node"] = node
     return app

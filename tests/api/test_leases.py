@@ -50,17 +50,19 @@ def test_instance_expires_without_heartbeats(make_server: Callable[..., LiveServ
         assert instance_ids(http, "lease") == ["a"]
 
 
-def test_heartbeats_keep_instance(make_server: Callable[..., LiveServer]) -> None:
-    """A beating instance outlives one that stopped; eviction order follows the last renewal."""
-    srv = make_server(lease={"ttl_secs": 2.0, "cleanup_interval_secs": 0.05})
-    with httpx.Client(base_url=srv.url, timeout=10) as http:
+def test_heartbeats_keep_instance(tmp_path: Path) -> None:
+    """A beating instance outlives one that stopped (FakeClock: no dependence on real timing)."""
+    clock = FakeClock(time.time())
+    settings = make_settings(tmp_path / "node", lease={"ttl_secs": 20, "cleanup_interval_secs": 0.02})
+    with live_server_with_clock(settings, clock) as srv, httpx.Client(base_url=srv.url, timeout=10) as http:
         ok(register(http, instance("keep", "beating"), instance("keep", "silent")))
-
-        def silent_gone() -> bool:
+        for _ in range(3):
+            clock.advance(15)
             ok(http.post("/api/registry/heartbeat", json={"instanceKeys": [key("keep", "beating")]}).json())
-            return instance_ids(http, "keep") == ["beating"]
-
-        wait_for(silent_gone, timeout=10, interval=0.05, what="the silent instance to expire")
+        wait_for(lambda: instance_ids(http, "keep") == ["beating"], what="the silent instance to expire")
+        clock.advance(15)  # 15 s after its last heartbeat: still within the 20 s TTL
+        ok(http.post("/api/registry/heartbeat", json={"instanceKeys": [key("keep", "beating")]}).json())
+        assert instance_ids(http, "keep") == ["beating"]
 
 
 def _leases(http: httpx.Client) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -50,7 +51,7 @@ def _one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> No
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_start_serves_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     """The node prints one start line, serves /health and a register, and exits 0 on SIGTERM / SIGINT."""
-    proc = ServerProcess(tmp_path / "data").start()
+    proc = ServerProcess(tmp_path / "data", env={"ARTEMIS_LOGGING__FORMAT": "json"}).start()
     try:
         assert httpx.get(proc.url + "/health", timeout=5).content == b"OK"
         body = {"instances": [{"serviceId": "s", "instanceId": "i", "url": "http://x"}]}
@@ -68,6 +69,10 @@ def test_start_serves_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> 
     assert str(tmp_path / "data") in lines[0]
     assert "Traceback" not in err
     assert (tmp_path / "data").is_dir()
+    # logging.format=json: every log line on stderr is one JSON document, uvicorn's and Litestar's included.
+    logs = [json.loads(line) for line in err.splitlines() if line.strip()]
+    assert any(doc["logger"].startswith("uvicorn") for doc in logs)
+    assert all({"ts", "level", "logger", "msg"} <= doc.keys() for doc in logs)
 
 
 def test_precedence_file_env_flags_and_unknown_key_warning(tmp_path: Path) -> None:
