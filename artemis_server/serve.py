@@ -110,7 +110,6 @@ def run(settings: Settings) -> int:
         ssl_keyfile=settings.server.tls_key or None,
         ws_max_size=settings.limits.max_body_bytes,
         server_header=False,
-        log_config=None,  # uvicorn logs through the one setup of artemis_server.log
     )
     server = _server_class()(config)
     # From the start line on, SIGINT/SIGTERM mean "stop cleanly", even before uvicorn installs its own
