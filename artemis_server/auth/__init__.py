@@ -76,6 +76,8 @@ def attach(node: Node) -> None:
             need = cache[id(ep)] = _requirement(ep)
         if not need:
             return None
+        if need == _READ and not any(p in call.path for p in _MANAGEMENT_PREFIXES):
+            return None  # a routing read reached through its non-management path (A3)
         token = bearer_token(call.headers)
         if not protect and need != _ALWAYS:
             if token:
