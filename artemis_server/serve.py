@@ -28,6 +28,30 @@ def prepare_data_dir(settings: Settings) -> Path:
     return data_dir
 
 
+def check_tls_files(settings: Settings) -> str | None:
+    """One line naming the key when the TLS files are half configured or unusable, else None."""
+    import ssl
+
+    srv, cs = settings.server, settings.cluster
+    if bool(srv.tls_cert) != bool(srv.tls_key):
+        missing = "server.tls_key" if srv.tls_cert else "server.tls_cert"
+        return f"server.tls_cert and server.tls_key go together: {missing} is not set"
+    if srv.tls_cert:
+        try:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(srv.tls_cert, srv.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            return f"cannot use server.tls_cert / server.tls_key: {exc}"
+    if cs.ca_file:
+        from artemis_server.replication.client import tls_context
+
+        try:
+            tls_context(cs.ca_file, cs.tls_verify)
+        except (OSError, ssl.SSLError) as exc:
+            return f"cannot use cluster.ca_file {cs.ca_file}: {exc}"
+    return None
+
+
 def _server_class() -> type:
     import contextlib
     import signal
@@ -63,6 +87,10 @@ def run(settings: Settings) -> int:
         data_dir = prepare_data_dir(settings)
     except OSError as exc:
         print(f"error: cannot use data directory {settings.data_dir()}: {exc.strerror}", file=sys.stderr)
+        return 1
+    problem = check_tls_files(settings)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 1
     host, port = settings.listen()
     try:
