@@ -98,7 +98,8 @@ def attach(node: Node) -> None:
     hooks.append(guard)
 
     async def start() -> None:
-        await service.start()
+        # In the background: hashing the first admin's password must not delay the node's start.
+        node.spawn(service.start(), "auth-bootstrap")
 
     node.on_start(start)
 
