@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 _MANAGEMENT_PREFIXES = ("/api/management/", "/api/v1/management/")
 
 # What an endpoint needs: "" nothing, "read" a valid token, "write" a token whose role may write.
-_NONE, _READ, _WRITE, _ALWAYS = "", "read", "write", "always"
+_NONE, _READ, _WRITE, _ALWAYS, _RELAY = "", "read", "write", "always", "relay"
 
 
 def bearer_token(headers: Any) -> str | None:
@@ -39,10 +39,12 @@ def bearer_token(headers: Any) -> str | None:
     return token.strip()
 
 
-def _requirement(ep: Any) -> str:
+def _requirement(ep: Any, *, protect: bool, peer_token: bool) -> str:
     if ep.extra.get("auth_required"):
         return _ALWAYS  # /api/auth/* (A1), whatever protect_management says
     if ep.extra.get("peer"):
+        if protect and not peer_token and any("/management/" in p for p in ep.paths):
+            return _RELAY  # the management relay would bypass the guard: it needs cluster.peer_token
         return _NONE  # replication: cluster.peer_token (api.md 2.4), not console users
     if ep.extra.get("mutating"):
         return _WRITE
@@ -68,14 +70,27 @@ def attach(node: Node) -> None:
         hooks = []
         node.request_hooks = hooks  # type: ignore[attr-defined]
     protect = node.settings.auth.protect_management
+    has_peer_token = node.settings.cluster.peer_token is not None
+    if protect and node.settings.cluster.enabled and not has_peer_token:
+        log.warning(
+            "auth.protect_management is on but cluster.peer_token is not set: replication endpoints are open "
+            "to anyone who can reach this node, and management changes from peers are refused"
+        )
     cache: dict[int, str] = {}
 
     async def guard(ep: Any, call: Any) -> Any:
         need = cache.get(id(ep))
         if need is None:
-            need = cache[id(ep)] = _requirement(ep)
+            need = cache[id(ep)] = _requirement(ep, protect=protect, peer_token=has_peer_token)
         if not need:
             return None
+        if need == _RELAY:
+            return _refuse(
+                ep,
+                AuthError(
+                    "management changes from peers need cluster.peer_token when auth.protect_management is on"
+                ),
+            )
         if need == _READ and not any(p in call.path for p in _MANAGEMENT_PREFIXES):
             return None  # a routing read reached through its non-management path (A3)
         token = bearer_token(call.headers)
