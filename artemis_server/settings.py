@@ -175,8 +175,8 @@ class WireSettings(_Section):
 class AuthSettings(_Section):
     protect_management: bool = False
     """When true, state-changing management, zone, canary and routing calls need a token (api.md A2)."""
-    min_password_length: int = Field(8, ge=1, le=1024)
-    """Shortest password accepted when a user is created or a password is changed or reset."""
+    min_password_length: int = Field(1, ge=1, le=1024)
+    """Shortest password for new users, changes and resets (the API lists no such 400; raise it, e.g. 12)."""
     login_max_failures: int = Field(10, ge=1)
     """Failed logins for one user name within login_failure_window_secs before logins are refused (429)."""
     login_failure_window_secs: float = Field(300.0, gt=0)

@@ -51,7 +51,7 @@ def auth_node(
 
 @pytest.fixture
 def protected_srv(auth_node: Callable[..., LiveServer]) -> LiveServer:
-    return auth_node(auth={"protect_management": True})
+    return auth_node(auth={"protect_management": True, "min_password_length": 8})
 
 
 @pytest.fixture
