@@ -179,7 +179,7 @@ class AuthSettings(_Section):
     """Shortest password for new users, changes and resets (the API lists no such 400; raise it, e.g. 12)."""
     login_max_failures: int = Field(10, ge=1)
     """Failed logins for one user name within login_failure_window_secs before logins are refused (429)."""
-    login_failure_window_secs: float = Field(300.0, gt=0)
+    login_failure_window_secs: float = Field(60.0, gt=0)
     """Window of the failed-login counter."""
 
 
