@@ -113,8 +113,8 @@ def attach(node: Node) -> None:
     hooks.append(guard)
 
     async def start() -> None:
-        # In the background: hashing the first admin's password must not delay the node's start.
-        node.spawn(service.start(), "auth-bootstrap")
+        # Before the node serves: the first admin exists (and its password is printed) once the node is up.
+        await service.start()
 
     node.on_start(start)
 
