@@ -12,6 +12,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from tests.cli.conftest import run_proc
 from tests.helpers import ServerProcess, free_port, wait_for
 from tests.security.certs import client_context, make_cert
 
@@ -75,6 +76,13 @@ def test_https_and_wss(tmp_path: Path) -> None:
         with connect(f"wss://127.0.0.1:{srv.port}/ws", ssl=ctx, open_timeout=5) as ws:
             ws.send(json.dumps({"type": "ping"}))
             assert json.loads(ws.recv(timeout=5))["type"] == "pong"
+        # the CLI trusts a private CA through SSL_CERT_FILE (SECURITY.md), and refuses the server without it
+        cli = run_proc("--server", srv.url, "service", "list", "-o", "json", env={"SSL_CERT_FILE": str(crt)})
+        assert cli.code == 0, cli.stderr
+        assert "tls" in [s["serviceId"] for s in cli.json()]
+        cli = run_proc("--server", srv.url, "service", "list", env={"SSL_CERT_FILE": ""})
+        assert cli.code != 0
+        assert "Traceback" not in cli.stderr
     finally:
         assert srv.terminate() == 0
     out, _ = srv.output()
