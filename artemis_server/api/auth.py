@@ -1,7 +1,7 @@
 """Auth endpoints (api.md 2.12, family C; A1: Bearer token on everything but login, roles and refresh).
 
-Role checks beyond authentication: changing users (create, update, status, delete, password reset of another
-user) needs ``auth:write`` (admin only); reading users, sessions and login history needs ``auth:read`` (every
+Role checks beyond authentication: changing users (create, update, status, delete, password reset) needs
+``auth:write`` (admin only); reading users, sessions and login history needs ``auth:read`` (every
 role has it, S19.5). See docs/decisions.md "Security".
 """
 
@@ -152,10 +152,10 @@ async def change_password(call: Call) -> Any:
 
 @routes.post("/api/auth/password/reset/{user_id:str}", family="C", body=PasswordReset, auth_required=True)
 async def reset_password(call: Call) -> Any:
-    me = await _me(call)
+    # Admin only, even for one's own account: a stolen token must not be enough to take over the password
+    # (users change their own with /password/change, which asks for the old one).
+    await _admin(call)
     user_id = call.path_params["user_id"]
-    if user_id != me.user_id:
-        AuthService.require(me, "auth", "write")
     req: PasswordReset = call.data
     await _svc(call).reset_password(user_id, req.new_password)
     return wire.ok_c("Password reset successfully")
