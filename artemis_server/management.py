@@ -185,7 +185,11 @@ class ManagementService:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         best: tuple[float, str, dict[str, Any]] | None = None
-        async with httpx.AsyncClient(timeout=timeout, headers=headers) as http:
+        from artemis_server.replication.client import tls_context
+
+        cs = self.node.settings.cluster
+        verify = tls_context(cs.ca_file, cs.tls_verify)  # the same trust as replication to these peers
+        async with httpx.AsyncClient(timeout=timeout, headers=headers, verify=verify) as http:
             for url in peer_urls:
                 try:
                     r = await http.post(

@@ -30,6 +30,31 @@ def prepare_data_dir(settings: Settings) -> Path:
     return data_dir
 
 
+def check_tls_files(settings: Settings) -> str | None:
+    """One line naming the key when the TLS files are half configured or unusable, else None."""
+    import ssl
+
+    srv, cs = settings.server, settings.cluster
+    if bool(srv.tls_cert) != bool(srv.tls_key):
+        missing = "server.tls_key" if srv.tls_cert else "server.tls_cert"
+        return f"server.tls_cert and server.tls_key go together: {missing} is not set"
+    if srv.tls_cert:
+        try:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(srv.tls_cert, srv.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+            return f"cannot use server.tls_cert {srv.tls_cert} / server.tls_key {srv.tls_key}: {reason}"
+    if cs.ca_file:
+        from artemis_server.replication.client import tls_context
+
+        try:
+            tls_context(cs.ca_file, cs.tls_verify)
+        except (OSError, ssl.SSLError) as exc:
+            return f"cannot use cluster.ca_file {cs.ca_file}: {exc}"
+    return None
+
+
 def _server_class() -> type:
     import contextlib
     import signal
@@ -53,24 +78,6 @@ def _server_class() -> type:
     return Server
 
 
-def check_tls(settings: Settings) -> str | None:
-    """Load the certificate once before serving, so a bad TLS setup is one line, not a traceback."""
-    import ssl
-
-    cert, key = settings.server.tls_cert, settings.server.tls_key
-    if key and not cert:
-        return "server.tls_key is set but server.tls_cert is not"
-    if not cert:
-        return None
-    try:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key or None)
-    except OSError as exc:
-        return f"cannot load TLS certificate {cert} / key {key or cert}: {exc.strerror or exc}"
-    except ssl.SSLError as exc:
-        return f"cannot load TLS certificate {cert} / key {key or cert}: {exc.reason or exc}"
-    return None
-
-
 def run(settings: Settings) -> int:
     """Serve until a signal arrives. Returns the process exit code."""
     import uvicorn
@@ -84,9 +91,9 @@ def run(settings: Settings) -> int:
     except OSError as exc:
         print(f"error: cannot use data directory {settings.data_dir()}: {exc.strerror}", file=sys.stderr)
         return 1
-    tls_error = check_tls(settings)
-    if tls_error:
-        print(f"error: {tls_error}", file=sys.stderr)
+    problem = check_tls_files(settings)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 1
     host, port = settings.listen()
     try:

@@ -87,6 +87,10 @@ class ClusterSettings(_Section):
     """Timeout of one peer health check; no 2xx answer in time marks the peer down."""
     sync_timeout_secs: float = Field(5.0, gt=0)
     """Timeout of the start-up registry copy from a peer (S14.8)."""
+    ca_file: str = ""
+    """PEM CA bundle that signs the peers' certificates (https:// peers); empty means the system store."""
+    tls_verify: bool = True
+    """Verify the certificates of https:// peers. Turn off only on a test bench."""
 
 
 class ReplicationSettings(_Section):
@@ -171,6 +175,12 @@ class WireSettings(_Section):
 class AuthSettings(_Section):
     protect_management: bool = False
     """When true, state-changing management, zone, canary and routing calls need a token (api.md A2)."""
+    min_password_length: int = Field(1, ge=1, le=1024)
+    """Shortest password for new users, changes and resets (the API lists no such 400; raise it, e.g. 12)."""
+    login_max_failures: int = Field(10, ge=1)
+    """Failed logins for one user name within login_failure_window_secs before logins are refused (429)."""
+    login_failure_window_secs: float = Field(60.0, gt=0)
+    """Window of the failed-login counter."""
 
 
 class AuditSettings(_Section):

@@ -73,6 +73,56 @@ def start(
     raise typer.Exit(run(settings))
 
 
+@app.command("reset-password")
+def reset_password(
+    user: Annotated[str, typer.Option("--user", "-u", metavar="NAME", help="Console user.")] = "admin",
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config", help="TOML config file of the node (env ARTEMIS_CONFIG).", show_default=False
+        ),
+    ] = None,
+    data_dir: Annotated[
+        str | None, typer.Option("--data-dir", help="Data directory of the node (its SQLite database).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from stdin.")
+    ] = False,
+) -> None:
+    """Set a console user's password on this node's database (recovery; the user becomes an active admin
+    if it does not exist). Every session of the user is ended. Needs no running server and no token."""
+    import getpass
+
+    from artemis_server.auth.admin import reset_password as do_reset
+    from artemis_server.errors import StorageUnavailableError
+    from artemis_server.settings import ConfigError, load_settings
+
+    overrides: dict[str, dict[str, object]] = {"server": {"data_dir": data_dir}} if data_dir else {}
+    try:
+        settings, _ = load_settings(config, overrides=overrides)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"new password for {user}: ", stream=sys.stderr)
+    else:
+        print("error: no terminal to ask for the password: pass --password-stdin", file=sys.stderr)
+        raise typer.Exit(2)
+    minimum = settings.auth.min_password_length
+    if len(password) < minimum:
+        print(f"error: the password needs at least {minimum} characters", file=sys.stderr)
+        raise typer.Exit(2)
+    try:
+        created = do_reset(settings, user, password)
+    except StorageUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    what = "created admin" if created else "password reset for"
+    print(f"{what} {user} (database {settings.database_url().split('://', 1)[0]})")
+
+
 # -- operations against a running cluster ---------------------------------------------------------------
 
 Operator = Annotated[

@@ -11,7 +11,7 @@ import hmac
 import logging
 from typing import TYPE_CHECKING, Any
 
-from artemis_server.replication.client import PeerClient
+from artemis_server.replication.client import PeerClient, tls_context
 from artemis_server.replication.peers import Peer, PeerSet, build_peers, normalize_peer, own_addresses
 from artemis_server.replication.replicator import ReplicationCollector, Replicator
 
@@ -74,7 +74,12 @@ def attach(node: Node) -> None:
         node.peers = peers
         if not peers.peers:
             return
-        client = PeerClient(timeout=settings.replication.timeout_secs, token=token, node_url=node.url)
+        client = PeerClient(
+            timeout=settings.replication.timeout_secs,
+            token=token,
+            node_url=node.url,
+            verify=tls_context(cs.ca_file, cs.tls_verify),
+        )
         state["client"] = client
         rep = Replicator(node, peers, client)
         node.metrics.registry.register(ReplicationCollector(rep))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +49,25 @@ def classify(status: int) -> Outcome:
     return Outcome.FAIL
 
 
+def tls_context(ca_file: str = "", verify: bool = True) -> ssl.SSLContext | bool:
+    """How https:// peers are verified: the system store, a private CA bundle (``cluster.ca_file``), or not
+    at all (``cluster.tls_verify = false``, test benches only). Raises OSError / SSLError for a bad file."""
+    if not verify:
+        return False
+    if ca_file:
+        return ssl.create_default_context(cafile=ca_file)
+    return True
+
+
 class PeerClient:
-    def __init__(self, *, timeout: float, token: str | None, node_url: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        token: str | None,
+        node_url: str = "",
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         headers = {REPLICATION_HEADER: "true", "Content-Type": "application/json"}
         if node_url:
             headers[NODE_URL_HEADER] = node_url
@@ -61,6 +79,7 @@ class PeerClient:
             headers=headers,
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
             trust_env=False,
+            verify=verify,
         )
 
     async def close(self) -> None:

@@ -7,6 +7,7 @@ and run on start, so a newer server opens an older database in place.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,10 @@ def make_engine(url: str, *, max_connections: int = 10, busy_timeout_ms: int = 5
     if u.get_backend_name() == "sqlite":
         db = u.database or ""
         if db and db != ":memory:" and not db.startswith("file:"):
-            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            # A directory that cannot be created now is not fatal: connecting fails as "database
+            # unavailable", the node serves the registry and management retries until it is there.
+            with contextlib.suppress(OSError):
+                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kw["connect_args"] = {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
         kw["pool_size"] = max_connections
     else:

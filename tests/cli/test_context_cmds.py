@@ -104,8 +104,8 @@ def test_login_needs_a_password_source(client_config: Path, server: LiveServer) 
     assert "--password-stdin" in one_line_error(r.stderr)
 
 
-def test_login_against_a_server_without_auth_exits_3(client_config: Path, server: LiveServer) -> None:
-    """Auth endpoints (api.md 2.12) are not on every server: a 404 answer is 'not found' (exit 3)."""
+def test_login_with_a_wrong_password_exits_1(client_config: Path, server: LiveServer) -> None:
+    """A refused login (HTTP 401) is exit 1, one line naming the endpoint, and nothing is written."""
     r = run_inproc(
         "--client-config",
         str(client_config),
@@ -117,8 +117,8 @@ def test_login_against_a_server_without_auth_exits_3(client_config: Path, server
         "--password-stdin",
         input="pw\n",
     )
-    assert r.code == 3
-    assert "/api/auth/login" in one_line_error(r.stderr)
+    assert r.code == 1
+    assert "Invalid username or password" in one_line_error(r.stderr)
     assert not client_config.exists()
 
 

@@ -75,14 +75,31 @@ def test_state_survives_restart(node_factory: Callable[..., LiveServer]) -> None
 @pytest.mark.slow
 def test_every_answered_write_survives_sigkill(tmp_path: Path, db_url: str) -> None:
     """Writes stream in from a thread; the server is SIGKILLed mid-stream; every write answered with success
-    is in force after the restart, and the database is intact."""
-    env = {"ARTEMIS_DATABASE__URL": db_url}
+    is in force after the restart, and the database is intact. Management is protected (issue 9): the writes
+    carry an operator's token, and that token still works after the restart (the JWT secret and the session
+    live in the database, S19.3) while the audit log names the operator."""
+    env = {
+        "ARTEMIS_DATABASE__URL": db_url,
+        "ARTEMIS_AUTH__PROTECT_MANAGEMENT": "true",
+        "ARTEMIS_ADMIN_PASSWORD": "kill-test-admin-pw",
+    }
     proc = ServerProcess(tmp_path / "data", env=env).start()
+    with httpx.Client(base_url=proc.url, timeout=15) as http:
+        r = http.post("/api/auth/login", json={"username": "admin", "password": "kill-test-admin-pw"})
+        admin = {"Authorization": f"Bearer {r.json()['data']['accessToken']}"}
+        r = http.post(
+            "/api/auth/users",
+            json={"username": "killer", "password": "killer-password", "role": "operator"},
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+        r = http.post("/api/auth/login", json={"username": "killer", "password": "killer-password"})
+        auth = {"Authorization": f"Bearer {r.json()['data']['accessToken']}"}
     answered: list[str] = []
     stop = threading.Event()
 
     def writer() -> None:
-        with httpx.Client(base_url=proc.url, timeout=5) as http:
+        with httpx.Client(base_url=proc.url, timeout=5, headers=auth) as http:
             for n in range(2000):
                 if stop.is_set():
                     return
@@ -113,13 +130,18 @@ def test_every_answered_write_survives_sigkill(tmp_path: Path, db_url: str) -> N
 
     again = ServerProcess(tmp_path / "data", env=env).start()
     try:
-        with httpx.Client(base_url=again.url, timeout=15) as http:
+        with httpx.Client(base_url=again.url, timeout=15, headers=auth) as http:
+            assert http.get("/api/auth/user").json()["data"]["username"] == "killer"
             recs = http.get("/api/management/all-instance-operations.json").json()["instanceOperationRecords"]
             stored = {r["instanceKey"]["instanceId"] for r in recs}
             missing = [k for k in answered if k not in stored]
             assert not missing, f"{len(missing)} answered writes lost, e.g. {missing[:5]}"
             logs = audit(http, "/api/management/audit/instance-logs", serviceId="kill", limit=10_000)
             assert {entry["targetId"].rsplit(":", 1)[1] for entry in logs} >= set(answered)
+            assert {entry["operatorId"] for entry in logs} == {"killer"}
+            # without the token the restarted node still refuses
+            r = httpx.post(again.url + "/api/management/instance/operate-instance.json", json={}, timeout=5)
+            assert r.status_code == 401
     finally:
         assert again.terminate() == 0
 

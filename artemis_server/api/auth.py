@@ -1,0 +1,228 @@
+"""Auth endpoints (api.md 2.12, family C; A1: Bearer token on everything but login, roles and refresh).
+
+Role checks beyond authentication: changing users (create, update, status, delete, password reset) needs
+``auth:write`` (admin only); reading users, sessions and login history needs ``auth:read`` (every
+role has it, S19.5). See docs/decisions.md "Security".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from artemis_server import wire
+from artemis_server.api.endpoints import Call, Routes
+from artemis_server.auth import Principal, allowed, bearer_token
+from artemis_server.auth.service import PERMISSIONS, ROLES, AuthService, user_view
+from artemis_server.errors import BadRequestError
+
+routes = Routes()
+
+
+class _In(msgspec.Struct, rename="camel", omit_defaults=True):
+    pass
+
+
+class LoginRequest(_In):
+    username: str | None = None
+    password: str | None = None
+
+
+class RefreshRequest(_In):
+    token: str | None = None
+
+
+class PermissionRequest(_In):
+    resource: str | None = None
+    action: str | None = None
+
+
+class PasswordChange(_In):
+    old_password: str | None = None
+    new_password: str | None = None
+
+
+class PasswordReset(_In):
+    new_password: str | None = None
+
+
+class UserCreate(_In):
+    username: str | None = None
+    password: str | None = None
+    role: str | None = None
+    email: str | None = None
+    description: str | None = None
+
+
+class UserUpdate(_In):
+    email: str | None = None
+    description: str | None = None
+    role: str | None = None
+    status: str | None = None
+
+
+class StatusUpdate(_In):
+    status: str | None = None
+
+
+def _svc(call: Call) -> AuthService:
+    svc: AuthService = call.node.auth  # type: ignore[attr-defined]
+    return svc
+
+
+async def _me(call: Call) -> Principal:
+    if isinstance(call.user, Principal):
+        return call.user
+    principal = await _svc(call).authenticate(bearer_token(call.headers))
+    call.user = principal
+    return principal
+
+
+async def _admin(call: Call, action: str = "write") -> Principal:
+    me = await _me(call)
+    AuthService.require(me, "auth", action)
+    return me
+
+
+def _struct_dict(obj: Any) -> dict[str, Any]:
+    return {f: getattr(obj, f) for f in obj.__struct_fields__}
+
+
+@routes.post("/api/auth/login", family="C", body=LoginRequest)
+async def login(call: Call) -> Any:
+    req: LoginRequest = call.data
+    if not req.username or not req.username.strip():
+        raise BadRequestError("missing required field `username`", field="username")
+    if not req.password:
+        raise BadRequestError("missing required field `password`", field="password")
+    result = await _svc(call).login(
+        req.username.strip(), req.password, call.client_ip, call.headers.get("user-agent")
+    )
+    return wire.ok_c(result)
+
+
+@routes.get("/api/auth/roles", family="C")
+async def roles(call: Call) -> Any:
+    return wire.ok_c(list(ROLES))
+
+
+@routes.post("/api/auth/refresh", family="C", body=RefreshRequest)
+async def refresh(call: Call) -> Any:
+    req: RefreshRequest = call.data
+    token = (req.token or "").strip() or bearer_token(call.headers)
+    return wire.ok_c(await _svc(call).refresh(token))
+
+
+@routes.post("/api/auth/logout", family="C", auth_required=True)
+async def logout(call: Call) -> Any:
+    await _svc(call).logout(await _me(call))
+    return wire.ok_c("Logged out successfully")
+
+
+@routes.get("/api/auth/user", family="C", auth_required=True)
+async def current_user(call: Call) -> Any:
+    return wire.ok_c(await _svc(call).user_of(await _me(call)))
+
+
+@routes.get("/api/auth/permissions", family="C", auth_required=True)
+async def permissions(call: Call) -> Any:
+    me = await _me(call)
+    return wire.ok_c(list(PERMISSIONS.get(me.role, [])))
+
+
+@routes.post("/api/auth/check-permission", family="C", body=PermissionRequest, auth_required=True)
+async def check_permission(call: Call) -> Any:
+    me = await _me(call)
+    req: PermissionRequest = call.data
+    if not req.resource or not req.resource.strip():
+        raise BadRequestError("missing required field `resource`", field="resource")
+    if not req.action or not req.action.strip():
+        raise BadRequestError("missing required field `action`", field="action")
+    return wire.ok_c({"allowed": allowed(me.role, req.resource.strip(), req.action.strip())})
+
+
+@routes.post("/api/auth/password/change", family="C", body=PasswordChange, auth_required=True)
+async def change_password(call: Call) -> Any:
+    me = await _me(call)
+    req: PasswordChange = call.data
+    await _svc(call).change_password(me, req.old_password, req.new_password)
+    return wire.ok_c("Password changed successfully")
+
+
+@routes.post("/api/auth/password/reset/{user_id:str}", family="C", body=PasswordReset, auth_required=True)
+async def reset_password(call: Call) -> Any:
+    # Admin only, even for one's own account: a stolen token must not be enough to take over the password
+    # (users change their own with /password/change, which asks for the old one).
+    await _admin(call)
+    user_id = call.path_params["user_id"]
+    req: PasswordReset = call.data
+    await _svc(call).reset_password(user_id, req.new_password)
+    return wire.ok_c("Password reset successfully")
+
+
+@routes.get("/api/auth/sessions", family="C", auth_required=True)
+async def sessions(call: Call) -> Any:
+    return wire.ok_c(await _svc(call).sessions(await _me(call)))
+
+
+@routes.add("DELETE", "/api/auth/sessions/{session_id:str}", family="C", auth_required=True)
+async def revoke_session(call: Call) -> Any:
+    me = await _me(call)
+    await _svc(call).revoke_session(me, call.path_params["session_id"])
+    return wire.ok_c("Session revoked successfully")
+
+
+@routes.get("/api/auth/users", family="C", auth_required=True)
+async def list_users(call: Call) -> Any:
+    await _admin(call, "read")
+    return wire.ok_c(await _svc(call).users())
+
+
+@routes.post("/api/auth/users", family="C", body=UserCreate, status=201, auth_required=True)
+async def create_user(call: Call) -> Any:
+    await _admin(call)
+    return wire.ok_c(await _svc(call).create_user(_struct_dict(call.data)))
+
+
+@routes.get("/api/auth/users/{user_id:str}", family="C", auth_required=True)
+async def get_user(call: Call) -> Any:
+    await _admin(call, "read")
+    return wire.ok_c(user_view(await _svc(call).get_user(call.path_params["user_id"])))
+
+
+@routes.add(
+    ("PUT", "PATCH"), "/api/auth/users/{user_id:str}", family="C", body=UserUpdate, auth_required=True
+)
+async def update_user(call: Call) -> Any:
+    await _admin(call)
+    return wire.ok_c(await _svc(call).update_user(call.path_params["user_id"], _struct_dict(call.data)))
+
+
+@routes.add("DELETE", "/api/auth/users/{user_id:str}", family="C", auth_required=True)
+async def delete_user(call: Call) -> Any:
+    await _admin(call)
+    await _svc(call).delete_user(call.path_params["user_id"])
+    return wire.ok_c("User deleted successfully")
+
+
+@routes.add(
+    ("PUT", "PATCH"),
+    "/api/auth/users/{user_id:str}/status",
+    family="C",
+    body=StatusUpdate,
+    auth_required=True,
+)
+async def set_status(call: Call) -> Any:
+    await _admin(call)
+    req: StatusUpdate = call.data
+    return wire.ok_c(await _svc(call).set_status(call.path_params["user_id"], req.status))
+
+
+@routes.get("/api/auth/users/{user_id:str}/login-history", family="C", auth_required=True)
+async def login_history(call: Call) -> Any:
+    me = await _me(call)
+    user_id = call.path_params["user_id"]
+    if user_id != me.user_id:
+        AuthService.require(me, "auth", "read")
+    return wire.ok_c(await _svc(call).login_history(user_id))
