@@ -182,7 +182,8 @@ class AuthService:
             "(shown once; log in and change it, or set ARTEMIS_ADMIN_PASSWORD before the first start)"
         )
         log.warning(msg)
-        print(f"artemis: {msg}", file=sys.stderr, flush=True)
+        if self.node.settings.logging.format != "json":  # JSON logs: stderr carries JSON lines only
+            print(f"artemis: {msg}", file=sys.stderr, flush=True)
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         return await anyio.to_thread.run_sync(fn, *args)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.cluster.test_restart import FAST_ENV
+from tests.cluster.test_restart import FAST_ENV, see_each_other
 from tests.helpers import ServerProcess, wait_for
 
 
@@ -37,6 +37,7 @@ def test_restarted_node_copies_newer_management_state(tmp_path: Path) -> None:
             n.start(wait=False)
         for n in nodes:
             n.wait_healthy()
+        see_each_other(nodes)
         n1, n2, n3 = nodes
         _pull(n1.url, "before", "pullout")
         wait_for(lambda: _down(n3.url, "before"), timeout=5, what="relayed to node 3")

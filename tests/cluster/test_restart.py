@@ -20,6 +20,18 @@ FAST_ENV = {
 }
 
 
+def see_each_other(nodes: list[ServerProcess], timeout: float = 15) -> None:
+    """Writes go only to peers seen up (S14.6): wait until every node counts every node, then write."""
+    for n in nodes:
+        wait_for(
+            lambda n=n: (
+                httpx.get(n.url + "/api/status/cluster.json", timeout=5).json()["nodeCount"] == len(nodes)
+            ),
+            timeout=timeout,
+            what=f"{n.url} sees all {len(nodes)} nodes",
+        )
+
+
 def _status(url: str) -> str:
     return httpx.get(url + "/api/status/node.json", timeout=5).json()["nodeStatus"]["status"]
 
@@ -35,6 +47,7 @@ def test_sigkilled_node_restarts_with_the_full_registry(tmp_path: Path) -> None:
             n.start(wait=False)
         for n in nodes:
             n.wait_healthy()
+        see_each_other(nodes)
         n1, n2, n3 = nodes
         body = {"instances": [instance("svc-kill", f"i{k}") for k in range(3)]}
         assert httpx.post(n1.url + "/api/registry/register.json", json=body, timeout=5).status_code == 200
