@@ -72,7 +72,7 @@ class InstancesScreen(DashScreen):
             if k not in self.known_status and k in before and k not in before_pulled:
                 self.known_status[k] = str(before[k].get("status") or "unknown")
         self.known_status = {k: v for k, v in self.known_status.items() if k in self.instances}
-        self.table.sync((k, self._cells(k)) for k in self.instances)
+        self.table.sync((k, self._cells(k)) for k in sorted(self.instances))
         self._deleted.clear()
         self._summary()
 

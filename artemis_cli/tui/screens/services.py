@@ -103,7 +103,7 @@ class ServicesScreen(DashScreen):
         self.query_one(KeyedTable).focus()
 
     def on_key(self, event: events.Key) -> None:
-        """Typing a name character while the table has focus starts filtering."""
+        """Typing a name character (not a bound key) while the table has focus starts filtering."""
         flt = self.query_one("#filter", Input)
         if flt.has_focus:
             if event.key in ("down", "escape"):
@@ -112,7 +112,12 @@ class ServicesScreen(DashScreen):
                     flt.value = ""
                 event.stop()
             return
-        if event.character and event.character in _NAME_CHARS and event.is_printable:
+        if (
+            event.character
+            and event.character in _NAME_CHARS
+            and event.is_printable
+            and event.key not in self.active_bindings  # bound keys (1 2 3 c r q ...) keep their action
+        ):
             flt.focus()
             flt.insert_text_at_cursor(event.character)
             event.stop()
