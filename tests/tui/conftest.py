@@ -10,7 +10,9 @@ from typing import Any
 import httpx
 
 
-async def until(pilot: Any, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+async def until(
+    pilot: Any, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+) -> Any:
     """Poll ``predicate`` while the app runs; fail after ``timeout`` seconds (never a bare sleep)."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -30,7 +32,14 @@ def register(url: str, service: str, *instances: tuple[str, str], **extra: Any) 
     """Register (instance id, ip) pairs of one service over HTTP."""
     body = {
         "instances": [
-            {"serviceId": service, "instanceId": iid, "ip": ip, "port": 8080, "url": f"http://{ip}:8080", **extra}
+            {
+                "serviceId": service,
+                "instanceId": iid,
+                "ip": ip,
+                "port": 8080,
+                "url": f"http://{ip}:8080",
+                **extra,
+            }
             for iid, ip in instances
         ]
     }

@@ -139,7 +139,9 @@ async def test_pull_out_and_in_through_the_modal(server: LiveServer, unique: Cal
 
         # the same key now offers the pull-in
         await pilot.press("o")
-        modal = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, what="pull-in")
+        modal = await until(
+            pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, what="pull-in"
+        )
         assert modal.title_text.startswith("Pull in")
         await pilot.press("y")
         await until(pilot, lambda: not is_instance_down(server.url, sid, "p1"), what="pulled back in")
@@ -170,7 +172,12 @@ async def test_server_pull_out_shows_blast_radius_across_services(
         finally:
             httpx.post(
                 server.url + "/api/management/server/operate-server.json",
-                json={"serverId": ip, "regionId": "default", "operation": "pullin", "operationComplete": True},
+                json={
+                    "serverId": ip,
+                    "regionId": "default",
+                    "operation": "pullin",
+                    "operationComplete": True,
+                },
                 timeout=10,
             )
 
@@ -191,10 +198,14 @@ async def test_zone_pull_out_and_canary_modals(make_server: Callable[..., LiveSe
         assert table_cells(app)["zsvc"][5] == "off"
         assert app.screen.query_one("KeyedTable").get_row_index("zsvc") == 1  # sorted: other, zsvc
         await pilot.press("c")  # on "other": it has no canary config -> a warning, no modal
-        await until(pilot, lambda: any("no canary config" in n.message for n in app._notifications), what="warn")
+        await until(
+            pilot, lambda: any("no canary config" in n.message for n in app._notifications), what="warn"
+        )
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("down", "c")
-        modal = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, what="canary")
+        modal = await until(
+            pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, what="canary"
+        )
         assert "10.9.9.9" in "\n".join(modal.lines)
         await pilot.press("y")
         await until(pilot, lambda: table_cells(app)["zsvc"][5] == "on", what="canary on")
@@ -274,16 +285,7 @@ def _palette_has(app: Any, sid: str) -> bool:
 async def test_ten_thousand_instances_stay_responsive(make_server: Callable[..., LiveServer]) -> None:
     srv = make_server()
     n = 10_000
-    with httpx.Client(timeout=30) as http:
-        for start in range(0, n, 2000):
-            body = {
-                "instances": [
-                    {"serviceId": "big", "instanceId": f"i{k:05d}", "ip": f"10.{k // 65536}.{k // 256 % 256}.{k % 256}",
-                     "port": 80, "url": "http://x"}
-                    for k in range(start, start + 2000)
-                ]
-            }  # fmt: skip
-            assert http.post(srv.url + "/api/registry/register.json", json=body).status_code == 200
+    await asyncio.to_thread(_register_many, srv.url, "big", n)
     app = make_dashboard([srv.url], operator="pilot", start="services")
     async with app.run_test(size=SIZE) as pilot:
         app.open_service("big")
@@ -298,3 +300,16 @@ async def test_ten_thousand_instances_stay_responsive(make_server: Callable[...,
         await until(pilot, lambda: table_cells(app)["default|i00007"][4] == "down", what="updated cell")
         assert table.row_count == n + 1
         assert table.cursor_row == n - 1  # updates did not rebuild the table
+
+
+def _register_many(url: str, service: str, n: int) -> None:
+    with httpx.Client(timeout=30) as http:
+        for start in range(0, n, 2000):
+            body = {
+                "instances": [
+                    {"serviceId": service, "instanceId": f"i{k:05d}", "ip": f"10.{k // 65536}.{k // 256 % 256}.{k % 256}",
+                     "port": 80, "url": "http://x"}
+                    for k in range(start, min(n, start + 2000))
+                ]
+            }  # fmt: skip
+            assert http.post(url + "/api/registry/register.json", json=body).status_code == 200
