@@ -28,9 +28,9 @@ class InstanceDetailScreen(DashScreen):
     what = "instance refresh"
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("o", "toggle('instance')", "Pull out/in"),
-        Binding("s", "toggle('server')", "Server IP"),
-        Binding("z", "toggle('zone')", "Zone"),
+        Binding("o", "toggle('instance')", "Pull instance"),
+        Binding("s", "toggle('server')", "Pull server IP"),
+        Binding("z", "toggle('zone')", "Pull zone"),
     ]
 
     def __init__(self, service_id: str, inst: dict[str, Any], **kw: Any) -> None:

@@ -11,14 +11,19 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-ABOUT = """\
-Screens: 1 Cluster · 2 Services · 3 Operations; Enter opens a service, then an instance; Esc goes back.
-Ctrl+P opens the command palette (commands and service names).
-Services: type a name to filter (or / first); c toggles canary routing.
-Instances: o pulls an instance out/in, s its server IP, z its zone (a confirmation shows the blast radius).
-Live updates arrive over WebSocket; the bar under the title says whether the stream is live. When no
-server answers, the bar turns red and the dashboard retries with back-off, failing over to the other
-servers of the context; screens reload as soon as a server is back."""
+ABOUT = "\n".join(
+    [
+        "Screens: 1 Cluster, 2 Services, 3 Operations. Enter opens a service, then an instance; "
+        "Esc goes back.",
+        "Services: type a name to filter (or / first); c toggles canary routing of the selected service.",
+        "Instances: o pulls the instance out/in, s its server IP, z its zone; a confirmation shows the "
+        "blast radius first.",
+        "Live updates arrive over WebSocket; the bar under the title says whether the stream is live. "
+        "When no "
+        "server answers the bar turns red, the dashboard retries with back-off and fails over to the other "
+        "servers of the context; screens reload as soon as a server is back.",
+    ]
+)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -50,10 +55,11 @@ class HelpScreen(ModalScreen[None]):
             active = {}
         for _key, ab in active.items():
             b = ab.binding
-            if not b.description or (b.action, b.description) in seen:
+            if not b.show or not b.description or (b.action, b.description) in seen:
                 continue
             seen.add((b.action, b.description))
             t.add_row(b.key_display or self.app.get_key_display(b), b.description)
+        t.add_row("↑ ↓ pgup pgdn", "Move in a table (ctrl+home / ctrl+end: first / last row)")
         t.add_row("ctrl+p", "Command palette")
         return t
 

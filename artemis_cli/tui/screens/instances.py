@@ -27,10 +27,10 @@ class InstancesScreen(DashScreen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter", "detail", "Detail"),
-        Binding("o", "toggle('instance')", "Pull out/in instance"),
-        Binding("s", "toggle('server')", "Pull out/in server IP"),
-        Binding("z", "toggle('zone')", "Pull out/in zone"),
-        Binding("c", "canary", "Canary on/off"),
+        Binding("o", "toggle('instance')", "Pull instance"),
+        Binding("s", "toggle('server')", "Pull server IP"),
+        Binding("z", "toggle('zone')", "Pull zone"),
+        Binding("c", "canary", "Canary"),
     ]
 
     def __init__(self, service_id: str, **kw: Any) -> None:

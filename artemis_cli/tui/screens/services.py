@@ -50,7 +50,7 @@ class ServicesScreen(DashScreen):
     BINDINGS = [
         Binding("enter", "open", "Instances", show=True),
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("c", "canary", "Canary on/off"),
+        Binding("c", "canary", "Canary"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
