@@ -313,3 +313,43 @@ def _register_many(url: str, service: str, n: int) -> None:
                 ]
             }  # fmt: skip
             assert http.post(url + "/api/registry/register.json", json=body).status_code == 200
+
+
+def test_web_serves_the_dashboard_on_loopback(server: LiveServer) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT, free_port, wait_for
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "artemis_cli", "--server", server.url, "tui", "--web", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+
+        def page() -> str | None:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+                return None
+            return r.text if r.status_code == 200 else None
+
+        html = wait_for(page, timeout=20, what="textual-serve page")
+        assert "Artemis" in html
+        assert "textual" in html.lower()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert f"http://127.0.0.1:{port}" in err
+    assert "Traceback" not in err

@@ -78,8 +78,14 @@ class DashScreen(Screen[None]):
         self._pending = self.set_timer(delay, fire)
 
     def on_changes(self, changes: list[dict[str, Any]]) -> None:
-        """Push events (a batch). Default: counts may have moved -> debounced reload."""
-        self.soon()
+        """Push events (a batch). Default: counts may have moved -> debounced reload of the visible screen
+        (a screen coming back into view reloads anyway)."""
+        if self.is_current:
+            self.soon()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.reload()
 
     def run_guarded(self, coro: Awaitable[Any], what: str) -> None:
         self.run_worker(self.dash.guard(coro, what=what), exit_on_error=False)
