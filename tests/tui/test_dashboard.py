@@ -353,3 +353,42 @@ def test_web_serves_the_dashboard_on_loopback(server: LiveServer) -> None:
     err = proc.stderr.read().decode() if proc.stderr else ""
     assert f"http://127.0.0.1:{port}" in err
     assert "Traceback" not in err
+
+
+async def test_cluster_screen_shows_a_stopped_node_down(make_server: Callable[..., LiveServer]) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    b = make_server()
+    a = make_server(
+        cluster={
+            "enabled": True,
+            "peers": [b.url, dead],
+            "health_check_initial_delay_secs": 0,
+            "health_check_interval_secs": 0.2,
+        }
+    )
+    register(b.url, "cl", ("c1", "10.4.0.1"), ("c2", "10.4.0.2"))
+    app = make_dashboard([a.url], operator="pilot", refresh=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+
+        def by_url() -> dict[str, tuple[str, ...]]:
+            return {cells[2]: cells for cells in table_cells(app).values()}
+
+        await until(
+            pilot,
+            lambda: by_url().get(b.url, ("",) * 5)[1] == "up" and by_url().get(dead, ("",) * 2)[1] == "down",
+            timeout=20,
+            what="b up, the dead peer down",
+        )
+        assert by_url()[a.url][1] == "up"
+        await until(pilot, lambda: by_url()[b.url][4] == "2", what="b's instance count from its /metrics")
+        assert by_url()[b.url][7] == "safe"
+
+        await asyncio.to_thread(b.stop)
+        await until(pilot, lambda: by_url().get(b.url, ("",) * 2)[1] == "down", timeout=20, what="b down")
+        assert app.link_state == "connected"  # the node the dashboard talks to is still up
+        summary = app.screen.query_one("#cluster-summary")
+        await until(pilot, lambda: "1 of 3 nodes up" in str(summary.render()), what="summary")
