@@ -392,3 +392,27 @@ async def test_cluster_screen_shows_a_stopped_node_down(make_server: Callable[..
         assert app.link_state == "connected"  # the node the dashboard talks to is still up
         summary = app.screen.query_one("#cluster-summary")
         await until(pilot, lambda: "1 of 3 nodes up" in str(summary.render()), what="summary")
+
+
+async def test_type_to_filter_survives_a_burst_of_keys(
+    server: LiveServer, unique: Callable[[str], str]
+) -> None:
+    """Keys pasted / typed fast arrive before the filter box has the focus; bound letters (c, 1, 2, 3, r, q)
+    inside a name must still be text once typing started."""
+    from textual import events
+
+    sid = unique("b") + "-c1qr23"  # starts with an unbound letter (a bound first key keeps its action)
+    register(server.url, sid, ("b1", _ip()))
+    register(server.url, sid[:-2], ("b2", _ip()))  # a prefix of the name: must be filtered out
+    app = make_dashboard([server.url], operator="pilot", start="services")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: sid.lower() in table_cells(app), what="service listed")
+        assert len(table_cells(app)) >= 2
+        for ch in sid:
+            app.post_message(events.Key(ch, ch))
+        flt = app.screen.query_one("#filter")
+        await until(pilot, lambda: flt.value == sid, what="the whole name in the filter box")
+        await until(pilot, lambda: list(table_cells(app)) == [sid.lower()], what="filtered to the service")
+        assert isinstance(app.screen, ServicesScreen)
+        await pilot.press("enter", "enter")
+        await until(pilot, lambda: isinstance(app.screen, InstancesScreen), what="service opened")

@@ -31,7 +31,9 @@ class AuditScreen(DashScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Input(
-            placeholder="filter: operator:NAME service:ID or any text (/ to focus)", id="audit-filter"
+            placeholder="filter: operator:NAME service:ID or any text (/ to focus)",
+            id="audit-filter",
+            select_on_focus=False,
         )
         yield KeyedTable(data.AUDIT_COLUMNS, data.AUDIT_LABELS, id="audit")
         yield Static("", id="audit-summary", classes="summary")

@@ -8,7 +8,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from artemis_cli.errors import ClientError
+from artemis_cli.errors import ClientError, Unreachable
 from artemis_cli.tui import data
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.widgets import KeyedTable
@@ -62,7 +62,15 @@ class ClusterScreen(DashScreen):
     async def load(self) -> None:
         from artemis_cli.commands.cluster import peer_metrics
 
-        doc = await self.dash.call("cluster_status")
+        try:
+            doc = await self.dash.call("cluster_status")
+        except Unreachable:
+            # nothing answers: what the table shows is no longer known
+            table = self.query_one(KeyedTable)
+            for key, cells in list(table.cells.items()):
+                table.upsert(key, (cells[0], "unreachable", *cells[2:]))
+            self.query_one("#cluster-summary", Static).update("no node answers")
+            raise
         nodes = [dict(n) for n in doc.get("nodesStatus") or []]
         try:
             peers = peer_metrics(await self.dash.call("metrics"))

@@ -53,6 +53,16 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
+MAX_LINES = 14
+
+
+def _clip(lines: list[str]) -> list[str]:
+    """Keep the modal on screen: the first services of a long blast radius, then a count of the rest."""
+    if len(lines) <= MAX_LINES:
+        return lines
+    return [*lines[: MAX_LINES - 1], f"  ... and {len(lines) - MAX_LINES + 1} more services"]
+
+
 def _ieq(a: Any, b: Any) -> bool:
     return data.low(a) == data.low(b)
 
@@ -100,7 +110,7 @@ def confirm_pull(screen: Any, target: str, inst: dict[str, Any], pulls: data.Pul
         if op == "pullout":
             services = await dash.call("services")  # what clients are served now
             radius = by_service(services, match)
-            lines = lines_for(radius, f"Pull out {what}")
+            lines = _clip(lines_for(radius, f"Pull out {what}"))
             lines.append("")
             lines.append("Clients stop receiving these instances (a 'delete' is pushed to watchers).")
         else:
@@ -114,7 +124,7 @@ def confirm_pull(screen: Any, target: str, inst: dict[str, Any], pulls: data.Pul
             )
             n = radius["instancesAffected"]
             lines = [f"Pull in {what}: up to {n} pulled-out instance{'s' if n != 1 else ''} may serve again"]
-            lines += lines_for(radius, "pulled out now")[1:]
+            lines = _clip(lines + lines_for(radius, "pulled out now")[1:])
             lines.append("")
             lines.append("Instances still held by another pull-out (instance, server or zone) stay out.")
         lines.append(f"Operator: {dash.operator}")

@@ -58,9 +58,14 @@ class ServicesScreen(DashScreen):
         super().__init__(**kw)
         self.counts: dict[str, data.ServiceCounts] = {}
         self.filter_text = ""
+        self._typing = False
 
     def compose_body(self) -> ComposeResult:
-        yield Input(placeholder="type to filter services (/ to focus, Esc to clear)", id="filter")
+        yield Input(
+            placeholder="type to filter services (/ to focus, Esc to clear)",
+            id="filter",
+            select_on_focus=False,
+        )
         yield KeyedTable(data.SERVICE_COLUMNS, data.SERVICE_LABELS, id="services")
         yield Static("", id="services-summary", classes="summary")
 
@@ -100,27 +105,41 @@ class ServicesScreen(DashScreen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
+        self._typing = False
         self.query_one(KeyedTable).focus()
 
     def on_key(self, event: events.Key) -> None:
-        """Typing a name character (not a bound key) while the table has focus starts filtering."""
+        """Typing a name character while the table has focus starts filtering. Keys typed in a burst can
+        arrive before the filter box has the focus, so they are appended here directly; once typing has
+        started, bound keys (c, 1, 2, ...) are text too until Enter / Down / Esc returns to the table."""
         flt = self.query_one("#filter", Input)
+        table = self.query_one(KeyedTable)
         if flt.has_focus:
             if event.key in ("down", "escape"):
-                self.query_one(KeyedTable).focus()
+                self._typing = False
+                table.focus()
                 if event.key == "escape":
                     flt.value = ""
                 event.stop()
             return
+        if event.key in ("enter", "escape", "down", "up") and self._typing:
+            self._typing = False
+            if event.key == "escape":
+                flt.value = ""
+            return
+        ch = event.character
         if (
-            event.character
-            and event.character in _NAME_CHARS
+            ch
+            and ch in _NAME_CHARS
             and event.is_printable
-            and event.key not in self.active_bindings  # bound keys (1 2 3 c r q ...) keep their action
+            and (self._typing or event.key not in self.active_bindings)
         ):
+            self._typing = True
+            flt.value += ch
+            flt.cursor_position = len(flt.value)
             flt.focus()
-            flt.insert_text_at_cursor(event.character)
             event.stop()
+            event.prevent_default()
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
