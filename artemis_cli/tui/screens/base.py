@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +24,14 @@ class DashScreen(Screen[None]):
     one load at a time (exclusive worker group)."""
 
     poll = True
+    relax_when_live = False  # True: while the push feed is live, poll only every 5 refresh periods
     what = "refresh"
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self._pending: Timer | None = None
         self.loaded = False
+        self._last_load = 0.0
 
     @property
     def dash(self) -> ArtemisDashboard:
@@ -53,13 +56,21 @@ class DashScreen(Screen[None]):
         self.dash.live_screens.discard(self)
 
     def _poll(self) -> None:
-        if self.dash.http_ok is not False and self.is_current:
-            self.reload()
+        if self.dash.http_ok is False or not self.is_current:
+            return
+        if (
+            self.relax_when_live
+            and self.dash.feed_server
+            and time.monotonic() - self._last_load < self.dash.refresh_secs * 5
+        ):
+            return  # push events trigger reloads; the poll is only a safety net
+        self.reload()
 
     def reload(self) -> None:
         self.run_worker(self._load, group=f"load-{id(self)}", exclusive=True, exit_on_error=False)
 
     async def _load(self) -> None:
+        self._last_load = time.monotonic()
         await self.dash.guard(self.load(), what=self.what)
         self.loaded = True
 

@@ -47,6 +47,7 @@ async def load_canaries(dash: Any) -> list[dict[str, Any]]:
 class ServicesScreen(DashScreen):
     TITLE = "Services"
     what = "services refresh"
+    relax_when_live = True  # the admin view of every service is the biggest read: push drives it
     BINDINGS = [
         Binding("enter", "open", "Instances", show=True),
         Binding("slash", "filter", "Filter", key_display="/"),
