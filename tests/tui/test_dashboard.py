@@ -109,7 +109,7 @@ async def test_live_update_after_registration_updates_rows_in_place(
 
 async def test_pull_out_and_in_through_the_modal(server: LiveServer, unique: Callable[[str], str]) -> None:
     sid = unique("pull")
-    register(server.url, sid, ("p1", _ip()), ("p2", _ip()))
+    register(server.url, sid, ("p1", _ip()), ("p2", _ip()), metadata={"team": "blue"})
     app = make_dashboard([server.url], operator="pilot-op", start="services")
     async with app.run_test(size=SIZE) as pilot:
         app.open_service(sid)
@@ -146,6 +146,18 @@ async def test_pull_out_and_in_through_the_modal(server: LiveServer, unique: Cal
         await pilot.press("y")
         await until(pilot, lambda: not is_instance_down(server.url, sid, "p1"), what="pulled back in")
         await until(pilot, lambda: table_cells(app)["default|p1"][6] == "", what="marker cleared")
+
+        # the detail screen: fields, metadata and the operations history from the audit log
+        await pilot.press("enter")
+        assert isinstance(app.screen, InstanceDetailScreen)
+        history = await until(
+            pilot, lambda: len(table_cells(app)) == 2 and list(table_cells(app).values()), what="history"
+        )
+        assert [(h[4], h[5]) for h in history] == [("pullin", "pilot-op"), ("pullout", "pilot-op")]
+        fields = _text(app.screen.query_one("#fields").content)
+        assert "p1" in fields
+        assert "team" in fields
+        assert "blue" in fields  # metadata
 
 
 async def test_server_pull_out_shows_blast_radius_across_services(
@@ -273,6 +285,15 @@ async def test_command_palette_opens_a_service(server: LiveServer, unique: Calla
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, InstancesScreen), what="instances screen")
         assert app.screen.service_id == sid
+
+
+def _text(renderable: Any) -> str:
+    from rich.console import Console
+
+    console = Console(width=160, no_color=True)
+    with console.capture() as cap:
+        console.print(renderable)
+    return cap.get()
 
 
 def _palette_has(app: Any, sid: str) -> bool:

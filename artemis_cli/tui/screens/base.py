@@ -67,7 +67,7 @@ class DashScreen(Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        self.run_worker(self._load, group=f"load-{id(self)}", exclusive=True, exit_on_error=False)
+        self.run_worker(self._load, group=f"load-{id(self)}", exclusive=True, exit_on_error=False)  # type: ignore[arg-type]
 
     async def _load(self) -> None:
         self._last_load = time.monotonic()

@@ -28,9 +28,9 @@ class InstanceDetailScreen(DashScreen):
     what = "instance refresh"
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("o", "toggle('instance')", "Pull instance"),
-        Binding("s", "toggle('server')", "Pull server IP"),
-        Binding("z", "toggle('zone')", "Pull zone"),
+        Binding("o", "pull('instance')", "Pull instance"),
+        Binding("s", "pull('server')", "Pull server IP"),
+        Binding("z", "pull('zone')", "Pull zone"),
     ]
 
     def __init__(self, service_id: str, inst: dict[str, Any], **kw: Any) -> None:
@@ -112,7 +112,7 @@ class InstanceDetailScreen(DashScreen):
     def action_back(self) -> None:
         self.dismiss()
 
-    def action_toggle(self, target: str) -> None:
+    def action_pull(self, target: str) -> None:
         from artemis_cli.tui.screens.modals import confirm_pull
 
         confirm_pull(self, target, self.inst, self.pulls)

@@ -27,9 +27,9 @@ class InstancesScreen(DashScreen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter", "detail", "Detail"),
-        Binding("o", "toggle('instance')", "Pull instance"),
-        Binding("s", "toggle('server')", "Pull server IP"),
-        Binding("z", "toggle('zone')", "Pull zone"),
+        Binding("o", "pull('instance')", "Pull instance"),
+        Binding("s", "pull('server')", "Pull server IP"),
+        Binding("z", "pull('zone')", "Pull zone"),
         Binding("c", "canary", "Canary"),
     ]
 
@@ -140,7 +140,7 @@ class InstancesScreen(DashScreen):
         if inst is not None:
             self.app.push_screen(InstanceDetailScreen(self.service_id, inst))
 
-    def action_toggle(self, target: str) -> None:
+    def action_pull(self, target: str) -> None:
         from artemis_cli.tui.screens.modals import confirm_pull
 
         inst = self.selected()
