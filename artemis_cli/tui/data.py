@@ -188,8 +188,8 @@ CLUSTER_COLUMNS = ("node", "status", "url", "where", "instances", "leases", "ren
 def cluster_cells(status: dict[str, Any], g: dict[str, float] | None, error: str | None) -> tuple[str, ...]:
     node = status.get("node") or {}
     st = str(status.get("status") or "unknown")
-    if error:
-        st = "down"
+    if error and st != "down":
+        st = "unreachable"  # listed by the cluster, but this dashboard cannot reach it
     g = g or {}
     renewals, safe = renewal_cells(g)
     n_inst = g.get("artemis_active_instances")
