@@ -322,6 +322,19 @@ async def test_ten_thousand_instances_stay_responsive(make_server: Callable[...,
         assert table.row_count == n + 1
         assert table.cursor_row == n - 1  # updates did not rebuild the table
 
+        # "/" filters the 10,000 rows; pushes for rows outside the filter stay out of the table
+        await pilot.press("slash", *"i0999")
+        await until(pilot, lambda: table.row_count == 10, what="filtered rows")
+        await aregister(srv.url, "big", ("zz-other", "10.200.0.2"))
+        await aregister(srv.url, "big", ("i09995", "10.0.39.11"), status="starting")
+        await until(
+            pilot, lambda: table_cells(app)["default|i09995"][4] == "starting", what="filtered update"
+        )
+        assert "default|zz-other" not in table_cells(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: table.row_count == n + 2, what="filter cleared")
+        assert isinstance(app.screen, InstancesScreen)
+
 
 def _register_many(url: str, service: str, n: int) -> None:
     with httpx.Client(timeout=30) as http:

@@ -50,6 +50,14 @@ def _app(srv: LiveServer) -> Any:
 async def _services_ready(pilot: Any) -> None:
     app = pilot.app
     await until(pilot, lambda: app.feed_server is not None and len(table_cells(app)) == 3, what="services")
+    bar = app.screen.query_one("ConnectionBar")
+    summary = app.screen.query_one("#services-summary")
+    await until(
+        pilot,
+        lambda: "· live" in str(bar.render()) and "3 services, 6 instances" in str(summary.render()),
+        what="bar and summary rendered",
+    )
+    await pilot.pause()
 
 
 async def _orders_ready(pilot: Any) -> None:

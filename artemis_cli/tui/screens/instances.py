@@ -13,7 +13,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from artemis_cli.tui import data
 from artemis_cli.tui.screens.base import DashScreen
@@ -31,6 +31,7 @@ class InstancesScreen(DashScreen):
         Binding("s", "pull('server')", "Pull server IP"),
         Binding("z", "pull('zone')", "Pull zone"),
         Binding("c", "canary", "Canary"),
+        Binding("slash", "filter", "Filter", key_display="/"),
     ]
 
     def __init__(self, service_id: str, **kw: Any) -> None:
@@ -41,8 +42,15 @@ class InstancesScreen(DashScreen):
         self.known_status: dict[str, str] = {}
         self.pulls = data.PullOuts()
         self._deleted: set[str] = set()
+        self.filter_text = ""
 
     def compose_body(self) -> ComposeResult:
+        yield Input(
+            placeholder="filter: id, ip, zone, group, status (Enter: back to the table, Esc: clear)",
+            id="instances-filter",
+            classes="hidden",
+            select_on_focus=False,
+        )
         yield KeyedTable(data.INSTANCE_COLUMNS, data.INSTANCE_LABELS, id="instances")
         yield Static("", id="instances-summary", classes="summary")
 
@@ -72,9 +80,13 @@ class InstancesScreen(DashScreen):
             if k not in self.known_status and k in before and k not in before_pulled:
                 self.known_status[k] = str(before[k].get("status") or "unknown")
         self.known_status = {k: v for k, v in self.known_status.items() if k in self.instances}
-        self.table.sync((k, self._cells(k)) for k in sorted(self.instances))
+        self.table.sync((k, cells) for k in sorted(self.instances) if self._shown(cells := self._cells(k)))
         self._deleted.clear()
         self._summary()
+
+    def _shown(self, cells: tuple[str, ...]) -> bool:
+        f = self.filter_text.lower()
+        return not f or any(f in c.lower() for c in cells)
 
     def _summary(self) -> None:
         n = len(self.instances)
@@ -82,8 +94,9 @@ class InstancesScreen(DashScreen):
         up = sum(
             1 for k, i in self.instances.items() if k not in self.pulled and data.low(i.get("status")) == "up"
         )
+        shown = f" (filter {self.filter_text!r}: {self.table.row_count} shown)" if self.filter_text else ""
         self.query_one("#instances-summary", Static).update(
-            f"{n} instances: {up} up, {n - up - out} not up, {out} pulled out"
+            f"{n} instances: {up} up, {n - up - out} not up, {out} pulled out{shown}"
         )
 
     # -- push ------------------------------------------------------------------------------------
@@ -113,7 +126,11 @@ class InstancesScreen(DashScreen):
                 else:
                     # a published new/change means the instance serves again (S10.10)
                     self.pulled.pop(key, None)
-                self.table.upsert(key, self._cells(key))
+                cells = self._cells(key)
+                if self._shown(cells):
+                    self.table.upsert(key, cells)
+                else:
+                    self.table.drop(key)
                 touched = True
             elif kind == "delete":
                 self._deleted.add(key)
@@ -127,7 +144,44 @@ class InstancesScreen(DashScreen):
         return self.instances.get(key or "")
 
     def action_back(self) -> None:
+        if self.filter_text:
+            self._set_filter("")
+            return
         self.dismiss()
+
+    # -- filter ----------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        flt = self.query_one("#instances-filter", Input)
+        flt.remove_class("hidden")
+        flt.focus()
+
+    def _set_filter(self, text: str) -> None:
+        flt = self.query_one("#instances-filter", Input)
+        if flt.value != text:
+            flt.value = text
+        self.filter_text = text.strip()
+        self.table.sync((k, cells) for k in sorted(self.instances) if self._shown(cells := self._cells(k)))
+        self._summary()
+        if not text:
+            flt.add_class("hidden")
+            self.table.focus()
+
+    @on(Input.Changed, "#instances-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() != self.filter_text:
+            self._set_filter(event.value)
+
+    @on(Input.Submitted, "#instances-filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def on_key(self, event: Any) -> None:
+        flt = self.query_one("#instances-filter", Input)
+        if flt.has_focus and event.key in ("escape", "down"):
+            event.stop()
+            if event.key == "escape":
+                self._set_filter("")
+            self.table.focus()
 
     @on(DataTable.RowSelected, "#instances")
     def _row_selected(self) -> None:

@@ -47,14 +47,34 @@ class KeyedTable(DataTable[str]):
             pass
         return True
 
+    REBUILD_AT = 200  # DataTable.remove_row is O(rows): past this many removals one rebuild is cheaper
+
     def sync(self, rows: Iterable[tuple[str, tuple[str, ...]]]) -> int:
-        """Make the table equal to ``rows`` (key, cells) with the fewest row operations; returns changes."""
+        """Make the table equal to ``rows`` (key, cells) with the fewest row operations; returns changes.
+
+        Used for loads, reconciliations and filter changes (not per push event). When many rows go away at
+        once (a filter, a mass unregister) the table is rebuilt in one pass, keeping the cursor on its row."""
         wanted = dict(rows)
+        gone = sum(1 for k in self.cells if k not in wanted)
+        if gone > self.REBUILD_AT:
+            return self._rebuild(wanted)
         changed = 0
         for key in [k for k in self.cells if k not in wanted]:
             changed += self.drop(key)
         for key, cells in wanted.items():
             changed += self.upsert(key, cells)
+        return changed
+
+    def _rebuild(self, wanted: dict[str, tuple[str, ...]]) -> int:
+        keep = self.selected_key()
+        changed = len(self.cells) + len(wanted)
+        self.clear()
+        self.cells = {}
+        for key, cells in wanted.items():
+            self.add_row(*cells, key=key)
+            self.cells[key] = cells
+        if keep is not None and keep in self.cells:
+            self.move_cursor(row=self.get_row_index(keep), animate=False)
         return changed
 
     def selected_key(self) -> str | None:
