@@ -25,7 +25,7 @@ SIZE = (120, 30)
 
 @pytest.fixture
 def fixed(make_server: Callable[..., LiveServer]) -> LiveServer:
-    srv = make_server()
+    srv = make_server(lease={"ttl_secs": 600})  # no expiry while a slow machine renders
     register(srv.url, "orders", ("orders-1", "10.0.1.1"), ("orders-2", "10.0.1.2"), ("orders-3", "10.0.1.3"))
     register(srv.url, "payments", ("pay-1", "10.0.2.1"), ("pay-2", "10.0.2.2"))
     register(srv.url, "search", ("search-1", "10.0.3.1"), status="starting")
@@ -57,6 +57,7 @@ async def _services_ready(pilot: Any) -> None:
         lambda: "· live" in str(bar.render()) and "3 services, 6 instances" in str(summary.render()),
         what="bar and summary rendered",
     )
+    app.clear_notifications()  # a toast (e.g. a slow request on a loaded machine) is not what is tested
     await pilot.pause()
 
 
@@ -67,6 +68,9 @@ async def _orders_ready(pilot: Any) -> None:
     await until(
         pilot, lambda: table_cells(app).get("default|orders-3", ("",) * 7)[6] == "instance", what="rows"
     )
+    summary = app.screen.query_one("#instances-summary")
+    await until(pilot, lambda: "3 instances" in str(summary.render()), what="summary rendered")
+    app.clear_notifications()
     await pilot.pause()
 
 
@@ -92,6 +96,7 @@ def test_pull_out_modal_shows_the_blast_radius(fixed: LiveServer, snap_compare: 
         await _orders_ready(pilot)
         await pilot.press("o")
         await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), what="modal")
+        pilot.app.clear_notifications()
         await pilot.pause()
 
     assert snap_compare(_app(fixed), terminal_size=SIZE, run_before=run_before)
