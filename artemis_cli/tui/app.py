@@ -12,6 +12,7 @@ the screens resynchronise what they missed. Workers never raise into Textual: er
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
@@ -77,6 +78,7 @@ class ArtemisDashboard(App[int]):
         self._buffer: list[dict[str, Any]] = []
         self._backoff = Backoff()
         self._wake = asyncio.Event()
+        self._warned: dict[str, float] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -248,11 +250,20 @@ class ArtemisDashboard(App[int]):
         except Unreachable:
             pass  # the connection bar says it
         except ClientError as exc:
-            self.notify(f"{what} failed: {exc}", severity="error", timeout=8)
+            self.warn_once(f"{what} failed: {exc}")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            self.notify(f"{what} failed: {type(exc).__name__}: {exc}", severity="error", timeout=8)
+            self.warn_once(f"{what} failed: {type(exc).__name__}: {exc}")
+
+    def warn_once(self, message: str, every: float = 30.0) -> None:
+        """An error toast, at most once per ``every`` seconds for the same text (polls repeat failures,
+        e.g. a 401 from protected management endpoints, every refresh period)."""
+        now = time.monotonic()
+        if now - self._warned.get(message, -every) < every:
+            return
+        self._warned[message] = now
+        self.notify(message, severity="error", timeout=8)
 
 
 def make_dashboard(

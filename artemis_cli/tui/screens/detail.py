@@ -13,7 +13,7 @@ from textual.widgets import Label, Static
 
 from artemis_cli.tui import data
 from artemis_cli.tui.screens.base import DashScreen
-from artemis_cli.tui.screens.services import load_pullouts
+from artemis_cli.tui.screens.services import admin_or_discovery, load_pullouts
 from artemis_cli.tui.widgets import KeyedTable
 
 _FIELDS = (
@@ -54,7 +54,7 @@ class InstanceDetailScreen(DashScreen):
         self._render_fields()
 
     async def load(self) -> None:
-        svc = await self.dash.call("admin_service", self.service_id)
+        svc = await admin_or_discovery(self.dash, "service", self.service_id)
         self.pulls = await load_pullouts(self.dash)
         found = None
         for inst in (svc or {}).get("instances") or []:

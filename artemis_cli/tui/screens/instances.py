@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Input, Static
 
 from artemis_cli.tui import data
 from artemis_cli.tui.screens.base import DashScreen
-from artemis_cli.tui.screens.services import load_pullouts
+from artemis_cli.tui.screens.services import admin_or_discovery, load_pullouts
 from artemis_cli.tui.widgets import KeyedTable
 
 
@@ -69,7 +69,7 @@ class InstancesScreen(DashScreen):
         return data.instance_cells(self.instances[key], self.pulled.get(key, ""), self.known_status.get(key))
 
     async def load(self) -> None:
-        svc = await self.dash.call("admin_service", self.service_id)
+        svc = await admin_or_discovery(self.dash, "service", self.service_id)
         self.pulls = await load_pullouts(self.dash)
         insts = list((svc or {}).get("instances") or [])
         before, before_pulled = self.instances, self.pulled

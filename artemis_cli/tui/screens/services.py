@@ -35,6 +35,18 @@ async def load_pullouts(dash: Any) -> data.PullOuts:
     return data.PullOuts.from_json(inst, srv, zones)
 
 
+async def admin_or_discovery(dash: Any, method: str, *args: Any) -> Any:
+    """The admin view (every registered instance, pulled-out included); when the server refuses it (auth on
+    management, an older server) the discovery view, with one warning."""
+    try:
+        return await dash.call(f"admin_{method}", *args)
+    except ClientError as exc:
+        if exc.kind == "unreachable":
+            raise
+        dash.warn_once(f"management view refused ({exc}); showing the discovery view (served instances only)")
+        return await dash.call(method, *args)
+
+
 async def load_canaries(dash: Any) -> list[dict[str, Any]]:
     try:
         return list(await dash.call("canary_list") or [])
@@ -75,7 +87,7 @@ class ServicesScreen(DashScreen):
         self.query_one(KeyedTable).focus()
 
     async def load(self) -> None:
-        services = await self.dash.call("admin_services")
+        services = await admin_or_discovery(self.dash, "services")
         pulls = await load_pullouts(self.dash)
         canaries = await load_canaries(self.dash)
         counts = data.service_counts(services, pulls, canaries)
