@@ -21,6 +21,7 @@ class ClusterScreen(DashScreen):
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self._node_clients: dict[str, Any] = {}
+        self._seen: dict[str, dict[str, Any]] = {}
 
     def compose_body(self) -> ComposeResult:
         yield Static(
@@ -80,13 +81,15 @@ class ClusterScreen(DashScreen):
         # configured peers that are down are missing from cluster.json (S14.6): show them as down
         for url, info in sorted(peers.items()):
             if url not in listed and not info.get("up", 0):
-                nodes.append({"node": {"url": url}, "status": "down"})
+                # keep what an earlier load said about the node (id, region, zone)
+                nodes.append({"node": self._seen.get(url) or {"url": url}, "status": "down"})
         urls = [str((n.get("node") or {}).get("url") or "").rstrip("/") for n in nodes]
         results = await asyncio.gather(*(self._node_gauges(u) for u in urls))
         rows = []
         for n, url, (g, err) in zip(nodes, urls, results, strict=True):
-            key = str((n.get("node") or {}).get("nodeId") or url)
-            rows.append((key, data.cluster_cells(n, g, err)))
+            if (n.get("node") or {}).get("nodeId"):
+                self._seen[url] = dict(n["node"])
+            rows.append((url, data.cluster_cells(n, g, err)))  # keyed by url: a node going down keeps its row
         table = self.query_one(KeyedTable)
         table.sync(rows)
         up = sum(1 for _, cells in rows if cells[1] == "up")
