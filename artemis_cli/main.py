@@ -320,7 +320,15 @@ def tui(
         raise typer.Exit(1)
     st = state(ctx)
     s = st.settings
-    code = run(servers=s.servers, token=s.token, timeout=st.timeout, refresh=refresh, web=web, port=port)
+    code = run(
+        servers=s.servers,
+        token=s.token,
+        timeout=st.timeout,
+        refresh=refresh,
+        web=web,
+        port=port,
+        operator=st.operator(None),
+    )
     raise typer.Exit(int(code or 0))
 
 

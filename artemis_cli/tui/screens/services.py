@@ -1,0 +1,183 @@
+"""Services screen: instance counts per service (up / down / pulled out), filtered by typing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, Static
+
+from artemis_cli.errors import ClientError
+from artemis_cli.tui import data
+from artemis_cli.tui.screens.base import DashScreen
+from artemis_cli.tui.widgets import KeyedTable
+
+_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
+
+
+async def load_pullouts(dash: Any) -> data.PullOuts:
+    """Current instance / server / zone pull-outs (three small management reads)."""
+    try:
+        inst = await dash.call("all_instance_operations")
+        srv = await dash.call("all_server_operations")
+    except ClientError as exc:
+        if exc.kind == "unreachable":
+            raise
+        inst, srv = [], []
+    try:
+        zones = await dash.call("zone_operations")
+    except ClientError as exc:
+        if exc.kind == "unreachable":
+            raise
+        zones = []
+    return data.PullOuts.from_json(inst, srv, zones)
+
+
+async def admin_or_discovery(dash: Any, method: str, *args: Any) -> Any:
+    """The admin view (every registered instance, pulled-out included); when the server refuses it (auth on
+    management, an older server) the discovery view, with one warning."""
+    try:
+        return await dash.call(f"admin_{method}", *args)
+    except ClientError as exc:
+        if exc.kind == "unreachable":
+            raise
+        dash.warn_once(f"management view refused ({exc}); showing the discovery view (served instances only)")
+        return await dash.call(method, *args)
+
+
+async def load_canaries(dash: Any) -> list[dict[str, Any]]:
+    try:
+        return list(await dash.call("canary_list") or [])
+    except ClientError as exc:
+        if exc.kind == "unreachable":
+            raise
+        return []
+
+
+class ServicesScreen(DashScreen):
+    TITLE = "Services"
+    what = "services refresh"
+    relax_when_live = True  # the admin view of every service is the biggest read: push drives it
+    BINDINGS = [
+        Binding("enter", "open", "Instances", show=True),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("c", "canary", "Canary"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.counts: dict[str, data.ServiceCounts] = {}
+        self.filter_text = ""
+        self._typing = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(
+            placeholder="type to filter services (/ to focus, Esc to clear)",
+            id="filter",
+            select_on_focus=False,
+        )
+        yield KeyedTable(data.SERVICE_COLUMNS, data.SERVICE_LABELS, id="services")
+        yield Static("", id="services-summary", classes="summary")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(KeyedTable).focus()
+
+    async def load(self) -> None:
+        services = await admin_or_discovery(self.dash, "services")
+        pulls = await load_pullouts(self.dash)
+        canaries = await load_canaries(self.dash)
+        counts = data.service_counts(services, pulls, canaries)
+        self.counts = {c.service_id.lower(): c for c in counts}
+        self.dash.service_names = [c.service_id for c in counts]
+        self._redraw()
+
+    def _redraw(self) -> None:
+        table = self.query_one(KeyedTable)
+        f = self.filter_text.lower()
+        rows = [(k, c.cells()) for k, c in sorted(self.counts.items()) if f in k]
+        before = set(table.cells)
+        table.sync(rows)
+        if set(table.cells) - before and before:
+            table.sort("service", key=lambda v: str(v).lower())
+        total = sum(c.total for c in self.counts.values())
+        shown = len(rows)
+        suffix = f" (filter {self.filter_text!r}: {shown} shown)" if f else ""
+        self.query_one("#services-summary", Static).update(
+            f"{len(self.counts)} services, {total} instances{suffix}"
+        )
+
+    # -- filtering -------------------------------------------------------------------------------
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self._redraw()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self._typing = False
+        self.query_one(KeyedTable).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing a name character while the table has focus starts filtering. Keys typed in a burst can
+        arrive before the filter box has the focus, so they are appended here directly; once typing has
+        started, bound keys (c, 1, 2, ...) are text too until Enter / Down / Esc returns to the table."""
+        flt = self.query_one("#filter", Input)
+        table = self.query_one(KeyedTable)
+        if flt.has_focus:
+            if event.key in ("down", "escape"):
+                self._typing = False
+                table.focus()
+                if event.key == "escape":
+                    flt.value = ""
+                event.stop()
+            return
+        if event.key in ("enter", "escape", "down", "up") and self._typing:
+            self._typing = False
+            if event.key == "escape":
+                flt.value = ""
+            return
+        ch = event.character
+        if (
+            ch
+            and ch in _NAME_CHARS
+            and event.is_printable
+            and (self._typing or event.key not in self.active_bindings)
+        ):
+            self._typing = True
+            flt.value += ch
+            flt.cursor_position = len(flt.value)
+            flt.focus()
+            event.stop()
+            event.prevent_default()
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#filter", Input).value = ""
+
+    # -- actions ---------------------------------------------------------------------------------
+    def _selected(self) -> str | None:
+        key = self.query_one(KeyedTable).selected_key()
+        c = self.counts.get(key or "")
+        return c.service_id if c else None
+
+    @on(DataTable.RowSelected, "#services")
+    def _row_selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        sid = self._selected()
+        if sid:
+            self.dash.open_service(sid)
+
+    def action_canary(self) -> None:
+        from artemis_cli.tui.screens.modals import confirm_canary
+
+        sid = self._selected()
+        if sid:
+            confirm_canary(self, sid)
