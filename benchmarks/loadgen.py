@@ -125,8 +125,15 @@ class _Conn(asyncio.Protocol):
         self.status = self.parser.get_status_code()
 
     def on_body(self, body: bytes) -> None:
-        if self.expect is not None:
+        if self.expect is None:
+            return
+        if self.keep is not None:
             self.body.append(body)
+        else:
+            # Only the tail is checked (the envelope's responseStatus ends every document), so a 2 MB
+            # services.json costs the generator a slice, not a copy and a scan.
+            prev = self.body[0] if self.body else b""
+            self.body = [(prev + body[-512:])[-512:]]
 
     def on_message_complete(self) -> None:
         now = time.perf_counter()
