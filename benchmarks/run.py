@@ -463,6 +463,13 @@ class Bench:
                 out[name] = {"seen": len(lags), "expected": total * batch, "p50_ms": ms(pct(lags, 50)),
                              "p99_ms": ms(pct(lags, 99)), "max_ms": ms(max(lags, default=None))}
             out["p99_ms"] = ms(pct(lags_all, 99))
+            # where the tail sits in time: p99 of the writes scheduled in each second of the run
+            by_sec: dict[int, list[float]] = {}
+            for k in (0, 1):
+                for i, t in recv[k].items():
+                    sched = (i // batch) / req_rate
+                    by_sec.setdefault(int(sched), []).append(t - (res.t0 + sched))
+            out["p99_ms_by_second"] = [ms(pct(by_sec[sec], 99)) for sec in sorted(by_sec)]
             for s in subs:
                 if s.transport is not None:
                     s.transport.close()
