@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from artemis_server import wire
@@ -90,11 +91,23 @@ async def service_get(call: Call) -> Any:
     return wire.ok_a(service=svc)
 
 
-def services_doc(call: Call) -> dict[str, Any]:
+# services.json bytes per node, keyed by the registry version. Every change services.json can show bumps
+# that version: registrations that add or change an instance, removals, evictions and every management
+# change (ManagementService calls registry.touch()); heartbeats do not, and they are most of the traffic.
+_services_json: weakref.WeakKeyDictionary[Any, tuple[int, bytes]] = weakref.WeakKeyDictionary()
+
+
+def services_doc(call: Call) -> bytes:
     node = call.node
     node.metrics.discovery_requests.inc()
+    version = node.registry.version
+    cached = _services_json.get(node)
+    if cached is not None and cached[0] == version:
+        return cached[1]
     services = [Service(service_id=sid, instances=insts) for sid, insts in node.services_view()]
-    return wire.ok_a(services=services, version=node.registry.version)
+    body = wire.encode(wire.ok_a(services=services, version=version))
+    _services_json[node] = (version, body)
+    return body
 
 
 @routes.post("/api/discovery/services.json", "/api/discovery/services", family="A", body=ServicesRequest)

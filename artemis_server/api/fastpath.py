@@ -1,11 +1,117 @@
-"""Build the ASGI application served by uvicorn."""
+"""Build the ASGI application served by uvicorn: the hot-path fast lane in front of Litestar.
+
+The endpoints flagged ``hot=True`` (register, heartbeat, unregister, discovery of one service; POST) are the
+ones clients call all the time. For them the lane skips Litestar's routing, request object, response object
+and middleware stack: it reads the body from ASGI, builds the same :class:`Call`, runs the same request hooks
+and the same :func:`dispatch` (decode, handler, error rendering, metrics), and writes the reply with the
+headers Litestar writes for it (``content-type``, ``content-length``). Same core, same bytes; the tests in
+tests/api/test_fastpath.py send every hot request through both paths and compare.
+
+The lane steps aside (Litestar serves the request, as it serves every other one) whenever the request is
+not plain: an ``Origin`` header (CORS headers are Litestar's job), no ``Content-Length`` (chunked upload) or
+a body larger than ``limits.max_body_bytes`` (Litestar answers 413), or a path the lane does not know.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 from artemis_server.node import Node
 from artemis_server.settings import Settings
+
+
+class FastLane:
+    def __init__(self, app: Any, node: Node, settings: Settings) -> None:
+        from artemis_server.api.app import all_endpoints
+
+        self.app = app
+        self.node = node
+        self.limit = settings.limits.max_body_bytes
+        aliases = [a.rstrip("/") for a in settings.server.context_aliases if a.strip("/")]
+        self.served = 0  # requests answered by the lane (tests check that it really took them)
+        self.routes: dict[str, Any] = {}
+        for ep in all_endpoints():
+            if ep.extra.get("hot") and ep.methods == ("POST",):
+                for p in ep.paths:
+                    self.routes[p] = ep
+                    for a in aliases:
+                        self.routes[a + p] = ep
+
+    def __getattr__(self, name: str) -> Any:
+        # Litestar's attributes (state, ...) stay reachable for code that holds the ASGI app.
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            ep = self.routes.get(scope["path"])
+            if ep is not None:
+                length = -1
+                for k, v in scope["headers"]:
+                    if k == b"content-length":
+                        length = int(v) if v.isdigit() else -1
+                    elif k == b"origin" or k == b"transfer-encoding":
+                        length = -1
+                        break
+                if 0 <= length <= self.limit:
+                    await self._serve(ep, scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    async def _serve(self, ep: Any, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        from artemis_server.api.app import node_hooks
+        from artemis_server.api.endpoints import Call, dispatch, render_error
+        from artemis_server.errors import BadRequestError
+        from artemis_server.wire import inflate
+
+        self.served += 1
+        body = b""
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return
+            body += msg.get("body", b"")
+            if not msg.get("more_body", False):
+                break
+        headers: dict[str, str] = {}
+        for k, v in scope["headers"]:
+            headers.setdefault(k.decode("latin-1"), v.decode("latin-1"))
+        qs = scope.get("query_string", b"")
+        client = scope.get("client")
+        node = self.node
+        call = Call(
+            node=node,
+            method="POST",
+            path=scope["path"],
+            body=body,
+            query=parse_qs(qs.decode("latin-1"), keep_blank_values=True) if qs else {},
+            path_params={},
+            headers=headers,
+            client_ip=client[0] if client else None,
+        )
+        try:
+            call.body = inflate(body, headers.get("content-encoding"), self.limit)
+        except BadRequestError as exc:
+            reply = render_error(ep.family, exc)
+        else:
+            for hook in node_hooks(node):
+                early = await hook(ep, call)
+                if early is not None:
+                    reply = early
+                    break
+            else:
+                reply = await dispatch(ep, call)
+        content = reply.body
+        if isinstance(content, str):
+            content = content.encode()
+        out = [
+            (b"content-type", reply.media_type.encode("latin-1")),
+            (b"content-length", b"%d" % len(content)),
+        ]
+        if reply.headers:
+            out += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
+        await send({"type": "http.response.start", "status": reply.status, "headers": out})
+        await send({"type": "http.response.body", "body": content})
 
 
 def build_asgi(settings: Settings, *, bound_port: int | None = None, node: Node | None = None) -> Any:
@@ -13,4 +119,4 @@ def build_asgi(settings: Settings, *, bound_port: int | None = None, node: Node 
 
     node = node or Node(settings)
     node.bound_port = bound_port
-    return create_app(settings, node)
+    return FastLane(create_app(settings, node), node, settings)

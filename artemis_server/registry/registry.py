@@ -130,7 +130,7 @@ class Registry:
             pool, other = (self.legacy_pool, self.pool) if legacy else (self.pool, self.legacy_pool)
             other.leases.pop(key, None)
             pool.leases.pop(key, None)
-            pool.leases[key] = Lease(inst, now)
+            pool.leases[key] = Lease(inst, now, now)
             entry.instances[key] = inst
             entry.service_id = inst.service_id  # echo the most recent spelling (S1.3)
             stored.append(inst)
