@@ -40,12 +40,17 @@ def make_app() -> Any:
             more = msg.get("more_body", False)
         path: str = scope["path"]
         if path.startswith("/__canned/"):
-            canned["/" + path[len("/__canned/"):]] = body
+            canned["/" + path[len("/__canned/") :]] = body
             out = b"{}"
         else:
             out = canned.get(path, OK)
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [*_HEADERS, (b"content-length", str(len(out)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*_HEADERS, (b"content-length", str(len(out)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": out})
 
     return app
@@ -62,8 +67,9 @@ def main() -> None:
     sock.bind(("127.0.0.1", args.port))
     # The settings of artemis_server/serve.py: default loop/http ("auto" = uvloop + httptools when
     # installed, as with uvicorn[standard]), one worker, no access log, no server header.
-    config = uvicorn.Config(make_app(), lifespan="on", log_level="warning", access_log=False,
-                            server_header=False)
+    config = uvicorn.Config(
+        make_app(), lifespan="on", log_level="warning", access_log=False, server_header=False
+    )
     print(f"ceiling listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     uvicorn.Server(config).run(sockets=[sock])
 

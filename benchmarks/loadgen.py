@@ -64,13 +64,25 @@ class Result:
         return s[min(len(s) - 1, int(p / 100.0 * len(s)))]
 
     def summary(self) -> dict[str, object]:
-        ms = {k: (None if v is None else round(v * 1000, 3)) for k, v in
-              (("p50_ms", self.pct(50)), ("p99_ms", self.pct(99)), ("p999_ms", self.pct(99.9)),
-               ("max_ms", max(self.latencies) if self.latencies else None))}
+        ms = {
+            k: (None if v is None else round(v * 1000, 3))
+            for k, v in (
+                ("p50_ms", self.pct(50)),
+                ("p99_ms", self.pct(99)),
+                ("p999_ms", self.pct(99.9)),
+                ("max_ms", max(self.latencies) if self.latencies else None),
+            )
+        }
         return {
-            "sent": self.sent, "done": self.done, "errors": self.errors, "missing": self.missing,
-            "overloaded": self.overloaded, "seconds": round(self.elapsed, 3), "rps": round(self.rps, 1),
-            "generator_cpu": round(self.gen_cpu, 3), **ms,
+            "sent": self.sent,
+            "done": self.done,
+            "errors": self.errors,
+            "missing": self.missing,
+            "overloaded": self.overloaded,
+            "seconds": round(self.elapsed, 3),
+            "rps": round(self.rps, 1),
+            "generator_cpu": round(self.gen_cpu, 3),
+            **ms,
         }
 
 
@@ -180,8 +192,9 @@ class Pool:
         for c in self.conns:
             if c.transport is not None:
                 c.transport.close()
-        await asyncio.gather(*(asyncio.wait_for(asyncio.shield(c.lost), 2) for c in self.conns),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(asyncio.wait_for(asyncio.shield(c.lost), 2) for c in self.conns), return_exceptions=True
+        )
 
     def _reset(self, window_start: float, keep_lat: bool) -> None:
         for c in self.conns:
@@ -207,8 +220,9 @@ class Pool:
         return self.outstanding()
 
 
-async def saturate(pool: Pool, requests: Sequence[bytes], *, duration: float, depth: int = 8,
-                   warmup: float = 0.5) -> Result:
+async def saturate(
+    pool: Pool, requests: Sequence[bytes], *, duration: float, depth: int = 8, warmup: float = 0.5
+) -> Result:
     """Closed loop: keep ``depth`` requests in flight per connection; throughput after ``warmup``."""
     cycle = itertools.cycle(requests)
     t_start = time.perf_counter()
@@ -233,8 +247,15 @@ async def saturate(pool: Pool, requests: Sequence[bytes], *, duration: float, de
     return res
 
 
-async def open_loop(pool: Pool, requests: Sequence[bytes], *, rate: float, duration: float,
-                    max_outstanding: int = 50_000, drain: float = 5.0) -> Result:
+async def open_loop(
+    pool: Pool,
+    requests: Sequence[bytes],
+    *,
+    rate: float,
+    duration: float,
+    max_outstanding: int = 50_000,
+    drain: float = 5.0,
+) -> Result:
     """Send at ``rate`` requests/s for ``duration`` s on a fixed schedule; latency from the schedule."""
     total = max(1, int(rate * duration))
     conns = pool.conns

@@ -82,8 +82,13 @@ class CpuWindow:
 class Proc:
     """A server started as a separate process; the bound port is read from its start line."""
 
-    def __init__(self, cmd: list[str], env: dict[str, str] | None = None, cpus: set[int] | None = None,
-                 name: str = "server") -> None:
+    def __init__(
+        self,
+        cmd: list[str],
+        env: dict[str, str] | None = None,
+        cpus: set[int] | None = None,
+        name: str = "server",
+    ) -> None:
         self.cmd, self.name, self.cpus = cmd, name, cpus
         self.env = {**os.environ, **(env or {})}
         self.env["PYTHONPATH"] = str(ROOT) + os.pathsep + self.env.get("PYTHONPATH", "")
@@ -93,8 +98,9 @@ class Proc:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
 
     def start(self, timeout: float = 30.0) -> Proc:
-        self.proc = subprocess.Popen(self.cmd, env=self.env, stdout=subprocess.PIPE, stderr=self._log,
-                                     cwd=str(ROOT))
+        self.proc = subprocess.Popen(
+            self.cmd, env=self.env, stdout=subprocess.PIPE, stderr=self._log, cwd=str(ROOT)
+        )
         assert self.proc.stdout is not None
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -145,10 +151,26 @@ def wait_http(port: int, path: str, timeout: float) -> None:
     raise RuntimeError(f"nothing answers on 127.0.0.1:{port}{path}")
 
 
-def artemis(data_dir: Path, *, port: int = 0, peers: list[int] = (), cpus: set[int] | None = None,
-            env: dict[str, str] | None = None, name: str = "artemis") -> Proc:
-    cmd = [sys.executable, "-m", "artemis_cli", "server", "start", "--addr", f"127.0.0.1:{port}",
-           "--data-dir", str(data_dir)]
+def artemis(
+    data_dir: Path,
+    *,
+    port: int = 0,
+    peers: list[int] = (),
+    cpus: set[int] | None = None,
+    env: dict[str, str] | None = None,
+    name: str = "artemis",
+) -> Proc:
+    cmd = [
+        sys.executable,
+        "-m",
+        "artemis_cli",
+        "server",
+        "start",
+        "--addr",
+        f"127.0.0.1:{port}",
+        "--data-dir",
+        str(data_dir),
+    ]
     for p in peers:
         cmd += ["--peer", f"http://127.0.0.1:{p}"]
     return Proc(cmd, env=env, cpus=cpus, name=name)
@@ -208,7 +230,7 @@ class WsSubscriber(asyncio.Protocol):
                 self.upgraded.set_exception(ConnectionError(buf[:end].decode(errors="replace")))
                 return
             self.upgraded.set_result(None)
-            buf = buf[end + 4:]
+            buf = buf[end + 4 :]
         pos = 0
         while len(buf) - pos >= 2:
             b1 = buf[pos + 1] & 0x7F
@@ -226,7 +248,7 @@ class WsSubscriber(asyncio.Protocol):
             if len(buf) - pos < hdr + b1:
                 break
             opcode = buf[pos] & 0x0F
-            payload = buf[pos + hdr:pos + hdr + b1]
+            payload = buf[pos + hdr : pos + hdr + b1]
             pos += hdr + b1
             if opcode == 1:
                 self.on_text(payload, now)
@@ -239,8 +261,11 @@ async def ws_subscribe(port: int, service_id: str, on_text: Callable[[bytes, flo
     key = base64.b64encode(os.urandom(16)).decode()
     assert proto.transport is not None
     proto.transport.write(
-        (f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        (
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
     await asyncio.wait_for(proto.upgraded, 10)
     proto.send_text(b'{"type":"subscribe","serviceId":"%s"}' % service_id.encode())
     return proto

@@ -28,8 +28,11 @@ def shapes(insts: list[dict[str, object]]) -> dict[str, list[bytes]]:
         "heartbeat1": heartbeat_requests(insts, 1),
         "heartbeat100": heartbeat_requests(insts, 100),
         "register": register_requests(fresh, 100),
-        "service100": [http_request("POST", "/api/discovery/service.json",
-                                    b'{"discoveryConfig":{"serviceId":"bench-svc-0"}}')],
+        "service100": [
+            http_request(
+                "POST", "/api/discovery/service.json", b'{"discoveryConfig":{"serviceId":"bench-svc-0"}}'
+            )
+        ],
         "services": [http_request("GET", "/api/discovery/services.json")],
     }
 
@@ -43,8 +46,21 @@ async def main_async(shape: str, seconds: float, raw: Path | None) -> None:
         await run_all(await Pool("127.0.0.1", art.port, 2).open(OK_MARK), register_requests(insts, 100))
         reqs = shapes(insts)[shape]
         out = Path(tempfile.mkstemp(suffix=".txt")[1]) if raw is None else raw
-        cmd = [spy, "record", "-p", str(art.pid), "-d", str(int(seconds)), "-r", "500",
-               "--format", "raw", "-o", str(out), "--nonblocking"]
+        cmd = [
+            spy,
+            "record",
+            "-p",
+            str(art.pid),
+            "-d",
+            str(int(seconds)),
+            "-r",
+            "500",
+            "--format",
+            "raw",
+            "-o",
+            str(out),
+            "--nonblocking",
+        ]
         rec = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: ASYNC220
         pool = await Pool("127.0.0.1", art.port, 8).open(OK_MARK)
         res = await saturate(pool, reqs, duration=seconds, depth=16, warmup=0.2)
@@ -67,8 +83,10 @@ def report(path: Path, top: int = 30) -> None:
             continue
         k = int(n)
         total += k
-        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].rsplit("/", 1)[-1]
-                  if " (" in f else f for f in stack.split(";")]
+        frames = [
+            f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] if " (" in f else f
+            for f in stack.split(";")
+        ]
         for f in set(frames):
             incl[f] += k
         if frames:

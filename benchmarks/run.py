@@ -73,23 +73,39 @@ GOALS = {
 
 # -- request shapes ---------------------------------------------------------------------------------------
 
+
 def instance(svc: str, i: int) -> dict[str, Any]:
     ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
-    return {"serviceId": svc, "instanceId": f"{svc}-{i}", "ip": ip, "port": 8080,
-            "url": f"http://{ip}:8080/", "status": "up", "machineName": f"host-{i}"}
+    return {
+        "serviceId": svc,
+        "instanceId": f"{svc}-{i}",
+        "ip": ip,
+        "port": 8080,
+        "url": f"http://{ip}:8080/",
+        "status": "up",
+        "machineName": f"host-{i}",
+    }
 
 
 def register_requests(instances: list[dict[str, Any]], batch: int) -> list[bytes]:
-    return [http_request("POST", "/api/registry/register.json",
-                         msgspec.json.encode({"instances": instances[k:k + batch]}))
-            for k in range(0, len(instances), batch)]
+    return [
+        http_request(
+            "POST",
+            "/api/registry/register.json",
+            msgspec.json.encode({"instances": instances[k : k + batch]}),
+        )
+        for k in range(0, len(instances), batch)
+    ]
 
 
 def heartbeat_requests(instances: list[dict[str, Any]], batch: int) -> list[bytes]:
     keys = [{"serviceId": x["serviceId"], "instanceId": x["instanceId"]} for x in instances]
-    return [http_request("POST", "/api/registry/heartbeat.json",
-                         msgspec.json.encode({"instanceKeys": keys[k:k + batch]}))
-            for k in range(0, len(keys), batch)]
+    return [
+        http_request(
+            "POST", "/api/registry/heartbeat.json", msgspec.json.encode({"instanceKeys": keys[k : k + batch]})
+        )
+        for k in range(0, len(keys), batch)
+    ]
 
 
 def dataset(services: int) -> list[dict[str, Any]]:
@@ -98,6 +114,7 @@ def dataset(services: int) -> list[dict[str, Any]]:
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
+
 
 async def fetch(port: int, req: bytes) -> bytes:
     pool = await Pool("127.0.0.1", port, 1).open()
@@ -135,17 +152,32 @@ class Bench:
         self.out: dict[str, Any] = {}
         self.rows: list[tuple[Any, ...]] = []
 
-    def row(self, scenario: str, figure: str, server: Any, ceiling: Any = None, goal: str = "",
-            cpu_ratio: float | None = None) -> None:
+    def row(
+        self,
+        scenario: str,
+        figure: str,
+        server: Any,
+        ceiling: Any = None,
+        goal: str = "",
+        cpu_ratio: float | None = None,
+    ) -> None:
         ratio = round(server / ceiling, 3) if isinstance(server, int | float) and ceiling else None
         self.rows.append((scenario, figure, server, ceiling, ratio, cpu_ratio, goal))
 
     def say(self, msg: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
-    async def pair_saturate(self, name: str, art: procs.Proc, ceil: procs.Proc, reqs: list[bytes],
-                            expect: bytes | None, keys: int = 1,
-                            background: list[bytes] | None = None, bg_rate: float = 0.0) -> dict[str, Any]:
+    async def pair_saturate(
+        self,
+        name: str,
+        art: procs.Proc,
+        ceil: procs.Proc,
+        reqs: list[bytes],
+        expect: bytes | None,
+        keys: int = 1,
+        background: list[bytes] | None = None,
+        bg_rate: float = 0.0,
+    ) -> dict[str, Any]:
         """Saturation throughput of one request shape on the server and on the ceiling, side by side."""
         out: dict[str, Any] = {"server_rounds": [], "ceiling_rounds": []}
         # Alternate server and ceiling windows so that drift on a shared machine hits both alike.
@@ -155,8 +187,9 @@ class Bench:
                 bg_task = None
                 if background:
                     bg_pool = await Pool("127.0.0.1", proc.port, 2).open(OK_MARK)
-                    bg_task = asyncio.create_task(open_loop(bg_pool, background, rate=bg_rate,
-                                                            duration=self.p.seconds + 1.0))
+                    bg_task = asyncio.create_task(
+                        open_loop(bg_pool, background, rate=bg_rate, duration=self.p.seconds + 1.0)
+                    )
                 assert proc.usage is not None
                 win = procs.CpuWindow(proc.usage)
                 res = await saturate(pool, reqs, duration=self.p.seconds, depth=self.p.depth)
@@ -167,12 +200,18 @@ class Bench:
                     await bg_pool.close()
                     fig["background"] = bg.summary()
                 await pool.close()
-                fig.update(res.summary(), keys_per_s=round(res.rps * keys, 1), server_cpu=share,
-                           per_cpu_second=round(res.rps / share, 1) if share else None,
-                           rss_bytes=proc.usage.rss())
+                fig.update(
+                    res.summary(),
+                    keys_per_s=round(res.rps * keys, 1),
+                    server_cpu=share,
+                    per_cpu_second=round(res.rps / share, 1) if share else None,
+                    rss_bytes=proc.usage.rss(),
+                )
                 out[f"{label}_rounds"].append(fig)
-                self.say(f"{name} saturation on {label}: {res.rps:,.0f} req/s ({res.errors} errors, "
-                         f"server cpu {share:.2f}, generator cpu {res.gen_cpu:.2f})")
+                self.say(
+                    f"{name} saturation on {label}: {res.rps:,.0f} req/s ({res.errors} errors, "
+                    f"server cpu {share:.2f}, generator cpu {res.gen_cpu:.2f})"
+                )
         for label in ("server", "ceiling"):
             rounds = sorted(out[f"{label}_rounds"], key=lambda f: f["rps"])
             out[label] = rounds[-1]  # the best window: the least disturbed by other processes
@@ -183,16 +222,24 @@ class Bench:
         out["ratio"] = round(out["server"]["rps"] / c_rps, 3) if c_rps else None
         return out
 
-    async def latency(self, name: str, proc: procs.Proc, reqs: list[bytes], expect: bytes | None,
-                      rate: float, background: list[bytes] | None = None, bg_rate: float = 0.0,
-                      ) -> dict[str, Any]:
+    async def latency(
+        self,
+        name: str,
+        proc: procs.Proc,
+        reqs: list[bytes],
+        expect: bytes | None,
+        rate: float,
+        background: list[bytes] | None = None,
+        bg_rate: float = 0.0,
+    ) -> dict[str, Any]:
         """Open-loop latency at a fixed rate (half of the measured saturation)."""
         pool = await Pool("127.0.0.1", proc.port, self.p.conns).open(expect)
         bg_task = None
         if background:
             bg_pool = await Pool("127.0.0.1", proc.port, 2).open(OK_MARK)
-            bg_task = asyncio.create_task(open_loop(bg_pool, background, rate=bg_rate,
-                                                    duration=self.p.seconds + 0.5))
+            bg_task = asyncio.create_task(
+                open_loop(bg_pool, background, rate=bg_rate, duration=self.p.seconds + 0.5)
+            )
         assert proc.usage is not None
         win = procs.CpuWindow(proc.usage)
         res = await open_loop(pool, reqs, rate=rate, duration=self.p.seconds)
@@ -201,8 +248,10 @@ class Bench:
             await bg_task
             await bg_pool.close()
         await pool.close()
-        self.say(f"{name} open loop at {rate:,.0f}/s on {proc.name}: p50 {res.pct(50) or 0:.4f}s "
-                 f"p99 {res.pct(99) or 0:.4f}s ({res.errors} errors, {res.missing} missing)")
+        self.say(
+            f"{name} open loop at {rate:,.0f}/s on {proc.name}: p50 {res.pct(50) or 0:.4f}s "
+            f"p99 {res.pct(99) or 0:.4f}s ({res.errors} errors, {res.missing} missing)"
+        )
         return {"rate": round(rate, 1), **res.summary(), "server_cpu": share}
 
     # -- scenarios -----------------------------------------------------------------------------------------
@@ -214,12 +263,16 @@ class Bench:
         art = procs.artemis(data, cpus=self.server_cpus, env=SERVER_ENV).start()
         try:
             insts = dataset(p.services)
-            res = await run_all(await Pool("127.0.0.1", art.port, 2).open(OK_MARK),
-                                register_requests(insts, 100))
+            res = await run_all(
+                await Pool("127.0.0.1", art.port, 2).open(OK_MARK), register_requests(insts, 100)
+            )
             assert art.usage is not None
             self.say(f"registered {len(insts):,} instances for the hot-path scenarios ({res.errors} errors)")
-            self.out["dataset"] = {"instances": len(insts), "services": p.services,
-                                   "rss_bytes": art.usage.rss()}
+            self.out["dataset"] = {
+                "instances": len(insts),
+                "services": p.services,
+                "rss_bytes": art.usage.rss(),
+            }
 
             # (2) heartbeats
             hb: dict[str, Any] = {}
@@ -227,60 +280,102 @@ class Bench:
                 reqs = heartbeat_requests(insts, size)
                 sat = await self.pair_saturate(f"heartbeat {shape}", art, ceil, reqs, OK_MARK, keys=size)
                 sat["latency_at_half_saturation"] = await self.latency(
-                    f"heartbeat {shape}", art, reqs, OK_MARK, sat["server_median_rps"] / 2)
+                    f"heartbeat {shape}", art, reqs, OK_MARK, sat["server_median_rps"] / 2
+                )
                 sat["ceiling_latency_at_half_saturation"] = await self.latency(
-                    f"heartbeat {shape}", ceil, reqs, OK_MARK, sat["ceiling_median_rps"] / 2)
+                    f"heartbeat {shape}", ceil, reqs, OK_MARK, sat["ceiling_median_rps"] / 2
+                )
                 hb[shape] = sat
             self.out["heartbeat"] = hb
             s, b = hb["single"], hb["batch100"]
-            self.row("2 heartbeat 1 key", "requests/s at saturation", s["server"]["rps"], s["ceiling"]["rps"],
-                     f">= {GOALS['heartbeat_single_ratio']}x ceiling", s["ratio_per_cpu_second"])
+            self.row(
+                "2 heartbeat 1 key",
+                "requests/s at saturation",
+                s["server"]["rps"],
+                s["ceiling"]["rps"],
+                f">= {GOALS['heartbeat_single_ratio']}x ceiling",
+                s["ratio_per_cpu_second"],
+            )
             lat = s["latency_at_half_saturation"]
-            self.row("2 heartbeat 1 key", "p50/p99/p999 ms at 50% sat",
-                     f"{lat['p50_ms']}/{lat['p99_ms']}/{lat['p999_ms']}")
-            self.row("2 heartbeat 100 keys", "keys/s at saturation", b["server"]["keys_per_s"],
-                     b["ceiling"]["keys_per_s"], f">= {GOALS['heartbeat_batch100_keys_ratio']}x ceiling",
-                     b["ratio_per_cpu_second"])
+            self.row(
+                "2 heartbeat 1 key",
+                "p50/p99/p999 ms at 50% sat",
+                f"{lat['p50_ms']}/{lat['p99_ms']}/{lat['p999_ms']}",
+            )
+            self.row(
+                "2 heartbeat 100 keys",
+                "keys/s at saturation",
+                b["server"]["keys_per_s"],
+                b["ceiling"]["keys_per_s"],
+                f">= {GOALS['heartbeat_batch100_keys_ratio']}x ceiling",
+                b["ratio_per_cpu_second"],
+            )
             lat = b["latency_at_half_saturation"]
-            self.row("2 heartbeat 100 keys", "p50/p99/p999 ms at 50% sat",
-                     f"{lat['p50_ms']}/{lat['p99_ms']}/{lat['p999_ms']}")
+            self.row(
+                "2 heartbeat 100 keys",
+                "p50/p99/p999 ms at 50% sat",
+                f"{lat['p50_ms']}/{lat['p99_ms']}/{lat['p999_ms']}",
+            )
 
             # (3) discovery while heartbeats run: 10,000 instances heartbeating every 5 s = 2,000 keys/s
             # as single-key requests, on the server and on the ceiling alike.
             bg = heartbeat_requests(insts, 1)
             bg_rate = len(insts) / 5.0
             disc: dict[str, Any] = {"background_heartbeats_per_s": bg_rate}
-            one = http_request("POST", "/api/discovery/service.json",
-                               b'{"discoveryConfig":{"serviceId":"bench-svc-0"}}')
+            one = http_request(
+                "POST", "/api/discovery/service.json", b'{"discoveryConfig":{"serviceId":"bench-svc-0"}}'
+            )
             every = http_request("GET", "/api/discovery/services.json")
-            for shape, req, path in (("service100", one, "/api/discovery/service.json"),
-                                     ("services_all", every, "/api/discovery/services.json")):
+            for shape, req, path in (
+                ("service100", one, "/api/discovery/service.json"),
+                ("services_all", every, "/api/discovery/services.json"),
+            ):
                 body = await fetch(art.port, req)
                 await can(ceil.port, path, body)
-                sat = await self.pair_saturate(f"discovery {shape}", art, ceil, [req], OK_MARK,
-                                               background=bg, bg_rate=bg_rate)
+                sat = await self.pair_saturate(
+                    f"discovery {shape}", art, ceil, [req], OK_MARK, background=bg, bg_rate=bg_rate
+                )
                 sat["response_bytes"] = len(body)
                 sat["latency_at_half_saturation"] = await self.latency(
-                    f"discovery {shape}", art, [req], OK_MARK, sat["server_median_rps"] / 2,
-                    background=bg, bg_rate=bg_rate)
+                    f"discovery {shape}",
+                    art,
+                    [req],
+                    OK_MARK,
+                    sat["server_median_rps"] / 2,
+                    background=bg,
+                    bg_rate=bg_rate,
+                )
                 disc[shape] = sat
             self.out["discovery"] = disc
-            for shape, label in (("service100", "1 service, 100 inst"),
-                                 ("services_all", f"services.json, {len(insts):,} inst")):
+            for shape, label in (
+                ("service100", "1 service, 100 inst"),
+                ("services_all", f"services.json, {len(insts):,} inst"),
+            ):
                 d = disc[shape]
                 lat = d["latency_at_half_saturation"]
-                self.row(f"3 discovery {label}", "requests/s at saturation", d["server"]["rps"],
-                         d["ceiling"]["rps"], cpu_ratio=d["ratio_per_cpu_second"])
-                self.row(f"3 discovery {label}", "p50/p99/p999 ms at 50% sat",
-                         f"{lat['p50_ms']}/{lat['p99_ms']}/{lat['p999_ms']}",
-                         goal="p99 < 5 ms" if shape == "service100" else "")
+                self.row(
+                    f"3 discovery {label}",
+                    "requests/s at saturation",
+                    d["server"]["rps"],
+                    d["ceiling"]["rps"],
+                    cpu_ratio=d["ratio_per_cpu_second"],
+                )
+                self.row(
+                    f"3 discovery {label}",
+                    "p50/p99/p999 ms at 50% sat",
+                    f"{lat['p50_ms']}/{lat['p99_ms']}/{lat['p999_ms']}",
+                    goal="p99 < 5 ms" if shape == "service100" else "",
+                )
 
             # (4) WebSocket fan-out
             self.out["fanout"] = await self.fanout(art)
             f = self.out["fanout"]
-            self.row(f"4 ws fan-out, {f['subscribers']} subs", "p50/p99/max ms to last subscriber",
-                     f"{f['p50_ms']}/{f['p99_ms']}/{f['max_ms']}",
-                     goal=f"p99 < {GOALS['fanout_p99_ms']:.0f} ms")
+            self.row(
+                f"4 ws fan-out, {f['subscribers']} subs",
+                "p50/p99/max ms to last subscriber",
+                f"{f['p50_ms']}/{f['p99_ms']}/{f['max_ms']}",
+                goal=f"p99 < {GOALS['fanout_p99_ms']:.0f} ms",
+            )
         finally:
             art.stop()
             procs.rmtree(data)
@@ -321,9 +416,17 @@ class Bench:
             iid = f"fanout-{r}"
             state.update(count=0, last=0.0, first=0.0, mark=f'"{iid}"'.encode())
             done.clear()
-            req = http_request("POST", "/api/registry/register.json", msgspec.json.encode(
-                {"instances": [{"serviceId": "bench-fanout", "instanceId": iid, "ip": "10.9.9.9",
-                                "port": 80}]}))
+            req = http_request(
+                "POST",
+                "/api/registry/register.json",
+                msgspec.json.encode(
+                    {
+                        "instances": [
+                            {"serviceId": "bench-fanout", "instanceId": iid, "ip": "10.9.9.9", "port": 80}
+                        ]
+                    }
+                ),
+            )
             t0 = time.perf_counter()
             conn.pending.append(t0)
             conn.transport.write(req)
@@ -340,10 +443,16 @@ class Bench:
             if s.transport is not None:
                 s.transport.close()
         self.say(f"fan-out to {n}: p50 {ms(pct(times, 50))} ms, p99 {ms(pct(times, 99))} ms")
-        return {"subscribers": n, "rounds": self.p.fanout_rounds, "incomplete_rounds": lost,
-                "p50_ms": ms(pct(times, 50)), "p99_ms": ms(pct(times, 99)),
-                "max_ms": ms(max(times, default=None)),
-                "first_subscriber_p50_ms": ms(pct(firsts, 50)), "rss_bytes_with_subscribers": rss}
+        return {
+            "subscribers": n,
+            "rounds": self.p.fanout_rounds,
+            "incomplete_rounds": lost,
+            "p50_ms": ms(pct(times, 50)),
+            "p99_ms": ms(pct(times, 99)),
+            "max_ms": ms(max(times, default=None)),
+            "first_subscriber_p50_ms": ms(pct(firsts, 50)),
+            "rss_bytes_with_subscribers": rss,
+        }
 
     async def register_and_memory(self, ceil: procs.Proc) -> None:
         """Scenarios 1 and 6: register N instances in batches on a fresh node; RSS at 100,000 and N."""
@@ -392,25 +501,41 @@ class Bench:
             await cpool.close()
             c_rate = cres.rps * p.batch
             s_share = cpu / elapsed
-            cpu_ratio = (round((inst_rate / s_share) / (c_rate / c_share), 3)
-                         if s_share and c_share and c_rate else None)
+            cpu_ratio = (
+                round((inst_rate / s_share) / (c_rate / c_share), 3)
+                if s_share and c_share and c_rate
+                else None
+            )
             self.out["register"] = {
-                "instances": done, "batch": p.batch, "seconds": round(elapsed, 3), "errors": errors,
-                "instances_per_s": round(inst_rate, 1), "server_cpu": round(cpu / elapsed, 3),
+                "instances": done,
+                "batch": p.batch,
+                "seconds": round(elapsed, 3),
+                "errors": errors,
+                "instances_per_s": round(inst_rate, 1),
+                "server_cpu": round(cpu / elapsed, 3),
                 "generator_cpu": round(max(gen_cpu), 3),
                 "ceiling": {**cres.summary(), "instances_per_s": round(c_rate, 1), "server_cpu": c_share},
-                "ratio": round(inst_rate / c_rate, 3) if c_rate else None, "ratio_per_cpu_second": cpu_ratio,
+                "ratio": round(inst_rate / c_rate, 3) if c_rate else None,
+                "ratio_per_cpu_second": cpu_ratio,
             }
-            self.out["memory"] = {"rss_bytes": rss, "per_instance_bytes": {
-                k: round((v - rss0) / int(k)) for k, v in rss.items() if k != "empty"}}
-            self.row(f"1 register {done:,} in batches of {p.batch}", "instances/s", round(inst_rate, 1),
-                     round(c_rate, 1), cpu_ratio=cpu_ratio)
+            self.out["memory"] = {
+                "rss_bytes": rss,
+                "per_instance_bytes": {k: round((v - rss0) / int(k)) for k, v in rss.items() if k != "empty"},
+            }
+            self.row(
+                f"1 register {done:,} in batches of {p.batch}",
+                "instances/s",
+                round(inst_rate, 1),
+                round(c_rate, 1),
+                cpu_ratio=cpu_ratio,
+            )
             for k, v in rss.items():
                 goal = "< 1.5 GB at 1,000,000" if k == "1000000" else ""
                 self.row("6 memory", f"server RSS MB, {k} instances", round(v / 2**20, 1), goal=goal)
             if "1000000" not in rss:
-                self.row("6 memory", "server RSS MB, 1000000 instances", "not run (use --full)",
-                         goal="< 1.5 GB")
+                self.row(
+                    "6 memory", "server RSS MB, 1000000 instances", "not run (use --full)", goal="< 1.5 GB"
+                )
         finally:
             art.stop()
             procs.rmtree(data)
@@ -420,9 +545,12 @@ class Bench:
         p = self.p
         ports = [procs.free_port() for _ in range(3)]
         dirs = [procs.tmpdir("artemis-bench-") for _ in ports]
-        nodes = [procs.artemis(d, port=port, peers=[q for q in ports if q != port], env=SERVER_ENV,
-                               name=f"node-{'ABC'[k]}")
-                 for k, (d, port) in enumerate(zip(dirs, ports, strict=True))]
+        nodes = [
+            procs.artemis(
+                d, port=port, peers=[q for q in ports if q != port], env=SERVER_ENV, name=f"node-{'ABC'[k]}"
+            )
+            for k, (d, port) in enumerate(zip(dirs, ports, strict=True))
+        ]
         try:
             for nd in nodes:
                 nd.start()
@@ -441,27 +569,54 @@ class Bench:
                         iid = ch["instance"]["instanceId"]
                         if iid.startswith("repl-"):
                             seen.setdefault(int(iid[5:]), t)
+
                 return on_text
 
             subs = [await procs.ws_subscribe(nodes[k + 1].port, "bench-repl", collector(k)) for k in (0, 1)]
             await asyncio.sleep(0.3)
-            reqs = [http_request("POST", "/api/registry/register.json", msgspec.json.encode({"instances": [
-                {"serviceId": "bench-repl", "instanceId": f"repl-{j * batch + k}", "ip": "10.1.1.1",
-                 "port": 80 + k} for k in range(batch)]})) for j in range(total)]
+            reqs = [
+                http_request(
+                    "POST",
+                    "/api/registry/register.json",
+                    msgspec.json.encode(
+                        {
+                            "instances": [
+                                {
+                                    "serviceId": "bench-repl",
+                                    "instanceId": f"repl-{j * batch + k}",
+                                    "ip": "10.1.1.1",
+                                    "port": 80 + k,
+                                }
+                                for k in range(batch)
+                            ]
+                        }
+                    ),
+                )
+                for j in range(total)
+            ]
             pool = await Pool("127.0.0.1", nodes[0].port, 2).open(OK_MARK)
             res = await open_loop(pool, reqs, rate=req_rate, duration=p.repl_seconds)
             await pool.close()
             end = time.perf_counter() + 10
             while time.perf_counter() < end and min(len(r) for r in recv) < total * batch:
                 await asyncio.sleep(0.05)
-            out: dict[str, Any] = {"writes_per_s": p.repl_writes, "instances_per_request": batch,
-                                   "seconds": p.repl_seconds, "write_latency_on_A": res.summary()}
+            out: dict[str, Any] = {
+                "writes_per_s": p.repl_writes,
+                "instances_per_request": batch,
+                "seconds": p.repl_seconds,
+                "write_latency_on_A": res.summary(),
+            }
             lags_all: list[float] = []
             for k, name in ((0, "B"), (1, "C")):
                 lags = [t - (res.t0 + (i // batch) / req_rate) for i, t in recv[k].items()]
                 lags_all += lags
-                out[name] = {"seen": len(lags), "expected": total * batch, "p50_ms": ms(pct(lags, 50)),
-                             "p99_ms": ms(pct(lags, 99)), "max_ms": ms(max(lags, default=None))}
+                out[name] = {
+                    "seen": len(lags),
+                    "expected": total * batch,
+                    "p50_ms": ms(pct(lags, 50)),
+                    "p99_ms": ms(pct(lags, 99)),
+                    "max_ms": ms(max(lags, default=None)),
+                }
             out["p99_ms"] = ms(pct(lags_all, 99))
             # where the tail sits in time: p99 of the writes scheduled in each second of the run
             by_sec: dict[int, list[float]] = {}
@@ -475,10 +630,18 @@ class Bench:
                     s.transport.close()
             self.out["replication"] = out
             self.say(f"replication lag p99 {out['p99_ms']} ms")
-            self.row(f"5 replication, {p.repl_writes:,} writes/s", "lag p50/p99 ms A->B",
-                     f"{out['B']['p50_ms']}/{out['B']['p99_ms']}", goal="p99 < 100 ms")
-            self.row(f"5 replication, {p.repl_writes:,} writes/s", "lag p50/p99 ms A->C",
-                     f"{out['C']['p50_ms']}/{out['C']['p99_ms']}", goal="p99 < 100 ms")
+            self.row(
+                f"5 replication, {p.repl_writes:,} writes/s",
+                "lag p50/p99 ms A->B",
+                f"{out['B']['p50_ms']}/{out['B']['p99_ms']}",
+                goal="p99 < 100 ms",
+            )
+            self.row(
+                f"5 replication, {p.repl_writes:,} writes/s",
+                "lag p50/p99 ms A->C",
+                f"{out['C']['p50_ms']}/{out['C']['p99_ms']}",
+                goal="p99 < 100 ms",
+            )
         finally:
             for nd in nodes:
                 nd.stop()
@@ -505,8 +668,9 @@ class Bench:
         pool = await Pool("127.0.0.1", ceil.port, self.p.conns).open(OK_MARK)
         assert ceil.usage is not None
         win = procs.CpuWindow(ceil.usage)
-        res = await saturate(pool, heartbeat_requests([instance("g", 0)], 1), duration=self.p.seconds,
-                             depth=self.p.depth)
+        res = await saturate(
+            pool, heartbeat_requests([instance("g", 0)], 1), duration=self.p.seconds, depth=self.p.depth
+        )
         share = win.share()
         await pool.close()
         if share >= 0.9:
@@ -515,10 +679,16 @@ class Bench:
             bound = "generator"
         else:
             bound = "neither (CPU taken by other processes)"
-        self.say(f"generator check vs ceiling: {res.rps:,.0f} req/s, ceiling cpu {share:.2f}, "
-                 f"generator cpu {res.gen_cpu:.2f} -> bound by the {bound}")
-        self.row("0 generator vs raw ASGI", "requests/s (ceiling cpu / generator cpu)",
-                 round(res.rps, 1), goal=f"{share:.2f} / {res.gen_cpu:.2f}: {bound}-bound")
+        self.say(
+            f"generator check vs ceiling: {res.rps:,.0f} req/s, ceiling cpu {share:.2f}, "
+            f"generator cpu {res.gen_cpu:.2f} -> bound by the {bound}"
+        )
+        self.row(
+            "0 generator vs raw ASGI",
+            "requests/s (ceiling cpu / generator cpu)",
+            round(res.rps, 1),
+            goal=f"{share:.2f} / {res.gen_cpu:.2f}: {bound}-bound",
+        )
         return {**res.summary(), "ceiling_cpu": share, "bound_by": bound}
 
 
@@ -534,11 +704,14 @@ def machine() -> dict[str, Any]:
 
     mem = sh(["free", "-m"]).splitlines()
     return {
-        "cpus": os.cpu_count(), "model": lscpu.get("Model name"),
+        "cpus": os.cpu_count(),
+        "model": lscpu.get("Model name"),
         "hypervisor": lscpu.get("Hypervisor vendor"),
         "memory_mb": mem[1].split()[1] if len(mem) > 1 else None,
-        "python": platform.python_version(), "platform": platform.platform(),
-        "uvicorn": uvicorn.__version__, "psutil": procs.psutil is not None,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "uvicorn": uvicorn.__version__,
+        "psutil": procs.psutil is not None,
         "loop": "uvloop" if _has("uvloop") else "asyncio",
         "http": "httptools" if _has("httptools") else "h11",
     }
@@ -552,6 +725,7 @@ def _has(mod: str) -> bool:
 
 def table(rows: list[tuple[Any, ...]]) -> str:
     head = ("scenario", "figure", "server", "ceiling", "ratio", "ratio per CPU-s", "goal")
+
     def fmt(v: Any) -> str:
         if v is None:
             return ""
@@ -574,8 +748,11 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--smoke", action="store_true", help="tiny numbers, seconds: proves the harness runs")
     ap.add_argument("--n", type=int, help="instances to register in scenario 1 (up to 1,000,000)")
     ap.add_argument("--seconds", type=float, help="length of each measurement window")
-    ap.add_argument("--only", default="hot,register,replication",
-                    help="comma list of scenario groups: hot (2,3,4), register (1,6), replication (5)")
+    ap.add_argument(
+        "--only",
+        default="hot,register,replication",
+        help="comma list of scenario groups: hot (2,3,4), register (1,6), replication (5)",
+    )
     ap.add_argument("--no-pin", action="store_true", help="do not pin server and generator to CPUs")
     ap.add_argument("--out", default="benchmarks/results.json", help="JSON output file")
     args = ap.parse_args(argv)
@@ -601,11 +778,17 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(prof, pin)
     started = time.time()
     results = runner(bench.run({s.strip() for s in args.only.split(",")}))
-    doc = {"profile": msgspec.to_builtins(prof), "pinned": pin, "machine": machine(),
-           "command": " ".join(["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])]),
-           "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-           "wall_seconds": round(time.time() - started, 1), "results": results,
-           "table": [list(r) for r in bench.rows], "goals": GOALS}
+    doc = {
+        "profile": msgspec.to_builtins(prof),
+        "pinned": pin,
+        "machine": machine(),
+        "command": " ".join(["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])]),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "wall_seconds": round(time.time() - started, 1),
+        "results": results,
+        "table": [list(r) for r in bench.rows],
+        "goals": GOALS,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=2) + "\n")
     print(table(bench.rows))

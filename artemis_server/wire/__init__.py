@@ -199,10 +199,10 @@ def decode(body: bytes, tp: type[T]) -> T:
     that refuses unknown keys). Anything else (another key spelling, a scalar in a string map, an error)
     takes the tolerant path, which gives the same object for such bodies and the 400 naming the field.
     """
-    strict = _strict_decoder(tp)
+    strict = _strict_decoder(tp)  # type: ignore[arg-type]  # Struct classes are hashable
     if strict is not None and body:
         try:
-            return strict.decode(body)  # type: ignore[no-any-return]
+            return strict.decode(body)
         except (msgspec.DecodeError, RecursionError, UnicodeDecodeError, ValueError):
             pass
     return convert(parse_json(body), tp)
