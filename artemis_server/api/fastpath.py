@@ -31,6 +31,8 @@ class FastLane:
         aliases = [a.rstrip("/") for a in settings.server.context_aliases if a.strip("/")]
         self.served = 0  # requests answered by the lane (tests check that it really took them)
         self.routes: dict[str, Any] = {}
+        if settings.wire.naming != "camel":
+            return  # snake_case output is rewritten in the Litestar adapter: leave every request to it
         for ep in all_endpoints():
             if ep.extra.get("hot") and ep.methods == ("POST",):
                 for p in ep.paths:

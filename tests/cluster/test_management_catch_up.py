@@ -40,21 +40,21 @@ def test_restarted_node_copies_newer_management_state(tmp_path: Path) -> None:
         see_each_other(nodes)
         n1, n2, n3 = nodes
         _pull(n1.url, "before", "pullout")
-        wait_for(lambda: _down(n3.url, "before"), timeout=5, what="relayed to node 3")
+        wait_for(lambda: _down(n3.url, "before"), timeout=15, what="relayed to node 3")
 
         n3.kill()
         _pull(n1.url, "during", "pullout")  # node 3 is down: the relay cannot reach it
         _pull(n2.url, "before", "pullin")
         wait_for(
-            lambda: _down(n2.url, "during") and not _down(n1.url, "before"), timeout=5, what="n1/n2 agree"
+            lambda: _down(n2.url, "during") and not _down(n1.url, "before"), timeout=15, what="n1/n2 agree"
         )
 
         n3.start()
-        wait_for(lambda: _down(n3.url, "during"), timeout=10, what="node 3 caught up with the pull-out")
+        wait_for(lambda: _down(n3.url, "during"), timeout=20, what="node 3 caught up with the pull-out")
         assert not _down(n3.url, "before")
         # and it keeps following relayed changes afterwards
         _pull(n1.url, "after", "pullout")
-        wait_for(lambda: _down(n3.url, "after"), timeout=10, what="relay to the restarted node")
+        wait_for(lambda: _down(n3.url, "after"), timeout=20, what="relay to the restarted node")
     finally:
         for n in nodes:
             n.kill()
