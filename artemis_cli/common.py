@@ -138,15 +138,17 @@ def confirm(
             for line in text:
                 out.line(f"  {line}")
         return False
+    if not yes and not stdin_is_tty():
+        # one line, with the blast radius in it: scripts log it, nobody could have answered anyway
+        impact = f" ({' '.join(text[0].split())})" if text else ""
+        raise Refusal(
+            f"refusing to {action} without confirmation{impact}: no terminal to ask; pass --yes to proceed "
+            "or --dry-run to only show the effect"
+        )
     for line in text:
         out.message(line)
     if yes:
         return True
-    if not stdin_is_tty():
-        raise Refusal(
-            f"refusing to {action} without confirmation: no terminal to ask; pass --yes to proceed "
-            "or --dry-run to only show the effect"
-        )
     try:
         ok = typer.confirm(f"{action[0].upper()}{action[1:]}?", default=False, err=True)
     except (typer.Abort, EOFError, KeyboardInterrupt):

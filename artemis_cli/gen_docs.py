@@ -75,13 +75,23 @@ def _usage(cmd: Any, ctx: Any) -> str:
     return f"{ctx.command_path} {' '.join(pieces)}".strip()
 
 
+def _subcommands(cmd: Any, ctx: Any) -> dict[str, Any]:
+    """name -> command, sorted by name (loads lazy groups)."""
+    if not hasattr(cmd, "list_commands"):
+        return {}
+    return {n: cmd.get_command(ctx, n) for n in sorted(cmd.list_commands(ctx))}
+
+
+def _is_group(cmd: Any) -> bool:
+    return hasattr(cmd, "list_commands")
+
+
 def _walk(cmd: Any, ctx: Any) -> list[tuple[Any, Any]]:
     """Every leaf command under ``cmd`` (depth first, sorted by name), with its context."""
     out: list[tuple[Any, Any]] = []
-    for name in sorted(getattr(cmd, "commands", {})):
-        sub = cmd.commands[name]
+    for name, sub in _subcommands(cmd, ctx).items():
         sctx = _ctx(sub, name, ctx)
-        if getattr(sub, "commands", None):
+        if _is_group(sub):
             out.extend(_walk(sub, sctx))
         else:
             out.append((sub, sctx))
@@ -126,9 +136,9 @@ def man_root(root: Any) -> str:
     ]
     lines += _options(root, ctx)
     lines += [".SH COMMANDS"]
-    for name in sorted(root.commands):
-        sub = root.commands[name]
-        page = f"{PROG}-{name}(1)" if getattr(sub, "commands", None) else ""
+    subs = _subcommands(root, ctx)
+    for name, sub in subs.items():
+        page = f"{PROG}-{name}(1)" if _is_group(sub) else ""
         lines += [
             ".TP",
             f"\\fB{name}\\fR",
@@ -141,14 +151,14 @@ def man_root(root: Any) -> str:
         _esc("Contexts (servers, token or token file, default region, zone and user); mode 0600."),
     ]
     lines += _footer()
-    groups = [f"{PROG}-{n}(1)" for n in sorted(root.commands) if getattr(root.commands[n], "commands", None)]
+    groups = [f"{PROG}-{n}(1)" for n, sub in subs.items() if _is_group(sub)]
     lines += [".SH SEE ALSO", _esc(", ".join(groups))]
     return "\n".join(lines) + "\n"
 
 
 def man_group(root: Any, name: str) -> str:
     rctx = _ctx(root, PROG)
-    group = root.commands[name]
+    group = root.get_command(rctx, name)
     gctx = _ctx(group, name, rctx)
     title = f"{PROG}-{name}"
     lines = _header(title, f"{PROG} {name}", group.get_short_help_str(limit=200))
@@ -185,8 +195,8 @@ def render() -> dict[Path, str]:
         files[Path("completions") / fname] = script + "\n"
     root = _root()
     files[Path("man") / f"{PROG}.1"] = man_root(root)
-    for name in sorted(root.commands):
-        if getattr(root.commands[name], "commands", None):
+    for name, sub in _subcommands(root, _ctx(root, PROG)).items():
+        if _is_group(sub):
             files[Path("man") / f"{PROG}-{name}.1"] = man_group(root, name)
     return files
 

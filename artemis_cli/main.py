@@ -16,18 +16,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from artemis_cli.commands import (
-    audit,
-    auth,
-    canary,
-    cluster,
-    context,
-    instance,
-    route,
-    server,
-    service,
-    zone,
-)
+from artemis_cli.commands import auth
 from artemis_cli.common import Refusal, State, state
 from artemis_cli.errors import ClientError
 
@@ -106,8 +95,69 @@ def hoist_globals(args: list[str]) -> list[str]:
     return head + moved + kept
 
 
+# Command groups are imported and built only when used: building all ~60 Typer commands costs more than
+# everything else `artemis --help` does. The short help shown by `artemis --help` lives here (a test checks it
+# matches each group's own help).
+LAZY_GROUPS: dict[str, tuple[str, str]] = {
+    "server": ("artemis_cli.commands.server", "Run a registry node; pull whole servers (by IP) in and out."),
+    "cluster": ("artemis_cli.commands.cluster", "Cluster nodes and their status."),
+    "service": ("artemis_cli.commands.service", "List and inspect services."),
+    "instance": ("artemis_cli.commands.instance", "List, register, pull in/out and watch service instances."),
+    "zone": ("artemis_cli.commands.zone", "Pull zones out of traffic and back in; zone status."),
+    "canary": (
+        "artemis_cli.commands.canary",
+        "Canary configs: which client IPs see a service's canary instances.",
+    ),
+    "route": ("artemis_cli.commands.route", "Group routing: service groups, tags, bindings, route rules."),
+    "audit": ("artemis_cli.commands.audit", "The audit log of management operations."),
+    "context": (
+        "artemis_cli.commands.context",
+        "Named cluster profiles (servers, token, default region/zone).",
+    ),
+}
+
+
+def load_group(name: str) -> Any:
+    import importlib
+
+    from typer.main import get_group
+
+    module = importlib.import_module(LAZY_GROUPS[name][0])
+    group = get_group(module.app)
+    group.name = name
+    return group
+
+
 class ArtemisGroup(TyperGroup):
-    """Root group: every error raised by a command becomes one stderr line and its exit code."""
+    """Root group: lazy command groups; every error raised by a command becomes one stderr line and its
+    exit code."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        own = [n for n in super().list_commands(ctx) if n not in LAZY_GROUPS]
+        return [*LAZY_GROUPS, *own]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is None and cmd_name in LAZY_GROUPS:
+            cmd = load_group(cmd_name)
+            self.add_command(cmd, cmd_name)
+        return cmd
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        from typer._click.utils import make_default_short_help
+
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name in LAZY_GROUPS and name not in self.commands:
+                rows.append((name, make_default_short_help(LAZY_GROUPS[name][1], limit)))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not ctx.resilient_parsing:
@@ -235,15 +285,6 @@ def root(
     )
 
 
-app.add_typer(server.app, name="server")
-app.add_typer(cluster.app, name="cluster")
-app.add_typer(service.app, name="service")
-app.add_typer(instance.app, name="instance")
-app.add_typer(zone.app, name="zone")
-app.add_typer(canary.app, name="canary")
-app.add_typer(route.app, name="route")
-app.add_typer(audit.app, name="audit")
-app.add_typer(context.app, name="context")
 app.command("login")(auth.login)
 app.command("logout")(auth.logout)
 

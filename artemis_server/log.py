@@ -6,13 +6,18 @@ import json
 import logging
 import sys
 import time
+from typing import Any
 
 
 class _JsonFormatter(logging.Formatter):
-    _skip = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+    _skip = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+        "message",
+        "asctime",
+        "color_message",  # uvicorn's ANSI-coloured copy of msg
+    }
 
     def format(self, record: logging.LogRecord) -> str:
-        doc = {
+        doc: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
@@ -39,5 +44,5 @@ def setup_logging(level: str = "info", fmt: str = "pretty") -> None:
         root.removeHandler(h)
     root.addHandler(handler)
     root.setLevel(lvl)
-    for noisy in ("uvicorn.access",):
+    for noisy in ("uvicorn.access", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

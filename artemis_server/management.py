@@ -148,6 +148,95 @@ class ManagementService:
         interval = self.node.settings.database.reload_interval_secs
         if interval > 0:
             self.node.spawn(self._reload_loop(interval), "management-reload")
+        if self.node.settings.audit.retention_days > 0:
+            self.node.spawn(self._retention_loop(), "audit-retention")
+        if self.node.settings.cluster.enabled and self.node.settings.cluster.peers:
+            self.node.spawn(self._sync_at_start(), "management-catch-up")
+
+    async def prune_audit(self) -> int:
+        """Drop audit entries older than `audit.retention_days` (S18.4); returns how many went."""
+        store = self._require_store()
+        days = self.node.settings.audit.retention_days
+        cutoff = int(time.time()) - days * 86400
+        removed: int = await anyio.to_thread.run_sync(lambda: store.prune_audit(cutoff))
+        if removed:
+            log.info("audit retention: dropped %d entries older than %d days", removed, days)
+        return removed
+
+    # -- catching up after a restart (separate databases) ------------------------------------------------
+    async def export_state(self) -> dict[str, Any]:
+        store = self._require_store()
+        last = await anyio.to_thread.run_sync(store.last_change)
+        tables = await anyio.to_thread.run_sync(store.export_state)
+        return {"databaseId": self.database_id, "lastChange": last, "tables": tables}
+
+    async def sync_from_peers(self, peer_urls: list[str], *, timeout: float, token: str | None) -> str | None:
+        """Copy the newest management state of a peer with its own database, if it is newer than ours.
+
+        Relayed commands keep running nodes in step; a node that was down missed them. At start it asks every
+        peer for its state and last-change time and takes the newest copy (whole-state last-writer-wins).
+        Returns the peer copied from, or None.
+        """
+        import httpx
+
+        store = self._require_store()
+        own_last = await anyio.to_thread.run_sync(store.last_change)
+        headers = {"X-Artemis-Replication": "true", "X-Artemis-Node-Url": self.node.url}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        best: tuple[float, str, dict[str, Any]] | None = None
+        from artemis_server.replication.client import tls_context
+
+        cs = self.node.settings.cluster
+        verify = tls_context(cs.ca_file, cs.tls_verify)  # the same trust as replication to these peers
+        async with httpx.AsyncClient(timeout=timeout, headers=headers, verify=verify) as http:
+            for url in peer_urls:
+                try:
+                    r = await http.post(
+                        url.rstrip("/") + "/api/replication/management/state.json", content=b"{}"
+                    )
+                    doc = r.json() if r.status_code == 200 else None
+                except (httpx.HTTPError, ValueError):
+                    doc = None
+                if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict):
+                    continue
+                if doc.get("databaseId") == self.database_id:
+                    return None  # one shared database: nothing to copy
+                last = float(doc.get("lastChange") or 0)
+                if best is None or last > best[0]:
+                    best = (last, url, doc)
+        if best is None or best[0] <= own_last:
+            return None
+        last, url, doc = best
+        async with self._get_lock():
+            await anyio.to_thread.run_sync(lambda: store.import_state(doc["tables"], last))
+        await self.reload()
+        log.info("management state copied from %s (newer than ours)", url)
+        return url
+
+    async def _sync_at_start(self) -> None:
+        cs = self.node.settings.cluster
+        for _ in range(250):  # replication attaches the peer set in its own start hook
+            if self.node.peers is not None:
+                break
+            await asyncio.sleep(0.02)
+        peers = self.node.peers
+        urls = [p.url for p in getattr(peers, "peers", [])]
+        if not urls:
+            return
+        token = cs.peer_token.get_secret_value() if cs.peer_token is not None else None
+        try:
+            await self.sync_from_peers(urls, timeout=cs.sync_timeout_secs, token=token)
+        except StorageUnavailableError as exc:
+            log.warning("management catch-up from peers skipped: %s", exc)
+
+    async def _retention_loop(self) -> None:
+        while True:  # at start, then daily
+            try:
+                await self.prune_audit()
+            except StorageUnavailableError as exc:
+                log.warning("audit retention skipped: %s", exc)
+            await asyncio.sleep(86400)
 
     async def _reload_loop(self, interval: float) -> None:
         while True:
@@ -241,6 +330,8 @@ class ManagementService:
             if plan.reload_services:
                 self.node.bus.reload(plan.reload_services, self.node.now_ms())
             self.node.registry.touch()
+            if self.node.snapshots.ring:  # J delta clients see the change at their next poll, not 30 s later
+                self.node.take_snapshot()
             self.node.metrics.management_ops.labels(command).inc()
         if origin is None:
             await self._notify(command, args, operator)
@@ -257,6 +348,7 @@ class ManagementService:
 
     def _write(self, tx: Tx, plan: Plan, operator: str) -> Any:
         written = plan.write(tx) if plan.write is not None else None
+        tx.touch()
         for change in plan.changes:
             if change.canary is not None:
                 tx.put_canary(change.canary)

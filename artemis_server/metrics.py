@@ -19,6 +19,19 @@ disable_created_metrics()
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
+GAUGE_HELP = {
+    "artemis_active_instances": "Registered instances (normal and legacy leases)",
+    "artemis_services": "Services with at least one registered instance",
+    "artemis_leases": "Leases in the normal pool",
+    "artemis_legacy_leases": "Leases in the legacy pool (metadata java_registry)",
+    "artemis_lease_renewals_last_window": "Lease renewals in the last complete 10 s window",
+    "artemis_lease_renewals_max_window": "Largest 10 s renewal window seen in the last 10 minutes",
+    "artemis_lease_safe": "1 when evicting expired leases is allowed, 0 while self-preservation holds them",
+    "artemis_ws_sessions": "Open WebSocket push sessions",
+    "artemis_uptime_seconds": "Seconds since this node started",
+}
+
+
 class _Gauges(Collector):
     def __init__(self, read: Callable[[], dict[str, float]]) -> None:
         self._read = read
@@ -26,7 +39,7 @@ class _Gauges(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         values = self._read()
         for name, value in values.items():
-            yield GaugeMetricFamily(name, name.replace("_", " "), value=value)
+            yield GaugeMetricFamily(name, GAUGE_HELP.get(name, name.replace("_", " ")), value=value)
 
 
 class Metrics:

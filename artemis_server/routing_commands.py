@@ -7,6 +7,7 @@ audit record and Java log row, and raises ``reload`` for the service it touches 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -186,8 +187,7 @@ class RoutingCommands:
 
     def _group_update(self, args: dict[str, Any], operator: str) -> Plan:
         old = self._group(args)
-        g = Group(**{f: getattr(old, f) for f in old.__slots__})  # type: ignore[attr-defined]
-        g.tags = dict(old.tags)
+        g = dataclasses.replace(old, tags=dict(old.tags))
         if "description" in args and args["description"] is not None:
             g.description = str(args["description"])
         status = _enum(_opt(args, "status"), STATUSES, "status")
@@ -484,18 +484,7 @@ class RoutingCommands:
 
     def _rule_update(self, args: dict[str, Any], operator: str) -> Plan:
         old = self._rule(args)
-        r = Rule(
-            old.rule_id,
-            old.route_id,
-            old.service_id,
-            old.name,
-            old.strategy,
-            old.status,
-            old.description,
-            old.created_at,
-            int(time.time()),
-            old.groups,
-        )
+        r = dataclasses.replace(old, updated_at=int(time.time()))
         if _opt(args, "name"):
             r.name = str(_opt(args, "name"))
         if args.get("description") is not None:
@@ -529,35 +518,14 @@ class RoutingCommands:
 
     def _rule_publish(self, args: dict[str, Any], operator: str) -> Plan:
         old = self._rule(args)
-        r = Rule(
-            old.rule_id,
-            old.route_id,
-            old.service_id,
-            old.name,
-            old.strategy,
-            "active",
-            old.description,
-            old.created_at,
-            int(time.time()),
-            old.groups,
+        return self._rule_replace(
+            dataclasses.replace(old, status="active", updated_at=int(time.time())), "publish"
         )
-        return self._rule_replace(r, "publish")
 
     def _rule_unpublish(self, args: dict[str, Any], operator: str) -> Plan:
         old = self._rule(args)
-        r = Rule(
-            old.rule_id,
-            old.route_id,
-            old.service_id,
-            old.name,
-            old.strategy,
-            "inactive",
-            old.description,
-            old.created_at,
-            int(time.time()),
-            old.groups,
-        )
-        return self._rule_replace(r, "unpublish")
+        new = dataclasses.replace(old, status="inactive", updated_at=int(time.time()))
+        return self._rule_replace(new, "unpublish")
 
     def _rule_delete(self, args: dict[str, Any], operator: str) -> Plan:
         r = self._rule(args)
@@ -696,15 +664,16 @@ class RoutingCommands:
         """Set ``unreleasedWeight``; a rule-group that does not exist yet is added with it as live weight."""
         r = self._rule(args)
         ref = _req(args, "groupId")
-        staged = clamp_weight(
-            int(
-                args.get("unreleasedWeight")
-                if args.get("unreleasedWeight") is not None
-                else args.get("weight")
-                if args.get("weight") is not None
-                else 5
+        raw = args.get("unreleasedWeight")
+        if raw is None:
+            raw = args.get("weight")
+        if raw is None:
+            raw = 5  # J default weight
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise BadRequestError(
+                "invalid field `unreleasedWeight`: expected a number", field="unreleasedWeight"
             )
-        )
+        staged = clamp_weight(int(raw))
         rg = self._find_rg(r, ref)
         if rg is None:
             plan = self._rulegroup_add({**args, "weight": staged}, operator)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -41,7 +43,8 @@ def check_tls_files(settings: Settings) -> str | None:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(srv.tls_cert, srv.tls_key)
         except (OSError, ssl.SSLError) as exc:
-            return f"cannot use server.tls_cert / server.tls_key: {exc}"
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+            return f"cannot use server.tls_cert {srv.tls_cert} / server.tls_key {srv.tls_key}: {reason}"
     if cs.ca_file:
         from artemis_server.replication.client import tls_context
 
@@ -100,20 +103,26 @@ def run(settings: Settings) -> int:
         return 1
     bound = sock.getsockname()[1]
     app = build_asgi(settings, bound_port=bound)
-    tls = bool(settings.server.tls_cert and settings.server.tls_key)
+    tls = bool(settings.server.tls_cert)  # the key may live in the certificate's PEM file
     config = uvicorn.Config(
         app,
         lifespan="on",
         # uvicorn knows "warning" and "debug" but not our aliases "warn" and "trace".
         log_level={"warn": "warning", "trace": "debug"}.get(settings.logging.level, settings.logging.level),
         access_log=False,
-        timeout_graceful_shutdown=int(settings.server.graceful_shutdown_secs) or None,
+        log_config=None,  # uvicorn logs through our root handler (text or JSON lines, log.py)
+        # Rounded up, never None: None would make uvicorn wait forever (0 cancels in-flight requests at once).
+        timeout_graceful_shutdown=math.ceil(settings.server.graceful_shutdown_secs),
         ssl_certfile=settings.server.tls_cert or None,
         ssl_keyfile=settings.server.tls_key or None,
         ws_max_size=settings.limits.max_body_bytes,
         server_header=False,
     )
     server = _server_class()(config)
+    # From the start line on, SIGINT/SIGTERM mean "stop cleanly", even before uvicorn installs its own
+    # handlers: a signal during start-up lets the node start, then shut down and exit 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, server.handle_exit)
     scheme = "https" if tls else "http"
     shown_host = f"[{host}]" if ":" in host else host
     print(

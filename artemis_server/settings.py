@@ -385,7 +385,10 @@ def load_settings(
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         value = err.get("input")
-        shown = "" if isinstance(value, dict) else f" (got {value!r})"
+        field = known.get(str(err["loc"][0]), {}).get(str(err["loc"][1])) if len(err["loc"]) > 1 else None
+        secret = field is not None and "SecretStr" in str(field.annotation)
+        # A secret typed wrong is still a secret: never echo it to the terminal or a log.
+        shown = "" if isinstance(value, dict) or secret else f" (got {value!r})"
         raise ConfigError(f"invalid config value for '{loc}': {err['msg']}{shown}") from None
     if not settings.server.node_id:
         settings.server.node_id = str(uuid.uuid4())

@@ -20,6 +20,7 @@ import uvicorn
 
 from artemis_server.api.fastpath import build_asgi
 from artemis_server.node import Node
+from artemis_server.registry.ports import Clock
 from artemis_server.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,14 +47,14 @@ class LiveServer:
     Pre-binding to 127.0.0.1:0 avoids the "find a free port, then start" race.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.node = Node(settings)
+        self.node = Node(settings, clock=clock)  # a FakeClock lets lease tests move time without sleeping
         app = build_asgi(settings, bound_port=self.port, node=self.node)
         config = uvicorn.Config(
             app, lifespan="on", log_level="warning", access_log=False, ws="websockets-sansio"

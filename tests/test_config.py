@@ -154,3 +154,40 @@ def test_config_path_from_env(tmp_path: Path) -> None:
     cfg.write_text('[server]\nzone = "z9"\n')
     settings, _ = load_settings(None, env={"ARTEMIS_CONFIG": str(cfg)})
     assert settings.server.zone == "z9"
+
+
+def test_default_config_path_is_used(tmp_path: Path) -> None:
+    """Without --config or ARTEMIS_CONFIG the platform config file (XDG) is read when it exists."""
+    cfg = tmp_path / "xdg-config" / "artemis" / "server.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text('[server]\nregion = "from-xdg"\n')
+    settings, _ = load_settings(None, env={})
+    assert settings.server.region == "from-xdg"
+    assert Path(settings.data_dir()).is_relative_to(tmp_path / "xdg-data")
+
+
+def test_node_url_derivation() -> None:
+    """S16.5: server.url wins; else the listen address, with 0.0.0.0 replaced by a usable address."""
+    wildcard, _ = load_settings(None, env={}, overrides={"server": {"listen_addr": "0.0.0.0:8123"}})
+    url = wildcard.node_url()
+    assert url.startswith("http://")
+    assert url.endswith(":8123")
+    assert "0.0.0.0" not in url
+    bound, _ = load_settings(None, env={}, overrides={"server": {"listen_addr": "127.0.0.1:0"}})
+    assert bound.node_url(bound_port=4321) == "http://127.0.0.1:4321"
+    v6, _ = load_settings(None, env={}, overrides={"server": {"listen_addr": "[::1]:9000"}})
+    assert v6.node_url() == "http://[::1]:9000"
+    tls, _ = load_settings(None, env={}, overrides={"server": {"tls_cert": "c.pem", "tls_key": "k.pem"}})
+    assert tls.node_url() == "https://127.0.0.1:8080"
+    fixed, _ = load_settings(None, env={}, overrides={"server": {"url": "http://registry.example:80/"}})
+    assert fixed.node_url() == "http://registry.example:80"
+
+
+def test_secret_values_are_not_echoed(tmp_path: Path) -> None:
+    """A mistyped peer_token is reported by name without printing its value."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[cluster]\npeer_token = 123456789\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, env={})
+    assert "'cluster.peer_token'" in str(info.value)
+    assert "123456789" not in str(info.value)

@@ -13,7 +13,7 @@ from artemis_cli.common import complete_instance, complete_service, state
 from artemis_cli.errors import BadInput
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, help="The audit log of management operations.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The audit log of management operations.")
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 

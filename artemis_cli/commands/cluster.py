@@ -11,7 +11,7 @@ from artemis_cli.common import state
 from artemis_cli.errors import ClientError
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, help="Cluster nodes and their status.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Cluster nodes and their status.")
 
 _SAMPLE = re.compile(
     r"^(artemis_peer_up|artemis_replication_pending_items|artemis_replication_dropped_items)"
@@ -68,24 +68,23 @@ def nodes_view(st: Any) -> list[dict[str, Any]]:
     return rows
 
 
+NODE_COLS = [
+    Col("NODE", "node.nodeId"),
+    Col("STATUS", "status"),
+    Col("URL", "node.url"),
+    Col("REGION", "node.regionId"),
+    Col("ZONE", "node.zoneId"),
+    Col("REPL PENDING", "replicationPending"),
+    Col("REPL DROPPED", "replicationDropped", wide=True),
+    Col("REGISTRY", "canServiceRegistry", wide=True),
+    Col("DISCOVERY", "canServiceDiscovery", wide=True),
+]
+
+
 @app.command("nodes")
 def nodes(ctx: typer.Context) -> None:
     """Nodes with status, url, region/zone and replication backlog (self first, then peers)."""
     st = state(ctx)
     with st.out.spinner("asking the node"):
         rows = nodes_view(st)
-    st.out.table(
-        rows,
-        [
-            Col("NODE", "node.nodeId"),
-            Col("STATUS", "status"),
-            Col("URL", "node.url"),
-            Col("REGION", "node.regionId"),
-            Col("ZONE", "node.zoneId"),
-            Col("REPL PENDING", "replicationPending"),
-            Col("REPL DROPPED", "replicationDropped", wide=True),
-            Col("REGISTRY", "canServiceRegistry", wide=True),
-            Col("DISCOVERY", "canServiceDiscovery", wide=True),
-        ],
-        empty="no nodes",
-    )
+    st.out.table(rows, NODE_COLS, empty="no nodes")

@@ -10,7 +10,11 @@ from artemis_cli.common import state
 from artemis_cli.errors import BadInput, NotFound, parse_servers
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, help="Named cluster profiles (servers, token, default region/zone).")
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Named cluster profiles (servers, token, default region/zone).",
+)
 
 
 def _path(ctx: typer.Context) -> Any:
@@ -115,8 +119,14 @@ def set_(
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
-    """Delete a context (and any token stored in it)."""
+def delete(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Accepted for scripts; a local delete does not ask.")
+    ] = False,
+) -> None:
+    """Delete a context (and any token stored in it); only the local client config changes."""
     from artemis_cli import config
 
     st = state(ctx)

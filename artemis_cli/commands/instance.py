@@ -25,7 +25,11 @@ from artemis_cli.common import (
 from artemis_cli.errors import BadInput, NotFound, Refused, Unreachable
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, help="List, register, pull in/out and watch service instances.")
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="List, register, pull in/out and watch service instances.",
+)
 
 ServiceArg = Annotated[str, typer.Argument(metavar="SERVICE_ID", autocompletion=complete_service)]
 InstanceArg = Annotated[str, typer.Argument(metavar="INSTANCE_ID", autocompletion=complete_instance)]

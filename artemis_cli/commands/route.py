@@ -16,10 +16,18 @@ from artemis_cli.common import complete_instance, complete_service, confirm, par
 from artemis_cli.errors import BadInput, NotFound
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, help="Group routing: service groups, tags, bindings, route rules.")
-group_app = typer.Typer(no_args_is_help=True, help="Service groups (and their tags and instance bindings).")
-tag_app = typer.Typer(no_args_is_help=True, help="Tags of a group.")
-rule_app = typer.Typer(no_args_is_help=True, help="Route rules and their weighted groups.")
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Group routing: service groups, tags, bindings, route rules.",
+)
+group_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Service groups (and their tags and instance bindings)."
+)
+tag_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Tags of a group.")
+rule_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Route rules and their weighted groups."
+)
 app.add_typer(group_app, name="group")
 group_app.add_typer(tag_app, name="tag")
 app.add_typer(rule_app, name="rule")
@@ -117,9 +125,12 @@ def group_create(
     description: Annotated[str | None, typer.Option("--description", metavar="TEXT")] = None,
     operator: Operator = None,
 ) -> None:
-    """Create a group (region/zone default to the context's)."""
+    """Create a group (region/zone default to the context's, else to the node's)."""
     st = state(ctx)
     r, z = st.region(region), st.zone(zone)
+    if not r or not z:
+        node = (st.client.node_status() or {}).get("node") or {}
+        r, z = r or node.get("regionId"), z or node.get("zoneId")
     if not r:
         raise BadInput("missing option '--region'")
     if not z:
@@ -438,6 +449,7 @@ def rule_add_group(
 ) -> None:
     """Add a weighted group to a rule (replaces an existing one)."""
     st = state(ctx)
+    st.client.rule_get(rule)  # an unknown rule is "not found" (exit 3), although the wire answers 400 here
     st.client.rule_group_add(rule, group_id, weight, region=region, zone=zone, operator=st.operator(operator))
     st.out.done(
         {"routeId": rule, "groupId": group_id, "weight": weight},

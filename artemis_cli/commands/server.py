@@ -12,7 +12,11 @@ from artemis_cli.commands import cluster
 from artemis_cli.common import complete_region, confirm, state
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, help="Run a registry node; pull whole servers (by IP) in and out.")
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Run a registry node; pull whole servers (by IP) in and out.",
+)
 
 
 @app.command("start")

@@ -11,7 +11,7 @@ from artemis_cli.common import complete_region, complete_service, complete_zone,
 from artemis_cli.errors import NotFound
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, help="List and inspect services.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="List and inspect services.")
 
 RegionOpt = Annotated[
     str | None,

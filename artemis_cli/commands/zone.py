@@ -12,7 +12,9 @@ from artemis_cli.common import complete_region, complete_zone, confirm, state
 from artemis_cli.errors import BadInput, NotFound
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, help="Pull zones out of traffic and back in; zone status.")
+app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Pull zones out of traffic and back in; zone status."
+)
 
 ZoneArg = Annotated[str, typer.Argument(metavar="ZONE_ID", autocompletion=complete_zone)]
 RegionReq = Annotated[

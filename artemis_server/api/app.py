@@ -22,7 +22,7 @@ from artemis_server.api.endpoints import Call, Endpoint, Reply, dispatch, render
 from artemis_server.errors import BadRequestError, PayloadTooLargeError
 from artemis_server.node import Node
 from artemis_server.settings import Settings
-from artemis_server.wire import inflate
+from artemis_server.wire import inflate, to_snake_json
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ async def read_call(node: Node, request: Request[Any, Any, Any], limit: int) -> 
 
 def _make_handler(ep: Endpoint, node: Node, paths: list[str]) -> HTTPRouteHandler:
     limit = node.settings.limits.max_body_bytes
+    snake = node.settings.wire.naming == "snake"
 
     async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
         try:
@@ -99,6 +100,8 @@ def _make_handler(ep: Endpoint, node: Node, paths: list[str]) -> HTTPRouteHandle
                     break
             else:
                 reply = await dispatch(ep, call)
+        if snake and reply.media_type == "application/json":
+            reply.body = to_snake_json(reply.body)
         return Response(
             content=reply.body,
             status_code=reply.status,
@@ -110,7 +113,7 @@ def _make_handler(ep: Endpoint, node: Node, paths: list[str]) -> HTTPRouteHandle
     handler.__qualname__ = handler.__name__
     return route(
         path=paths,
-        http_method=list(ep.methods),
+        http_method=list(ep.methods),  # type: ignore[arg-type]  # validated upper-case verbs
         name=f"{ep.name}:{'/'.join(ep.methods)}:{paths[0]}",
         include_in_schema=False,
         status_code=200,  # Litestar defaults DELETE to 204 (no body); the reply sets the real status
@@ -160,6 +163,9 @@ def create_app(settings: Settings, node: Node | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Artemis", version="1.0.0", path="/schema-litestar"),
         lifespan=[lifespan],
         debug=False,
+        # Logging is set up once by artemis_server.log (text or JSON lines); Litestar's default config would
+        # replace the root handler with its own text format.
+        logging_config=None,
     )
     app.state["node"] = node
     return app

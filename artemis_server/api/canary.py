@@ -56,7 +56,9 @@ async def canary_get(call: Call) -> Any:
 @routes.add("DELETE", "/api/management/canary/config/{service_id:str}", family="C", mutating=True)
 async def canary_delete(call: Call) -> Any:
     await call.node.management.execute(
-        "canary.delete", {"serviceId": call.path_params["service_id"]}, operator=operator_of(call, None)
+        "canary.delete",
+        {"serviceId": call.path_params["service_id"]},
+        operator=operator_of(call, call.param("operatorId")),  # DELETE has no body: ?operatorId= like routing
     )
     return wire.ok_c("Canary config removed")
 

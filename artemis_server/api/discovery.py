@@ -6,7 +6,7 @@ from typing import Any
 
 from artemis_server import wire
 from artemis_server.api.endpoints import Call, Reply, Routes
-from artemis_server.errors import BadRequestError
+from artemis_server.errors import BadRequestError, NoPermissionError
 from artemis_server.registry.discovery import ClientContext
 from artemis_server.wire.registry import (
     DeltaRequest,
@@ -40,7 +40,17 @@ def context_for(
     )
 
 
+def check_zone(call: Call, ctx: ClientContext) -> None:
+    """S20: with same-region enforcement and discovery.allow_from_other_zone=false, refuse other zones."""
+    s = call.node.settings
+    if s.discovery.allow_from_other_zone or not s.registry.enforce_same_region:
+        return
+    if ctx.zone_id and ctx.zone_id != s.server.zone:
+        raise NoPermissionError(f"discovery from zone {ctx.zone_id} is not served by this node")
+
+
 def service_doc(call: Call, service_id: str, ctx: ClientContext) -> Service | None:
+    check_zone(call, ctx)
     found = call.node.discover(service_id, ctx)
     if found is None:
         return None
@@ -118,7 +128,9 @@ async def lookup(call: Call) -> Any:
         dc = req.discovery_config
         if not dc.service_id.strip():
             raise BadRequestError("discoveryConfig.serviceId is required", field="discoveryConfig.serviceId")
-        found = node.discover(dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
+        ctx = context_for(call, dc, req.region_id, req.zone_id)
+        check_zone(call, ctx)
+        found = node.discover(dc.service_id, ctx)
         if found is None:
             return Reply({"success": False, "message": f"Service not found: {dc.service_id}"}, 404)
         sid, insts = found

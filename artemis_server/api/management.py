@@ -98,24 +98,27 @@ def _server_records(call: Call, region: str | None) -> dict[str, Any]:
 # -- R paths (family B) ------------------------------------------------------------------------------
 
 
+async def _operate_instance(call: Call, style: str) -> None:
+    req: OperateInstanceRequest = call.data
+    region, service, instance = key_triple(call, req.instance_key)
+    args: dict[str, Any] = {
+        "regionId": region,
+        "serviceId": service,
+        "instanceId": instance,
+        "operation": req.operation,
+        "operationComplete": req.operation_complete,
+        "token": req.token,
+    }
+    if style == "j":  # S10.6: the Java meaning of operationComplete, plus the J operation context
+        args.update(reason=req.reason, extensions=req.extensions, style="j")
+    await call.node.management.execute("instance.operate", args, operator=operator_of(call, req.operator_id))
+
+
 @routes.post(
     "/api/management/instance/operate-instance.json", family="B", body=OperateInstanceRequest, mutating=True
 )
 async def operate_instance(call: Call) -> Any:
-    req: OperateInstanceRequest = call.data
-    region, service, instance = key_triple(call, req.instance_key)
-    await call.node.management.execute(
-        "instance.operate",
-        {
-            "regionId": region,
-            "serviceId": service,
-            "instanceId": instance,
-            "operation": req.operation,
-            "operationComplete": req.operation_complete,
-            "token": req.token,
-        },
-        operator=operator_of(call, req.operator_id),
-    )
+    await _operate_instance(call, "r")
     return wire.ok_b()
 
 
@@ -190,23 +193,7 @@ async def all_server_operations_get(call: Call) -> Any:
 
 @routes.post("/api/management/operate-instance.json", family="A", body=OperateInstanceRequest, mutating=True)
 async def j_operate_instance(call: Call) -> Any:
-    req: OperateInstanceRequest = call.data
-    region, service, instance = key_triple(call, req.instance_key)
-    await call.node.management.execute(
-        "instance.operate",
-        {
-            "regionId": region,
-            "serviceId": service,
-            "instanceId": instance,
-            "operation": req.operation,
-            "operationComplete": req.operation_complete,
-            "token": req.token,
-            "reason": req.reason,
-            "extensions": req.extensions,
-            "style": "j",
-        },
-        operator=operator_of(call, req.operator_id),
-    )
+    await _operate_instance(call, "j")
     return wire.ok_a()
 
 
@@ -332,3 +319,9 @@ async def admin_service(call: Call) -> Any:
     groups_of = getattr(node.router, "groups_of", None)
     groups = groups_of(sid) if callable(groups_of) else []
     return wire.ok_a(service=Service(service_id=sid, instances=insts), groups=groups)
+
+
+@routes.post("/api/replication/management/state.json", family="A", peer=True)
+async def management_state(call: Call) -> Any:
+    """The whole management state of this node, for a peer with its own database catching up at start."""
+    return wire.ok_a(**await call.node.management.export_state())

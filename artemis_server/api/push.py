@@ -147,6 +147,12 @@ class PushHub:
     def publish(self, events: list[InstanceChange]) -> None:
         if not self.sessions or not events:
             return
+        try:
+            self._fan_out(events)
+        except Exception:  # never let the bus drop the hub: push would stop for good
+            log.exception("push fan-out failed")
+
+    def _fan_out(self, events: list[InstanceChange]) -> None:
         services = [ev.instance.service_id.lower() for ev in events]
         j_frames: list[str] | None = None
         ws_frames: dict[str, str] | None = None
@@ -270,7 +276,10 @@ async def _receive(socket: WebSocket[Any, Any, Any], on_text: Callable[[str], No
 
 
 async def run_session(hub: PushHub, socket: WebSocket[Any, Any, Any], kind: str, channel: str) -> None:
-    await socket.accept()
+    try:
+        await socket.accept()
+    except Exception:
+        return  # the client left during the handshake
     session = Session(hub, kind, channel)
     if not hub.add(session):
         await socket.close(code=1013, reason="too many push sessions; try again later")

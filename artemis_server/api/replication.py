@@ -84,6 +84,12 @@ async def sync_full(call: Call) -> Any:
     return wire.ok_a(services=raw_services(call), syncTimestamp=call.node.now_ms())
 
 
+@routes.post("/api/replication/cluster/hello.json", family="A", peer=True)
+async def hello(call: Call) -> Any:
+    """A peer announces it is up (after its start-up sync); the peer-token hook marks it up (P)."""
+    return wire.ok_a(nodeId=call.node.node_id)
+
+
 @routes.post("/api/replication/management/apply.json", family="A", body=ManagementApply, peer=True)
 async def management_apply(call: Call) -> Any:
     """A management command made on a peer (S14.2).
@@ -98,9 +104,41 @@ async def management_apply(call: Call) -> Any:
     req: ManagementApply = call.data
     own_db = getattr(mgmt, "database_id", None)
     if own_db and req.database_id == own_db:
+        before = routing_signature(node)
         await mgmt.reload()
+        after = routing_signature(node)
+        changed = sorted(
+            after[k][0] if k in after else before[k][0]
+            for k in before.keys() | after.keys()
+            if before.get(k) != after.get(k)
+        )
+        if changed:  # S13.1: canary/routing changes raise `reload` here too (reload() emits only delete/new)
+            node.bus.reload(changed, node.now_ms())
         return wire.ok_a(applied="reload")
     await mgmt.execute(
         req.command, dict(req.args or {}), operator=req.operator, origin=req.origin_node_id or "peer"
     )
     return wire.ok_a(applied="execute")
+
+
+def routing_signature(node: Any) -> dict[str, tuple[str, str]]:
+    """Per service (lower-cased): (spelling, a digest of its canary config, groups, bindings and rules)."""
+    parts: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+
+    def add(service_id: str, what: str) -> None:
+        key = service_id.lower()
+        names.setdefault(key, service_id)
+        parts.setdefault(key, []).append(what)
+
+    for cfg in list(getattr(node.mgmt, "canary", {}).values()):
+        add(cfg.service_id, f"canary:{cfg!r}")
+    router = node.router
+    for g in list(getattr(router, "groups", {}).values()):
+        add(g.service_id, f"group:{g!r}")
+    for b in list(getattr(router, "bindings", {}).values()):
+        if b.service_id:
+            add(b.service_id, f"binding:{b!r}")
+    for r in list(getattr(router, "rules", {}).values()):
+        add(r.service_id, f"rule:{r!r}")
+    return {k: (names[k], "\n".join(sorted(v))) for k, v in parts.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from artemis_server.registry.model import Instance, identity, instance_identity
 
@@ -85,63 +86,60 @@ class ManagementState:
         self.zone_keys.clear()
         self.canary.clear()
 
+    @staticmethod
+    def _put(
+        ops: dict[Any, dict[str, OperationRecord]],
+        names: dict[Any, Any],
+        key: Any,
+        name: Any,
+        rec: OperationRecord,
+    ) -> None:
+        ops.setdefault(key, {})[rec.operation] = rec
+        names.setdefault(key, name)
+
+    @staticmethod
+    def _delete(
+        ops: dict[Any, dict[str, OperationRecord]], names: dict[Any, Any], key: Any, operation: str | None
+    ) -> None:
+        """Drop one operation of a target, or all of them when ``operation`` is None."""
+        records = ops.get(key)
+        if records is None:
+            return
+        if operation is None:
+            records.clear()
+        else:
+            records.pop(operation, None)
+        if not records:
+            del ops[key]
+            names.pop(key, None)
+
     def put_instance_op(
         self, region_id: str, service_id: str, instance_id: str, rec: OperationRecord
     ) -> None:
         key = identity(region_id, service_id, instance_id)
-        self.instance_ops.setdefault(key, {})[rec.operation] = rec
-        self.instance_keys.setdefault(key, (region_id, service_id, instance_id))
+        self._put(self.instance_ops, self.instance_keys, key, (region_id, service_id, instance_id), rec)
 
     def delete_instance_ops(
         self, region_id: str, service_id: str, instance_id: str, operation: str | None
     ) -> None:
-        key = identity(region_id, service_id, instance_id)
-        ops = self.instance_ops.get(key)
-        if ops is None:
-            return
-        if operation is None:
-            ops.clear()
-        else:
-            ops.pop(operation, None)
-        if not ops:
-            del self.instance_ops[key]
-            self.instance_keys.pop(key, None)
+        self._delete(
+            self.instance_ops, self.instance_keys, identity(region_id, service_id, instance_id), operation
+        )
 
     def put_server_op(self, region_id: str, server_id: str, rec: OperationRecord) -> None:
-        key = (region_id.lower(), server_id)
-        self.server_ops.setdefault(key, {})[rec.operation] = rec
-        self.server_regions.setdefault(key, region_id)
+        self._put(self.server_ops, self.server_regions, (region_id.lower(), server_id), region_id, rec)
 
     def delete_server_ops(self, region_id: str, server_id: str, operation: str | None) -> None:
-        key = (region_id.lower(), server_id)
-        ops = self.server_ops.get(key)
-        if ops is None:
-            return
-        if operation is None:
-            ops.clear()
-        else:
-            ops.pop(operation, None)
-        if not ops:
-            del self.server_ops[key]
-            self.server_regions.pop(key, None)
+        self._delete(self.server_ops, self.server_regions, (region_id.lower(), server_id), operation)
 
     def put_zone_op(self, region_id: str, zone_id: str, service_id: str, rec: OperationRecord) -> None:
         key = (region_id.lower(), zone_id, service_id.lower())
-        self.zone_ops.setdefault(key, {})[rec.operation] = rec
-        self.zone_keys.setdefault(key, (region_id, zone_id, service_id))
+        self._put(self.zone_ops, self.zone_keys, key, (region_id, zone_id, service_id), rec)
 
     def delete_zone_ops(self, region_id: str, zone_id: str, service_id: str, operation: str | None) -> None:
-        key = (region_id.lower(), zone_id, service_id.lower())
-        ops = self.zone_ops.get(key)
-        if ops is None:
-            return
-        if operation is None:
-            ops.clear()
-        else:
-            ops.pop(operation, None)
-        if not ops:
-            del self.zone_ops[key]
-            self.zone_keys.pop(key, None)
+        self._delete(
+            self.zone_ops, self.zone_keys, (region_id.lower(), zone_id, service_id.lower()), operation
+        )
 
     def rebuild(self) -> None:
         """Recompute the derived sets after any change to the records."""

@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 R = "/api/replication/registry/"
 MANAGEMENT_APPLY = "/api/replication/management/apply.json"
+HELLO = "/api/replication/cluster/hello.json"
+WARN_EVERY = 10.0
+BACKLOG_BATCHES = 8  # queued batches from which a peer counts as lagging
+BACKLOG_FACTOR = 10  # ... and then gets batches of up to this many times replication.batch_size
 
 # Batch paths of an R peer (S14.4) and the single paths used for J peers and for retries.
 BATCH_PATHS = {
@@ -73,6 +77,7 @@ class PeerLink:
         self._cmd_wake = asyncio.Event()
         self.sent = 0
         self.dropped = 0
+        self._last_warn = -WARN_EVERY
 
     # -- enqueue (event loop, never blocks) -------------------------------------------------------
     def enqueue(self, kind: str, items: list[Instance]) -> None:
@@ -102,8 +107,9 @@ class PeerLink:
     def _next_batch(self) -> tuple[str, list[Instance]]:
         kind, items = self.queue.popleft()
         items = list(items)
-        limit = self.rep.batch_size
-        # Merge queued batches of the same kind (a backlog drains in full batches).
+        # Merge queued batches of the same kind: a backlog drains in full batches, and a long backlog
+        # (the peer is slower than the writes) in larger ones, so fewer round trips catch up faster.
+        limit = self.rep.batch_size * (BACKLOG_FACTOR if len(self.queue) >= BACKLOG_BATCHES else 1)
         while self.queue and self.queue[0][0] == kind and len(items) + len(self.queue[0][1]) <= limit:
             items.extend(self.queue.popleft()[1])
         self.queued -= len(items)
@@ -145,7 +151,7 @@ class PeerLink:
         if res.outcome is Outcome.RETRY and self.rep.max_retries > 0 and self.peer.up:
             due = time.monotonic() + 1.0
             self.retries.extend(RetryItem(due, 0, kind, i) for i in items)
-            log.info(
+            log.debug(
                 "replication of %d %s item(s) to %s failed (%s); will retry",
                 len(items),
                 kind,
@@ -155,7 +161,13 @@ class PeerLink:
             )
             return
         self.dropped += len(items)
-        log.warning(
+        now = time.monotonic()
+        # A broken peer fails every batch: warn once per WARN_EVERY seconds, the rest at debug level.
+        level = logging.WARNING if now - self._last_warn >= WARN_EVERY else logging.DEBUG
+        if level == logging.WARNING:
+            self._last_warn = now
+        log.log(
+            level,
             "replication of %d %s item(s) to %s failed (%s); dropped",
             len(items),
             kind,
@@ -192,6 +204,15 @@ class PeerLink:
             log.info("peer %s lost %d instance(s); re-registering them", self.peer.url, len(found))
             self.enqueue("register", list(found.values()))
 
+    def _current(self, item: RetryItem) -> Instance | None:
+        """What a retry sends now: the stored instance (register, heartbeat) or the removed one (unregister);
+        None when the local registry no longer agrees with the failed write."""
+        inst = item.instance
+        stored = self.rep.node.registry.get_instance(inst.region_id or "", inst.service_id, inst.instance_id)
+        if item.kind == "unregister":
+            return inst if stored is None else None
+        return stored
+
     async def retry_loop(self) -> None:
         """S14.5: every retry tick, due retries are sent one item per request on the single paths."""
         interval = self.rep.retry_interval
@@ -211,10 +232,11 @@ class PeerLink:
             for item in due:
                 if not self.peer.up:
                     break
+                current = self._current(item)
+                if current is None:
+                    continue  # overtaken by a later write: sending it now would undo that write
                 res = await self.rep.client.post(
-                    self.peer.url,
-                    SINGLE_PATHS[item.kind],
-                    payload(item.kind, [item.instance], self.peer.java),
+                    self.peer.url, SINGLE_PATHS[item.kind], payload(item.kind, [current], self.peer.java)
                 )
                 if res.outcome is Outcome.OK:
                     self.sent += 1
@@ -357,7 +379,17 @@ class Replicator:
             if self.peers.peers:
                 log.warning("start-up sync: no peer answered; starting with an empty registry")
         finally:
-            node.status = "up"
+            try:
+                await self.announce()
+            finally:
+                node.status = "up"
+
+    async def announce(self) -> None:
+        """Tell every peer we are (back) up, so none drops writes for us until its next health check."""
+        await asyncio.gather(
+            *(self.client.post(p.url, HELLO, b"{}", timeout=2.0) for p in self.peers.peers),
+            return_exceptions=True,
+        )
 
     async def close(self) -> None:
         await self.client.close()

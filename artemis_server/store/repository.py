@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, DateTime, Engine, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from artemis_server.errors import StorageUnavailableError
@@ -27,6 +27,22 @@ from artemis_server.store.engine import make_engine, migrate
 from artemis_server.store.routing_repo import RoutingWriter, load_extras, load_routing
 
 log = logging.getLogger(__name__)
+
+# The management tables a node with its own database copies from a peer when it (re)starts. Logs and audit
+# records are each node's own history and are not copied.
+STATE_TABLES = (
+    "instance",
+    "server",
+    "service_zone",
+    "canary_config",
+    "service_group",
+    "service_group_tag",
+    "service_group_instance",
+    "service_group_operation",
+    "service_instance",
+    "service_route_rule",
+    "service_route_rule_group",
+)
 
 T = TypeVar("T")
 
@@ -163,6 +179,14 @@ class Tx:
     def delete_canary(self, service_id: str) -> int:
         res = self.conn.execute(delete(t.canary_config).where(_eq(t.canary_config.c.service_id, service_id)))
         return int(res.rowcount or 0)
+
+    def touch(self) -> None:
+        """Record when the management state last changed (peers compare it to pick the newest copy)."""
+        meta = t.artemis_meta
+        value = repr(self.now)
+        res = self.conn.execute(update(meta).where(meta.c.meta_key == "last_change").values(meta_value=value))
+        if not res.rowcount:
+            self.conn.execute(insert(meta).values(meta_key="last_change", meta_value=value))
 
     # -- logs ---------------------------------------------------------------------------------------
     def j_log(self, table: str, values: dict[str, Any]) -> None:
@@ -309,6 +333,73 @@ class SqlStore:
             out.groups, out.bindings, out.rules = load_routing(conn)
             out.group_ops, out.service_instances = load_extras(conn)
         return out
+
+    # -- whole-state copy between peers with separate databases (S14.2 after a restart) --------------------
+    def last_change(self) -> float:
+        def run() -> float:
+            meta = t.artemis_meta
+            with self.engine.connect() as conn:
+                row = conn.execute(select(meta.c.meta_value).where(meta.c.meta_key == "last_change")).first()
+            return float(row[0]) if row else 0.0
+
+        return self._guard(run)
+
+    def export_state(self) -> dict[str, list[dict[str, Any]]]:
+        def run() -> dict[str, list[dict[str, Any]]]:
+            out: dict[str, list[dict[str, Any]]] = {}
+            with self.engine.connect() as conn:
+                for name in STATE_TABLES:
+                    tbl = t.metadata.tables[name]
+                    rows = conn.execute(select(tbl).order_by(tbl.c.id)).mappings().all()
+                    out[name] = [
+                        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
+                        for r in rows
+                    ]
+            return out
+
+        return self._guard(run)
+
+    def import_state(self, tables_rows: dict[str, list[dict[str, Any]]], last_change: float) -> None:
+        """Replace the management state with a peer's copy, ids included, in one transaction."""
+
+        def run() -> None:
+            with self.engine.begin() as conn:
+                for name in STATE_TABLES:
+                    tbl = t.metadata.tables[name]
+                    conn.execute(delete(tbl))
+                    rows = []
+                    for raw in tables_rows.get(name) or []:
+                        row = {}
+                        for k, v in raw.items():
+                            if k not in tbl.c:
+                                continue
+                            if isinstance(tbl.c[k].type, DateTime) and isinstance(v, str):
+                                v = datetime.fromisoformat(v)
+                            row[k] = v
+                        rows.append(row)
+                    if rows:
+                        conn.execute(insert(tbl), rows)
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+                                f'COALESCE((SELECT MAX(id) FROM "{name}"), 0) + 1, false)'
+                            )
+                        )
+                tx = Tx(conn, last_change)
+                tx.touch()
+
+        self._guard(run)
+
+    def prune_audit(self, older_than: int) -> int:
+        """S18.4: drop audit entries whose operation time (epoch seconds) is before ``older_than``."""
+
+        def run() -> int:
+            with self.engine.begin() as conn:
+                res = conn.execute(delete(t.audit_log).where(t.audit_log.c.operation_time < older_than))
+                return int(res.rowcount or 0)
+
+        return self._guard(run)
 
     def query_audit(self, q: AuditQuery) -> list[dict[str, Any]]:
         return self._guard(lambda: self._query_audit(q))

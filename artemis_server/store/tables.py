@@ -14,6 +14,8 @@ This module is the current shape; the Alembic migrations under ``migrations/vers
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -164,8 +166,8 @@ _instance_data = (
 )
 
 
-def _service_instance_columns() -> list[Column[object]]:
-    cols: list[Column[object]] = [
+def _service_instance_columns() -> list[Column[Any]]:
+    cols: list[Column[Any]] = [
         _s(name, n, nullable=name not in ("SERVICE_ID", "INSTANCE_ID")) for name, n in _instance_data
     ]
     cols += [

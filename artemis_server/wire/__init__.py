@@ -183,7 +183,7 @@ def convert(obj: Any, tp: type[T]) -> T:
     if not isinstance(obj, dict):
         raise BadRequestError("request body must be a JSON object", field="body")
     try:
-        return msgspec.convert(normalize(obj, plan_for(tp)), tp)
+        return msgspec.convert(normalize(obj, plan_for(tp)), tp)  # type: ignore[arg-type]  # classes hash
     except msgspec.ValidationError as exc:
         raise bad_field(exc) from None
 
@@ -230,8 +230,8 @@ def query_to_obj(params: dict[str, list[str]], tp: type) -> dict[str, Any]:
 
 def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
     """Inflate a gzip/deflate request body (T4), refusing to expand past ``limit`` bytes."""
-    if not content_encoding:
-        return body
+    if not content_encoding or not body:
+        return body  # an empty body is {} whatever its headers say (T3)
     enc = content_encoding.strip().lower()
     if enc in ("", "identity"):
         return body
@@ -304,3 +304,38 @@ def ok_c(data: Any) -> dict[str, Any]:
 def fail_a(code: str, message: str, status: str = "fail", **payload: Any) -> dict[str, Any]:
     payload["responseStatus"] = fail_status(code, message, status)
     return payload
+
+
+# -- optional snake_case output (N8) ------------------------------------------------------------------
+
+# N3: the keys of these maps are data (metadata keys, service ids, property names) and are never renamed.
+_DATA_MAPS = frozenset({"metadata", "discoveryData", "properties", "sources", "tags"})
+# Maps keyed by service id whose values are model objects (their keys are renamed).
+_KEYED_BY_DATA = frozenset({"leasesStatus", "leases", "delta"})
+
+
+def _snake_keys(obj: Any) -> Any:
+    if isinstance(obj, list):
+        return [_snake_keys(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out: dict[str, Any] = {}
+    for k, v in obj.items():
+        if k in _DATA_MAPS and isinstance(v, dict):
+            out[_to_snake(k)] = v
+        elif k in _KEYED_BY_DATA and isinstance(v, dict):
+            out[_to_snake(k)] = {dk: _snake_keys(dv) for dk, dv in v.items()}
+        else:
+            out[_to_snake(k)] = _snake_keys(v)
+    return out
+
+
+def to_snake_json(body: bytes | str) -> bytes | str:
+    """Rewrite an encoded camelCase JSON document with snake_case keys (config ``wire.naming = "snake"``)."""
+    if not body:
+        return body
+    try:
+        doc = _decoder.decode(body)
+    except msgspec.DecodeError:
+        return body
+    return encode(_snake_keys(doc))

@@ -92,17 +92,20 @@ def test_services_post_and_get(http: httpx.Client, unique: Callable[[str], str],
         assert gone not in by_id
 
 
-def test_services_version_increases(http: httpx.Client, unique: Callable[[str], str]) -> None:
+def test_services_version_increases(make_server: Callable[..., LiveServer]) -> None:
     """version strictly increases with every change of the instance set (S6.1)."""
-    v0 = _services(http.get("/api/discovery/services.json"))["version"]
-    sid = unique("ver")
-    ok(register(http, instance(sid, "a")))
-    v1 = _services(http.get("/api/discovery/services.json"))["version"]
-    ok(register(http, instance(sid, "b")))
-    v2 = _services(http.get("/api/discovery/services.json"))["version"]
-    ok(register(http, instance(sid, "b")))  # identical data: no change
-    v3 = _services(http.get("/api/discovery/services.json"))["version"]
-    assert v0 < v1 < v2 == v3
+    srv = make_server()  # its own node: evictions of other tests' instances would bump the version too
+    with httpx.Client(base_url=srv.url, timeout=10) as http:
+        v0 = _services(http.get("/api/discovery/services.json"))["version"]
+        ok(register(http, instance("ver", "a")))
+        v1 = _services(http.get("/api/discovery/services.json"))["version"]
+        ok(register(http, instance("ver", "b")))
+        v2 = _services(http.get("/api/discovery/services.json"))["version"]
+        ok(register(http, instance("ver", "b")))  # identical data: no change
+        v3 = _services(http.get("/api/discovery/services.json"))["version"]
+        ok(http.post("/api/registry/unregister.json", json={"instanceKeys": [key("ver", "a")]}).json())
+        v4 = _services(http.get("/api/discovery/services.json"))["version"]
+    assert v0 < v1 < v2 == v3 < v4
 
 
 @pytest.mark.parametrize("path", LOOKUP)
@@ -121,7 +124,7 @@ def test_batch_lookup(http: httpx.Client, unique: Callable[[str], str], path: st
 
 @pytest.mark.parametrize("path", LOOKUP)
 def test_single_lookup(http: httpx.Client, unique: Callable[[str], str], path: str) -> None:
-    """discoveryConfig: one instance picked; round-robin cycles in order; 404 when nothing is left (S7.4, S8)."""
+    """discoveryConfig: one instance picked; round-robin cycles in order; 404 when none is left (S7.4, S8)."""
     sid = unique("one")
     ok(register(http, *(instance(sid, f"i{n}") for n in range(3)), instance(sid, "d", status="down")))
     picks = []
@@ -166,7 +169,7 @@ def test_services_delta_unknown_version(http: httpx.Client) -> None:
 
 
 def test_services_delta_between_snapshots(make_server: Callable[..., LiveServer]) -> None:
-    """With fast snapshots, a delta from a known version lists new and deleted identities per service (S6.3)."""
+    """With fast snapshots, a delta from a known version lists new and deleted identities (S6.3)."""
     srv = make_server(cache={"snapshot_interval_secs": 0.05, "snapshot_initial_delay_secs": 0})
     with httpx.Client(base_url=srv.url, timeout=10) as http:
         ok(register(http, instance("alpha", "a1"), instance("alpha", "a2")))
@@ -191,3 +194,37 @@ def test_services_delta_between_snapshots(make_server: Callable[..., LiveServer]
         assert [(c["changeType"], c["instance"]["instanceId"]) for c in delta["alpha"]] == [("delete", "a1")]
         assert [(c["changeType"], c["instance"]["instanceId"]) for c in delta["beta"]] == [("new", "b1")]
         assert isinstance(delta["beta"][0]["changeTime"], int)
+
+
+def test_discovery_from_other_zone_refused_when_configured(make_server: Callable[..., LiveServer]) -> None:
+    """Same-region enforcement with discovery.allow_from_other_zone=false refuses other zones (S20)."""
+    srv = make_server(
+        server={"region": "home", "zone": "z1"},
+        registry={"enforce_same_region": True},
+        discovery={"allow_from_other_zone": False},
+    )
+    with httpx.Client(base_url=srv.url, timeout=10) as http:
+        ok(register(http, instance("zoned", "a", regionId="home", zoneId="z1")))
+        node = ok(http.get("/api/status/node.json").json())["nodeStatus"]
+        assert node["allowDiscoveryFromOtherZone"] is False
+        here = {"discoveryConfig": {"serviceId": "zoned", "zoneId": "z1"}}
+        assert (
+            len(ok(http.post("/api/discovery/service.json", json=here).json())["service"]["instances"]) == 1
+        )
+        for r in (
+            http.post(
+                "/api/discovery/service.json",
+                json={"discoveryConfig": {"serviceId": "zoned"}, "zoneId": "z9"},
+            ),
+            http.get("/api/discovery/service.json", params={"serviceId": "zoned", "zoneId": "z9"}),
+            http.post(
+                "/api/discovery/lookup.json",
+                json={"discoveryConfigs": [{"serviceId": "zoned", "zoneId": "z9"}]},
+            ),
+            http.post(
+                "/api/discovery/lookup.json", json={"discoveryConfig": {"serviceId": "zoned", "zoneId": "z9"}}
+            ),
+        ):
+            assert r.status_code == 200
+            rs = r.json()["responseStatus"]
+            assert (rs["status"], rs["errorCode"]) == ("fail", "no-permission")

@@ -1,4 +1,4 @@
-"""A seeded barrage of malformed requests against every POST endpoint of api.md 2.2, 2.3 and 2.6.
+"""A seeded barrage of malformed requests against every POST endpoint of api.md 2.2, 2.3, 2.5 and 2.6.
 
 Every answer must be a 4xx JSON document in the Artemis envelope (family A: ``responseStatus`` with
 ``status:"fail"`` and ``errorCode:"bad-request"``) or, where the spec reports the problem inside HTTP 200
@@ -145,6 +145,8 @@ ENDPOINTS: dict[str, list[Shape]] = {
     "/api/discovery/lookup.json": [LOOKUP_BATCH, LOOKUP_ONE],
     "/api/discovery/lookup": [LOOKUP_BATCH, LOOKUP_ONE],
     "/api/discovery/services-delta.json": [DELTA],
+    "/api/cluster/up-registry-nodes.json": [SERVICES],
+    "/api/cluster/up-discovery-nodes.json": [SERVICES],
     "/api/status/node.json": [IGNORED],
     "/api/status/cluster.json": [IGNORED],
     "/api/status/leases.json": [LEASES],

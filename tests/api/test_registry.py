@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.api.wireclient import instance, instance_ids, java_post, key, ok, register
+from tests.helpers import LiveServer
 
 REGISTER = ("/api/registry/register.json", "/api/registry/register")
 HEARTBEAT = ("/api/registry/heartbeat.json", "/api/registry/heartbeat")
@@ -28,12 +29,12 @@ def test_java_register_gzip_round_trip(http: httpx.Client, unique: Callable[[str
     assert doc["service"]["serviceId"] == sid
     assert doc["service"]["instances"] == [inst]
     assert "ünï" in r.content.decode()  # UTF-8 written raw, not \u-escaped (T2)
-    assert b": " not in r.content
+    assert b": " not in r.content  # compact (T2)
     assert b", " not in r.content
 
 
 def test_rust_register_snake_case_and_defaults(http: httpx.Client, unique: Callable[[str], str]) -> None:
-    """snake_case keys bind (N1); region/zone default to the node's, status to up, url from ip (S2.3, S2.4)."""
+    """snake_case keys bind (N1); region/zone default to the node's, status up, url from ip (S2.3, S2.4)."""
     sid = unique("rust")
     r = http.post(
         "/api/registry/register",
@@ -126,7 +127,7 @@ def test_unknown_status_becomes_unknown(http: httpx.Client, unique: Callable[[st
 def test_reregister_replaces_and_echoes_latest_spelling(
     http: httpx.Client, unique: Callable[[str], str]
 ) -> None:
-    """Same identity (case-insensitive) replaces the instance; responses echo the newest serviceId (S1.2, S1.3)."""
+    """Same identity (any case) replaces the instance; responses echo the newest serviceId (S1.2, S1.3)."""
     sid = unique("rep")
     ok(register(http, instance(sid, "A", port=1)))
     ok(register(http, instance(sid.upper(), "a", port=2, regionId="R1")))
@@ -145,7 +146,7 @@ def test_instance_order_is_first_registration(http: httpx.Client, unique: Callab
 
 @pytest.mark.parametrize("path", HEARTBEAT)
 def test_heartbeat_all_forms(http: httpx.Client, unique: Callable[[str], str], path: str) -> None:
-    """Heartbeats renew by instanceKeys (Rust), instances (Java, gzip) or both; keys match case-insensitively."""
+    """Heartbeats renew by instanceKeys (Rust), instances (Java, gzip) or both; keys match in any case."""
     sid = unique("hb")
     ok(register(http, instance(sid, "a"), instance(sid, "b")))
     ok(http.post(path, json={"instanceKeys": [key(sid.upper(), "A", "R1")]}).json())
@@ -234,10 +235,10 @@ def test_legacy_instances_use_legacy_pool(http: httpx.Client, unique: Callable[[
     assert instance_ids(http, sid) == ["old", "new"]
 
 
-def test_limits_answer_in_family_a(make_server: Callable[..., object]) -> None:
+def test_limits_answer_in_family_a(make_server: Callable[..., LiveServer]) -> None:
     """Too many instances or too much metadata is a 413 family-A bad-request naming the field."""
     srv = make_server(limits={"max_batch_instances": 2, "max_metadata_entries": 1})
-    with httpx.Client(base_url=srv.url) as http:  # type: ignore[attr-defined]
+    with httpx.Client(base_url=srv.url) as http:
         r = http.post(
             "/api/registry/register.json", json={"instances": [instance("s", str(n)) for n in range(3)]}
         )
@@ -259,3 +260,33 @@ def test_limits_answer_in_family_a(make_server: Callable[..., object]) -> None:
             http.get("/api/discovery/service.json", params={"serviceId": "s"}).json()["service"]["instances"]
             == []
         )
+
+
+@pytest.mark.parametrize("path", HEARTBEAT + UNREGISTER)
+@pytest.mark.parametrize("body", [{}, {"instanceKeys": []}, {"instances": [], "instanceKeys": None}])
+def test_keys_required(http: httpx.Client, path: str, body: dict[str, object]) -> None:
+    """A heartbeat or unregister naming no instance fails like an empty register (S2.1), inside HTTP 200."""
+    r = http.post(path, json=body)
+    assert r.status_code == 200
+    rs = r.json()["responseStatus"]
+    assert (rs["status"], rs["errorCode"]) == ("fail", "bad-request")
+
+
+def test_same_region_and_zone_checks(make_server: Callable[..., LiveServer]) -> None:
+    """enforce_same_region / allow_from_other_zone=false: foreign items fail with no-permission (S2.9)."""
+    srv = make_server(
+        server={"region": "home", "zone": "z1"},
+        registry={"enforce_same_region": True, "allow_from_other_zone": False},
+    )
+    with httpx.Client(base_url=srv.url, timeout=10) as http:
+        doc = register(
+            http,
+            instance("perm", "here", regionId="HOME", zoneId="z1"),
+            instance("perm", "abroad", regionId="away", zoneId="z1"),
+            instance("perm", "next-door", regionId="home", zoneId="z2"),
+            instance("perm", "defaulted", regionId=None, zoneId=None),
+        )
+        assert doc["responseStatus"]["status"] == "partial_fail"
+        failed = {f["instance"]["instanceId"]: f["errorCode"] for f in doc["failedInstances"]}
+        assert failed == {"abroad": "no-permission", "next-door": "no-permission"}
+        assert instance_ids(http, "perm") == ["here", "defaulted"]

@@ -141,3 +141,49 @@ def test_cluster_nodes_lists_self(http: httpx.Client, server: LiveServer, path: 
     for r in (http.get(path, params={"regionId": "default"}), http.post(path, json={"regionId": "default"})):
         nodes = ok(r.json())["nodes"]
         assert [n["url"] for n in nodes] == [server.url]
+
+
+def test_snake_case_output(make_server: Callable[..., LiveServer]) -> None:
+    """wire.naming=snake writes every key in snake_case except data-keyed maps (N8, N3)."""
+    srv = make_server(wire={"naming": "snake"})
+    with httpx.Client(base_url=srv.url, timeout=10) as http:
+        r = http.post(
+            "/api/registry/register.json",
+            json={"instances": [instance("sn", "a", metadata={"CamelKey": "v"})]},
+        )
+        assert r.content == b'{"response_status":{"status":"success","error_code":"success","message":""}}'
+        svc = http.get("/api/discovery/service.json", params={"serviceId": "sn"}).json()
+        assert svc["response_status"]["error_code"] == "success"
+        inst = svc["service"]["instances"][0]
+        assert inst["service_id"] == "sn"
+        assert inst["instance_id"] == "a"
+        assert inst["health_check_url"] == "http://10.0.0.1:8080/health"
+        assert inst["metadata"] == {"CamelKey": "v"}
+        leases = http.get("/api/status/leases.json").json()
+        assert leases["leases_status"]["sn"][0]["evition_time"].startswith("in ")
+        assert leases["is_safe_check_enabled"] is True
+        cfg = http.get("/api/status/config.json").json()
+        assert "node_id" in cfg["properties"]
+        r = http.post("/api/registry/register.json", content=b"{bad")
+        assert r.status_code == 400
+        assert r.json()["response_status"]["error_code"] == "bad-request"
+        assert http.get("/health").content == b"OK"
+
+
+def test_empty_body_labelled_gzip(http: httpx.Client, unique: Callable[[str], str]) -> None:
+    """Content-Encoding: gzip on an empty body (or a GET) still means {} (T3, T4)."""
+    sid = unique("gz")
+    gz = {"Content-Encoding": "gzip"}
+    ok(http.post("/api/discovery/services.json", headers=gz).json())
+    ok(http.get("/api/discovery/service.json", params={"serviceId": sid}, headers=gz).json())
+    ok(http.post("/api/status/node.json", headers=gz).json())
+
+
+def test_get_without_required_query_is_400(http: httpx.Client) -> None:
+    """GET service.json without serviceId answers 400 in family A naming the parameter (T7)."""
+    for params in ({}, {"serviceId": ""}, {"regionId": "r1"}):
+        r = http.get("/api/discovery/service.json", params=params)
+        assert r.status_code == 400
+        rs = r.json()["responseStatus"]
+        assert (rs["status"], rs["errorCode"]) == ("fail", "bad-request")
+        assert "serviceId" in rs["message"]

@@ -1,4 +1,4 @@
-"""Requests shaped like the real clients: the Java SDK (camelCase, gzip body) and the Rust SDK (instanceKeys)."""
+"""Requests shaped like the real clients: the Java SDK (camelCase, gzip) and the Rust SDK (instanceKeys)."""
 
 from __future__ import annotations
 

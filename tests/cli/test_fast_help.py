@@ -61,3 +61,23 @@ def test_help_documents_exit_codes() -> None:
     assert code == 0
     for text in ("Exit codes", "3 not found", "4 server unreachable", "2 usage error"):
         assert text in " ".join(out.split())
+
+
+def test_lazy_group_help_matches_the_group() -> None:
+    """`artemis --help` shows the short help kept in main.LAZY_GROUPS; it must be the group's own help."""
+    from artemis_cli.main import LAZY_GROUPS, load_group
+
+    for name, (_, short) in LAZY_GROUPS.items():
+        group = load_group(name)
+        assert " ".join((group.help or "").split()) == short, name
+    assert set(LAZY_GROUPS) == {
+        "server",
+        "cluster",
+        "service",
+        "instance",
+        "zone",
+        "canary",
+        "route",
+        "audit",
+        "context",
+    }

@@ -85,7 +85,7 @@ def test_instance_register_then_unregister_with_yes(
     # no terminal and no --yes: refuse with exit 2 and change nothing
     refused = cli("instance", "unregister", sid, "x1")
     assert refused.code == 2
-    assert "--yes" in refused.stderr.splitlines()[-1]
+    assert "--yes" in one_line_error(refused.stderr)
     assert instance_ids(server.url, sid) == ["x1"]
     # --dry-run shows the blast radius and changes nothing
     dry = cli("instance", "unregister", sid, "x1", "--dry-run")
@@ -165,6 +165,10 @@ def test_server_status_and_cluster_nodes(cli: Cli, server: LiveServer) -> None:
     assert [n["node"]["url"] for n in nodes] == [server.url]
     t = cli("-o", "table", "cluster", "nodes")
     assert server.url in t.stdout
+    for fmt in ("table", "wide", "yaml"):
+        r = cli("-o", fmt, "server", "status")
+        assert r.code == 0, r.stderr
+        assert server.url in r.stdout
 
 
 @pytest.fixture
@@ -264,3 +268,16 @@ def test_debug_env_shows_a_traceback() -> None:
     assert r.code == 4
     assert "Traceback" in r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_quiet_and_verbose(cli: Cli, server: LiveServer, unique: Callable[[str], str]) -> None:
+    sid = unique("svc")
+    loud = cli("-v", "instance", "list", sid)
+    assert loud.code == 0
+    assert f"GET {server.url}/api/discovery/service.json" in loud.stderr
+    assert loud.json() == []
+    quiet = cli("-q", "-o", "table", "instance", "list", sid)
+    assert quiet.code == 0
+    assert quiet.stderr == ""
+    chatty = cli("-o", "table", "instance", "list", sid)
+    assert "no instances" in chatty.stderr

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.helpers import ROOT, ServerProcess, free_port
+from tests.helpers import ROOT, ServerProcess, free_port, wait_for
 
 
 def _run_start(
@@ -48,7 +51,7 @@ def _one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> No
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_start_serves_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     """The node prints one start line, serves /health and a register, and exits 0 on SIGTERM / SIGINT."""
-    proc = ServerProcess(tmp_path / "data").start()
+    proc = ServerProcess(tmp_path / "data", env={"ARTEMIS_LOGGING__FORMAT": "json"}).start()
     try:
         assert httpx.get(proc.url + "/health", timeout=5).content == b"OK"
         body = {"instances": [{"serviceId": "s", "instanceId": "i", "url": "http://x"}]}
@@ -66,6 +69,10 @@ def test_start_serves_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> 
     assert str(tmp_path / "data") in lines[0]
     assert "Traceback" not in err
     assert (tmp_path / "data").is_dir()
+    # logging.format=json: every log line on stderr is one JSON document, uvicorn's and Litestar's included.
+    logs = [json.loads(line) for line in err.splitlines() if line.strip()]
+    assert any(doc["logger"].startswith("uvicorn") for doc in logs)
+    assert all({"ts", "level", "logger", "msg"} <= doc.keys() for doc in logs)
 
 
 def test_precedence_file_env_flags_and_unknown_key_warning(tmp_path: Path) -> None:
@@ -140,3 +147,98 @@ def test_port_in_use_and_unusable_data_dir(tmp_path: Path) -> None:
     a_file.write_text("x")
     proc = _run_start(tmp_path, "--addr", f"127.0.0.1:{free_port()}", "--data-dir", str(a_file))
     _one_line_error(proc, str(a_file))
+
+
+def test_sigterm_lets_in_flight_request_finish(tmp_path: Path) -> None:
+    """A request still being uploaded when SIGTERM arrives is completed before the node exits 0."""
+    import threading
+
+    proc = ServerProcess(tmp_path / "data").start()
+    first_chunk_sent = threading.Event()
+    signalled = threading.Event()
+
+    def body() -> Iterator[bytes]:
+        yield b'{"instances":[{"serviceId":"late","instanceId":"i","url":"http://x"}'
+        first_chunk_sent.set()
+        assert signalled.wait(timeout=20)
+        yield b"]}"
+
+    result: dict[str, httpx.Response] = {}
+
+    def upload() -> None:
+        result["r"] = httpx.post(proc.url + "/api/registry/register.json", content=body(), timeout=30)
+
+    t = threading.Thread(target=upload)
+    t.start()
+    try:
+        assert first_chunk_sent.wait(timeout=20)
+        assert proc.proc is not None
+        proc.proc.send_signal(signal.SIGTERM)
+        signalled.set()
+        t.join(timeout=30)
+        assert result["r"].status_code == 200
+        assert result["r"].json()["responseStatus"]["status"] == "success"
+        assert proc.proc.wait(timeout=30) == 0
+    finally:
+        signalled.set()
+        proc.kill()
+
+
+def test_embedded_default_data_dir(tmp_path: Path) -> None:
+    """With no config and no --data-dir, data lives in the platform's user data directory (XDG here)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "artemis_cli", "server", "start", "--addr", f"127.0.0.1:{port}"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT)
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the start line comes before serving
+        expected = Path(os.environ["XDG_DATA_HOME"]) / "artemis"
+        assert f"data in {expected}" in line
+        assert expected.is_dir()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_tls(tmp_path: Path) -> None:
+    """With tls_cert/tls_key the node serves HTTPS and advertises an https URL; bad TLS files are one line."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    env = {"ARTEMIS_SERVER__TLS_CERT": str(cert), "ARTEMIS_SERVER__TLS_KEY": str(key)}
+    proc = ServerProcess(tmp_path / "data", env=env).start(wait=False)
+    https = f"https://127.0.0.1:{proc.port}"
+    try:
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(https + "/health", verify=False, timeout=1).content == b"OK"
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, timeout=30, interval=0.1, what="the TLS node")
+        node = httpx.get(https + "/api/status/node.json", verify=False, timeout=5).json()["nodeStatus"][
+            "node"
+        ]
+        assert node["url"] == https
+        assert proc.terminate() == 0
+        out, _ = proc.output()
+        assert f"listening on {https}" in out
+    finally:
+        proc.kill()
+    env["ARTEMIS_SERVER__TLS_KEY"] = str(tmp_path / "missing.pem")
+    _one_line_error(_run_start(tmp_path, "--addr", f"127.0.0.1:{free_port()}", env=env), "missing.pem")
+    _one_line_error(
+        _run_start(tmp_path, "--addr", f"127.0.0.1:{free_port()}", env={"ARTEMIS_SERVER__TLS_KEY": str(key)}),
+        "tls_cert",
+    )

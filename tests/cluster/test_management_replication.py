@@ -88,3 +88,27 @@ async def test_pullout_on_one_node_pushes_delete_on_another(make_cluster) -> Non
         await http.post(a.url + "/api/management/instance/operate-instance.json", json=body)
         msg = json.loads(await asyncio.wait_for(ws.recv(), 2.5))
         assert [c["changeType"] for c in msg["changes"]] == ["new"]
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["own-db", "shared-db"])
+async def test_canary_change_on_one_node_reloads_subscribers_on_another(
+    make_cluster, tmp_path: Path, shared: bool
+) -> None:
+    """A canary config set on A is in force on B and raises `reload` for B's subscribers (S11.4, S13.1)."""
+    db = {"url": f"sqlite:///{tmp_path / 'shared.db'}"} if shared else {}
+    a, b = make_cluster(2, database=db)
+    async with (
+        httpx.AsyncClient(timeout=5) as http,
+        websockets.connect(b.url.replace("http://", "ws://") + "/ws") as ws,
+    ):
+        await ws.send(json.dumps({"type": "subscribe", "serviceId": "svc-canary"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "subscribed"
+        body = {"serviceId": "svc-canary", "ipWhitelist": ["10.1.1.1"], "operatorId": "x"}
+        r = await http.post(a.url + "/api/management/canary/config", json=body)
+        assert r.json()["success"] is True
+        msg = json.loads(await asyncio.wait_for(ws.recv(), 2.5))
+        (change,) = msg["changes"]
+        assert change["changeType"] == "reload"
+        assert change["instance"]["instanceId"] == "reload"
+        cfg = (await http.get(b.url + "/api/management/canary/config/svc-canary")).json()
+        assert cfg["data"]["ipWhitelist"] == ["10.1.1.1"]

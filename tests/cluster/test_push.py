@@ -228,3 +228,45 @@ async def _drain(ws: Any) -> None:
     """Read until the connection closes (bounded)."""
     for _ in range(100_000):
         await asyncio.wait_for(ws.recv(), 10)
+
+
+async def test_session_limit_and_ttl(make_server) -> None:
+    """Sessions beyond websocket.max_sessions are closed with 1013; session_ttl_secs closes with 1000."""
+    srv = make_server(websocket={"max_sessions": 1, "session_ttl_secs": 1.0})
+    async with websockets.connect(ws_url(srv.url, "/ws")) as first:
+        await first.send(json.dumps({"type": "ping"}))
+        assert await recv_json(first) == {"type": "pong"}
+        async with websockets.connect(ws_url(srv.url, "/ws/discovery/all-instance-change")) as second:
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(second.recv(), 5)
+            assert second.close_code == 1013
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(first.recv(), 10)
+        assert first.close_code == 1000
+        assert "TTL" in (first.close_reason or "")
+
+
+async def test_heartbeats_over_websocket_are_replicated(make_cluster) -> None:
+    """Heartbeat frames on node A renew the lease on node B too (they are client writes)."""
+    a, b = make_cluster(2)
+    async with httpx.AsyncClient(timeout=5) as http:
+        await register(http, a.url, instance("ws-hb", "i1"))
+        await poll(lambda: _has(http, b.url, "ws-hb"), what="replicated")
+        async with websockets.connect(ws_url(a.url, "/ws/registry/heartbeat")) as hb:
+            await hb.send(
+                json.dumps({"instanceKeys": [{"regionId": "r1", "serviceId": "ws-hb", "instanceId": "i1"}]})
+            )
+            assert (await recv_json(hb))["responseStatus"]["status"] == "success"
+        await poll(
+            lambda: _metric(http, a.url, 'artemis_replication_items_sent_total{kind="heartbeat"} 1.0'),
+            what="heartbeat replicated",
+        )
+
+
+async def _has(http: httpx.AsyncClient, base: str, service: str) -> bool:
+    r = await http.get(base + "/api/discovery/service.json", params={"serviceId": service})
+    return bool(r.json()["service"]["instances"])
+
+
+async def _metric(http: httpx.AsyncClient, base: str, line: str) -> bool:
+    return line in (await http.get(base + "/metrics")).text.splitlines()

@@ -283,3 +283,65 @@ def test_down_peer_gets_nothing_until_it_calls_back(make_cluster, fake_peer) -> 
     ]
     assert sent == ["sent"]
     assert metric(a.url, "artemis_replication_pending_items", label) == 0
+
+
+def test_batches_respect_batch_size_and_keep_write_order(make_cluster, fake_peer) -> None:
+    """Writes leave in batches of at most replication.batch_size, in the order they were made (S14.4)."""
+    ok = b'{"responseStatus":{"status":"success","errorCode":"success"}}'
+    peer = fake_peer(lambda m, p, b: (200, ok))
+    (a,) = make_cluster(
+        1,
+        extra_peers=(peer.url,),
+        cluster={"health_check_initial_delay_secs": 60},
+        replication={"batch_size": 3, "batch_interval_ms": 50},
+    )
+    _register(a.url, *(instance("svc-batch", f"i{n}") for n in range(7)))
+    keys = [{"regionId": "r1", "serviceId": "svc-batch", "instanceId": "i0"}]
+    httpx.post(a.url + "/api/registry/unregister.json", json={"instanceKeys": keys}, timeout=5)
+    _register(a.url, instance("svc-batch", "i0", port=81))
+    wait_for(lambda: sum("batch-" in p for p in peer.paths()) >= 5, timeout=5, what="five batches")
+    writes = [(p.rsplit("/", 1)[-1], json.loads(b)) for _, p, _, b in peer.requests if "batch-" in p]
+    shape = [(path, len(body.get("instances") or body.get("instanceKeys"))) for path, body in writes]
+    assert shape == [
+        ("batch-register.json", 3),
+        ("batch-register.json", 3),
+        ("batch-register.json", 1),
+        ("batch-unregister.json", 1),
+        ("batch-register.json", 1),
+    ]
+    assert writes[-1][1]["instances"][0]["port"] == 81
+
+
+def test_retry_overtaken_by_a_later_write_is_not_sent(make_cluster, fake_peer) -> None:
+    """A failed register whose instance was unregistered meanwhile is not re-sent (it would resurrect it)."""
+    ok = b'{"responseStatus":{"status":"success","errorCode":"success"}}'
+    peer = fake_peer(lambda m, p, b: (503, b"{}") if p.endswith("batch-register.json") else (200, ok))
+    (a,) = make_cluster(1, extra_peers=(peer.url,), cluster={"health_check_initial_delay_secs": 60})
+    _register(a.url, instance("svc-over", "gone"))
+    keys = [{"regionId": "r1", "serviceId": "svc-over", "instanceId": "gone"}]
+    httpx.post(a.url + "/api/registry/unregister.json", json={"instanceKeys": keys}, timeout=5)
+    _register(a.url, instance("svc-over", "kept"))
+    single = "/api/replication/registry/register.json"
+    wait_for(lambda: peer.bodies(single), timeout=5, what="retry of the kept instance")
+    sent = [b["instances"][0]["instanceId"] for b in peer.bodies(single)]
+    assert sent == ["kept"]
+
+
+def test_a_backlog_drains_in_larger_batches(make_cluster, fake_peer) -> None:
+    """From 8 queued batches on, a peer gets merged batches of up to 10 x batch_size (fewer round trips)."""
+    ok = b'{"responseStatus":{"status":"success","errorCode":"success"}}'
+    peer = fake_peer(lambda m, p, b: (200, ok))
+    (a,) = make_cluster(
+        1,
+        extra_peers=(peer.url,),
+        cluster={"health_check_initial_delay_secs": 60},
+        replication={"batch_size": 3},
+    )
+    _register(a.url, *(instance("svc-backlog", f"i{n}") for n in range(60)))
+    path = "/api/replication/registry/batch-register.json"
+    wait_for(lambda: sum(len(b["instances"]) for b in peer.bodies(path)) == 60, timeout=5, what="all 60 sent")
+    sizes = [len(b["instances"]) for b in peer.bodies(path)]
+    assert max(sizes) > 3
+    assert max(sizes) <= 30
+    sent = [i["instanceId"] for b in peer.bodies(path) for i in b["instances"]]
+    assert sent == [f"i{n}" for n in range(60)]

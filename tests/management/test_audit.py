@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.helpers import wait_for
 from tests.management.ops import REGION, audit, operate_instance
 
 
@@ -84,3 +85,29 @@ def test_audit_rejects_bad_limit(api: httpx.Client) -> None:
     r = api.get("/api/management/audit/logs", params={"limit": "lots"})
     assert r.status_code == 400
     assert r.json()["error"]["field"] == "limit"
+
+
+def test_audit_retention_drops_old_entries(node_factory) -> None:
+    """S18.4: with retention_days set, entries older than that go (at start, then daily); newer ones stay."""
+    srv = node_factory(audit={"retention_days": 7})
+    with httpx.Client(base_url=srv.url, timeout=15) as api:
+        operate_instance(api, "ret", "r1", "pullout", operator="old")
+        operate_instance(api, "ret", "r2", "pullout", operator="new")
+    store = srv.node.management.store
+    assert store is not None
+    from sqlalchemy import update
+
+    from artemis_server.store import tables
+
+    with store.engine.begin() as conn:  # age the first entry by 8 days
+        conn.execute(
+            update(tables.audit_log)
+            .where(tables.audit_log.c.operator_id == "old")
+            .values(operation_time=tables.audit_log.c.operation_time - 8 * 86400)
+        )
+    srv.stop()
+    again = node_factory(audit={"retention_days": 7})
+    with httpx.Client(base_url=again.url, timeout=15) as api:
+        assert wait_for(
+            lambda: [e["operatorId"] for e in audit(api)] == ["new"], timeout=10, what="pruned log"
+        )

@@ -245,3 +245,49 @@ def test_unreachable_database_at_start(tmp_path: Path) -> None:
             assert visible(http, "nodb") == ["n1"]
     finally:
         srv.stop()
+
+
+def test_read_only_database_fails_management_cleanly(
+    node_factory: Callable[..., LiveServer], db_url: str
+) -> None:
+    """A PostgreSQL database switched to read-only: management writes answer 503 in their family and change
+    nothing; reads, registration and discovery keep working; writes work again once it is writable."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("read-only switch is a PostgreSQL setting (root ignores file modes for SQLite)")
+    from sqlalchemy.engine import make_url
+
+    srv = node_factory()
+    name = make_url(db_url).database
+    admin = create_engine(db_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+
+    def set_read_only(on: bool) -> None:
+        with admin.connect() as conn:
+            conn.execute(
+                text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = {"on" if on else "off"}')
+            )
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
+
+    try:
+        with httpx.Client(base_url=srv.url, timeout=15) as http:
+            register(http, "ro", "r1")
+            set_read_only(True)
+            body = {"instanceKey": key("ro", "r1"), "operation": "pullout", "operationComplete": True}
+            r = http.post("/api/management/instance/operate-instance.json", json=body)
+            assert r.status_code == 503, r.text
+            assert r.json()["status"]["errorCode"] == "service-unavailable"
+            assert "read-only" in r.json()["responseStatus"]["message"]
+            assert visible(http, "ro") == ["r1"]
+            assert audit(http) == []  # reads still work
+            register(http, "ro", "r2", ip="10.0.0.2")
+            assert visible(http, "ro") == ["r1", "r2"]
+            set_read_only(False)
+            operate_instance(http, "ro", "r1", "pullout")
+            assert visible(http, "ro") == ["r2"]
+    finally:
+        set_read_only(False)
+        admin.dispose()

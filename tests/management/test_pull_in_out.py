@@ -286,3 +286,19 @@ def test_pull_out_events_follow_visibility(node, api: httpx.Client) -> None:
     finally:
         unsubscribe()
     assert seen == [("new", "e1"), ("delete", "e1"), ("new", "e1")]
+
+
+def test_java_delta_sees_a_pull_out_at_once(node_factory) -> None:
+    """services-delta from the version a client holds lists the pulled-out instance as deleted right away."""
+    srv = node_factory(cache={"snapshot_initial_delay_secs": 0, "snapshot_interval_secs": 3600})
+    with httpx.Client(base_url=srv.url, timeout=15) as api:
+        register(api, "dl", "d1")
+        register(api, "dl", "d2", ip="10.0.0.2")
+        srv.node.take_snapshot()  # what the periodic snapshotter does
+        version = api.post("/api/discovery/services.json", json={}).json()["version"]
+        operate_instance(api, "dl", "d1", "pullout")
+        doc = api.post("/api/discovery/services-delta.json", json={"version": version}).json()
+        assert doc["responseStatus"]["status"] == "success", doc
+        changes = doc["delta"]["dl"]
+        assert [(c["changeType"], c["instance"]["instanceId"]) for c in changes] == [("delete", "d1")]
+        assert doc["version"] > version

@@ -413,3 +413,29 @@ def test_emit_route_rules_writes_java_route_rules(node_factory: Callable[..., Li
                 "groups": [{"groupKey": "group-a", "weight": 70}, {"groupKey": "group-b", "weight": 30}],
             }
         ]
+
+
+def test_routing_survives_sigkill(tmp_path, db_url: str) -> None:
+    """Groups, a published 70/30 rule and bindings survive SIGKILL of a real `artemis server start`."""
+    from tests.helpers import ServerProcess
+
+    env = {"ARTEMIS_DATABASE__URL": db_url}
+    proc = ServerProcess(tmp_path / "data", env=env).start()
+    with httpx.Client(base_url=proc.url, timeout=15) as api:
+        setup_split(api)
+        ok(api.post("/api/routing/rules/split/publish"))
+        g = make_group(api, "bound-after")
+        body = {"instanceId": "a0", "regionId": REGION, "zoneId": "default", "serviceId": SVC}
+        ok(api.post(f"/api/routing/groups/{g['groupKey']}/instances", json=body), 201)
+    proc.kill()
+    again = ServerProcess(tmp_path / "data", env=env).start()
+    try:
+        with httpx.Client(base_url=again.url, timeout=15) as api:
+            for i in range(3):
+                register(api, SVC, f"a{i}", ip=f"10.0.1.{i}", groupId="group-a")
+                register(api, SVC, f"b{i}", ip=f"10.0.2.{i}", groupId="group-b")
+            assert first_ids(api, 100) == Counter({"group-a": 70, "group-b": 30})
+            members = ok(api.get(f"/api/routing/groups/{g['groupKey']}/instances"))
+            assert [m["instanceId"] for m in members] == ["a0"]
+    finally:
+        assert again.terminate() == 0

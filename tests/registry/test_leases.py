@@ -1,4 +1,4 @@
-"""The registry core with a FakeClock: leases, eviction, self-preservation (S3), versions and events (S6, S13)."""
+"""The registry core with a FakeClock: leases, eviction, self-preservation (S3), versions, events."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def _beat(reg: Registry, clock: FakeClock, keys: list[RawKey], seconds: int) -> 
 
 
 def test_self_preservation_stops_eviction_when_renewals_collapse() -> None:
-    """When renewals fall below 85% of the max window, expired leases are kept; unregister still works (S3.7)."""
+    """Renewals below 85% of the max window keep expired leases; unregister still works (S3.7)."""
     clock = FakeClock()
     reg = make(clock)
     reg.register([inst(n) for n in range(100)])

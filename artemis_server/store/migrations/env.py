@@ -16,6 +16,8 @@ def run() -> None:
         url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
             "sqlalchemy.url"
         )
+        if not url:
+            raise SystemExit("pass the database URL: alembic -x url=sqlite:////path/to.db ...")
         engine = create_engine(url)
         with engine.begin() as conn:
             context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)

@@ -7,6 +7,8 @@ Create Date: 2026-11-29 05:18:19.897281
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -27,7 +29,7 @@ _EXISTING: set[str] = set()
 _CREATED: set[str] = set()
 
 
-def _create_table(name: str, *columns: object, **kw: object) -> None:
+def _create_table(name: str, *columns: Any, **kw: Any) -> None:
     if name in _EXISTING:
         return
     op.create_table(name, *columns, **kw)
@@ -571,7 +573,7 @@ def upgrade() -> None:
 def _add_our_columns() -> None:
     """Tables a Java/Rust node created lack our two additive columns (see store/tables.py): add them."""
     insp = sa.inspect(op.get_bind())
-    wanted = {
+    wanted: dict[str, list[sa.Column[Any]]] = {
         "instance": [sa.Column("EFFECTIVE", sa.Integer(), server_default="1", nullable=False)],
         "service_zone": [sa.Column("OPERATOR_ID", sa.String(length=128), nullable=True)],
         "service_route_rule": [sa.Column("DISPLAY_NAME", sa.String(length=256), nullable=True)],
