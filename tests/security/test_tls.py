@@ -100,6 +100,19 @@ def test_https_and_wss(tmp_path: Path) -> None:
     assert f"https://127.0.0.1:{srv.port}" in out
 
 
+def test_certificate_and_key_in_one_pem(tmp_path: Path) -> None:
+    crt, key = make_cert(tmp_path / "tls")
+    both = tmp_path / "tls" / "both.pem"
+    both.write_bytes(crt.read_bytes() + key.read_bytes())
+    srv = ServerProcess(tmp_path / "data", env={"ARTEMIS_SERVER__TLS_CERT": str(both)})
+    srv.url = f"https://127.0.0.1:{srv.port}"
+    srv.start(wait=False)
+    try:
+        _wait_https(srv, client_context(crt))
+    finally:
+        assert srv.terminate() == 0
+
+
 def test_replication_over_https_with_ca_file_and_peer_token(tmp_path: Path) -> None:
     crt, key = make_cert(tmp_path / "tls")
     ctx = client_context(crt)
@@ -193,7 +206,7 @@ def test_peer_with_an_untrusted_certificate_gets_nothing(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("env", "needle"),
     [
-        ({"ARTEMIS_SERVER__TLS_CERT": "CRT"}, "server.tls_key"),
+        ({"ARTEMIS_SERVER__TLS_CERT": "CRT"}, "server.tls_key (none"),  # the key is not in the cert's PEM
         ({"ARTEMIS_SERVER__TLS_KEY": "KEY"}, "server.tls_cert"),
         (
             {"ARTEMIS_SERVER__TLS_CERT": "/nonexistent.crt", "ARTEMIS_SERVER__TLS_KEY": "KEY"},
