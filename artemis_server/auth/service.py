@@ -75,6 +75,19 @@ class Principal:
         return allowed(self.role, resource, action)
 
 
+def _log_reaches_stderr(logger: logging.Logger) -> bool:
+    if not logger.isEnabledFor(logging.WARNING):
+        return False
+    current: logging.Logger | None = logger
+    while current is not None:
+        for h in current.handlers:
+            stream = getattr(h, "stream", None)
+            if isinstance(h, logging.StreamHandler) and stream in (sys.stderr, sys.__stderr__):
+                return True
+        current = current.parent if current.propagate else None
+    return False
+
+
 def _expiry_from_env() -> int:
     raw = os.environ.get("JWT_EXPIRY_SECONDS", "").strip()
     if not raw:
@@ -182,7 +195,10 @@ class AuthService:
             "(shown once; log in and change it, or set ARTEMIS_ADMIN_PASSWORD before the first start)"
         )
         log.warning(msg)
-        print(f"artemis: {msg}", file=sys.stderr, flush=True)
+        if not _log_reaches_stderr(
+            log
+        ):  # otherwise the log line already is the stderr line (JSON logs stay JSON)
+            print(f"artemis: {msg}", file=sys.stderr, flush=True)
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         return await anyio.to_thread.run_sync(fn, *args)
