@@ -178,6 +178,8 @@ class AuthService:
 
     async def _bootstrap_admin(self, repo: AuthRepo) -> None:
         """S19.1: no well-known default password."""
+        if await anyio.to_thread.run_sync(repo.has_users):
+            return  # the usual restart: no password hashing on the start path
         given = os.environ.get("ARTEMIS_ADMIN_PASSWORD") or ""
         password = given or passwords.random_password()
         hashed = await anyio.to_thread.run_sync(passwords.hash_password, password)
