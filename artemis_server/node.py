@@ -75,12 +75,13 @@ class Node:
         from artemis_server.metrics import Metrics
 
         self.metrics = Metrics(self._gauges)
+        from artemis_server.auth import attach as attach_auth
+
+        # Before replication: the first-admin bootstrap finishes before this node announces itself to peers.
+        attach_auth(self)  # node.auth, console users (S19) and the management guard hook (api.md A1-A3)
         from artemis_server.replication import attach as attach_replication
 
         attach_replication(self)  # peers, replicator, peer-token hook, start-up sync (inert without peers)
-        from artemis_server.auth import attach as attach_auth
-
-        attach_auth(self)  # node.auth, console users (S19) and the management guard hook (api.md A1-A3)
 
     # -- identity ----------------------------------------------------------------------------------
     @property

@@ -35,16 +35,16 @@ def check_tls_files(settings: Settings) -> str | None:
     import ssl
 
     srv, cs = settings.server, settings.cluster
-    if bool(srv.tls_cert) != bool(srv.tls_key):
-        missing = "server.tls_key" if srv.tls_cert else "server.tls_cert"
-        return f"server.tls_cert and server.tls_key go together: {missing} is not set"
-    if srv.tls_cert:
+    if srv.tls_key and not srv.tls_cert:
+        return "server.tls_key is set but server.tls_cert is not"
+    if srv.tls_cert:  # the key may live in the certificate's PEM file (tls_key empty)
         try:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(srv.tls_cert, srv.tls_key)
+            ctx.load_cert_chain(srv.tls_cert, srv.tls_key or None)
         except (OSError, ssl.SSLError) as exc:
             reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
-            return f"cannot use server.tls_cert {srv.tls_cert} / server.tls_key {srv.tls_key}: {reason}"
+            key = srv.tls_key or "(none: expected in the certificate file)"
+            return f"cannot use server.tls_cert {srv.tls_cert} / server.tls_key {key}: {reason}"
     if cs.ca_file:
         from artemis_server.replication.client import tls_context
 

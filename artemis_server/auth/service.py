@@ -75,6 +75,19 @@ class Principal:
         return allowed(self.role, resource, action)
 
 
+def _log_reaches_stderr(logger: logging.Logger) -> bool:
+    if not logger.isEnabledFor(logging.WARNING):
+        return False
+    current: logging.Logger | None = logger
+    while current is not None:
+        for h in current.handlers:
+            stream = getattr(h, "stream", None)
+            if isinstance(h, logging.StreamHandler) and stream in (sys.stderr, sys.__stderr__):
+                return True
+        current = current.parent if current.propagate else None
+    return False
+
+
 def _expiry_from_env() -> int:
     raw = os.environ.get("JWT_EXPIRY_SECONDS", "").strip()
     if not raw:
@@ -165,6 +178,8 @@ class AuthService:
 
     async def _bootstrap_admin(self, repo: AuthRepo) -> None:
         """S19.1: no well-known default password."""
+        if await anyio.to_thread.run_sync(repo.has_users):
+            return  # the usual restart: no password hashing on the start path
         given = os.environ.get("ARTEMIS_ADMIN_PASSWORD") or ""
         password = given or passwords.random_password()
         hashed = await anyio.to_thread.run_sync(passwords.hash_password, password)
@@ -182,7 +197,9 @@ class AuthService:
             "(shown once; log in and change it, or set ARTEMIS_ADMIN_PASSWORD before the first start)"
         )
         log.warning(msg)
-        if self.node.settings.logging.format != "json":  # JSON logs: stderr carries JSON lines only
+        if not _log_reaches_stderr(
+            log
+        ):  # otherwise the log line already is the stderr line (JSON logs stay JSON)
             print(f"artemis: {msg}", file=sys.stderr, flush=True)
 
     async def _run(self, fn: Any, *args: Any) -> Any:

@@ -55,6 +55,13 @@ class AuthRepo:
 
         return self.store._guard(run)
 
+    def has_users(self) -> bool:
+        def run() -> bool:
+            with self.engine.connect() as conn:
+                return conn.execute(select(t.auth_users.c.id).limit(1)).first() is not None
+
+        return self.store._guard(run)
+
     def create_first_admin(self, user_id: str, password_hash: str, now: int) -> bool:
         """Create ``admin`` when the user table is empty. False when any user exists (or another node won)."""
 

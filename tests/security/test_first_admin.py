@@ -28,7 +28,7 @@ def test_random_first_password_printed_once_and_offline_reset(tmp_path: Path) ->
     finally:
         first.terminate()
     _, err = first.output()
-    found = set(_PRINTED.findall(err))  # the stderr line and the log line (the log goes to stderr too)
+    found = set(_PRINTED.findall(err))  # the log line, which goes to stderr
     assert len(found) == 1, err
     password = found.pop()
     assert len(password) >= 16

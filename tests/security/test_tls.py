@@ -5,7 +5,9 @@ Every node is a real `artemis server start` process on loopback with a certifica
 from __future__ import annotations
 
 import json
+import re
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -38,6 +40,15 @@ def _wait_https(srv: ServerProcess, ctx: ssl.SSLContext) -> None:
             return False
 
     wait_for(ok, timeout=30, interval=0.1, what=f"{srv.url}/health")
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
+    """True as soon as ``predicate()`` holds, False after ``timeout`` seconds (bounded, never raises)."""
+    try:
+        wait_for(predicate, timeout=timeout, interval=0.05)
+    except AssertionError:
+        return False
+    return True
 
 
 def _instance(sid: str, iid: str) -> dict[str, object]:
@@ -89,6 +100,19 @@ def test_https_and_wss(tmp_path: Path) -> None:
     assert f"https://127.0.0.1:{srv.port}" in out
 
 
+def test_certificate_and_key_in_one_pem(tmp_path: Path) -> None:
+    crt, key = make_cert(tmp_path / "tls")
+    both = tmp_path / "tls" / "both.pem"
+    both.write_bytes(crt.read_bytes() + key.read_bytes())
+    srv = ServerProcess(tmp_path / "data", env={"ARTEMIS_SERVER__TLS_CERT": str(both)})
+    srv.url = f"https://127.0.0.1:{srv.port}"
+    srv.start(wait=False)
+    try:
+        _wait_https(srv, client_context(crt))
+    finally:
+        assert srv.terminate() == 0
+
+
 def test_replication_over_https_with_ca_file_and_peer_token(tmp_path: Path) -> None:
     crt, key = make_cert(tmp_path / "tls")
     ctx = client_context(crt)
@@ -106,33 +130,25 @@ def test_replication_over_https_with_ca_file_and_peer_token(tmp_path: Path) -> N
     try:
         _wait_https(a, ctx)
         _wait_https(b, ctx)
-        for node in (a, b):  # writes go only to peers seen up (S14.6): wait until each sees the other
+        # each node sees the other as up: the health checks over https verify with ca_file (a write made
+        # while a peer counts as down is not sent to it, S14.5)
+        for me in (a, b):
             wait_for(
-                lambda node=node: (
-                    len(
-                        httpx.get(node.url + "/api/cluster/up-registry-nodes.json", verify=ctx)
-                        .json()
-                        .get("nodes")
-                        or []
-                    )
+                lambda me=me: (
+                    len(httpx.get(me.url + "/api/cluster/up-registry-nodes.json", verify=ctx).json()["nodes"])
                     == 2
                 ),
-                timeout=15,
-                what=f"{node.url} sees both nodes up",
+                timeout=20,
+                what="both nodes up",
             )
-        r = httpx.post(
-            a.url + "/api/registry/register.json", json={"instances": [_instance("rep", "r1")]}, verify=ctx
-        )
-        assert r.json()["responseStatus"]["status"] == "success"
-        wait_for(lambda: _ids(b.url, ctx, "rep") == ["r1"], timeout=15, what="replicated over https")
-        # b sees a as an up peer (health checks over https verified with ca_file)
-        wait_for(
-            lambda: (
-                len(httpx.get(b.url + "/api/cluster/up-registry-nodes.json", verify=ctx).json()["nodes"]) == 2
-            ),
-            timeout=15,
-            what="both nodes up",
-        )
+
+        def replicated() -> bool:  # idempotent re-register, as above
+            body = {"instances": [_instance("rep", "r1")]}
+            r = httpx.post(a.url + "/api/registry/register.json", json=body, verify=ctx)
+            assert r.json()["responseStatus"]["status"] == "success"
+            return wait_until(lambda: _ids(b.url, ctx, "rep") == ["r1"], 2)
+
+        wait_for(replicated, timeout=30, interval=0.1, what="replicated over https")
         # a stranger without the peer token cannot inject registrations through the replication endpoint
         r = httpx.post(
             b.url + "/api/replication/registry/register.json",
@@ -163,11 +179,24 @@ def test_peer_with_an_untrusted_certificate_gets_nothing(tmp_path: Path) -> None
         httpx.post(
             a.url + "/api/registry/register.json", json={"instances": [_instance("un", "u1")]}, verify=ctx
         )
-        httpx.post(
-            b.url + "/api/registry/register.json", json={"instances": [_instance("un", "u2")]}, verify=ctx
+
+        def b_to_a() -> bool:  # re-registering is idempotent; a write made while a counts as down is not sent
+            body = {"instances": [_instance("un", "u2")]}
+            httpx.post(b.url + "/api/registry/register.json", json=body, verify=ctx)
+            return wait_until(lambda: _ids(a.url, ctx, "un") == ["u1", "u2"], 2)
+
+        # b trusts a's certificate: u2 reaches a
+        wait_for(b_to_a, timeout=30, interval=0.1, what="b -> a over verified TLS")
+        # a does not trust b's: its attempts fail and u1 never reaches b
+        failures = re.compile(
+            rf'artemis_replication_failures_total{{peer="https://127.0.0.1:{pb}"}} ([0-9.]+)'
         )
-        # b trusts a's certificate: u2 reaches a; a does not trust b's: u1 never reaches b
-        wait_for(lambda: _ids(a.url, ctx, "un") == ["u1", "u2"], timeout=15, what="b -> a over verified TLS")
+
+        def a_failed() -> bool:
+            m = failures.search(httpx.get(a.url + "/metrics", verify=ctx).text)
+            return bool(m and float(m.group(1)) >= 1)
+
+        wait_for(a_failed, timeout=15, what="a's failed attempts to reach b")
         assert _ids(b.url, ctx, "un") == ["u2"]
     finally:
         a.terminate()
@@ -177,7 +206,7 @@ def test_peer_with_an_untrusted_certificate_gets_nothing(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("env", "needle"),
     [
-        ({"ARTEMIS_SERVER__TLS_CERT": "CRT"}, "server.tls_key"),
+        ({"ARTEMIS_SERVER__TLS_CERT": "CRT"}, "server.tls_key (none"),  # the key is not in the cert's PEM
         ({"ARTEMIS_SERVER__TLS_KEY": "KEY"}, "server.tls_cert"),
         (
             {"ARTEMIS_SERVER__TLS_CERT": "/nonexistent.crt", "ARTEMIS_SERVER__TLS_KEY": "KEY"},
