@@ -11,12 +11,12 @@ from typing import Annotated, Any
 import typer
 
 from artemis_cli import blast
+from artemis_cli.commands._opts import DryRun, Operator, ServiceArg, Yes, ZoneOpt
 from artemis_cli.commands.service import INSTANCE_COLS, filter_instances
 from artemis_cli.common import (
     complete_instance,
     complete_region,
     complete_service,
-    complete_zone,
     confirm,
     parse_kv,
     percent,
@@ -31,7 +31,6 @@ app = typer.Typer(
     help="List, register, pull in/out and watch service instances.",
 )
 
-ServiceArg = Annotated[str, typer.Argument(metavar="SERVICE_ID", autocompletion=complete_service)]
 InstanceArg = Annotated[str, typer.Argument(metavar="INSTANCE_ID", autocompletion=complete_instance)]
 InstancesArg = Annotated[
     list[str], typer.Argument(metavar="INSTANCE_ID...", autocompletion=complete_instance)
@@ -40,19 +39,6 @@ RegionOpt = Annotated[
     str | None,
     typer.Option("--region", metavar="R", help="Region of the instance(s).", autocompletion=complete_region),
 ]
-ZoneOpt = Annotated[
-    str | None, typer.Option("--zone", metavar="Z", help="Zone.", autocompletion=complete_zone)
-]
-Operator = Annotated[
-    str | None,
-    typer.Option(
-        "--operator",
-        metavar="NAME",
-        help="Operator id for the audit log (default: login user name, else $USER).",
-    ),
-]
-Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Only show what would be affected.")]
 
 
 def _ieq(a: Any, b: Any) -> bool:

@@ -9,6 +9,7 @@ import typer
 
 from artemis_cli import blast
 from artemis_cli.commands import cluster
+from artemis_cli.commands._opts import DryRun, Operator, Yes
 from artemis_cli.common import complete_region, confirm, state
 from artemis_cli.output import Col
 
@@ -125,16 +126,6 @@ def reset_password(
 
 # -- operations against a running cluster ---------------------------------------------------------------
 
-Operator = Annotated[
-    str | None,
-    typer.Option(
-        "--operator",
-        metavar="NAME",
-        help="Operator id for the audit log (default: login user name, else $USER).",
-    ),
-]
-Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Only show what would be affected.")]
 Region = Annotated[
     str | None,
     typer.Option("--region", metavar="R", help="Region of the server.", autocompletion=complete_region),
