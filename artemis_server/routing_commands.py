@@ -621,16 +621,7 @@ class RoutingCommands:
         plan = self._plan()
         plan.reload_services = [r.service_id]
         self._rg_log(plan, r, ref, "update", weight)
-        new = RuleGroup(
-            rg.row_id,
-            rg.route_id,
-            rg.group_ref,
-            weight,
-            rg.region_id,
-            rg.zone_id,
-            rg.managed_id,
-            rg.unreleased_weight,
-        )
+        new = dataclasses.replace(rg, weight=weight)
         plan.write = lambda tx: tx.routing.update_rule_group(new)
 
         def apply(_: Any) -> Any:
@@ -681,9 +672,7 @@ class RoutingCommands:
         plan = self._plan()
         plan.reload_services = [r.service_id]
         self._rg_log(plan, r, ref, "update", staged)
-        new = RuleGroup(
-            rg.row_id, rg.route_id, rg.group_ref, rg.weight, rg.region_id, rg.zone_id, rg.managed_id, staged
-        )
+        new = dataclasses.replace(rg, unreleased_weight=staged)
         plan.write = lambda tx: tx.routing.update_rule_group(new)
 
         def apply(_: Any) -> Any:
@@ -703,9 +692,7 @@ class RoutingCommands:
         plan = self._plan()
         plan.reload_services = [r.service_id]
         self._rg_log(plan, r, ref, "update", weight)
-        new = RuleGroup(
-            rg.row_id, rg.route_id, rg.group_ref, weight, rg.region_id, rg.zone_id, rg.managed_id, None
-        )
+        new = dataclasses.replace(rg, weight=weight, unreleased_weight=None)
         plan.write = lambda tx: tx.routing.update_rule_group(new)
 
         def apply(_: Any) -> Any:
