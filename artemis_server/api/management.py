@@ -262,7 +262,7 @@ def _admin_instance(call: Call, inst: Instance) -> Instance:
     lease = node.registry.lease_of(instance_identity(inst))
     if lease is not None:
         md["creationTime"] = str(int(lease.creation * 1000))
-        md["renewalTime"] = str(int(lease.renewal * 1000))
+        md["renewalTime"] = str(int(lease.last_renewal() * 1000))
         legacy = instance_identity(inst) in node.registry.legacy_pool.leases
         ttl = node.settings.lease.legacy_ttl_secs if legacy else node.settings.lease.ttl_secs
         md["ttl"] = str(int(ttl * 1000))

@@ -141,13 +141,12 @@ def leases_doc(call: Call, pool: LeasePool) -> dict[str, Any]:
         sk = inst.service_id.lower()
         if wanted is not None and sk not in wanted:
             continue
-        left = lease.renewal + ttl - now
+        renewed = lease.last_renewal()
+        left = renewed + ttl - now
         evict = f"in {int(left)} seconds" if left >= 0 else "expired"
         name = names.setdefault(sk, inst.service_id)
         by_service.setdefault(name, []).append(
-            LeaseStatus(
-                inst.instance_id, _ago(now - lease.creation), _ago(now - lease.renewal), evict, int(ttl)
-            )
+            LeaseStatus(inst.instance_id, _ago(now - lease.creation), _ago(now - renewed), evict, int(ttl))
         )
         count += 1
     safe = node.registry.safe

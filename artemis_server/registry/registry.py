@@ -7,11 +7,11 @@ method is synchronous and does no I/O; replication and push are driven by caller
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from artemis_server.registry.changes import ChangeBus
-from artemis_server.registry.leases import Lease, LeasePool, SafeChecker
+from artemis_server.registry.leases import Lease, LeasePool, RenewalEntry, SafeChecker
 from artemis_server.registry.model import (
     FailedInstance,
     Instance,
@@ -128,9 +128,9 @@ class Registry:
             old = entry.instances.get(key)
             legacy = is_legacy(inst)
             pool, other = (self.legacy_pool, self.pool) if legacy else (self.pool, self.legacy_pool)
-            other.leases.pop(key, None)
-            pool.leases.pop(key, None)
-            pool.leases[key] = Lease(inst, now, now)
+            other.drop(key)
+            pool.drop(key)
+            pool.add(key, Lease(inst, now, now))
             entry.instances[key] = inst
             entry.service_id = inst.service_id  # echo the most recent spelling (S1.3)
             stored.append(inst)
@@ -148,27 +148,55 @@ class Registry:
 
     def heartbeat(self, keys: Iterable[RawKey]) -> tuple[list[Instance], list[RawKey]]:
         """Renew leases (S4). Returns (renewed instances, keys that are not registered)."""
-        now = self.clock.now()
-        renewed: list[Instance] = []
+        leases, failed = self.resolve(keys)
+        self.renew(leases)
+        return [lease.instance for lease in leases], failed
+
+    def resolve(self, keys: Iterable[RawKey]) -> tuple[list[Lease], list[RawKey]]:
+        """The current leases of ``keys`` (in order) and the keys that are not registered."""
+        found: list[Lease] = []
         failed: list[RawKey] = []
         pool = self.pool.leases
         legacy = self.legacy_pool.leases
+        region = self.region
         for k in keys:
-            key = identity(k.region_id or self.region, k.service_id, k.instance_id)
-            lease = pool.get(key)
-            if lease is not None:
-                pool.move_to_end(key)
+            key = identity(k.region_id or region, k.service_id, k.instance_id)
+            lease = pool.get(key) or legacy.get(key)
+            if lease is None:
+                failed.append(k)
             else:
-                lease = legacy.get(key)
-                if lease is None:
-                    failed.append(k)
-                    continue
-                legacy.move_to_end(key)
-            lease.renewal = now
-            renewed.append(lease.instance)
-        if renewed:
-            self.safe.renewed(now, len(renewed))
-        return renewed, failed
+                found.append(lease)
+        return found, failed
+
+    def renew(self, leases: Sequence[Lease]) -> bool:
+        """Renew leases resolved earlier, all or none: False (nothing renewed) when one of them has left
+        its pool since (unregistered, evicted or replaced), so the caller resolves the keys again."""
+        for lease in leases:
+            if not lease.alive:
+                return False
+        if leases:
+            now = self.clock.now()
+            for lease in leases:
+                lease.renewal = now
+            self.safe.renewed(now, len(leases))
+        return True
+
+    def renew_entry(self, entry: RenewalEntry) -> bool:
+        """Renew the leases of a remembered heartbeat (:class:`RenewalCache`), all or none.
+
+        While the entry's group is intact (none of its leases left it) one stamp renews them all; a broken
+        group renews lease by lease and, when all are still alive, regroups them for the next time.
+        """
+        group = entry.group
+        if group.broken:
+            if not self.renew(entry.leases):
+                return False
+            entry.regroup(self.clock.now())
+            return True
+        now = self.clock.now()
+        group.stamp = now
+        self.safe.renewed(now, len(entry.leases))
+        return True
 
     def unregister(self, keys: Iterable[RawKey]) -> list[Instance]:
         """Remove instances and leases at once (S5). Unknown keys are ignored."""
@@ -182,7 +210,7 @@ class Registry:
         return removed
 
     def _remove(self, key: str) -> Instance | None:
-        lease = self.pool.leases.pop(key, None) or self.legacy_pool.leases.pop(key, None)
+        lease = self.pool.drop(key) or self.legacy_pool.drop(key)
         if lease is None:
             return None
         inst = lease.instance
@@ -203,10 +231,21 @@ class Registry:
         """Evict expired leases unless self-preservation says the node is unsafe (S3.2, S3.7)."""
         now = self.clock.now()
         self.safe.tick(now)
-        expired = self.pool.expired_keys(now) + self.legacy_pool.expired_keys(now)
-        if not expired or not self.safe.is_safe:
+        expired = self.pool.due(now)
+        expired_legacy = self.legacy_pool.due(now)
+        if not expired and not expired_legacy:
             return []
-        removed = [inst for inst in (self._remove(k) for k in expired) if inst is not None]
+        if not self.safe.is_safe:
+            self.pool.requeue(expired, now)
+            self.legacy_pool.requeue(expired_legacy, now)
+            return []
+        removed = [
+            inst
+            for inst in (
+                self._remove(instance_identity(lease.instance)) for lease in expired + expired_legacy
+            )
+            if inst is not None
+        ]
         self.evictions_total += len(removed)
         if removed:
             self._publish_delete(removed)

@@ -179,3 +179,146 @@ def test_token_bucket_refills_with_time(burst: int) -> None:
     assert not limiter.allow("register")
     clock.advance(100)
     assert sum(limiter.allow("register") for _ in range(burst + 5)) == burst
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_timing_wheel_evicts_exactly_what_a_full_scan_would(seed: int) -> None:
+    """Renewals do not move leases; the wheel must still evict at each sweep exactly the leases with
+    now - renewal > ttl (S3.1), over random registrations, renewals (one by one and through remembered
+    heartbeats whose groups overlap), unregistrations, re-registrations and clock steps, in both pools."""
+    import random
+
+    from artemis_server.registry.leases import RenewalCache
+
+    rnd = random.Random(seed)
+    clock = FakeClock(start=1_700_000_000.25)
+    reg = make(clock, ttl=7, legacy=13, safe=False)
+    renewal: dict[str, float] = {}  # the model: instance id -> last renewal
+    gen: dict[str, int] = {}  # registrations of each id: a remembered heartbeat holds the leases it saw
+    legacy: set[str] = set()
+    cache = RenewalCache(budget=10**6)
+    remembered: list[tuple[bytes, list[tuple[str, int]]]] = []
+    evicted = 0
+    cached_renewals = 0
+    for step in range(4000):
+        op = rnd.random()
+        n = str(rnd.randrange(60))
+        if op < 0.2:
+            is_legacy = rnd.random() < 0.2
+            reg.register([inst(n, metadata={"java_registry": "x"} if is_legacy else None)])
+            renewal[n] = clock.now()
+            gen[n] = gen.get(n, 0) + 1
+            (legacy.add if is_legacy else legacy.discard)(n)
+        elif op < 0.4:
+            renewed, failed = reg.heartbeat([rkey(n)])
+            assert bool(renewed) == (n in renewal)
+            assert bool(failed) == (n not in renewal)
+            if n in renewal:
+                renewal[n] = clock.now()
+        elif op < 0.45:
+            live = sorted(renewal)
+            ids_ = rnd.sample(live, min(len(live), rnd.randrange(1, 6)))
+            leases, failed = reg.resolve([rkey(i) for i in ids_])
+            if ids_ and not failed and reg.renew(leases):
+                body = b"body-%d" % step
+                cache.put(body, leases, clock.now())
+                remembered.append((body, [(i, gen[i]) for i in ids_]))
+                for i in ids_:
+                    renewal[i] = clock.now()
+        elif op < 0.6 and remembered:
+            body, seen = rnd.choice(remembered[-8:])
+            entry = cache.get(body)
+            assert entry is not None
+            ok = all(i in renewal and gen[i] == g for i, g in seen)
+            assert reg.renew_entry(entry) == ok
+            if ok:
+                cached_renewals += 1
+                for i, _g in seen:
+                    renewal[i] = clock.now()
+        elif op < 0.65:
+            reg.unregister([rkey(n)])
+            renewal.pop(n, None)
+        elif op < 0.9:
+            clock.advance(rnd.choice([0.1, 0.3, 0.5, 1.0, 2.0, 4.5]))
+        else:
+            now = clock.now()
+            want = {i for i, t in renewal.items() if now - t > (13 if i in legacy else 7)}
+            got = {i.instance_id for i in reg.sweep()}
+            assert got == want
+            for i in want:
+                del renewal[i]
+            evicted += len(want)
+        assert len(reg) == len(renewal)
+    assert evicted > 50  # the sequence really expires leases
+    assert cached_renewals > 50  # and really renews through remembered heartbeats
+
+
+def test_wheel_keeps_expired_leases_while_unsafe_and_evicts_them_later() -> None:
+    """Self-preservation hands expired leases back to the wheel; a renewal in between saves one."""
+    clock = FakeClock()
+    reg = make(clock, ttl=5)
+    reg.register([inst(n) for n in range(100)])
+    everyone = [rkey(n) for n in range(100)]
+    _beat(reg, clock, everyone, 12)
+    _beat(reg, clock, everyone[:10], 20)
+    assert not reg.safe.is_safe
+    assert len(reg) == 100
+    reg.heartbeat([rkey(99)])  # one more comes back during the partition
+    reg.safe.enabled = False
+    clock.advance(1)
+    assert sorted(int(i.instance_id) for i in reg.sweep()) == list(range(10, 99))
+    assert sorted(int(i.instance_id) for i in reg.get_service("svc").instances.values()) == [*range(10), 99]
+
+
+def test_renewal_cache_renews_until_a_lease_leaves_and_stays_in_budget() -> None:
+    from artemis_server.registry.leases import RenewalCache
+
+    clock = FakeClock()
+    reg = make(clock, ttl=20)
+    reg.register([inst(n) for n in range(4)])
+    leases, failed = reg.resolve([rkey(0), rkey(1), rkey(9)])
+    assert [lease.instance.instance_id for lease in leases] == ["0", "1"]
+    assert failed == [rkey(9)]
+    cache = RenewalCache(budget=2000)
+    cache.put(b"body-1", leases, clock.now())
+    clock.advance(15)
+    hit = cache.get(b"body-1")
+    assert hit is not None
+    assert reg.renew_entry(hit)  # one stamp for the group
+    assert [lease.last_renewal() for lease in hit.leases] == [clock.now(), clock.now()]
+    assert reg.safe._buckets.count(2) == 1  # counted as two renewals
+    # the group's stamp is what the sweep reads: 0 and 1 outlive 2 and 3
+    clock.advance(10)
+    assert sorted(i.instance_id for i in reg.sweep()) == ["2", "3"]
+    # another remembered body takes lease 1 over: the first group is broken, renewals go lease by lease
+    reg.register([inst(2)])
+    other, _ = reg.resolve([rkey(1), rkey(2)])
+    cache.put(b"body-2", other, clock.now())
+    assert hit.group.broken
+    clock.advance(5)
+    assert reg.renew_entry(hit)
+    assert not hit.group.broken  # regrouped
+    assert [lease.last_renewal() for lease in hit.leases] == [clock.now(), clock.now()]
+    entry2 = cache.get(b"body-2")
+    assert entry2 is not None
+    assert entry2.group.broken  # lease 1 went back to the first group
+    before = entry2.leases[1].last_renewal()
+    reg.register([inst(1)])  # replaced: its old lease left the pool
+    clock.advance(1)
+    assert not reg.renew_entry(hit)  # all or none
+    assert hit.leases[0].last_renewal() == clock.now() - 1
+    assert not reg.renew_entry(entry2)
+    assert entry2.leases[1].last_renewal() == before
+    # the budget: entries go oldest first, an entry larger than the whole budget is not kept
+    for k in range(20):
+        cache.put(b"x%03d" % k + b"." * 100, leases, clock.now())
+    assert cache.size <= 2000
+    assert len(cache) == 5
+    assert cache.get(b"x019" + b"." * 100) is not None
+    assert cache.get(b"body-1") is None
+    cache.put(b"y" * 3000, leases, clock.now())
+    assert cache.get(b"y" * 3000) is None
+    assert cache.size <= 2000
+    cache.discard(b"x019" + b"." * 100)
+    assert len(cache) == 4
+    assert cache.size == sum(len(b) + 16 + 240 for b in cache.entries)
