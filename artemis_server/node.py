@@ -19,6 +19,7 @@ import msgspec
 
 from artemis_server.registry.changes import ChangeBus
 from artemis_server.registry.discovery import ClientContext, LoadBalancer, Router, filter_service
+from artemis_server.registry.leases import RenewalCache
 from artemis_server.registry.management import ManagementState
 from artemis_server.registry.model import Instance
 from artemis_server.registry.ports import Clock, SystemClock
@@ -56,6 +57,7 @@ class Node:
             clock=self.clock,
         )
         self.snapshots = SnapshotRing(s.cache.snapshot_count)
+        self.renewals = RenewalCache(s.cache.heartbeat_cache_bytes)
         self.status = "up"
         self.started_at = self.clock.now()
         self.bound_port: int | None = None

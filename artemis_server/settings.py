@@ -123,6 +123,8 @@ class CacheSettings(_Section):
     snapshot_interval_secs: float = Field(30.0, gt=0)
     snapshot_initial_delay_secs: float = Field(60.0, ge=0)
     snapshot_count: int = Field(3, ge=1)
+    # Bytes of heartbeat request bodies remembered with the leases they renewed (0 turns the cache off).
+    heartbeat_cache_bytes: int = Field(32 * 1024 * 1024, ge=0)
 
 
 class RateLimitSettings(_Section):

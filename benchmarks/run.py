@@ -317,6 +317,20 @@ class Bench:
                 f"{lat['p50_ms']}/{lat['p99_ms']}/{lat['p999_ms']}",
             )
 
+            # (2b) the same heartbeats on a node without the renewal cache: what a body costs the first time
+            # it is seen (every key decoded and looked up), e.g. right after a client starts.
+            hb["uncached"] = await self.heartbeats_uncached(ceil, insts)
+            for shape, label in (("single", "1 key"), ("batch100", "100 keys")):
+                u = hb["uncached"][shape]
+                self.row(
+                    f"2 heartbeat {label}, cache off",
+                    "keys/s at saturation",
+                    u["server"]["keys_per_s"],
+                    u["ceiling"]["keys_per_s"],
+                    "first sight of a body (no goal)",
+                    u["ratio_per_cpu_second"],
+                )
+
             # (3) discovery while heartbeats run: 10,000 instances heartbeating every 5 s = 2,000 keys/s
             # as single-key requests, on the server and on the ceiling alike.
             bg = heartbeat_requests(insts, 1)
@@ -376,6 +390,24 @@ class Bench:
                 f"{f['p50_ms']}/{f['p99_ms']}/{f['max_ms']}",
                 goal=f"p99 < {GOALS['fanout_p99_ms']:.0f} ms",
             )
+        finally:
+            art.stop()
+            procs.rmtree(data)
+
+    async def heartbeats_uncached(self, ceil: procs.Proc, insts: list[dict[str, Any]]) -> dict[str, Any]:
+        """Heartbeat saturation on a second node started with ``cache.heartbeat_cache_bytes = 0``."""
+        data = procs.tmpdir("artemis-bench-nocache-")
+        env = {**SERVER_ENV, "ARTEMIS_CACHE__HEARTBEAT_CACHE_BYTES": "0"}
+        art = procs.artemis(data, cpus=self.server_cpus, env=env, name="artemis-nocache").start()
+        try:
+            await run_all(await Pool("127.0.0.1", art.port, 2).open(OK_MARK), register_requests(insts, 100))
+            out: dict[str, Any] = {}
+            for shape, size in (("single", 1), ("batch100", 100)):
+                reqs = heartbeat_requests(insts, size)
+                out[shape] = await self.pair_saturate(
+                    f"heartbeat {shape} (cache off)", art, ceil, reqs, OK_MARK, keys=size
+                )
+            return out
         finally:
             art.stop()
             procs.rmtree(data)

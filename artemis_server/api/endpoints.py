@@ -44,6 +44,7 @@ class Call:
 
     __slots__ = (
         "body",
+        "cache_key",
         "client_ip",
         "data",
         "headers",
@@ -76,6 +77,8 @@ class Call:
         self.client_ip = client_ip
         self.data: Any = None
         self.user: Any = None  # set by auth when a valid token is presented
+        # The raw body when a heartbeat that renews all its keys may be remembered (registry.RenewalCache)
+        self.cache_key: bytes | None = None
 
     def json(self) -> Any:
         return wire.parse_json(self.body)

@@ -120,12 +120,15 @@ def do_heartbeat(call: Call, *, replicated: bool, failed_instances: bool = True)
         check_rate(node, "heartbeat")
     keys, sent = collect_keys(call.data)
     check_batch(node, len(keys))
-    renewed, failed = node.registry.heartbeat(keys)
-    if renewed:
-        node.metrics.heartbeat_keys.inc(len(renewed))
+    leases, failed = node.registry.resolve(keys)
+    node.registry.renew(leases)  # resolved just now: every lease is alive
+    if leases:
+        node.metrics.heartbeat_keys.inc(len(leases))
         if not replicated and node.replicator is not None:
-            node.replicator.heartbeat(renewed)
+            node.replicator.heartbeat([lease.instance for lease in leases])
     if not failed:
+        if call.cache_key is not None and leases:
+            node.renewals.put(call.cache_key, leases, node.clock.now())
         return wire.OK_BYTES
     node.metrics.heartbeat_failed_keys.inc(len(failed))
     payload: dict[str, Any] = {"failedInstanceKeys": [out_key(k) for k in failed]}
@@ -137,6 +140,28 @@ def do_heartbeat(call: Call, *, replicated: bool, failed_instances: bool = True)
             out.append(FailedInstance(orig, fi.error_code, fi.error_message) if orig is not None else fi)
         payload["failedInstances"] = out
     return wire.fail_a("bad-request", "Some heartbeats failed", status="partial_fail", **payload)
+
+
+def heartbeat_again(node: Node, body: bytes) -> bool:
+    """:func:`do_heartbeat` of a client heartbeat whose body renewed all its keys before: renew the same
+    leases without decoding the body or looking a key up (registry.RenewalCache). True when the request was
+    answered (success, :data:`wire.OK_BYTES`); False sends it down the full path: an unknown body, a rate
+    limit to report, or a lease that left its pool since (the entry is dropped and the keys resolved again).
+    """
+    entry = node.renewals.get(body)
+    if entry is None:
+        return False
+    if not node.limiter.allow("heartbeat"):
+        return False  # the full path checks again and answers rate-limited
+    if not node.registry.renew_entry(entry):
+        node.renewals.discard(body)
+        return False
+    m = node.metrics
+    m.heartbeat_hits.n += 1
+    m.heartbeat_hit_keys.n += len(entry.leases)
+    if node.replicator is not None:
+        node.replicator.heartbeat([lease.instance for lease in entry.leases])
+    return True
 
 
 def do_unregister(call: Call, *, replicated: bool, report_unknown: bool = False) -> Any:
@@ -184,7 +209,12 @@ async def register(call: Call) -> Any:
 
 
 @routes.post(
-    "/api/registry/heartbeat.json", "/api/registry/heartbeat", family="A", body=KeysRequest, hot=True
+    "/api/registry/heartbeat.json",
+    "/api/registry/heartbeat",
+    family="A",
+    body=KeysRequest,
+    hot=True,
+    renewals=True,
 )
 async def heartbeat(call: Call) -> Any:
     if not _has_keys(call.data):

@@ -110,6 +110,8 @@ def attach(node: Node) -> None:
         call.user = principal
         return None
 
+    # The lane's cached heartbeat skips hooks that cannot act on an endpoint (api/fastpath.py).
+    guard.applies = lambda ep: bool(_requirement(ep, protect=protect, peer_token=has_peer_token))  # type: ignore[attr-defined]
     hooks.append(guard)
 
     async def start() -> None:

@@ -49,6 +49,7 @@ def _token_hook(node: Node) -> Any:
         err = AuthError("a valid peer token is required (Authorization: Bearer <cluster.peer_token>)")
         return Reply(wire.error_body("A", err), 401)
 
+    hook.applies = lambda ep: bool(ep.extra.get("peer"))  # type: ignore[attr-defined]
     return hook
 
 

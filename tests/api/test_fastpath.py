@@ -125,3 +125,110 @@ def test_lane_steps_aside_for_chunked_and_oversized(make_server: Callable[..., L
         r = http.post("/api/registry/register.json", content=b" " * 3000)
         assert r.status_code == 413
         assert lane(srv).served == before
+
+
+def _lease(server: LiveServer, svc: str, iid: str) -> Any:
+    node = lane(server).node
+    return node.registry.lease_of(f"{node.registry.region}\x1f{svc}\x1f{iid}".lower())
+
+
+def _metric(http: httpx.Client, name: str) -> float:
+    for line in http.get("/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+def test_repeated_heartbeat_renews_from_the_cache_and_agrees(
+    http: httpx.Client, server: LiveServer, unique: Callable[[str], str]
+) -> None:
+    """A body that renewed all its keys is renewed again from the renewal cache: same answer bytes, the
+    leases really renewed, the counters counted; a key that left its pool sends the body down the full path
+    (same answer as Litestar's), and a re-registered instance is renewed under its new lease."""
+    svc = unique("hbc")
+    enc = msgspec.json.encode
+    both(http, server, "/api/registry/register.json", enc({"instances": [inst(svc, "a"), inst(svc, "b")]}))
+    body = enc(
+        {"instanceKeys": [{"serviceId": svc, "instanceId": "a"}, {"serviceId": svc, "instanceId": "b"}]}
+    )
+    h = {"content-type": "application/json"}
+    both(http, server, "/api/registry/heartbeat.json", body)  # remembered here
+    hits = lane(server).renewed_from_cache
+    before = (_lease(server, svc, "a").last_renewal(), _lease(server, svc, "b").last_renewal())
+    requests0 = _metric(http, "artemis_heartbeat_requests_total")
+    keys0 = _metric(http, "artemis_heartbeat_keys_total")
+    slow = http.post("/api/registry/heartbeat.json", content=body, headers={**h, "origin": "http://x.test"})
+    fast = http.post("/api/registry/heartbeat.json", content=body, headers=h)
+    assert lane(server).renewed_from_cache == hits + 1
+    assert (fast.status_code, fast.headers["content-type"], fast.content) == (
+        slow.status_code,
+        slow.headers["content-type"],
+        slow.content,
+    )
+    assert fast.headers["content-length"] == str(len(fast.content))
+    after = (_lease(server, svc, "a").last_renewal(), _lease(server, svc, "b").last_renewal())
+    assert after[0] > before[0]
+    assert after[1] > before[1]
+    assert _metric(http, "artemis_heartbeat_requests_total") == requests0 + 2
+    assert _metric(http, "artemis_heartbeat_keys_total") == keys0 + 4
+
+    # b leaves: the cached leases are stale, the full path answers exactly as Litestar does
+    both(
+        http,
+        server,
+        "/api/registry/unregister.json",
+        enc({"instanceKeys": [{"serviceId": svc, "instanceId": "b"}]}),
+    )
+    r = both(http, server, "/api/registry/heartbeat.json", body)
+    assert r.json()["responseStatus"]["status"] == "partial_fail"
+    assert [k["instanceId"] for k in r.json()["failedInstanceKeys"]] == ["b"]
+    assert lane(server).renewed_from_cache == hits + 1
+
+    # b comes back under a new lease: renewed through the full path, then from the cache again
+    both(http, server, "/api/registry/register.json", enc({"instances": [inst(svc, "b")]}))
+    both(http, server, "/api/registry/heartbeat.json", body)
+    new_b = _lease(server, svc, "b")
+    stamp = new_b.last_renewal()
+    r = http.post("/api/registry/heartbeat.json", content=body, headers=h)
+    assert r.json()["responseStatus"]["status"] == "success"
+    assert lane(server).renewed_from_cache == hits + 2
+    assert _lease(server, svc, "b") is new_b
+    assert new_b.last_renewal() > stamp
+
+
+def test_gzip_heartbeats_are_not_cached(
+    http: httpx.Client, server: LiveServer, unique: Callable[[str], str]
+) -> None:
+    svc = unique("hbz")
+    enc = msgspec.json.encode
+    both(http, server, "/api/registry/register.json", enc({"instances": [inst(svc, "a")]}))
+    body = gzip.compress(enc({"instanceKeys": [{"serviceId": svc, "instanceId": "a"}]}))
+    hits = lane(server).renewed_from_cache
+    for _ in range(3):
+        r = both(http, server, "/api/registry/heartbeat.json", body, {"content-encoding": "gzip"})
+        assert r.json()["responseStatus"]["status"] == "success"
+    assert lane(server).renewed_from_cache == hits
+
+
+def test_renewal_cache_off_and_rate_limit_still_apply(make_server: Callable[..., LiveServer]) -> None:
+    """heartbeat_cache_bytes = 0 turns the cache off; with it on, a rate-limited node still answers
+    rate-limited to a body it remembers (the limiter runs before the cache renews anything)."""
+    enc = msgspec.json.encode
+    body = enc({"instanceKeys": [{"serviceId": "s", "instanceId": "a"}]})
+    off = make_server(cache={"heartbeat_cache_bytes": 0})
+    with httpx.Client(base_url=off.url, timeout=10) as http:
+        http.post("/api/registry/register.json", content=enc({"instances": [inst("s", "a")]}))
+        for _ in range(3):
+            assert http.post("/api/registry/heartbeat.json", content=body).json()["responseStatus"][
+                "status"
+            ] == ("success")
+        assert lane(off).renewed_from_cache == 0
+    limited = make_server(ratelimit={"requests_per_second": 0.001, "burst_size": 3})
+    with httpx.Client(base_url=limited.url, timeout=10) as http:
+        http.post("/api/registry/register.json", content=enc({"instances": [inst("s", "a")]}))
+        codes = [
+            http.post("/api/registry/heartbeat.json", content=body).json()["responseStatus"]["errorCode"]
+            for _ in range(5)
+        ]
+        assert codes == ["success"] * 3 + ["rate-limited"] * 2  # S15: HTTP 200, family A rate-limited
+        assert lane(limited).renewed_from_cache == 2
