@@ -1,11 +1,13 @@
 """Build the ASGI application served by uvicorn: the hot-path fast lane in front of Litestar.
 
-The endpoints flagged ``hot=True`` (register, heartbeat, unregister, discovery of one service; POST) are the
-ones clients call all the time. For them the lane skips Litestar's routing, request object, response object
-and middleware stack: it reads the body from ASGI, builds the same :class:`Call`, runs the same request hooks
-and the same :func:`dispatch` (decode, handler, error rendering, metrics), and writes the reply with the
-headers Litestar writes for it (``content-type``, ``content-length``). Same core, same bytes; the tests in
-tests/api/test_fastpath.py send every hot request through both paths and compare.
+The endpoints flagged ``hot=True`` (register, heartbeat, unregister, discovery of one service, and the
+replication writes peers send at the same rate; POST) are the ones called all the time. For them the lane
+skips Litestar's routing, request object, response object and middleware stack: it reads the body from ASGI,
+builds the same :class:`Call`, runs the same request hooks and the same :func:`dispatch` (decode, handler,
+error rendering, metrics), and writes the reply with the headers Litestar writes for it (``content-type``,
+``content-length``). Same core, same bytes; the tests in tests/api/test_fastpath.py send every hot request
+through both paths and compare. A client heartbeat whose body renewed all its keys before is renewed from
+the node's renewal cache before any of that (see :func:`api.registry.heartbeat_again`).
 
 The lane steps aside (Litestar serves the request, as it serves every other one) whenever the request is
 not plain: an ``Origin`` header (CORS headers are Litestar's job), no ``Content-Length`` (chunked upload) or

@@ -2,7 +2,9 @@
 
 Writes received here are applied locally and never forwarded again (S14.3 anti-loop), with or without the
 ``X-Artemis-Replication`` header, and are not rate limited (S15.3). Every endpoint is flagged ``peer=True``:
-when ``cluster.peer_token`` is set the peer-token request hook refuses calls without it (HTTP 401).
+when ``cluster.peer_token`` is set the peer-token request hook refuses calls without it (HTTP 401). The
+six write endpoints are ``hot``: peers call them at the rate clients write, so the fast lane serves them
+(with the same hooks, the peer token included).
 """
 
 from __future__ import annotations
@@ -21,32 +23,32 @@ routes = Routes()
 R = "/api/replication/registry/"
 
 
-@routes.post(R + "register.json", family="A", body=RegisterRequest, peer=True)
+@routes.post(R + "register.json", family="A", body=RegisterRequest, peer=True, hot=True)
 async def register(call: Call) -> Any:
     return do_register(call, replicated=True)
 
 
-@routes.post(R + "batch-register.json", family="A", body=RegisterRequest, peer=True)
+@routes.post(R + "batch-register.json", family="A", body=RegisterRequest, peer=True, hot=True)
 async def batch_register(call: Call) -> Any:
     return do_register(call, replicated=True)
 
 
-@routes.post(R + "heartbeat.json", family="A", body=KeysRequest, peer=True)
+@routes.post(R + "heartbeat.json", family="A", body=KeysRequest, peer=True, hot=True)
 async def heartbeat(call: Call) -> Any:
     return do_heartbeat(call, replicated=True)
 
 
-@routes.post(R + "batch-heartbeat.json", family="A", body=KeysRequest, peer=True)
+@routes.post(R + "batch-heartbeat.json", family="A", body=KeysRequest, peer=True, hot=True)
 async def batch_heartbeat(call: Call) -> Any:
     return do_heartbeat(call, replicated=True, failed_instances=False)
 
 
-@routes.post(R + "unregister.json", family="A", body=KeysRequest, peer=True)
+@routes.post(R + "unregister.json", family="A", body=KeysRequest, peer=True, hot=True)
 async def unregister(call: Call) -> Any:
     return do_unregister(call, replicated=True)
 
 
-@routes.post(R + "batch-unregister.json", family="A", body=KeysRequest, peer=True)
+@routes.post(R + "batch-unregister.json", family="A", body=KeysRequest, peer=True, hot=True)
 async def batch_unregister(call: Call) -> Any:
     return do_unregister(call, replicated=True, report_unknown=True)
 

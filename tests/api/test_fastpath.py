@@ -232,3 +232,46 @@ def test_renewal_cache_off_and_rate_limit_still_apply(make_server: Callable[...,
         ]
         assert codes == ["success"] * 3 + ["rate-limited"] * 2  # S15: HTTP 200, family A rate-limited
         assert lane(limited).renewed_from_cache == 2
+
+
+def test_replication_writes_agree_and_keep_the_peer_token(
+    http: httpx.Client,
+    server: LiveServer,
+    make_server: Callable[..., LiveServer],
+    unique: Callable[[str], str],
+) -> None:
+    """The six replication write endpoints are on the lane too: same bytes as Litestar, and the peer-token
+    hook still refuses a call without the token (HTTP 401) when one is configured."""
+    svc = unique("repl")
+    enc = msgspec.json.encode
+    rep = "/api/replication/registry/"
+    keys = enc(
+        {"instanceKeys": [{"serviceId": svc, "instanceId": "a"}, {"serviceId": svc, "instanceId": "z"}]}
+    )
+    both(http, server, rep + "register.json", enc({"instances": [inst(svc, "a")]}))
+    both(http, server, rep + "batch-register.json", enc({"instances": [inst(svc, "b")]}))
+    r = both(http, server, rep + "heartbeat.json", keys)
+    assert r.json()["failedInstanceKeys"][0]["instanceId"] == "z"
+    both(http, server, rep + "batch-heartbeat.json", keys)
+    both(
+        http, server, rep + "unregister.json", enc({"instanceKeys": [{"serviceId": svc, "instanceId": "b"}]})
+    )
+    z = enc({"instanceKeys": [{"serviceId": svc, "instanceId": "z"}]})
+    r = both(http, server, rep + "batch-unregister.json", z)
+    assert [k["instanceId"] for k in r.json()["failedInstanceKeys"]] == ["z"]
+    found = http.get(f"/api/discovery/service.json?serviceId={svc}").json()["service"]["instances"]
+    assert [i["instanceId"] for i in found] == ["a"]
+
+    srv = make_server(cluster={"peer_token": "peer-token-for-tests-0123456789"})
+    with httpx.Client(base_url=srv.url, timeout=10) as peer:
+        body = enc({"instances": [inst(svc, "c")]})
+        r = both(peer, srv, rep + "register.json", body)
+        assert r.status_code == 401
+        r = both(
+            peer,
+            srv,
+            rep + "register.json",
+            body,
+            {"authorization": "Bearer peer-token-for-tests-0123456789"},
+        )
+        assert r.json()["responseStatus"]["status"] == "success"
