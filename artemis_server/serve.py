@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import signal
@@ -78,6 +79,20 @@ def _server_class() -> type:
     return Server
 
 
+async def _freeze_heap() -> None:
+    """Move what start-up built (modules, the app, settings, the management state) out of the cyclic GC.
+
+    A full collection walks every tracked object; in a started node those are a few hundred thousand
+    objects of imported code and the app, none of which ever becomes garbage, and a full collection under
+    load took 75-125 ms here (a pause every request in flight waits out, the tail of every latency figure).
+    gc.freeze() puts them in the permanent generation after one last collection; collections then walk
+    only what was created since. Registry records are untracked already (gc=False Structs). Only the
+    ``artemis server start`` process does this: tests that start nodes inside pytest leave their heap alone.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def run(settings: Settings) -> int:
     """Serve until a signal arrives. Returns the process exit code."""
     import uvicorn
@@ -103,6 +118,7 @@ def run(settings: Settings) -> int:
         return 1
     bound = sock.getsockname()[1]
     app = build_asgi(settings, bound_port=bound)
+    app.node.on_start(_freeze_heap)  # the last start step: everything the node loaded is in the heap now
     tls = bool(settings.server.tls_cert)  # the key may live in the certificate's PEM file
     config = uvicorn.Config(
         app,
