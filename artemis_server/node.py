@@ -190,7 +190,7 @@ class Node:
                 log.exception("lease sweep failed")
 
     def take_snapshot(self) -> None:
-        self.snapshots.take(self.registry.version, self.services_view())
+        self.snapshots.take(self.registry.version, self.registry.iter_services(), self.mgmt)
 
     async def _snapshotter(self) -> None:
         c = self.settings.cache
