@@ -524,6 +524,20 @@ class Bench:
                     rss[str(done)] = art.usage.rss()
                 self.say(f"registered {done:,} / {p.register_n:,} ({done / elapsed:,.0f} instances/s)")
             inst_rate = done / elapsed
+            # Steady state: every instance heartbeated once in batches of 100, so the renewal cache holds
+            # as many bodies as its budget (cache.heartbeat_cache_bytes) allows.
+            beat = 0
+            while beat < done:
+                n = min(chunk, done - beat)
+                insts = [instance(f"reg-svc-{i // 100}", i) for i in range(beat, beat + n)]
+                pool = await Pool("127.0.0.1", art.port, 4).open(OK_MARK)
+                res = await run_all(pool, heartbeat_requests(insts, 100), depth=4)
+                await pool.close()
+                errors += res.errors + res.missing
+                beat += n
+            time.sleep(0.3)
+            rss[f"{done} heartbeated"] = art.usage.rss()
+            self.say(f"heartbeated {beat:,} instances once")
             # the ceiling answers the same register bodies
             cpool = await Pool("127.0.0.1", ceil.port, p.conns).open(OK_MARK)
             assert ceil.usage is not None
@@ -552,7 +566,9 @@ class Bench:
             }
             self.out["memory"] = {
                 "rss_bytes": rss,
-                "per_instance_bytes": {k: round((v - rss0) / int(k)) for k, v in rss.items() if k != "empty"},
+                "per_instance_bytes": {
+                    k: round((v - rss0) / int(k.split()[0])) for k, v in rss.items() if k != "empty"
+                },
             }
             self.row(
                 f"1 register {done:,} in batches of {p.batch}",
@@ -562,8 +578,10 @@ class Bench:
                 cpu_ratio=cpu_ratio,
             )
             for k, v in rss.items():
-                goal = "< 1.5 GB at 1,000,000" if k == "1000000" else ""
-                self.row("6 memory", f"server RSS MB, {k} instances", round(v / 2**20, 1), goal=goal)
+                goal = "< 1.5 GB at 1,000,000" if k.startswith("1000000") else ""
+                n, _, beaten = k.partition(" ")
+                label = f"server RSS MB, {n} instances" + (", each heartbeated once" if beaten else "")
+                self.row("6 memory", label, round(v / 2**20, 1), goal=goal)
             if "1000000" not in rss:
                 self.row(
                     "6 memory", "server RSS MB, 1000000 instances", "not run (use --full)", goal="< 1.5 GB"
