@@ -20,15 +20,17 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from artemis_server.api.app import all_endpoints, create_app, node_hooks
+from artemis_server.api.endpoints import Call, dispatch, render_error
+from artemis_server.api.registry import heartbeat_again
+from artemis_server.errors import BadRequestError
 from artemis_server.node import Node
 from artemis_server.settings import Settings
-from artemis_server.wire import OK_BYTES
+from artemis_server.wire import OK_BYTES, inflate
 
 
 class FastLane:
     def __init__(self, app: Any, node: Node, settings: Settings) -> None:
-        from artemis_server.api.app import all_endpoints
-
         self.app = app
         self.node = node
         self.limit = settings.limits.max_body_bytes
@@ -77,8 +79,6 @@ class FastLane:
     def _hookless(self, ep: Any) -> bool:
         """True when no request hook acts on ``ep`` (hooks say so with ``applies``; one that does not say
         is assumed to act on every endpoint)."""
-        from artemis_server.api.app import node_hooks
-
         known = self._no_hooks.get(id(ep))
         if known is None:
             hooks = node_hooks(self.node)
@@ -88,12 +88,6 @@ class FastLane:
         return known
 
     async def _serve(self, ep: Any, scope: dict[str, Any], receive: Any, send: Any, plain: bool) -> None:
-        from artemis_server.api.app import node_hooks
-        from artemis_server.api.endpoints import Call, dispatch, render_error
-        from artemis_server.api.registry import heartbeat_again
-        from artemis_server.errors import BadRequestError
-        from artemis_server.wire import inflate
-
         self.served += 1
         body = b""
         while True:
@@ -171,8 +165,6 @@ class FastLane:
 
 
 def build_asgi(settings: Settings, *, bound_port: int | None = None, node: Node | None = None) -> Any:
-    from artemis_server.api.app import create_app
-
     node = node or Node(settings)
     node.bound_port = bound_port
     return FastLane(create_app(settings, node), node, settings)
