@@ -66,6 +66,7 @@ class Metrics:
     def __init__(self, gauges: Callable[[], dict[str, float]]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.tallies: list[Tally] = []
+        self._done: dict[tuple[str, int], tuple[Any, Any]] = {}
         r = self.registry
         self.register_requests = Counter(
             "artemis_register_requests", "Register requests received", registry=r
@@ -110,6 +111,19 @@ class Metrics:
         r.register(_Gauges(gauges))
         self.heartbeat_hits = self.tally(self.heartbeat_requests)
         self.heartbeat_hit_keys = self.tally(self.heartbeat_keys)
+
+    def request_done(self, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and observe its latency (children are bound once per label set:
+        ``labels()`` builds a key and takes a lock on every call)."""
+        key = (route, status)
+        child = self._done.get(key)
+        if child is None:
+            child = self._done[key] = (
+                self.http_requests.labels(route, str(status)),
+                self.http_latency.labels(route),
+            )
+        child[0].inc()
+        child[1].observe(seconds)
 
     def tally(self, counter: Any) -> Tally:
         t = Tally(counter)

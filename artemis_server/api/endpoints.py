@@ -209,7 +209,5 @@ async def dispatch(ep: Endpoint, call: Call) -> Reply:
     except Exception:
         log.exception("unexpected error in %s %s", call.method, call.path)
         reply = render_error(ep.family, ArtemisError("internal server error"))
-    m = node.metrics
-    m.http_requests.labels(ep.metric, str(reply.status)).inc()
-    m.http_latency.labels(ep.metric).observe(time.perf_counter() - t0)
+    node.metrics.request_done(ep.metric, reply.status, time.perf_counter() - t0)
     return reply
