@@ -322,3 +322,20 @@ def test_renewal_cache_renews_until_a_lease_leaves_and_stays_in_budget() -> None
     cache.discard(b"x019" + b"." * 100)
     assert len(cache) == 4
     assert cache.size == sum(len(b) + 16 + 240 for b in cache.entries)
+
+
+def test_heartbeat_keys_match_registrations_in_any_case_and_region_spelling() -> None:
+    """The identity a heartbeat key resolves to is the one registration stored (S1.1: case-insensitive)."""
+    from artemis_server.registry.model import identity
+
+    reg = make(FakeClock())
+    reg.register([inst("Node-Ä1", service="Svc.Σigma", region_id="Region-X"), inst("b", service="svc")])
+    keys = [
+        RawKey(service_id="SVC.\u03c3IGMA", instance_id="node-ä1", region_id="REGION-x"),
+        RawKey(service_id="Svc", instance_id="B"),  # no region: the node's
+        RawKey(service_id="svc", instance_id="b", region_id="elsewhere"),
+    ]
+    leases, failed = reg.resolve(keys)
+    assert [lease.instance.instance_id for lease in leases] == ["Node-Ä1", "b"]
+    assert failed == keys[2:]
+    assert reg.lease_of(identity("region-x", "svc.\u03c3igma", "NODE-Ä1")) is leases[0]
