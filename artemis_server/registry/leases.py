@@ -216,8 +216,9 @@ class RenewalEntry(msgspec.Struct, gc=False):
         """Put every lease of the entry (all alive) in a fresh group stamped ``now``."""
         group = RenewalGroup(now)
         for lease in self.leases:
-            lease.leave_group()
-            lease.group = group
+            if lease.group is not group:  # a key sent twice in one body must not break its own group
+                lease.leave_group()
+                lease.group = group
         self.group = group
 
 

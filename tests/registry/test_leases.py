@@ -339,3 +339,22 @@ def test_heartbeat_keys_match_registrations_in_any_case_and_region_spelling() ->
     assert [lease.instance.instance_id for lease in leases] == ["Node-Ä1", "b"]
     assert failed == keys[2:]
     assert reg.lease_of(identity("region-x", "svc.\u03c3igma", "NODE-Ä1")) is leases[0]
+
+
+def test_a_key_sent_twice_keeps_its_group_intact() -> None:
+    from artemis_server.registry.leases import RenewalCache
+
+    clock = FakeClock()
+    reg = make(clock)
+    reg.register([inst(1), inst(2)])
+    leases, failed = reg.resolve([rkey(1), rkey(2), rkey(1)])
+    assert failed == []
+    cache = RenewalCache(budget=10_000)
+    cache.put(b"twice", leases, clock.now())
+    entry = cache.get(b"twice")
+    assert entry is not None
+    assert not entry.group.broken
+    clock.advance(3)
+    assert reg.renew_entry(entry)
+    assert not entry.group.broken
+    assert {lease.last_renewal() for lease in entry.leases} == {clock.now()}
