@@ -29,7 +29,7 @@ httpx is imported here, so commands import this module lazily (``artemis --help`
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -217,13 +217,8 @@ def _raise_http(req: Request, status: int, doc: Json, server: str, where: str) -
     raise Refused(msg or f"{server} refused {where} (HTTP {status})", server=server, status=status, code=code)
 
 
-_SENT_ERRORS = (
-    httpx.ReadTimeout,
-    httpx.WriteTimeout,
-    httpx.ReadError,
-    httpx.WriteError,
-    httpx.RemoteProtocolError,
-)
+# Transport errors before anything was sent: the next server may be tried even for a write. Every other
+# httpx.TransportError (read/write timeouts and errors, protocol errors) may come after the request left.
 _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
@@ -1017,6 +1012,52 @@ class _Base(_Api):
         text = str(exc) or type(exc).__name__
         return f"{server}: {text}"
 
+    def _failover(self, req: Request) -> Generator[str, httpx.Response, Any]:
+        """The failover policy of one call, without I/O, shared by the sync and async clients.
+
+        Yields the next server to send ``req`` to; the driver sends back its response or throws in the
+        transport error it got. Returns the decoded result, or raises the client error: a server that was
+        not reached is skipped; one that may have received a write is not, unless the request is safe to
+        repeat; a node that answered with a retryable failure is skipped the same way.
+        """
+        errors: list[str] = []
+        answered = False
+        for idx in self._order():
+            server = self.servers[idx]
+            if self._log:
+                self._log(f"{req.method} {server}{req.path}")
+            try:
+                resp = yield server
+            except _CONNECT_ERRORS as exc:
+                errors.append(self._describe(exc, server))
+                continue
+            except httpx.TransportError as exc:  # the request may have been sent
+                errors.append(self._describe(exc, server))
+                if req.safe:
+                    continue
+                raise self._failed(req, errors, outcome_unknown=True) from None
+            try:
+                result = decode(req, resp, server)
+            except _Retry as r:
+                errors.append(r.message)
+                answered = True
+                if req.safe or not r.applied_unknown:
+                    continue
+                raise Refused(r.message, server=server, status=resp.status_code) from None
+            self.preferred = idx
+            self.last_server = server
+            return result
+        raise self._failed(req, errors, outcome_unknown=False, answered=answered)
+
+    @staticmethod
+    def _send_args(req: Request, server: str) -> dict[str, Any]:
+        return {
+            "method": req.method,
+            "url": server + req.path,
+            "params": req.params,
+            "json": req.json if req.method != "GET" else None,
+        }
+
 
 class ArtemisClient(_Base):
     """Synchronous client; use as a context manager or call :meth:`close`."""
@@ -1040,39 +1081,18 @@ class ArtemisClient(_Base):
         self._http.headers.update(self._headers())
 
     def _call(self, req: Request) -> Any:
-        errors: list[str] = []
-        answered = False
-        for idx in self._order():
-            server = self.servers[idx]
-            if self._log:
-                self._log(f"{req.method} {server}{req.path}")
-            try:
-                resp = self._http.request(
-                    req.method,
-                    server + req.path,
-                    params=req.params,
-                    json=req.json if req.method != "GET" else None,
-                )
-            except _CONNECT_ERRORS as exc:
-                errors.append(self._describe(exc, server))
-                continue
-            except (*_SENT_ERRORS, httpx.TransportError) as exc:
-                errors.append(self._describe(exc, server))
-                if req.safe:
-                    continue
-                raise self._failed(req, errors, outcome_unknown=True) from None
-            try:
-                result = decode(req, resp, server)
-            except _Retry as r:
-                errors.append(r.message)
-                answered = True
-                if req.safe or not r.applied_unknown:
-                    continue
-                raise Refused(r.message, server=server, status=resp.status_code) from None
-            self.preferred = idx
-            self.last_server = server
-            return result
-        raise self._failed(req, errors, outcome_unknown=False, answered=answered)
+        attempts = self._failover(req)
+        try:
+            server = next(attempts)
+            while True:
+                try:
+                    resp = self._http.request(**self._send_args(req, server))
+                except httpx.TransportError as exc:
+                    server = attempts.throw(exc)
+                else:
+                    server = attempts.send(resp)
+        except StopIteration as done:
+            return done.value
 
 
 class AsyncArtemisClient(_Base):
@@ -1092,37 +1112,18 @@ class AsyncArtemisClient(_Base):
         await self._http.aclose()
 
     async def _acall(self, req: Request) -> Any:
-        errors: list[str] = []
-        answered = False
-        for idx in self._order():
-            server = self.servers[idx]
-            try:
-                resp = await self._http.request(
-                    req.method,
-                    server + req.path,
-                    params=req.params,
-                    json=req.json if req.method != "GET" else None,
-                )
-            except _CONNECT_ERRORS as exc:
-                errors.append(self._describe(exc, server))
-                continue
-            except (*_SENT_ERRORS, httpx.TransportError) as exc:
-                errors.append(self._describe(exc, server))
-                if req.safe:
-                    continue
-                raise self._failed(req, errors, outcome_unknown=True) from None
-            try:
-                result = decode(req, resp, server)
-            except _Retry as r:
-                errors.append(r.message)
-                answered = True
-                if req.safe or not r.applied_unknown:
-                    continue
-                raise Refused(r.message, server=server, status=resp.status_code) from None
-            self.preferred = idx
-            self.last_server = server
-            return result
-        raise self._failed(req, errors, outcome_unknown=False, answered=answered)
+        attempts = self._failover(req)
+        try:
+            server = next(attempts)
+            while True:
+                try:
+                    resp = await self._http.request(**self._send_args(req, server))
+                except httpx.TransportError as exc:
+                    server = attempts.throw(exc)
+                else:
+                    server = attempts.send(resp)
+        except StopIteration as done:
+            return done.value
 
     def _call(self, req: Request) -> Any:
         return self._acall(req)
