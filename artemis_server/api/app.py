@@ -93,13 +93,7 @@ def _make_handler(ep: Endpoint, node: Node, paths: list[str]) -> HTTPRouteHandle
         except BadRequestError as exc:
             reply = render_error(ep.family, exc)
         else:
-            for hook in node_hooks(node):
-                early = await hook(ep, call)
-                if early is not None:
-                    reply = early
-                    break
-            else:
-                reply = await dispatch(ep, call)
+            reply = await handle(ep, call)
         if snake and reply.media_type == "application/json":
             reply.body = to_snake_json(reply.body)
         return Response(
@@ -128,6 +122,16 @@ HookFn = Callable[[Endpoint, Call], Any]
 def node_hooks(node: Node) -> list[HookFn]:
     hooks: list[HookFn] | None = getattr(node, "request_hooks", None)
     return hooks or []
+
+
+async def handle(ep: Endpoint, call: Call) -> Reply:
+    """What every path to an endpoint runs once it holds a :class:`Call`: the node's request hooks (the
+    first that answers ends the request), then :func:`dispatch`."""
+    for hook in node_hooks(call.node):
+        early = await hook(ep, call)
+        if early is not None:
+            return early
+    return await dispatch(ep, call)
 
 
 def create_app(settings: Settings, node: Node | None = None) -> Litestar:

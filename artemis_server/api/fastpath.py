@@ -20,8 +20,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-from artemis_server.api.app import all_endpoints, create_app, node_hooks
-from artemis_server.api.endpoints import Call, dispatch, render_error
+from artemis_server.api.app import all_endpoints, create_app, handle, node_hooks
+from artemis_server.api.endpoints import Call, render_error
 from artemis_server.api.registry import heartbeat_again
 from artemis_server.errors import BadRequestError
 from artemis_server.node import Node
@@ -132,13 +132,7 @@ class FastLane:
         except BadRequestError as exc:
             reply = render_error(ep.family, exc)
         else:
-            for hook in node_hooks(node):
-                early = await hook(ep, call)
-                if early is not None:
-                    reply = early
-                    break
-            else:
-                reply = await dispatch(ep, call)
+            reply = await handle(ep, call)
         content = reply.body
         if isinstance(content, str):
             content = content.encode()
