@@ -34,6 +34,11 @@ app.add_typer(rule_app, name="rule")
 
 GroupArg = Annotated[str, typer.Argument(metavar="GROUP", help="groupId or SERVICE:REGION:ZONE:NAME")]
 RuleArg = Annotated[str, typer.Argument(metavar="RULE", help="The rule's routeId.")]
+InstanceIdsArg = Annotated[
+    list[str], typer.Argument(metavar="INSTANCE_ID...", autocompletion=complete_instance)
+]
+GroupRegion = Annotated[str | None, typer.Option("--region", metavar="R", help="Default: the group's.")]
+GroupZone = Annotated[str | None, typer.Option("--zone", metavar="Z", help="Default: the group's.")]
 
 
 class GroupType(StrEnum):
@@ -240,11 +245,9 @@ def group_instances(
 def group_bind(
     ctx: typer.Context,
     group: GroupArg,
-    instance_ids: Annotated[
-        list[str], typer.Argument(metavar="INSTANCE_ID...", autocompletion=complete_instance)
-    ],
-    region: Annotated[str | None, typer.Option("--region", metavar="R", help="Default: the group's.")] = None,
-    zone: Annotated[str | None, typer.Option("--zone", metavar="Z", help="Default: the group's.")] = None,
+    instance_ids: InstanceIdsArg,
+    region: GroupRegion = None,
+    zone: GroupZone = None,
     operator: Operator = None,
 ) -> None:
     """Bind instances to a group."""
@@ -270,11 +273,9 @@ def group_bind(
 def group_unbind(
     ctx: typer.Context,
     group: GroupArg,
-    instance_ids: Annotated[
-        list[str], typer.Argument(metavar="INSTANCE_ID...", autocompletion=complete_instance)
-    ],
-    region: Annotated[str | None, typer.Option("--region", metavar="R", help="Default: the group's.")] = None,
-    zone: Annotated[str | None, typer.Option("--zone", metavar="Z", help="Default: the group's.")] = None,
+    instance_ids: InstanceIdsArg,
+    region: GroupRegion = None,
+    zone: GroupZone = None,
     operator: Operator = None,
 ) -> None:
     """Unbind instances from a group (exits 3 when one is not bound)."""
