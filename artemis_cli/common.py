@@ -95,14 +95,7 @@ class State:
         user = self.settings.user
         if user:
             return str(user)
-        for env in ("USER", "LOGNAME"):
-            v = os.environ.get(env)
-            if v:
-                return v
-        try:
-            return getpass.getuser()
-        except (OSError, KeyError):
-            return "cli"
+        return os_user("cli")
 
 
 def state(ctx: typer.Context) -> State:
@@ -240,3 +233,16 @@ def complete_region(ctx: typer.Context, incomplete: str) -> list[str]:
     except Exception:
         return []
     return sorted(r for r in regions if r and r.startswith(incomplete))
+
+
+def os_user(fallback: str) -> str:
+    """The operating-system user running the command ($USER, $LOGNAME, the password database), else
+    ``fallback``: the operator recorded in the audit log when none is given."""
+    for env in ("USER", "LOGNAME"):
+        v = os.environ.get(env)
+        if v:
+            return v
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return fallback

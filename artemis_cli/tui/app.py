@@ -291,17 +291,9 @@ def make_dashboard(
 
 
 def default_operator() -> str:
-    import getpass
-    import os
+    from artemis_cli.common import os_user
 
-    for env in ("USER", "LOGNAME"):
-        v = os.environ.get(env)
-        if v:
-            return v
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "tui"
+    return os_user("tui")
 
 
 __all__ = ["ArtemisDashboard", "Screen", "make_dashboard"]
