@@ -83,6 +83,18 @@ class CleanGroup(TyperGroup):
         tidy(self)
 
 
+def lazy_parser(name: str, *args: Any) -> Any:
+    """``artemis_cli.validate.<name>(*args)`` as a Typer parser, imported only when a value is parsed: the
+    root options and login/logout are built for every `artemis --help`."""
+
+    def parse(value: Any) -> Any:
+        from artemis_cli import validate
+
+        return getattr(validate, name)(*args)(value)
+
+    return parse
+
+
 def group_app(help: str) -> typer.Typer:
     """A command group of ``artemis``: plain help layout (no Rich panels), help when called bare."""
     return typer.Typer(cls=CleanGroup, no_args_is_help=True, rich_markup_mode=None, help=help)

@@ -15,8 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from artemis_cli import validate as v
-from artemis_cli.cmdline import CleanGroup
+from artemis_cli.cmdline import CleanGroup, lazy_parser
 from artemis_cli.commands import auth
 from artemis_cli.common import Refusal, State, complete_context, state
 from artemis_cli.errors import ClientError
@@ -248,7 +247,7 @@ def root(
             envvar="ARTEMIS_CONTEXT",
             metavar="NAME",
             help="Named cluster profile from the client config (default: its current-context).",
-            parser=v.ident_parser("--context", "a context name"),
+            parser=lazy_parser("ident_parser", "--context", "a context name"),
             autocompletion=complete_context,
         ),
     ] = None,
@@ -278,7 +277,7 @@ def root(
             "-o",
             envvar="ARTEMIS_OUTPUT",
             help="Result format [default: table on a terminal, json otherwise].",
-            parser=v.choice_parser("--output", OutputFormat),
+            parser=lazy_parser("choice_parser", "--output", OutputFormat),
         ),
     ] = None,
     timeout: Annotated[
@@ -287,7 +286,7 @@ def root(
             "--timeout",
             metavar="SECONDS",
             help="Per-request timeout (5, 0.5, 250ms, 1m).",
-            parser=v.seconds_parser("--timeout", 0.001, 3600),
+            parser=lazy_parser("seconds_parser", "--timeout", 0.001, 3600),
         ),
     ] = 10.0,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also NO_COLOR=1).")] = False,
@@ -324,12 +323,15 @@ def tui(
             "--refresh",
             metavar="SECONDS",
             help="Refresh period.",
-            parser=v.seconds_parser("--refresh", 0.1, 3600),
+            parser=lazy_parser("seconds_parser", "--refresh", 0.1, 3600),
         ),
     ] = 2.0,
     web: Annotated[bool, typer.Option("--web", help="Serve the dashboard in a browser instead.")] = False,
     port: Annotated[
-        int, typer.Option("--port", metavar="PORT", help="Port for --web.", parser=v.port_parser("--port"))
+        int,
+        typer.Option(
+            "--port", metavar="PORT", help="Port for --web.", parser=lazy_parser("port_parser", "--port")
+        ),
     ] = 8000,
 ) -> None:
     """Live Textual dashboard of the cluster (imports the TUI only when run)."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from artemis_cli import validate as v
+from artemis_cli.cmdline import lazy_parser
 from artemis_cli.common import Refusal, os_user, state, stdin_is_tty
 from artemis_cli.errors import BadInput, Refused
 
@@ -22,7 +22,7 @@ def login(
             "-u",
             metavar="NAME",
             help="User name (default: the context's last login, else its user, else the OS user).",
-            parser=v.ident_parser("--user", "a user name"),
+            parser=lazy_parser("ident_parser", "--user", "a user name"),
         ),
     ] = None,
     password_stdin: Annotated[
