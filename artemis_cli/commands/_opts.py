@@ -3,7 +3,8 @@ while the command line is parsed (exit 2 naming the flag, before any request).""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -38,102 +39,58 @@ Force = Annotated[
 ]
 
 
-def region_opt(help: str = "Region.") -> object:
+def id_option(
+    *flags: str, metavar: str, help: str, what: str, complete: Callable[..., list[str]] | None = None
+) -> Any:
+    """An option holding one id (checked by validate.ident: non-empty, <= 256 characters, no control
+    characters); ``what`` names it in errors (``--zone: a zone id must not be empty``)."""
     return typer.Option(
-        "--region",
-        metavar="R",
-        help=help,
-        autocompletion=complete_region,
-        parser=v.ident_parser("--region", "a region id"),
+        *flags, metavar=metavar, help=help, autocompletion=complete, parser=v.ident_parser(flags[0], what)
     )
 
 
-def zone_opt(help: str = "Zone.") -> object:
-    return typer.Option(
-        "--zone",
-        metavar="Z",
-        help=help,
-        autocompletion=complete_zone,
-        parser=v.ident_parser("--zone", "a zone id"),
+def id_argument(metavar: str, help: str, what: str, complete: Callable[..., list[str]] | None = None) -> Any:
+    """A positional argument holding one id (or several, when typed as a list)."""
+    return typer.Argument(
+        metavar=metavar, help=help, autocompletion=complete, parser=v.ident_parser(metavar, what)
     )
 
 
-def service_opt(help: str = "Service id.") -> object:
-    return typer.Option(
-        "--service",
-        "-s",
-        metavar="S",
-        help=help,
-        autocompletion=complete_service,
-        parser=v.ident_parser("--service", "a service id"),
+def region_opt(help: str = "Region.") -> Any:
+    return id_option("--region", metavar="R", help=help, what="a region id", complete=complete_region)
+
+
+def zone_opt(help: str = "Zone.") -> Any:
+    return id_option("--zone", metavar="Z", help=help, what="a zone id", complete=complete_zone)
+
+
+def service_opt(help: str = "Service id.") -> Any:
+    return id_option(
+        "--service", "-s", metavar="S", help=help, what="a service id", complete=complete_service
     )
 
 
 RegionOpt = Annotated[str | None, region_opt()]
 ZoneOpt = Annotated[str | None, zone_opt()]
-ServiceArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="SERVICE_ID",
-        help="Service id.",
-        autocompletion=complete_service,
-        parser=v.ident_parser("SERVICE_ID", "a service id"),
-    ),
-]
+ServiceArg = Annotated[str, id_argument("SERVICE_ID", "Service id.", "a service id", complete_service)]
 OptServiceArg = Annotated[
-    str | None,
-    typer.Argument(
-        metavar="SERVICE_ID",
-        help="Service id.",
-        autocompletion=complete_service,
-        parser=v.ident_parser("SERVICE_ID", "a service id"),
-    ),
+    str | None, id_argument("SERVICE_ID", "Service id.", "a service id", complete_service)
 ]
-InstanceArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="INSTANCE_ID",
-        help="Instance id.",
-        autocompletion=complete_instance,
-        parser=v.ident_parser("INSTANCE_ID", "an instance id"),
-    ),
-]
+InstanceArg = Annotated[str, id_argument("INSTANCE_ID", "Instance id.", "an instance id", complete_instance)]
 InstancesArg = Annotated[
-    list[str],
-    typer.Argument(
-        metavar="INSTANCE_ID",
-        help="Instance ids.",
-        autocompletion=complete_instance,
-        parser=v.ident_parser("INSTANCE_ID", "an instance id"),
-    ),
+    list[str], id_argument("INSTANCE_ID", "Instance ids.", "an instance id", complete_instance)
 ]
-ZoneArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="ZONE_ID",
-        help="Zone id.",
-        autocompletion=complete_zone,
-        parser=v.ident_parser("ZONE_ID", "a zone id"),
-    ),
-]
+ZoneArg = Annotated[str, id_argument("ZONE_ID", "Zone id.", "a zone id", complete_zone)]
 GroupArg = Annotated[
     str,
-    typer.Argument(
-        metavar="GROUP",
-        help="The group: its groupId, SERVICE:REGION:ZONE:NAME, or its NAME with -s SERVICE.",
-        autocompletion=complete_group,
-        parser=v.ident_parser("GROUP", "a group"),
+    id_argument(
+        "GROUP",
+        "The group: its groupId, SERVICE:REGION:ZONE:NAME, or its NAME with -s SERVICE.",
+        "a group",
+        complete_group,
     ),
 ]
-RuleArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="RULE",
-        help="The rule's route id.",
-        autocompletion=complete_rule,
-        parser=v.ident_parser("RULE", "a route id"),
-    ),
-]
+RuleArg = Annotated[str, id_argument("RULE", "The rule's route id.", "a route id", complete_rule)]
 Description = Annotated[
     str | None,
     typer.Option("--description", metavar="TEXT", help="Description.", parser=v.text_parser("--description")),

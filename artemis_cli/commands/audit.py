@@ -11,7 +11,7 @@ import typer
 
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands._opts import service_opt
+from artemis_cli.commands._opts import id_option, service_opt
 from artemis_cli.common import complete_instance, state
 from artemis_cli.errors import BadInput
 from artemis_cli.output import Col
@@ -53,40 +53,34 @@ def list_(
     service: Annotated[str | None, service_opt("Only this service.")] = None,
     instance: Annotated[
         str | None,
-        typer.Option(
+        id_option(
             "--instance",
             "-i",
             metavar="I",
             help="Only this instance.",
-            autocompletion=complete_instance,
-            parser=v.ident_parser("--instance", "an instance id"),
+            what="an instance id",
+            complete=complete_instance,
         ),
     ] = None,
     operator: Annotated[
-        str | None,
-        typer.Option(
-            "--operator",
-            metavar="NAME",
-            help="Only this operator.",
-            parser=v.ident_parser("--operator", "an operator id"),
-        ),
+        str | None, id_option("--operator", metavar="NAME", help="Only this operator.", what="an operator id")
     ] = None,
     operation: Annotated[
         str | None,
-        typer.Option(
+        id_option(
             "--operation",
             metavar="OP",
             help="Only this operation (pullout, pullin, create, ...).",
-            parser=v.ident_parser("--operation", "an operation"),
+            what="an operation",
         ),
     ] = None,
     type_: Annotated[
         str | None,
-        typer.Option(
+        id_option(
             "--type",
             metavar="TYPE",
             help="Only this operation type (instance, server, zone, group, route_rule, canary, ...).",
-            parser=v.ident_parser("--type", "an operation type"),
+            what="an operation type",
         ),
     ] = None,
     since: Annotated[

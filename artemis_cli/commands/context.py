@@ -6,23 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
+from artemis_cli.commands._opts import id_argument, id_option
 from artemis_cli.common import complete_context, state
 from artemis_cli.errors import BadInput, NotFound, parse_servers
 from artemis_cli.output import Col
 
 app = group_app("Named cluster profiles (servers, token, default region/zone).")
 
-NameArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="NAME",
-        help="Context name.",
-        autocompletion=complete_context,
-        parser=v.ident_parser("NAME", "a context name"),
-    ),
-]
+NameArg = Annotated[str, id_argument("NAME", "Context name.", "a context name", complete_context)]
 
 
 def _path(ctx: typer.Context) -> Any:
@@ -98,25 +90,13 @@ def set_(
         str | None, typer.Option("--token-file", metavar="FILE", help="File holding the bearer token.")
     ] = None,
     region: Annotated[
-        str | None,
-        typer.Option(
-            "--region", metavar="R", help="Default region.", parser=v.ident_parser("--region", "a region id")
-        ),
+        str | None, id_option("--region", metavar="R", help="Default region.", what="a region id")
     ] = None,
     zone: Annotated[
-        str | None,
-        typer.Option(
-            "--zone", metavar="Z", help="Default zone.", parser=v.ident_parser("--zone", "a zone id")
-        ),
+        str | None, id_option("--zone", metavar="Z", help="Default zone.", what="a zone id")
     ] = None,
     user: Annotated[
-        str | None,
-        typer.Option(
-            "--user",
-            metavar="NAME",
-            help="Default operator id.",
-            parser=v.ident_parser("--user", "an operator id"),
-        ),
+        str | None, id_option("--user", metavar="NAME", help="Default operator id.", what="an operator id")
     ] = None,
     use_it: Annotated[bool, typer.Option("--use", help="Also make it the current context.")] = False,
 ) -> None:

@@ -23,6 +23,8 @@ from artemis_cli.commands._opts import (
     ServiceArg,
     Yes,
     ZoneOpt,
+    id_argument,
+    id_option,
     region_opt,
     service_opt,
     zone_opt,
@@ -137,14 +139,7 @@ def register(
     ctx: typer.Context,
     service: Annotated[str, service_opt()],
     instance_id: Annotated[
-        str,
-        typer.Option(
-            "--instance-id",
-            "-i",
-            metavar="I",
-            help="Instance id.",
-            parser=v.ident_parser("--instance-id", "an instance id"),
-        ),
+        str, id_option("--instance-id", "-i", metavar="I", help="Instance id.", what="an instance id")
     ],
     ip: Annotated[
         str, typer.Option("--ip", metavar="IP", help="Instance IP address.", parser=v.ip_parser("--ip"))
@@ -162,10 +157,7 @@ def register(
     region: RegionOpt = None,
     zone: Annotated[str | None, zone_opt("Zone of the instance.")] = None,
     group: Annotated[
-        str | None,
-        typer.Option(
-            "--group", metavar="G", help="Group id.", parser=v.ident_parser("--group", "a group id")
-        ),
+        str | None, id_option("--group", metavar="G", help="Group id.", what="a group id")
     ] = None,
     metadata: Annotated[
         list[str] | None,
@@ -474,11 +466,8 @@ def watch(
     ctx: typer.Context,
     service_ids: Annotated[
         list[str] | None,
-        typer.Argument(
-            metavar="SERVICE_ID",
-            help="Services to watch (none: every service).",
-            autocompletion=complete_service,
-            parser=v.ident_parser("SERVICE_ID", "a service id"),
+        id_argument(
+            "SERVICE_ID", "Services to watch (none: every service).", "a service id", complete_service
         ),
     ] = None,
     max_events: Annotated[

@@ -24,6 +24,8 @@ from artemis_cli.commands._opts import (
     Operator,
     RuleArg,
     Yes,
+    id_argument,
+    id_option,
     region_opt,
     service_opt,
     zone_opt,
@@ -404,9 +406,7 @@ def tag_list(ctx: typer.Context, group: GroupArg, service: GroupService = None) 
 def tag_remove(
     ctx: typer.Context,
     group: GroupArg,
-    key: Annotated[
-        str, typer.Argument(metavar="KEY", help="Tag key.", parser=v.ident_parser("KEY", "a tag key"))
-    ],
+    key: Annotated[str, id_argument("KEY", "Tag key.", "a tag key")],
     service: GroupService = None,
     operator: Operator = None,
 ) -> None:
@@ -419,31 +419,17 @@ def tag_remove(
 
 # -- rules ---------------------------------------------------------------------------------------------
 
-RuleName = Annotated[
-    str | None,
-    typer.Option("--name", metavar="NAME", help="Rule name.", parser=v.ident_parser("--name", "a rule name")),
-]
+RuleName = Annotated[str | None, id_option("--name", metavar="NAME", help="Rule name.", what="a rule name")]
 
 
 @rule_app.command("create")
 def rule_create(
     ctx: typer.Context,
     route_id: Annotated[
-        str,
-        typer.Option(
-            "--route-id",
-            metavar="ID",
-            help="Unique rule id (routeId).",
-            parser=v.ident_parser("--route-id", "a route id"),
-        ),
+        str, id_option("--route-id", metavar="ID", help="Unique rule id (routeId).", what="a route id")
     ],
     service: Annotated[str, service_opt()],
-    name: Annotated[
-        str,
-        typer.Option(
-            "--name", metavar="NAME", help="Rule name.", parser=v.ident_parser("--name", "a rule name")
-        ),
-    ],
+    name: Annotated[str, id_option("--name", metavar="NAME", help="Rule name.", what="a rule name")],
     strategy: Annotated[
         Strategy,
         typer.Option(

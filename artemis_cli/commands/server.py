@@ -12,7 +12,7 @@ from artemis_cli import blast, inventory
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
 from artemis_cli.commands import cluster
-from artemis_cli.commands._opts import DryRun, Force, Operator, Yes, region_opt
+from artemis_cli.commands._opts import DryRun, Force, Operator, Yes, id_argument, id_option, region_opt
 from artemis_cli.common import confirm, state
 from artemis_cli.errors import BadInput, NotFound
 from artemis_cli.output import Col
@@ -52,19 +52,10 @@ def start(
         ),
     ] = None,
     region: Annotated[
-        str | None,
-        typer.Option(
-            "--region",
-            metavar="R",
-            help="Region of this node.",
-            parser=v.ident_parser("--region", "a region id"),
-        ),
+        str | None, id_option("--region", metavar="R", help="Region of this node.", what="a region id")
     ] = None,
     zone: Annotated[
-        str | None,
-        typer.Option(
-            "--zone", metavar="Z", help="Zone of this node.", parser=v.ident_parser("--zone", "a zone id")
-        ),
+        str | None, id_option("--zone", metavar="Z", help="Zone of this node.", what="a zone id")
     ] = None,
     log_level: Annotated[
         LogLevel | None,
@@ -116,14 +107,7 @@ def start(
 @app.command("reset-password")
 def reset_password(
     user: Annotated[
-        str,
-        typer.Option(
-            "--user",
-            "-u",
-            metavar="NAME",
-            help="Console user.",
-            parser=v.ident_parser("--user", "a user name"),
-        ),
+        str, id_option("--user", "-u", metavar="NAME", help="Console user.", what="a user name")
     ] = "admin",
     config: Annotated[
         str | None,
@@ -300,12 +284,7 @@ def pull_out(
 def pull_in(
     ctx: typer.Context,
     ip: Annotated[
-        str,
-        typer.Argument(
-            metavar="IP",
-            help="Server id as pulled out (see 'artemis server operations').",
-            parser=v.ident_parser("IP", "a server id"),
-        ),
+        str, id_argument("IP", "Server id as pulled out (see 'artemis server operations').", "a server id")
     ],
     region: Region = None,
     operator: Operator = None,
