@@ -169,3 +169,36 @@ def test_login_refuses_to_store_a_token_for_a_server_outside_the_context(
     assert r.code == 2
     assert "--server" in one_line_error(r.stderr)
     assert foreign.seen == []
+
+
+def test_refused_call_without_the_withheld_token_says_why(
+    make_server: Callable[..., LiveServer],
+    monkeypatch: pytest.MonkeyPatch,
+    client_config: Path,
+    unique: Callable[[str], str],
+) -> None:
+    """With management protected, a call to a server outside the context (here the same node under another
+    name) goes without the stored token, is refused, and the message says why and what to do."""
+    monkeypatch.setenv("ARTEMIS_ADMIN_PASSWORD", "scope-test-password")
+    srv = make_server(auth={"protect_management": True})
+    env = {"ARTEMIS_CLIENT_CONFIG": str(client_config)}
+    sid = unique("wh")
+    register(srv.url, sid, "i1")
+    login = run_inproc(
+        "--server",
+        srv.url,
+        "login",
+        "--user",
+        "admin",
+        "--password-stdin",
+        input="scope-test-password\n",
+        env=env,
+    )
+    assert login.code == 0, login.stderr
+    assert run_inproc("instance", "pull-out", sid, "i1", "--yes", "--dry-run", env=env).code == 0
+    other_name = srv.url.replace("127.0.0.1", "localhost")
+    r = run_inproc("--server", other_name, "canary", "set", sid, "--ip", "10.1.2.3", env=env)
+    assert r.code == 1
+    line = one_line_error(r.stderr)
+    assert "context 'default'" in line
+    assert "--token" in line
