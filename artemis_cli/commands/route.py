@@ -285,7 +285,7 @@ def group_instances(
 
 
 def _binding_targets(
-    st: Any, g: dict[str, Any], instance_ids: list[str], force: bool, verb: str
+    st: Any, g: dict[str, Any], instance_ids: list[str], force: bool
 ) -> list[dict[str, Any]]:
     """The instances named, as registered in the group's service; exit 3 for ids not registered now unless
     --force (then the group's region and zone)."""
@@ -301,7 +301,7 @@ def _binding_targets(
             out.append(found)
     if unknown and not force:
         raise NotFound(
-            f"not registered now in service {g.get('serviceId')}: {', '.join(unknown)}; nothing was {verb} "
+            f"not registered now in service {g.get('serviceId')}: {', '.join(unknown)}; nothing was bound "
             "(check the ids, or pass --force to bind them ahead of registration)"
         )
     return out
@@ -326,7 +326,7 @@ def group_bind(
     st = state(ctx)
     g = resolve_group(st, group, service)
     key = group_key(g)
-    targets = _binding_targets(st, g, instance_ids, force, "bound")
+    targets = _binding_targets(st, g, instance_ids, force)
     op = st.operator(operator)
     for t in targets:
         st.client.group_bind(
