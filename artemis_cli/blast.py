@@ -1,7 +1,7 @@
 """Blast radius of destructive operations: the serving instances they take out, and the share of each service.
 
-Computed from the discovery view (instances currently served to clients), so pulling out something that is
-already out counts as affecting nothing new.
+Computed from the instances serving now (artemis_cli.inventory), so pulling out something that is already
+out counts as affecting nothing new.
 """
 
 from __future__ import annotations
@@ -10,11 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from artemis_cli.common import percent
-from artemis_cli.errors import NotFound, Refused
-
-
-def _ieq(a: Any, b: Any) -> bool:
-    return str(a or "").lower() == str(b or "").lower()
 
 
 def by_service(services: list[dict[str, Any]], match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
@@ -53,44 +48,6 @@ def lines_for(radius: dict[str, Any], what: str) -> list[str]:
     return out
 
 
-def service_instances(
-    client: Any, service_id: str, region: str | None = None, zone: str | None = None
-) -> list[dict[str, Any]]:
-    svc = client.service(service_id, region, zone) or {}
-    return list(svc.get("instances") or [])
-
-
-def admin_instances(
-    client: Any, service_id: str, region: str | None = None, zone: str | None = None
-) -> list[dict[str, Any]] | None:
-    """All registered instances (pulled-out included) from the admin view, or None if the server lacks it."""
-    try:
-        svc = client.admin_service(service_id, region, zone) or {}
-    except (NotFound, Refused):
-        return None
-    return list(svc.get("instances") or [])
-
-
-def find_instance(
-    client: Any, service_id: str, instance_id: str, region: str | None = None
-) -> tuple[dict[str, Any] | None, bool]:
-    """(instance, serving): from discovery first, else from the admin view (serving False)."""
-    for inst in service_instances(client, service_id):
-        if _ieq(inst.get("instanceId"), instance_id) and (
-            region is None or _ieq(inst.get("regionId"), region)
-        ):
-            return inst, True
-    for inst in admin_instances(client, service_id) or []:
-        if _ieq(inst.get("instanceId"), instance_id) and (
-            region is None or _ieq(inst.get("regionId"), region)
-        ):
-            return inst, False
-    return None, False
-
-
-def admin_services_or_discovery(client: Any) -> list[dict[str, Any]]:
-    """Every registered instance (admin view) when the server has it, else the discovery view."""
-    try:
-        return list(client.admin_services() or [])
-    except (NotFound, Refused):
-        return list(client.services() or [])
+def serving_only(services: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Inventory rows (artemis_cli.inventory) cut down to the instances serving now."""
+    return [{**svc, "instances": [i for i in svc["instances"] if i.get("serving")]} for svc in services]

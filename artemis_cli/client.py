@@ -36,6 +36,7 @@ from urllib.parse import quote
 
 import httpx
 
+from artemis_cli.config import exposed, exposure_warning
 from artemis_cli.errors import (
     DEFAULT_SERVER,
     BadInput,
@@ -78,6 +79,7 @@ class Request:
     post: Callable[[Any], Any] | None = None
     what: str = ""  # human name of the thing addressed, for messages ("service foo")
     ok_statuses: tuple[int, ...] = field(default=())
+    auth_hint: str | None = None  # added to a 401 message; None: the client's own hint
 
 
 def q(value: str) -> str:
@@ -202,7 +204,7 @@ def _raise_http(req: Request, status: int, doc: Json, server: str, where: str) -
             msg = f"{server} does not serve {where} (HTTP 404; a server without this feature?)"
         raise NotFound(msg or f"{req.what or where}: not found", server=server, status=status, code=code)
     if status in (401, 403):
-        hint = " (log in with 'artemis login' or pass --token)" if status == 401 else ""
+        hint = f" ({req.auth_hint})" if status == 401 and req.auth_hint else ""
         raise Refused(
             f"not authorized: {msg or f'HTTP {status}'}{hint}", server=server, status=status, code=code
         )
@@ -471,6 +473,19 @@ class _Api:
                 "POST",
                 "/api/management/services.json",
                 json=body,
+                safe=True,
+                pick="services",
+                post=lambda v: v or [],
+            )
+        )
+
+    def replication_services(self) -> Any:
+        """Every registered instance as registered (api.md 2.4; refused when the node wants a peer token)."""
+        return self._call(
+            Request(
+                "POST",
+                "/api/replication/registry/services.json",
+                json={},
                 safe=True,
                 pick="services",
                 post=lambda v: v or [],
@@ -951,7 +966,8 @@ class _Api:
     # auth (2.12, family C)
     def login(self, username: str, password: str) -> Any:
         body = {"username": _need(username, "user name"), "password": password}
-        return self._call(Request("POST", "/api/auth/login", family="C", json=body))
+        # a refused login needs no "log in" hint: the user is doing exactly that
+        return self._call(Request("POST", "/api/auth/login", family="C", json=body, auth_hint=""))
 
     def logout(self) -> Any:
         return self._call(Request("POST", "/api/auth/logout", family="C", json={}))
@@ -963,6 +979,12 @@ class _Api:
 # -- runners -----------------------------------------------------------------------------------------------
 
 
+def _stderr_warning(text: str) -> None:
+    import sys
+
+    print(f"warning: {text}", file=sys.stderr, flush=True)
+
+
 class _Base(_Api):
     def __init__(
         self,
@@ -971,15 +993,41 @@ class _Base(_Api):
         token: str | None = None,
         timeout: float = 10.0,
         verbose: Callable[[str], None] | None = None,
+        warn: Callable[[str], None] | None = None,
+        token_withheld: str | None = None,
     ) -> None:
         self.servers = parse_servers(servers)
         if timeout <= 0:
-            raise BadInput("invalid value for '--timeout': must be > 0")
+            raise BadInput("--timeout: must be more than 0 seconds")
         self.timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self.token = token
         self.preferred = 0
         self.last_server: str | None = None
         self._log = verbose
+        self._warn = warn or _stderr_warning
+        self._exposed = set(exposed(self.servers))
+        self._warned: set[str] = set()
+        self.token_withheld = token_withheld
+
+    def auth_hint(self) -> str:
+        """What to do about an HTTP 401, given the token this client sends (or did not get)."""
+        if self.token:
+            return (
+                "the token was refused: it may have expired or been revoked; log in again with "
+                "'artemis login'"
+            )
+        if self.token_withheld:
+            return (
+                f"the token stored in context {self.token_withheld!r} is sent only to that context's "
+                "servers; use --context, or pass --token / ARTEMIS_TOKEN for this server"
+            )
+        return "log in with 'artemis login' or pass --token"
+
+    def _check_exposure(self, server: str) -> None:
+        """Warn once per server before a token goes out over plain HTTP to a non-loopback host."""
+        if self.token and server in self._exposed and server not in self._warned:
+            self._warned.add(server)
+            self._warn(exposure_warning(server))
 
     def _headers(self) -> dict[str, str]:
         h = {"User-Agent": USER_AGENT, "Accept": "application/json"}
@@ -1022,10 +1070,13 @@ class _Base(_Api):
         """
         errors: list[str] = []
         answered = False
+        if req.auth_hint is None:
+            req.auth_hint = self.auth_hint()
         for idx in self._order():
             server = self.servers[idx]
             if self._log:
                 self._log(f"{req.method} {server}{req.path}")
+            self._check_exposure(server)
             try:
                 resp = yield server
             except _CONNECT_ERRORS as exc:

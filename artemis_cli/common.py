@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from artemis_cli.errors import BadInput
-
 if TYPE_CHECKING:
     from artemis_cli.client import ArtemisClient
     from artemis_cli.config import Settings
@@ -73,7 +71,12 @@ class State:
 
             s = self.settings
             self._client = ArtemisClient(
-                s.servers, token=s.token, timeout=s.timeout, verbose=self.out.debug if self.verbose else None
+                s.servers,
+                token=s.token,
+                timeout=s.timeout,
+                verbose=self.out.debug if self.verbose else None,
+                warn=self.out.warn,
+                token_withheld=s.token_withheld,
             )
         return self._client
 
@@ -89,13 +92,19 @@ class State:
         return given or self.settings.zone
 
     def operator(self, given: str | None) -> str:
-        """--operator, else the login user name of the context, else $USER, else ``cli``."""
+        """--operator, else who is logged in (the context's token), else the context's default operator
+        (`context set --user`), else the OS user."""
         if given and given.strip():
             return given.strip()
-        user = self.settings.user
+        s = self.settings
+        user = s.login_user if s.token_from_context else None
+        user = user or s.user
         if user:
             return str(user)
         return os_user("cli")
+
+    def warn(self, text: str) -> None:
+        self.out.warn(text)
 
 
 def state(ctx: typer.Context) -> State:
@@ -151,16 +160,6 @@ def confirm(
     return True
 
 
-def parse_kv(items: list[str] | None, flag: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items or []:
-        k, sep, v = item.partition("=")
-        if not sep or not k.strip():
-            raise BadInput(f"invalid value for '{flag}': {item!r} is not KEY=VALUE")
-        out[k.strip()] = v
-    return out
-
-
 def percent(n: int, total: int) -> str:
     if total <= 0:
         return "0%"
@@ -168,71 +167,152 @@ def percent(n: int, total: int) -> str:
 
 
 # -- dynamic shell completion ------------------------------------------------------------------------------
+#
+# Completion callbacks ask the current context's servers with a short timeout and fail silent: a down server
+# must not hang the shell, and nothing is printed. A token is sent only where it is safe to send it without
+# the warning the CLI prints otherwise (https, or a loopback host).
 
 COMPLETION_TIMEOUT = 0.7
 
 
-def _completion_client(ctx: Any) -> Any:
-    """A client for the current context with a short timeout (a down server must not hang the shell)."""
+def _root_params(ctx: Any) -> dict[str, Any]:
     root = ctx.find_root() if ctx is not None else None
-    params = dict(getattr(root, "params", {}) or {})
-    from artemis_cli.client import ArtemisClient
-    from artemis_cli.config import resolve
+    return dict(getattr(root, "params", {}) or {})
 
+
+def _completion_client(ctx: Any) -> Any:
+    """A client for the current context with a short timeout."""
+    from artemis_cli.client import ArtemisClient
+    from artemis_cli.config import exposed, resolve
+
+    params = _root_params(ctx)
     s = resolve(
-        server=params.get("server") or os.environ.get("ARTEMIS_SERVER"),
-        context=params.get("context"),
+        server=params.get("server_url") or os.environ.get("ARTEMIS_SERVER"),
+        context=params.get("context_name"),
         client_config=params.get("client_config"),
         token=params.get("token") or os.environ.get("ARTEMIS_TOKEN"),
         timeout=COMPLETION_TIMEOUT,
     )
-    return ArtemisClient(s.servers[:2], token=s.token, timeout=COMPLETION_TIMEOUT)
+    servers = s.servers[:2]
+    token = s.token if not exposed(servers) else None
+    return ArtemisClient(servers, token=token, timeout=COMPLETION_TIMEOUT, warn=lambda _: None)
+
+
+def _matching(values: Any, incomplete: str, *, fold: bool = False) -> list[str]:
+    def norm(v: str) -> str:
+        return v.lower() if fold else v
+
+    return sorted({v for v in values if v and norm(v).startswith(norm(incomplete))})
+
+
+def _param(ctx: Any, *names: str) -> Any:
+    params = getattr(ctx, "params", None) or {}
+    for n in names:
+        if params.get(n):
+            return params[n]
+    return None
+
+
+def complete_context(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Context names from the client config file (no server involved)."""
+    try:
+        from artemis_cli import config
+
+        path = config.config_path(_root_params(ctx).get("client_config"))
+        names = list(config.contexts(config.load(path)))
+    except Exception:  # completion never fails loudly
+        return []
+    return _matching(names, incomplete)
 
 
 def complete_service(ctx: typer.Context, incomplete: str) -> list[str]:
     try:
         with _completion_client(ctx) as c:
-            ids = sorted({s.get("serviceId", "") for s in c.services()})
-    except Exception:  # completion never fails loudly
+            ids = {str(s.get("serviceId", "")) for s in _every_service(c)}
+    except Exception:
         return []
-    return [i for i in ids if i and i.lower().startswith(incomplete.lower())]
+    return _matching(ids, incomplete, fold=True)
+
+
+def _every_service(c: Any) -> list[dict[str, Any]]:
+    """Registered services, pulled-out instances included when the node shows its admin view."""
+    from artemis_cli.errors import ClientError
+
+    try:
+        return list(c.admin_services() or [])
+    except ClientError:
+        return list(c.services() or [])
 
 
 def complete_instance(ctx: typer.Context, incomplete: str) -> list[str]:
-    params = ctx.params or {}
-    sid = params.get("service_id") or params.get("service")
+    """Registered instance ids (pulled-out ones too) of the SERVICE_ID / --service given so far."""
+    sid = _param(ctx, "service_id", "service")
     try:
         with _completion_client(ctx) as c:
-            if sid:
-                insts = (c.service(sid) or {}).get("instances", [])
-            else:
-                insts = [i for s in c.services() for i in s.get("instances", [])]
+            insts = [
+                i
+                for s in _every_service(c)
+                if not sid or str(s.get("serviceId", "")).lower() == str(sid).lower()
+                for i in s.get("instances") or []
+            ]
     except Exception:
         return []
-    ids = sorted({i.get("instanceId", "") for i in insts})
-    return [i for i in ids if i and i.startswith(incomplete)]
+    return _matching((str(i.get("instanceId", "")) for i in insts), incomplete)
 
 
 def complete_zone(ctx: typer.Context, incomplete: str) -> list[str]:
     try:
         with _completion_client(ctx) as c:
-            zones = {i.get("zoneId", "") for s in c.services() for i in s.get("instances", [])}
+            zones = {str(i.get("zoneId", "")) for s in _every_service(c) for i in s.get("instances") or []}
             try:
-                zones |= {z.get("zoneId", "") for z in c.zone_operations()}
+                zones |= {str(z.get("zoneId", "")) for z in c.zone_operations()}
             except Exception:
                 pass
     except Exception:
         return []
-    return sorted(z for z in zones if z and z.startswith(incomplete))
+    return _matching(zones, incomplete)
 
 
 def complete_region(ctx: typer.Context, incomplete: str) -> list[str]:
     try:
         with _completion_client(ctx) as c:
-            regions = {i.get("regionId", "") for s in c.services() for i in s.get("instances", [])}
+            regions = {
+                str(i.get("regionId", "")) for s in _every_service(c) for i in s.get("instances") or []
+            }
     except Exception:
         return []
-    return sorted(r for r in regions if r and r.startswith(incomplete))
+    return _matching(regions, incomplete, fold=True)
+
+
+def complete_group(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Group names (of --service / the rule's service when given), group keys and ids."""
+    sid = _param(ctx, "service", "service_id")
+    rule = _param(ctx, "rule")
+    try:
+        with _completion_client(ctx) as c:
+            if not sid and rule:
+                sid = (c.rule_get(str(rule)) or {}).get("serviceId")
+            groups = c.group_list(service_id=sid) if sid else c.group_list()
+    except Exception:
+        return []
+    values: set[str] = set()
+    for g in groups:
+        values.add(str(g.get("groupKey") or ""))
+        values.add(str(g.get("groupId") or ""))
+        if sid:
+            values.add(str(g.get("name") or ""))
+    return _matching(values, incomplete)
+
+
+def complete_rule(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Route ids (routeId) of every rule, or of --service's rules."""
+    sid = _param(ctx, "service")
+    try:
+        with _completion_client(ctx) as c:
+            rules = c.rule_list(sid)
+    except Exception:
+        return []
+    return _matching((str(r.get("routeId", "")) for r in rules), incomplete)
 
 
 def os_user(fallback: str) -> str:

@@ -61,8 +61,8 @@ def parse_servers(value: str | Sequence[str] | None) -> list[str]:
                 s = "http://" + s
             scheme, _, rest = s.partition("://")
             if scheme not in ("http", "https") or not rest or rest.startswith("/"):
-                raise BadInput(f"invalid value for '--server': {s!r} is not an http(s) URL")
+                raise BadInput(f"--server: {s!r} is not an http:// or https:// URL")
             items.append(s.rstrip("/"))
     if not items:
-        raise BadInput("invalid value for '--server': no server URL given")
+        raise BadInput("--server: no server URL given")
     return items

@@ -14,10 +14,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
+from artemis_cli.cmdline import CleanGroup, lazy_parser
 from artemis_cli.commands import auth
-from artemis_cli.common import Refusal, State, state
+from artemis_cli.common import Refusal, State, complete_context, state
 from artemis_cli.errors import ClientError
 
 EPILOG = (
@@ -128,9 +128,26 @@ def load_group(name: str) -> Any:
     return group
 
 
-class ArtemisGroup(TyperGroup):
-    """Root group: lazy command groups; every error raised by a command becomes one stderr line and its
-    exit code."""
+class ArtemisGroup(CleanGroup):
+    """Root group: lazy command groups; every error, of the command line or of a command, becomes one stderr
+    line and its exit code (in `artemis` and in tests that invoke the app in-process alike)."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        code = _guarded(
+            lambda: super(ArtemisGroup, self).main(
+                args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra
+            )
+        )
+        if standalone_mode:
+            sys.exit(code)
+        return code
 
     def list_commands(self, ctx: Any) -> list[str]:
         own = [n for n in super().list_commands(ctx) if n not in LAZY_GROUPS]
@@ -230,6 +247,8 @@ def root(
             envvar="ARTEMIS_CONTEXT",
             metavar="NAME",
             help="Named cluster profile from the client config (default: its current-context).",
+            parser=lazy_parser("ident_parser", "--context", "a context name"),
+            autocompletion=complete_context,
         ),
     ] = None,
     client_config: Annotated[
@@ -257,12 +276,18 @@ def root(
             "--output",
             "-o",
             envvar="ARTEMIS_OUTPUT",
-            case_sensitive=False,
             help="Result format [default: table on a terminal, json otherwise].",
+            parser=lazy_parser("choice_parser", "--output", OutputFormat),
         ),
     ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", metavar="SECONDS", min=0.001, help="Per-request timeout.")
+        float,
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            help="Per-request timeout (5, 0.5, 250ms, 1m).",
+            parser=lazy_parser("seconds_parser", "--timeout", 0.001, 3600),
+        ),
     ] = 10.0,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also NO_COLOR=1).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors.")] = False,
@@ -293,10 +318,21 @@ app.command("logout")(auth.logout)
 def tui(
     ctx: typer.Context,
     refresh: Annotated[
-        float, typer.Option("--refresh", metavar="SECONDS", min=0.1, help="Refresh period.")
+        float,
+        typer.Option(
+            "--refresh",
+            metavar="SECONDS",
+            help="Refresh period.",
+            parser=lazy_parser("seconds_parser", "--refresh", 0.1, 3600),
+        ),
     ] = 2.0,
     web: Annotated[bool, typer.Option("--web", help="Serve the dashboard in a browser instead.")] = False,
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port for --web.")] = 8000,
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", metavar="PORT", help="Port for --web.", parser=lazy_parser("port_parser", "--port")
+        ),
+    ] = 8000,
 ) -> None:
     """Live Textual dashboard of the cluster (imports the TUI only when run)."""
     import importlib
@@ -318,8 +354,13 @@ def tui(
             file=sys.stderr,
         )
         raise typer.Exit(1)
+    from artemis_cli.config import exposed, exposure_warning
+
     st = state(ctx)
     s = st.settings
+    if s.token:
+        for server in exposed(s.servers):  # said before the dashboard takes the terminal
+            st.out.warn(exposure_warning(server))
     code = run(
         servers=s.servers,
         token=s.token,
@@ -332,24 +373,64 @@ def tui(
     raise typer.Exit(int(code or 0))
 
 
-def run(argv: list[str] | None = None) -> int:
-    """Run the CLI; usage errors become one line on stderr (exit 2)."""
-    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
-    from typer.main import get_command
+def _param_name(param: Any) -> str:
+    opts = [o for o in getattr(param, "opts", []) or [] if o.startswith("--")]
+    if opts:
+        return max(opts, key=len)
+    return str(getattr(param, "metavar", None) or getattr(param, "name", "") or "value").upper()
 
-    cmd = get_command(app)
+
+def _plain(exc: Any) -> str:
+    """Typer's own coercion speaks pydantic ("Input should be ..."): say it in plain words instead. Our
+    parameters are checked by artemis_cli.validate first; this covers anything that slips through."""
+    cause = exc.__cause__
+    errors = getattr(cause, "errors", None)
+    if not callable(errors):
+        return str(exc.message)
     try:
-        rv = cmd.main(args=argv, prog_name="artemis", standalone_mode=False)
+        err = errors()[0]
+    except (IndexError, TypeError):
+        return str(exc.message)
+    kind, given, limits = err.get("type", ""), err.get("input"), err.get("ctx") or {}
+    if kind in ("int_parsing", "int_from_float"):
+        return f"{str(given)!r} is not a whole number"
+    if kind == "float_parsing":
+        return f"{str(given)!r} is not a number"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{given} is too small: it must be at least {limits.get('ge', limits.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{given} is too large: it must be at most {limits.get('le', limits.get('lt'))}"
+    msg = str(err.get("msg") or exc.message)
+    return msg.removeprefix("Value error, ")
+
+
+def _usage_line(exc: Any) -> str:
+    from typer._click.exceptions import BadParameter, MissingParameter
+
+    hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    if isinstance(exc, BadParameter) and not isinstance(exc, MissingParameter) and exc.param is not None:
+        return f"{_param_name(exc.param)}: {_one_line(_plain(exc))}{hint}"
+    msg = _one_line(exc.format_message()).rstrip(".")
+    return f"{msg[:1].lower() + msg[1:]}{hint}"
+
+
+def _guarded(call: Any) -> int:
+    """Run the parsed command line; usage errors become one line on stderr (exit 2)."""
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+    try:
+        rv = call()
     except NoArgsIsHelpError as exc:
         print(exc.format_message(), file=sys.stderr)
         return 2
     except UsageError as exc:
-        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        msg = exc.format_message()
-        print(f"error: {_one_line(msg[:1].lower() + msg[1:])}{hint}", file=sys.stderr)
+        print(f"error: {_usage_line(exc)}", file=sys.stderr)
         return 2
     except ClickException as exc:
         print(f"error: {_one_line(exc.format_message())}", file=sys.stderr)
+        return exc.exit_code
+    except ClientError as exc:  # a global option's value (parsed before any command runs)
+        _report(exc)
         return exc.exit_code
     except typer.Abort:
         print("error: aborted", file=sys.stderr)
@@ -357,6 +438,14 @@ def run(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     return rv if isinstance(rv, int) else 0
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    from typer.main import get_command
+
+    cmd = get_command(app)
+    return int(cmd.main(args=argv, prog_name="artemis", standalone_mode=False))
 
 
 def main() -> None:

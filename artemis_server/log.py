@@ -32,6 +32,17 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(doc, ensure_ascii=False)
 
 
+# Loggers that write one line per HTTP request: the node's own access log, and httpx/httpcore, which log every
+# request this node sends (replicated heartbeats, peer health checks). Off below debug: a 3-node cluster's log
+# would otherwise be mostly these lines.
+REQUEST_LOGGERS = ("uvicorn.access", "httpx", "httpcore")
+
+
+def verbose(level: str) -> bool:
+    """Whether ``level`` asks for per-request logs (debug and trace)."""
+    return level.lower() in ("debug", "trace")
+
+
 def setup_logging(level: str = "info", fmt: str = "pretty") -> None:
     lvl = {"trace": "DEBUG", "warn": "WARNING"}.get(level.lower(), level.upper())
     handler = logging.StreamHandler(sys.stderr)
@@ -44,5 +55,6 @@ def setup_logging(level: str = "info", fmt: str = "pretty") -> None:
         root.removeHandler(h)
     root.addHandler(handler)
     root.setLevel(lvl)
-    for noisy in ("uvicorn.access", "alembic.runtime.plugins"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in REQUEST_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose(level) else logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

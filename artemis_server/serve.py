@@ -98,7 +98,7 @@ def run(settings: Settings) -> int:
     import uvicorn
 
     from artemis_server.api.fastpath import build_asgi
-    from artemis_server.log import setup_logging
+    from artemis_server.log import setup_logging, verbose
 
     setup_logging(settings.logging.level, settings.logging.format)
     try:
@@ -125,7 +125,7 @@ def run(settings: Settings) -> int:
         lifespan="on",
         # uvicorn knows "warning" and "debug" but not our aliases "warn" and "trace".
         log_level={"warn": "warning", "trace": "debug"}.get(settings.logging.level, settings.logging.level),
-        access_log=False,
+        access_log=verbose(settings.logging.level),  # one line per request only at debug (log.py)
         log_config=None,  # uvicorn logs through our root handler (text or JSON lines, log.py)
         # Rounded up, never None: None would make uvicorn wait forever (0 cancels in-flight requests at once).
         timeout_graceful_shutdown=math.ceil(settings.server.graceful_shutdown_secs),

@@ -123,8 +123,10 @@ class ServerProcess:
         port: int | None = None,
         env: dict[str, str] | None = None,
         config: Path | None = None,
+        log_file: Path | None = None,
     ) -> None:
         self.port = port or free_port()
+        self.log_file = log_file  # stderr to this file instead of a pipe (a long debug log fills a pipe)
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
         self.args = list(args)
@@ -148,9 +150,17 @@ class ServerProcess:
         ]
         if self.config:
             cmd += ["--config", str(self.config)]
-        self.proc = subprocess.Popen(
-            cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT)
-        )
+        if self.log_file is None:
+            err: Any = subprocess.PIPE
+        else:
+            err = self.log_file.open("a")
+        try:
+            self.proc = subprocess.Popen(
+                cmd, env=self.env, stdout=subprocess.PIPE, stderr=err, text=True, cwd=str(ROOT)
+            )
+        finally:
+            if self.log_file is not None:
+                err.close()
         if wait:
             self.wait_healthy()
         return self

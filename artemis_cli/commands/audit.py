@@ -9,30 +9,32 @@ from typing import Annotated, Any
 
 import typer
 
-from artemis_cli.common import complete_instance, complete_service, state
+from artemis_cli import validate as v
+from artemis_cli.cmdline import group_app
+from artemis_cli.commands._opts import id_option, service_opt
+from artemis_cli.common import complete_instance, state
 from artemis_cli.errors import BadInput
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="The audit log of management operations.")
+app = group_app("The audit log of management operations.")
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_since(value: str, now: float | None = None) -> int:
     """``90s``, ``15m``, ``2h``, ``7d``, ``1w`` (ago) or an ISO time / epoch seconds -> epoch seconds."""
-    v = value.strip()
+    text = value.strip()
     now = time.time() if now is None else now
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhdw])", v)
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhdw])", text)
     if m:
         return int(now - float(m.group(1)) * _UNITS[m.group(2)])
-    if re.fullmatch(r"\d{9,}", v):
-        return int(v)
+    if re.fullmatch(r"\d{9,}", text):
+        return int(text)
     try:
-        dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise BadInput(
-            f"invalid value for '--since': {value!r} is neither a duration (15m, 2h, 7d) nor a "
-            "time (2026-11-29T05:00:00Z)"
+            f"--since: {value!r} is neither a duration (15m, 2h, 7d) nor a time (2026-11-29T05:00:00Z)"
         ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
@@ -48,42 +50,62 @@ def _time(v: Any) -> str:
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    service: Annotated[
-        str | None,
-        typer.Option(
-            "--service", "-s", metavar="S", help="Only this service.", autocompletion=complete_service
-        ),
-    ] = None,
+    service: Annotated[str | None, service_opt("Only this service.")] = None,
     instance: Annotated[
         str | None,
-        typer.Option(
-            "--instance", "-i", metavar="I", help="Only this instance.", autocompletion=complete_instance
+        id_option(
+            "--instance",
+            "-i",
+            metavar="I",
+            help="Only this instance.",
+            what="an instance id",
+            complete=complete_instance,
         ),
     ] = None,
     operator: Annotated[
-        str | None, typer.Option("--operator", metavar="NAME", help="Only this operator.")
+        str | None, id_option("--operator", metavar="NAME", help="Only this operator.", what="an operator id")
     ] = None,
     operation: Annotated[
         str | None,
-        typer.Option("--operation", metavar="OP", help="Only this operation (pullout, pullin, create, ...)."),
+        id_option(
+            "--operation",
+            metavar="OP",
+            help="Only this operation (pullout, pullin, create, ...).",
+            what="an operation",
+        ),
     ] = None,
     type_: Annotated[
         str | None,
-        typer.Option(
+        id_option(
             "--type",
             metavar="TYPE",
             help="Only this operation type (instance, server, zone, group, route_rule, canary, ...).",
+            what="an operation type",
         ),
     ] = None,
     since: Annotated[
-        str | None,
-        typer.Option("--since", metavar="DURATION|TIME", help="Newer than: 15m, 2h, 7d, or a time."),
+        int | None,
+        typer.Option(
+            "--since",
+            metavar="DURATION|TIME",
+            help="Newer than: 15m, 2h, 7d, or a time (2026-11-29T05:00:00Z).",
+            parser=lambda x: None if x is None else parse_since(str(x)),
+        ),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", min=1, help="At most N entries.")] = 100,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit",
+            "-n",
+            metavar="N",
+            help="At most N entries (1..10000).",
+            parser=v.count_parser("--limit", 1, 10000),
+        ),
+    ] = 100,
 ) -> None:
     """Audit log entries, newest first."""
     st = state(ctx)
-    since_s = parse_since(since) if since else None
+    since_s = since
     c = st.client
     if service or instance:
         rows = c.audit_instance_logs(

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from artemis_cli.common import Refusal, state, stdin_is_tty
+from artemis_cli.cmdline import lazy_parser
+from artemis_cli.common import Refusal, os_user, state, stdin_is_tty
 from artemis_cli.errors import BadInput, Refused
 
 
@@ -17,7 +18,11 @@ def login(
     user: Annotated[
         str | None,
         typer.Option(
-            "--user", "-u", metavar="NAME", help="User name (default: the context's user, else $USER)."
+            "--user",
+            "-u",
+            metavar="NAME",
+            help="User name (default: the context's last login, else its user, else the OS user).",
+            parser=lazy_parser("ident_parser", "--user", "a user name"),
         ),
     ] = None,
     password_stdin: Annotated[
@@ -29,7 +34,16 @@ def login(
 
     st = state(ctx)
     s = st.settings
-    name = user or s.user or st.operator(None)
+    ctx_name = s.context_name or "default"
+    stored = (s.config_doc.get("contexts") or {}).get(ctx_name) or {}
+    if st.server and stored.get("servers") and not config.within(s.servers, list(stored["servers"])):
+        # the token would be stored where the context's other servers get it: keep tokens with their servers
+        raise BadInput(
+            f"--server: {', '.join(s.servers)} is not a server of context {ctx_name}, where the token "
+            "would be stored; log in with --context NAME of a context for this server (see 'artemis "
+            "context set')"
+        )
+    name = user or stored.get("login-user") or s.user or os_user("admin")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     elif stdin_is_tty():
@@ -45,11 +59,10 @@ def login(
     path = s.config_file
     doc = config.load(path)
     ctxs = config.contexts(doc)
-    ctx_name = s.context_name or "default"
     c = dict(ctxs.get(ctx_name) or {})
     c.setdefault("servers", list(s.servers))
     c["token"] = token
-    c["user"] = name
+    c["login-user"] = name
     ctxs[ctx_name] = c
     doc.setdefault("current-context", ctx_name)
     config.save(path, doc)
@@ -66,6 +79,11 @@ def logout(ctx: typer.Context) -> None:
     st = state(ctx)
     s = st.settings
     if not s.token:
+        if s.token_withheld:
+            raise BadInput(
+                f"--server: the token of context {s.token_withheld} is not sent to other servers; "
+                "log out with --context instead"
+            )
         raise BadInput("not logged in: no token in the current context, --token or ARTEMIS_TOKEN")
     server_error: Exception | None = None
     try:
@@ -77,7 +95,10 @@ def logout(ctx: typer.Context) -> None:
         doc = config.load(path)
         c = config.contexts(doc).get(s.context_name)
         if c is not None and "token" in c:
+            if "login-user" not in c:
+                c.pop("user", None)  # written by the login of an older CLI next to its token
             del c["token"]
+            c.pop("login-user", None)  # changes are audited as the OS user (or --operator) from now on
             config.save(path, doc)
     if server_error is not None:
         st.out.warn(f"the server did not accept the logout ({server_error}); token forgotten locally")

@@ -6,15 +6,27 @@ from typing import Annotated, Any
 
 import typer
 
-from artemis_cli import blast
+from artemis_cli import inventory
+from artemis_cli import validate as v
+from artemis_cli.cmdline import group_app
 from artemis_cli.commands._opts import DryRun, Operator, ServiceArg, Yes
 from artemis_cli.common import confirm, state
-from artemis_cli.errors import BadInput
 from artemis_cli.output import Col
 
-app = typer.Typer(
-    no_args_is_help=True, help="Canary configs: which client IPs see a service's canary instances."
-)
+app = group_app("Canary configs: which client IPs see a service's canary instances.")
+
+
+def _ip_list(value: Any) -> Any:
+    """One --ip value: an IP address or CIDR block, or several separated by commas."""
+    if value is None:
+        return None
+    parts = [p.strip() for p in str(value).split(",") if p.strip()]
+    if not parts:
+        raise v.bad("--ip", "an IP address or CIDR block is required")
+    for p in parts:
+        v.ip_or_cidr("--ip", p)
+    return ",".join(parts)
+
 
 COLS = [Col("SERVICE", "serviceId"), Col("ENABLED", "enabled"), Col("IP WHITELIST", "ipWhitelist")]
 
@@ -30,16 +42,21 @@ def set_(
     ctx: typer.Context,
     service_id: ServiceArg,
     ip: Annotated[
-        list[str], typer.Option("--ip", metavar="IP", help="Client IP or CIDR; repeat for several.")
+        list[str],
+        typer.Option(
+            "--ip",
+            metavar="IP",
+            help="Client IP address or CIDR block that sees the canary instances; repeat for several "
+            "(required).",
+            parser=_ip_list,
+        ),
     ],
     disabled: Annotated[bool, typer.Option("--disabled", help="Store the config disabled.")] = False,
     operator: Operator = None,
 ) -> None:
     """Create or replace the canary config of a service (enabled unless --disabled)."""
     st = state(ctx)
-    ips = [x.strip() for item in ip for x in item.split(",") if x.strip()]
-    if not ips:
-        raise BadInput("invalid value for '--ip': at least one IP is required")
+    ips = list(dict.fromkeys(x for item in ip for x in item.split(",")))
     op = st.operator(operator)
     st.client.canary_set(service_id, ips, operator=op, enabled=not disabled)
     cfg = {"serviceId": service_id, "ipWhitelist": ips, "enabled": not disabled}
@@ -88,7 +105,8 @@ def delete(
     st = state(ctx)
     op = st.operator(operator)
     cfg = st.client.canary_get(service_id)
-    insts = blast.service_instances(st.client, service_id)
+    svc = inventory.service(st.client, service_id, warn=st.warn) or {"instances": []}
+    insts = [i for i in svc["instances"] if i["serving"]]
     canaries = [
         i
         for i in insts
@@ -106,7 +124,7 @@ def delete(
     lines = [
         f"delete canary config of {service_id} ({'enabled' if cfg.get('enabled') else 'disabled'}, "
         f"{len(cfg.get('ipWhitelist') or [])} whitelisted IPs): its {len(canaries)} canary instance(s) of "
-        f"{len(insts)} become visible to every client"
+        f"{len(insts)} serving become visible to every client"
     ]
     if not confirm(
         st,

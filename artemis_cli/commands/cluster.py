@@ -7,11 +7,12 @@ from typing import Any
 
 import typer
 
+from artemis_cli.cmdline import group_app
 from artemis_cli.common import state
 from artemis_cli.errors import ClientError
 from artemis_cli.output import Col
 
-app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Cluster nodes and their status.")
+app = group_app("Cluster nodes and their status.")
 
 _SAMPLE = re.compile(
     r"^(artemis_peer_up|artemis_replication_pending_items|artemis_replication_dropped_items)"

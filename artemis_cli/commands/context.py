@@ -6,15 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from artemis_cli.common import state
+from artemis_cli.cmdline import group_app
+from artemis_cli.commands._opts import id_argument, id_option
+from artemis_cli.common import complete_context, state
 from artemis_cli.errors import BadInput, NotFound, parse_servers
 from artemis_cli.output import Col
 
-app = typer.Typer(
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    help="Named cluster profiles (servers, token, default region/zone).",
-)
+app = group_app("Named cluster profiles (servers, token, default region/zone).")
+
+NameArg = Annotated[str, id_argument("NAME", "Context name.", "a context name", complete_context)]
 
 
 def _path(ctx: typer.Context) -> Any:
@@ -32,6 +32,7 @@ def public_view(name: str, c: dict[str, Any], current: str | None) -> dict[str, 
         "region": c.get("region"),
         "zone": c.get("zone"),
         "user": c.get("user"),
+        "loggedInAs": (c.get("login-user") or c.get("user")) if c.get("token") else None,
         "tokenFile": c.get("token-file"),
         "hasToken": bool(c.get("token") or c.get("token-file")),
     }
@@ -56,6 +57,7 @@ def list_(ctx: typer.Context) -> None:
             Col("REGION", "region"),
             Col("ZONE", "zone"),
             Col("USER", "user"),
+            Col("LOGGED IN AS", "loggedInAs"),
             Col("TOKEN", lambda r: "file" if r["tokenFile"] else ("yes" if r["hasToken"] else "-")),
         ],
         empty=f"no contexts in {path}",
@@ -63,7 +65,7 @@ def list_(ctx: typer.Context) -> None:
 
 
 @app.command("use")
-def use(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+def use(ctx: typer.Context, name: NameArg) -> None:
     """Make NAME the current context."""
     from artemis_cli import config
 
@@ -80,24 +82,28 @@ def use(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]
 @app.command("set")
 def set_(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(metavar="NAME")],
+    name: NameArg,
     server: Annotated[
-        str | None, typer.Option("--server", metavar="URL[,URL]", help="Server URL(s).")
+        str | None, typer.Option("--server", metavar="URL[,URL]", help="Server URL(s), comma-separated.")
     ] = None,
     token_file: Annotated[
-        str | None, typer.Option("--token-file", metavar="F", help="File holding the bearer token.")
+        str | None, typer.Option("--token-file", metavar="FILE", help="File holding the bearer token.")
     ] = None,
-    region: Annotated[str | None, typer.Option("--region", metavar="R", help="Default region.")] = None,
-    zone: Annotated[str | None, typer.Option("--zone", metavar="Z", help="Default zone.")] = None,
-    user: Annotated[str | None, typer.Option("--user", metavar="NAME", help="Default operator id.")] = None,
+    region: Annotated[
+        str | None, id_option("--region", metavar="R", help="Default region.", what="a region id")
+    ] = None,
+    zone: Annotated[
+        str | None, id_option("--zone", metavar="Z", help="Default zone.", what="a zone id")
+    ] = None,
+    user: Annotated[
+        str | None, id_option("--user", metavar="NAME", help="Default operator id.", what="an operator id")
+    ] = None,
     use_it: Annotated[bool, typer.Option("--use", help="Also make it the current context.")] = False,
 ) -> None:
     """Create or update a context (only the given fields change)."""
     from artemis_cli import config
 
     st = state(ctx)
-    if not name.strip():
-        raise BadInput("invalid value for 'NAME': must not be empty")
     path = _path(ctx)
     doc = config.load(path)
     ctxs = config.contexts(doc)
@@ -108,9 +114,9 @@ def set_(
         raise BadInput("missing option '--server' for a new context")
     if token_file is not None:
         c["token-file"] = token_file
-    for k, v in (("region", region), ("zone", zone), ("user", user)):
-        if v is not None:
-            c[k] = v
+    for k, value in (("region", region), ("zone", zone), ("user", user)):
+        if value is not None:
+            c[k] = value
     ctxs[name] = c
     if use_it or not doc.get("current-context"):
         doc["current-context"] = name
@@ -121,7 +127,7 @@ def set_(
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(metavar="NAME")],
+    name: NameArg,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Accepted for scripts; a local delete does not ask.")
     ] = False,

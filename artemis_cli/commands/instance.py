@@ -10,39 +10,57 @@ from typing import Annotated, Any
 
 import typer
 
-from artemis_cli import blast
-from artemis_cli.commands._opts import DryRun, Operator, ServiceArg, Yes, ZoneOpt
-from artemis_cli.commands.service import INSTANCE_COLS, filter_instances
-from artemis_cli.common import (
-    complete_instance,
-    complete_region,
-    complete_service,
-    confirm,
-    parse_kv,
-    percent,
-    state,
+from artemis_cli import inventory
+from artemis_cli import validate as v
+from artemis_cli.cmdline import group_app
+from artemis_cli.commands._opts import (
+    DryRun,
+    Force,
+    InstanceArg,
+    InstancesArg,
+    Operator,
+    OptServiceArg,
+    ServiceArg,
+    Yes,
+    ZoneOpt,
+    id_argument,
+    id_option,
+    region_opt,
+    service_opt,
+    zone_opt,
 )
-from artemis_cli.errors import BadInput, NotFound, Refused, Unreachable
+from artemis_cli.commands.service import INSTANCE_COLS, lease_text
+from artemis_cli.common import complete_service, confirm, percent, state
+from artemis_cli.errors import BadInput, ClientError, NotFound, Refused, Unreachable
 from artemis_cli.output import Col
 
-app = typer.Typer(
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    help="List, register, pull in/out and watch service instances.",
-)
+app = group_app("List, register, pull in/out and watch service instances.")
 
-InstanceArg = Annotated[str, typer.Argument(metavar="INSTANCE_ID", autocompletion=complete_instance)]
-InstancesArg = Annotated[
-    list[str], typer.Argument(metavar="INSTANCE_ID...", autocompletion=complete_instance)
-]
-RegionOpt = Annotated[
-    str | None,
-    typer.Option("--region", metavar="R", help="Region of the instance(s).", autocompletion=complete_region),
-]
+RegionOpt = Annotated[str | None, region_opt("Region of the instance(s).")]
 
 
 def _ieq(a: Any, b: Any) -> bool:
     return str(a or "").lower() == str(b or "").lower()
+
+
+def _registered(
+    st: Any, service_id: str, region: str | None = None, zone: str | None = None
+) -> dict[str, Any]:
+    """The service's inventory row; exit 3 when no instance of it is registered."""
+    svc = inventory.service(st.client, service_id, region, zone, warn=st.warn)
+    if svc is None:
+        where = "".join(f" in {k} {x}" for k, x in (("region", region), ("zone", zone)) if x)
+        raise NotFound(f"service {service_id} not found: no instance of it is registered{where}")
+    return svc
+
+
+def _summary(svc: dict[str, Any]) -> str:
+    parts = [
+        f"{svc[k]} {k.replace('pulledOut', 'pulled out')}"
+        for k in ("pulledOut", "starting", "down")
+        if svc[k]
+    ]
+    return ", ".join(parts)
 
 
 @app.command("list")
@@ -52,50 +70,40 @@ def list_instances(
     region: RegionOpt = None,
     zone: ZoneOpt = None,
     all_: Annotated[
-        bool, typer.Option("--all", "-a", help="Include pulled-out / not-up instances, marked.")
+        bool, typer.Option("--all", "-a", help="Every registered instance: pulled-out and not-up ones too.")
     ] = False,
 ) -> None:
-    """Instances of a service that discovery serves (--all: every registered one, with `serving`)."""
+    """Serving instances of a service (--all: every registered one, each with its STATE); exits 3 when no
+    instance of the service is registered."""
     st = state(ctx)
     region, zone = st.region(region), st.zone(zone)
     with st.out.spinner(f"listing {service_id}"):
-        serving = filter_instances(blast.service_instances(st.client, service_id, region, zone), region, zone)
-        rows = serving
-        if all_:
-            every = blast.admin_instances(st.client, service_id, region, zone)
-            if every is None:
-                st.out.warn(
-                    "the server has no admin view (/api/management/service.json); "
-                    "showing served instances only"
-                )
-                every = serving
-            served = {
-                (str(i.get("regionId", "")).lower(), str(i.get("instanceId", "")).lower()) for i in serving
-            }
-            rows = []
-            for i in filter_instances(every, region, zone):
-                key = (str(i.get("regionId", "")).lower(), str(i.get("instanceId", "")).lower())
-                rows.append({**i, "serving": key in served})
+        svc = _registered(st, service_id, region, zone)
+    rows = svc["instances"] if all_ else [i for i in svc["instances"] if i["serving"]]
     rows.sort(key=lambda i: (str(i.get("regionId", "")), str(i.get("instanceId", ""))))
-    cols = list(INSTANCE_COLS)
-    if all_:
-        cols.insert(1, Col("SERVING", "serving"))
-    st.out.table(rows, cols, empty=f"no instances of {service_id}")
+    empty = None
+    if not rows:
+        empty = (
+            f"no serving instance of {svc['serviceId']} ({svc['instanceCount']} registered: "
+            f"{_summary(svc)}); --all lists them"
+        )
+    st.out.table(rows, INSTANCE_COLS, empty=empty)
 
 
 @app.command("show")
 def show(
     ctx: typer.Context, service_id: ServiceArg, instance_id: InstanceArg, region: RegionOpt = None
 ) -> None:
-    """One instance (also when pulled out); exits 3 when it is not registered."""
+    """One instance in any state (its metadata as registered, state and lease apart); exits 3 when it is not
+    registered."""
     st = state(ctx)
-    inst, serving = blast.find_instance(st.client, service_id, instance_id, st.region(region))
+    inst = inventory.find(st.client, service_id, instance_id, st.region(region), warn=st.warn)
     if inst is None:
-        raise NotFound(f"instance {instance_id} of service {service_id} not found")
-    doc = {**inst, "serving": serving}
+        raise NotFound(f"instance {instance_id} of service {service_id} not found: it is not registered")
+    doc = dict(inst)
     try:
         doc["operations"] = st.client.instance_operations(
-            service_id, str(inst.get("instanceId")), inst.get("regionId")
+            str(inst.get("serviceId") or service_id), str(inst.get("instanceId")), inst.get("regionId")
         )
     except (NotFound, Refused):
         pass
@@ -104,7 +112,7 @@ def show(
         [
             Col("service", "serviceId"),
             Col("instance", "instanceId"),
-            Col("serving", "serving"),
+            Col("state", "state"),
             Col("status", "status"),
             Col("url", "url"),
             Col("ip", "ip"),
@@ -114,6 +122,7 @@ def show(
             Col("group", "groupId"),
             Col("operations", "operations"),
             Col("metadata", "metadata"),
+            Col("lease", lease_text),
             Col("machine", "machineName", wide=True),
             Col("protocol", "protocol", wide=True),
             Col("health check", "healthCheckUrl", wide=True),
@@ -128,44 +137,65 @@ def _key(inst: dict[str, Any]) -> dict[str, Any]:
 @app.command("register")
 def register(
     ctx: typer.Context,
-    service: Annotated[str, typer.Option("--service", "-s", metavar="S", help="Service id.")],
-    instance_id: Annotated[str, typer.Option("--instance-id", "-i", metavar="I", help="Instance id.")],
-    ip: Annotated[str, typer.Option("--ip", metavar="IP", help="Instance IP.")],
-    port: Annotated[int, typer.Option("--port", "-p", metavar="P", min=0, max=65535, help="Instance port.")],
-    url: Annotated[str | None, typer.Option("--url", metavar="U", help="Default http://IP:PORT.")] = None,
+    service: Annotated[str, service_opt()],
+    instance_id: Annotated[
+        str, id_option("--instance-id", "-i", metavar="I", help="Instance id.", what="an instance id")
+    ],
+    ip: Annotated[
+        str, typer.Option("--ip", metavar="IP", help="Instance IP address.", parser=v.ip_parser("--ip"))
+    ],
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", "-p", metavar="PORT", help="Instance port (1..65535).", parser=v.port_parser("--port")
+        ),
+    ],
+    url: Annotated[
+        str | None,
+        typer.Option("--url", metavar="URL", help="Default http://IP:PORT.", parser=v.url_parser("--url")),
+    ] = None,
     region: RegionOpt = None,
-    zone: ZoneOpt = None,
-    group: Annotated[str | None, typer.Option("--group", metavar="G", help="Group id.")] = None,
+    zone: Annotated[str | None, zone_opt("Zone of the instance.")] = None,
+    group: Annotated[
+        str | None, id_option("--group", metavar="G", help="Group id.", what="a group id")
+    ] = None,
     metadata: Annotated[
         list[str] | None,
-        typer.Option("--metadata", "-m", metavar="K=V", help="Metadata entry; repeat for several."),
+        typer.Option(
+            "--metadata",
+            "-m",
+            metavar="K=V",
+            help="Metadata entry; repeat for several.",
+            parser=v.key_value_parser("--metadata"),
+        ),
     ] = None,
     keep_alive: Annotated[
         bool, typer.Option("--keep-alive", help="Keep heartbeating until Ctrl-C, then unregister.")
     ] = False,
     interval: Annotated[
         float,
-        typer.Option("--interval", metavar="SECONDS", min=0.05, help="Heartbeat period with --keep-alive."),
+        typer.Option(
+            "--interval",
+            metavar="SECONDS",
+            help="Heartbeat period with --keep-alive (at least 0.05s).",
+            parser=v.seconds_parser("--interval", 0.05, 3600),
+        ),
     ] = 5.0,
 ) -> None:
     """Register one instance (with --keep-alive: heartbeat until Ctrl-C / SIGTERM, then unregister)."""
     st = state(ctx)
-    if not service.strip():
-        raise BadInput("invalid value for '--service': must not be empty")
-    if not instance_id.strip():
-        raise BadInput("invalid value for '--instance-id': must not be empty")
     inst: dict[str, Any] = {
         "serviceId": service,
         "instanceId": instance_id,
         "ip": ip,
         "port": port,
-        "url": url or f"http://{ip}:{port}",
+        "url": url or f"http://{ip if ':' not in ip else f'[{ip}]'}:{port}",
         "status": "up",
     }
-    for k, v in (("regionId", st.region(region)), ("zoneId", st.zone(zone)), ("groupId", group)):
-        if v:
-            inst[k] = v
-    md = parse_kv(metadata, "--metadata")
+    for k, x in (("regionId", st.region(region)), ("zoneId", st.zone(zone)), ("groupId", group)):
+        if x:
+            inst[k] = x
+    md = v.pairs("--metadata", metadata)
     if md:
         inst["metadata"] = md
     st.client.register([inst])
@@ -200,14 +230,18 @@ def _keep_alive(st: Any, inst: dict[str, Any], interval: float) -> None:
                 st.out.warn(f"heartbeat failed, will retry: {exc}")
     except KeyboardInterrupt:
         pass
-    finally:
-        signal.signal(signal.SIGTERM, old)
     try:
         st.client.unregister([key])
-        st.out.done({"unregistered": key, "heartbeats": beats}, f"unregistered {name}")
-    except (Unreachable, Refused) as exc:
-        st.out.warn(f"could not unregister {name}: {exc}")
-        raise typer.Exit(4 if isinstance(exc, Unreachable) else 1) from None
+    except ClientError as exc:
+        # the instance stays registered until its lease runs out: the caller must know (exit 1 or 4)
+        raise type(exc)(f"could not unregister {name} (it stays until its lease expires): {exc}") from None
+    except KeyboardInterrupt:
+        err = ClientError(f"interrupted before {name} was unregistered (it stays until its lease expires)")
+        err.exit_code = 130
+        raise err from None
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    st.out.done({"unregistered": key, "heartbeats": beats}, f"unregistered {name}")
 
 
 @app.command("unregister")
@@ -222,11 +256,12 @@ def unregister(
     """Remove an instance from the registry (it re-appears if it keeps heartbeating/registering)."""
     st = state(ctx)
     region = st.region(region)
-    inst, serving = blast.find_instance(st.client, service_id, instance_id, region)
+    svc = inventory.service(st.client, service_id, region, warn=st.warn) or {"instances": [], "serving": 0}
+    inst = next((i for i in svc["instances"] if _ieq(i.get("instanceId"), instance_id)), None)
     if inst is None:
-        raise NotFound(f"instance {instance_id} of service {service_id} not found")
-    total = len(blast.service_instances(st.client, service_id))
-    affected = 1 if serving else 0
+        raise NotFound(f"instance {instance_id} of service {service_id} not found: it is not registered")
+    total = svc["serving"]
+    affected = 1 if inst["serving"] else 0
     plan = {
         "operation": "unregister",
         "serviceId": service_id,
@@ -238,7 +273,7 @@ def unregister(
     }
     lines = [
         f"unregister {service_id}/{inst.get('instanceId')}: {affected} of {total} serving instances "
-        f"({plan['share']})" + ("  <- the last one" if serving and total == 1 else "")
+        f"({plan['share']})" + ("  <- the last one" if affected and total == 1 else "")
     ]
     if not confirm(
         st, action=f"unregister {service_id}/{instance_id}", lines=lines, plan=plan, yes=yes, dry_run=dry_run
@@ -248,30 +283,38 @@ def unregister(
     st.out.done({**plan, "dryRun": False}, f"unregistered {service_id}/{inst.get('instanceId')}")
 
 
-def _resolve_targets(
-    st: Any, service_id: str, ids: list[str], region: str | None
-) -> tuple[list[dict[str, Any]], int, list[str]]:
-    """(instances to act on with their region, serving total, ids currently serving)."""
-    serving = blast.service_instances(st.client, service_id)
-    targets: list[dict[str, Any]] = []
-    hit: list[str] = []
+def _unique(ids: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for i in ids:
+        if i.lower() not in seen:
+            seen.add(i.lower())
+            out.append(i)
+    return out
+
+
+def _targets(
+    svc: dict[str, Any] | None, ids: list[str], region: str | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """(registered instances named by ``ids``, ids not registered now). An id registered in several regions
+    needs --region."""
+    insts = (svc or {}).get("instances", [])
+    found: list[dict[str, Any]] = []
+    unknown: list[str] = []
     for iid in ids:
-        found = next(
-            (
-                i
-                for i in serving
-                if _ieq(i.get("instanceId"), iid) and (region is None or _ieq(i.get("regionId"), region))
-            ),
-            None,
-        )
-        if found is not None:
-            hit.append(str(found.get("instanceId")))
-            targets.append(
-                {"instanceId": found.get("instanceId"), "regionId": region or found.get("regionId")}
-            )
+        hits = [
+            i
+            for i in insts
+            if _ieq(i.get("instanceId"), iid) and (region is None or _ieq(i.get("regionId"), region))
+        ]
+        if not hits:
+            unknown.append(iid)
+        elif len(hits) > 1:
+            regions = ", ".join(sorted(str(h.get("regionId")) for h in hits))
+            raise BadInput(f"--region: instance {iid} is registered in several regions ({regions}); name one")
         else:
-            targets.append({"instanceId": iid, "regionId": region})
-    return targets, len(serving), hit
+            found.append(hits[0])
+    return found, unknown
 
 
 @app.command("pull-out")
@@ -283,29 +326,52 @@ def pull_out(
     operator: Operator = None,
     yes: Yes = False,
     dry_run: DryRun = False,
+    force: Force = False,
 ) -> None:
-    """Take instances out of traffic (they stay registered)."""
+    """Take instances out of traffic (they stay registered). Ids not registered now are refused (exit 3,
+    nothing recorded) unless --force records them ahead of registration."""
     st = state(ctx)
     region = st.region(region)
     op = st.operator(operator)
+    ids = _unique(instance_ids)
     with st.out.spinner("computing blast radius"):
-        targets, total, hit = _resolve_targets(st, service_id, instance_ids, region)
-    plan = {
+        svc = inventory.service(st.client, service_id, warn=st.warn)
+    found, unknown = _targets(svc, ids, region)
+    if unknown and not force:
+        what = (
+            f"service {service_id} has no registered instance"
+            if svc is None
+            else f"not registered now in service {service_id}: {', '.join(unknown)}"
+        )
+        raise NotFound(
+            f"{what}; nothing was recorded (check the ids, or pass --force to record the pull-out ahead of "
+            "registration)"
+        )
+    serving_total = (svc or {}).get("serving", 0)
+    hit = [str(i.get("instanceId")) for i in found if i["serving"]]
+    already = [f"{i.get('instanceId')} ({i['state']})" for i in found if not i["serving"]]
+    targets = [{"instanceId": i.get("instanceId"), "regionId": i.get("regionId")} for i in found]
+    targets += [{"instanceId": iid, "regionId": region} for iid in unknown]
+    plan: dict[str, Any] = {
         "operation": "pullout",
-        "serviceId": service_id,
+        "serviceId": str((svc or {}).get("serviceId") or service_id),
         "instanceIds": [t["instanceId"] for t in targets],
         "operatorId": op,
         "instancesAffected": len(hit),
-        "serviceInstances": total,
-        "share": percent(len(hit), total),
+        "serviceInstances": serving_total,
+        "share": percent(len(hit), serving_total),
     }
+    if unknown:
+        plan["notRegistered"] = unknown
     lines = [
-        f"pull out {len(targets)} instance(s) of {service_id}: {len(hit)} of {total} serving instances "
-        f"({plan['share']})" + ("  <- the whole service" if total and len(hit) == total else "")
+        f"pull out {len(targets)} instance(s) of {service_id}: {len(hit)} of {serving_total} serving "
+        f"instances ({plan['share']})"
+        + ("  <- the whole service" if serving_total and len(hit) == serving_total else "")
     ]
-    quiet = [t["instanceId"] for t in targets if t["instanceId"] not in hit]
-    if quiet:
-        lines.append(f"  not serving now (already out or not registered): {', '.join(map(str, quiet))}")
+    if already:
+        lines.append(f"  not serving now: {', '.join(already)}")
+    if unknown:
+        lines.append(f"  not registered now, recorded ahead of registration (--force): {', '.join(unknown)}")
     if not confirm(
         st,
         action=f"pull out {len(targets)} instance(s) of {service_id}",
@@ -319,7 +385,10 @@ def pull_out(
         st.client.operate_instance(
             service_id, str(t["instanceId"]), "pullout", operator=op, region=t["regionId"]
         )
-    st.out.done({**plan, "dryRun": False}, f"pulled out {len(targets)} instance(s) of {service_id}")
+    st.out.done(
+        {**plan, "dryRun": False},
+        f"pulled out {len(targets)} instance(s) of {service_id} ({len(hit)} were serving)",
+    )
 
 
 @app.command("pull-in")
@@ -330,31 +399,26 @@ def pull_in(
     region: RegionOpt = None,
     operator: Operator = None,
 ) -> None:
-    """Put pulled-out instances back into traffic."""
+    """Put pulled-out instances back into traffic (also ids recorded with pull-out --force)."""
     st = state(ctx)
     region = st.region(region)
     op = st.operator(operator)
+    ids = _unique(instance_ids)
     regions: dict[str, str | None] = {}
-    every = blast.admin_instances(st.client, service_id) if region is None else None
-    for iid in instance_ids:
-        found = next((i for i in every or [] if _ieq(i.get("instanceId"), iid)), None)
+    svc = inventory.service(st.client, service_id, warn=st.warn) if region is None else None
+    for iid in ids:
+        found = next((i for i in (svc or {}).get("instances", []) if _ieq(i.get("instanceId"), iid)), None)
         regions[iid] = region or (found.get("regionId") if found else None)
-    for iid in instance_ids:
+    for iid in ids:
         st.client.operate_instance(service_id, iid, "pullin", operator=op, region=regions[iid])
     st.out.done(
-        {"operation": "pullin", "serviceId": service_id, "instanceIds": list(instance_ids), "operatorId": op},
-        f"pulled in {len(instance_ids)} instance(s) of {service_id}",
+        {"operation": "pullin", "serviceId": service_id, "instanceIds": ids, "operatorId": op},
+        f"pulled in {len(ids)} instance(s) of {service_id}",
     )
 
 
 @app.command("operations")
-def operations(
-    ctx: typer.Context,
-    service_id: Annotated[
-        str | None, typer.Argument(metavar="[SERVICE_ID]", autocompletion=complete_service)
-    ] = None,
-    region: RegionOpt = None,
-) -> None:
+def operations(ctx: typer.Context, service_id: OptServiceArg = None, region: RegionOpt = None) -> None:
     """Instance operations in force (pulled-out instances), optionally of one service."""
     st = state(ctx)
     rows = st.client.all_instance_operations(st.region(region))
@@ -401,10 +465,16 @@ def normalize_change(change: dict[str, Any], service_id: str | None = None) -> d
 def watch(
     ctx: typer.Context,
     service_ids: Annotated[
-        list[str] | None, typer.Argument(metavar="[SERVICE_ID]...", autocompletion=complete_service)
+        list[str] | None,
+        id_argument(
+            "SERVICE_ID", "Services to watch (none: every service).", "a service id", complete_service
+        ),
     ] = None,
     max_events: Annotated[
-        int | None, typer.Option("--max-events", metavar="N", min=1, help="Stop after N changes.")
+        int | None,
+        typer.Option(
+            "--max-events", metavar="N", help="Stop after N changes.", parser=v.count_parser("--max-events")
+        ),
     ] = None,
 ) -> None:
     """Live change stream over WebSocket until Ctrl-C (no id: every service). -o json: one JSON line each."""

@@ -1,7 +1,9 @@
 """`artemis route ...`: service groups, tags, instance bindings and route rules (api.md 2.10).
 
-GROUP is either the integer `groupId` or the group key `SERVICE:REGION:ZONE:NAME`. RULE is the rule's
-`routeId`.
+A GROUP is named the same way everywhere (group commands, bindings, a rule's groups): its integer `groupId`,
+its key `SERVICE:REGION:ZONE:NAME`, or its bare NAME with `-s SERVICE` (for a rule's groups the service
+defaults to the rule's). A bare name is narrowed by the context's region and zone when the context has them.
+A group that does not exist is exit 3. RULE is the rule's `routeId`.
 """
 
 from __future__ import annotations
@@ -11,34 +13,43 @@ from typing import Annotated, Any
 
 import typer
 
-from artemis_cli.commands._opts import DryRun, Operator, Yes
-from artemis_cli.common import complete_instance, complete_service, confirm, parse_kv, state
+from artemis_cli import inventory
+from artemis_cli import validate as v
+from artemis_cli.cmdline import group_app
+from artemis_cli.commands._opts import (
+    Description,
+    DryRun,
+    GroupArg,
+    InstancesArg,
+    Operator,
+    RuleArg,
+    Yes,
+    id_argument,
+    id_option,
+    region_opt,
+    service_opt,
+    zone_opt,
+)
+from artemis_cli.common import confirm, state
 from artemis_cli.errors import BadInput, NotFound
 from artemis_cli.output import Col
 
-app = typer.Typer(
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    help="Group routing: service groups, tags, bindings, route rules.",
-)
-group_app = typer.Typer(
-    no_args_is_help=True, rich_markup_mode=None, help="Service groups (and their tags and instance bindings)."
-)
-tag_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Tags of a group.")
-rule_app = typer.Typer(
-    no_args_is_help=True, rich_markup_mode=None, help="Route rules and their weighted groups."
-)
-app.add_typer(group_app, name="group")
-group_app.add_typer(tag_app, name="tag")
+app = group_app("Group routing: service groups, tags, bindings, route rules.")
+group_app_ = group_app("Service groups (and their tags and instance bindings).")
+tag_app = group_app("Tags of a group.")
+rule_app = group_app("Route rules and their weighted groups.")
+app.add_typer(group_app_, name="group")
+group_app_.add_typer(tag_app, name="tag")
 app.add_typer(rule_app, name="rule")
 
-GroupArg = Annotated[str, typer.Argument(metavar="GROUP", help="groupId or SERVICE:REGION:ZONE:NAME")]
-RuleArg = Annotated[str, typer.Argument(metavar="RULE", help="The rule's routeId.")]
-InstanceIdsArg = Annotated[
-    list[str], typer.Argument(metavar="INSTANCE_ID...", autocompletion=complete_instance)
+GroupService = Annotated[str | None, service_opt("Service of a GROUP given by its bare name.")]
+RuleGroupService = Annotated[
+    str | None, service_opt("Service of a GROUP given by its bare name (default: the rule's service).")
 ]
-GroupRegion = Annotated[str | None, typer.Option("--region", metavar="R", help="Default: the group's.")]
-GroupZone = Annotated[str | None, typer.Option("--zone", metavar="Z", help="Default: the group's.")]
+BindRegion = Annotated[
+    str | None, region_opt("Region of the binding (default: the instance's, else the group's).")
+]
+BindZone = Annotated[str | None, zone_opt("Zone of the binding (default: the instance's, else the group's).")]
 
 
 class GroupType(StrEnum):
@@ -80,54 +91,80 @@ RULE_COLS = [
 
 
 def group_key(g: dict[str, Any]) -> str:
-    return f"{g.get('serviceId')}:{g.get('regionId')}:{g.get('zoneId')}:{g.get('name')}"
+    return str(
+        g.get("groupKey") or f"{g.get('serviceId')}:{g.get('regionId')}:{g.get('zoneId')}:{g.get('name')}"
+    )
 
 
-def parse_group_ref(ref: str) -> tuple[int | None, str | None]:
-    """GROUP -> (id, None) or (None, key). Keys have exactly four non-empty parts."""
+def _same_key(g: dict[str, Any], parts: list[str]) -> bool:
+    """Group keys: service and region case-insensitive, zone and name exact (S1.3, S1.4)."""
+    service, region, zone, name = parts
+    return (
+        inventory.ieq(g.get("serviceId"), service)
+        and inventory.ieq(g.get("regionId"), region)
+        and g.get("zoneId") == zone
+        and g.get("name") == name
+    )
+
+
+def resolve_group(st: Any, ref: str, service: str | None = None) -> dict[str, Any]:
+    """The managed group named by ``ref`` (see the module docstring); exit 3 when there is none."""
     ref = ref.strip()
     if ref.isdigit():
-        return int(ref), None
+        return dict(st.client.group_by_id(int(ref)))
     parts = ref.split(":")
-    if len(parts) != 4 or not all(p.strip() for p in parts):
+    if len(parts) == 4 and all(p.strip() for p in parts):
+        for g in st.client.group_list(service_id=parts[0]):
+            if _same_key(g, parts):
+                return dict(g)
+        raise NotFound(f"group {ref} not found")
+    if ":" in ref:
+        raise BadInput(f"GROUP: {ref!r} is neither a groupId, nor SERVICE:REGION:ZONE:NAME, nor a group name")
+    if not service:
         raise BadInput(
-            f"invalid value for 'GROUP': {ref!r} is neither a groupId nor SERVICE:REGION:ZONE:NAME"
+            f"GROUP: {ref!r} is a bare group name: give its service with -s SERVICE "
+            "(or name the group by its groupId or SERVICE:REGION:ZONE:NAME)"
         )
-    return None, ref
-
-
-def resolve_group(st: Any, ref: str) -> dict[str, Any]:
-    gid, key = parse_group_ref(ref)
-    if gid is not None:
-        return dict(st.client.group_by_id(gid))
-    assert key is not None
-    service = key.split(":", 1)[0]
-    for g in st.client.group_list(service_id=service):
-        if group_key(g).lower() == key.lower():
-            return dict(g)
-    raise NotFound(f"group {key} not found")
-
-
-def key_of_ref(st: Any, ref: str) -> str:
-    """The group key for URL paths; an id is resolved through the server."""
-    _, key = parse_group_ref(ref)
-    if key is not None:
-        return key
-    return group_key(resolve_group(st, ref))
+    found = [dict(g) for g in st.client.group_list(service_id=service) if g.get("name") == ref]
+    region, zone = st.settings.region, st.settings.zone
+    if region:
+        found = [g for g in found if inventory.ieq(g.get("regionId"), region)]
+    if zone:
+        found = [g for g in found if g.get("zoneId") == zone]
+    if not found:
+        where = "".join(f" {k} {x}" for k, x in (("in region", region), ("zone", zone)) if x)
+        raise NotFound(f"group {ref} of service {service}{where} not found")
+    if len(found) > 1:
+        keys = ", ".join(sorted(group_key(g) for g in found))
+        raise BadInput(
+            f"GROUP: {len(found)} groups of {service} are named {ref} ({keys}); give one of these keys"
+        )
+    return found[0]
 
 
 # -- groups --------------------------------------------------------------------------------------------
 
 
-@group_app.command("create")
+def _group_name(value: Any) -> Any:
+    if value is None:
+        return None
+    name = v.ident("--name", value, what="a group name")
+    if ":" in name:
+        raise v.bad("--name", "a group name cannot contain ':' (it separates the parts of a group key)")
+    return name
+
+
+@group_app_.command("create")
 def group_create(
     ctx: typer.Context,
-    service: Annotated[str, typer.Option("--service", "-s", metavar="S", autocompletion=complete_service)],
-    name: Annotated[str, typer.Option("--name", metavar="NAME", help="Group name.")],
-    region: Annotated[str | None, typer.Option("--region", metavar="R")] = None,
-    zone: Annotated[str | None, typer.Option("--zone", metavar="Z")] = None,
-    group_type: Annotated[GroupType, typer.Option("--type", help="Group type.")] = GroupType.physical,
-    description: Annotated[str | None, typer.Option("--description", metavar="TEXT")] = None,
+    service: Annotated[str, service_opt()],
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="Group name.", parser=_group_name)],
+    region: Annotated[str | None, region_opt("Region (default: the context's, else the node's).")] = None,
+    zone: Annotated[str | None, zone_opt("Zone (default: the context's, else the node's).")] = None,
+    group_type: Annotated[
+        GroupType, typer.Option("--type", help="Group type.", parser=v.choice_parser("--type", GroupType))
+    ] = GroupType.physical,
+    description: Description = None,
     operator: Operator = None,
 ) -> None:
     """Create a group (region/zone default to the context's, else to the node's)."""
@@ -155,56 +192,61 @@ def group_create(
         st.out.line(f"group {group_key(g or {})} created (id {(g or {}).get('groupId')})")
 
 
-@group_app.command("list")
+@group_app_.command("list")
 def group_list(
     ctx: typer.Context,
-    service: Annotated[
-        str | None, typer.Option("--service", "-s", metavar="S", autocompletion=complete_service)
-    ] = None,
-    region: Annotated[str | None, typer.Option("--region", metavar="R")] = None,
+    service: Annotated[str | None, service_opt("Only this service's groups.")] = None,
+    region: Annotated[str | None, region_opt("Only this region's groups.")] = None,
 ) -> None:
-    """Groups of a service, or of a region."""
+    """Groups of a service, or of a region (default: the context's region, else every group)."""
     st = state(ctx)
     rows = st.client.group_list(service_id=service, region=st.region(region) if not service else None)
     st.out.table(rows, GROUP_COLS, empty="no groups")
 
 
-@group_app.command("show")
-def group_show(ctx: typer.Context, group: GroupArg) -> None:
+@group_app_.command("show")
+def group_show(ctx: typer.Context, group: GroupArg, service: GroupService = None) -> None:
     """One group; exits 3 when it does not exist."""
     st = state(ctx)
-    g = resolve_group(st, group)
+    g = resolve_group(st, group, service)
     st.out.record(g, [Col(c.header.lower(), c.get) for c in GROUP_COLS] + [Col("key", group_key)])
 
 
-@group_app.command("update")
+@group_app_.command("update")
 def group_update(
     ctx: typer.Context,
     group: GroupArg,
-    description: Annotated[str | None, typer.Option("--description", metavar="TEXT")] = None,
-    status: Annotated[Status | None, typer.Option("--status")] = None,
+    service: GroupService = None,
+    description: Description = None,
+    status: Annotated[
+        Status | None,
+        typer.Option("--status", help="Group status.", parser=v.choice_parser("--status", Status)),
+    ] = None,
     operator: Operator = None,
 ) -> None:
     """Change a group's description and/or status."""
     st = state(ctx)
     if description is None and status is None:
         raise BadInput("nothing to update: give --description and/or --status")
+    key = group_key(resolve_group(st, group, service))
     g = st.client.group_update(
-        key_of_ref(st, group),
-        description=description,
-        status=status.value if status else None,
-        operator=st.operator(operator),
+        key, description=description, status=status.value if status else None, operator=st.operator(operator)
     )
-    st.out.done(g, f"group {group} updated")
+    st.out.done(g, f"group {key} updated")
 
 
-@group_app.command("delete")
+@group_app_.command("delete")
 def group_delete(
-    ctx: typer.Context, group: GroupArg, operator: Operator = None, yes: Yes = False, dry_run: DryRun = False
+    ctx: typer.Context,
+    group: GroupArg,
+    service: GroupService = None,
+    operator: Operator = None,
+    yes: Yes = False,
+    dry_run: DryRun = False,
 ) -> None:
     """Delete a group with its tags and bindings."""
     st = state(ctx)
-    g = resolve_group(st, group)
+    g = resolve_group(st, group, service)
     key = group_key(g)
     try:
         insts = st.client.group_instances(key)
@@ -218,16 +260,17 @@ def group_delete(
     st.out.done({**plan, "dryRun": False}, f"group {key} deleted")
 
 
-@group_app.command("instances")
+@group_app_.command("instances")
 def group_instances(
     ctx: typer.Context,
     group: GroupArg,
-    region: Annotated[str | None, typer.Option("--region", metavar="R")] = None,
-    zone: Annotated[str | None, typer.Option("--zone", metavar="Z")] = None,
+    service: GroupService = None,
+    region: Annotated[str | None, region_opt("Only instances in this region.")] = None,
+    zone: Annotated[str | None, zone_opt("Only instances in this zone.")] = None,
 ) -> None:
-    """Instances in a group (by groupId of the instance, or bound)."""
+    """Instances in a group (by the instance's groupId, or bound)."""
     st = state(ctx)
-    rows = st.client.group_instances(key_of_ref(st, group), region, zone)
+    rows = st.client.group_instances(group_key(resolve_group(st, group, service)), region, zone)
     st.out.table(
         rows,
         [
@@ -241,75 +284,121 @@ def group_instances(
     )
 
 
-@group_app.command("bind")
+def _binding_targets(
+    st: Any, g: dict[str, Any], instance_ids: list[str], force: bool
+) -> list[dict[str, Any]]:
+    """The instances named, as registered in the group's service; exit 3 for ids not registered now unless
+    --force (then the group's region and zone)."""
+    svc = inventory.service(st.client, str(g.get("serviceId")), warn=st.warn) or {"instances": []}
+    out: list[dict[str, Any]] = []
+    unknown: list[str] = []
+    for iid in dict.fromkeys(instance_ids):
+        found = next((i for i in svc["instances"] if inventory.ieq(i.get("instanceId"), iid)), None)
+        if found is None:
+            unknown.append(iid)
+            out.append({"instanceId": iid, "regionId": g.get("regionId"), "zoneId": g.get("zoneId")})
+        else:
+            out.append(found)
+    if unknown and not force:
+        raise NotFound(
+            f"not registered now in service {g.get('serviceId')}: {', '.join(unknown)}; nothing was bound "
+            "(check the ids, or pass --force to bind them ahead of registration)"
+        )
+    return out
+
+
+@group_app_.command("bind")
 def group_bind(
     ctx: typer.Context,
     group: GroupArg,
-    instance_ids: InstanceIdsArg,
-    region: GroupRegion = None,
-    zone: GroupZone = None,
+    instance_ids: InstancesArg,
+    service: GroupService = None,
+    region: BindRegion = None,
+    zone: BindZone = None,
     operator: Operator = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Bind ids that are not registered now too (ahead of registration)."),
+    ] = False,
 ) -> None:
-    """Bind instances to a group."""
+    """Bind instances to a group: a rule routing to the group sends traffic to them. Ids not registered now
+    are refused (exit 3, nothing bound) unless --force."""
     st = state(ctx)
-    key = key_of_ref(st, group)
-    service, g_region, g_zone, _ = key.split(":")
+    g = resolve_group(st, group, service)
+    key = group_key(g)
+    targets = _binding_targets(st, g, instance_ids, force)
     op = st.operator(operator)
-    for iid in instance_ids:
+    for t in targets:
         st.client.group_bind(
             key,
-            instance_id=iid,
-            service_id=service,
-            region=region or g_region,
-            zone=zone or g_zone,
+            instance_id=str(t.get("instanceId")),
+            service_id=str(g.get("serviceId")),
+            region=region or str(t.get("regionId") or g.get("regionId")),
+            zone=zone or str(t.get("zoneId") or g.get("zoneId")),
             operator=op,
         )
-    st.out.done(
-        {"groupKey": key, "bound": list(instance_ids)}, f"bound {len(instance_ids)} instance(s) to {key}"
-    )
+    ids = [str(t.get("instanceId")) for t in targets]
+    st.out.done({"groupKey": key, "bound": ids}, f"bound {len(ids)} instance(s) to {key}")
 
 
-@group_app.command("unbind")
+@group_app_.command("unbind")
 def group_unbind(
     ctx: typer.Context,
     group: GroupArg,
-    instance_ids: InstanceIdsArg,
-    region: GroupRegion = None,
-    zone: GroupZone = None,
+    instance_ids: InstancesArg,
+    service: GroupService = None,
+    region: BindRegion = None,
+    zone: BindZone = None,
     operator: Operator = None,
 ) -> None:
     """Unbind instances from a group (exits 3 when one is not bound)."""
     st = state(ctx)
-    key = key_of_ref(st, group)
-    _, g_region, g_zone, _ = key.split(":")
+    g = resolve_group(st, group, service)
+    key = group_key(g)
+    bound = {str(i.get("instanceId")).lower(): i for i in st.client.group_instances(key)}
     op = st.operator(operator)
-    for iid in instance_ids:
-        st.client.group_unbind(key, iid, region=region or g_region, zone=zone or g_zone, operator=op)
+    for iid in dict.fromkeys(instance_ids):
+        inst = bound.get(iid.lower()) or {}
+        st.client.group_unbind(
+            key,
+            str(inst.get("instanceId") or iid),
+            region=region or str(inst.get("regionId") or g.get("regionId")),
+            zone=zone or str(inst.get("zoneId") or g.get("zoneId")),
+            operator=op,
+        )
     st.out.done(
-        {"groupKey": key, "unbound": list(instance_ids)},
-        f"unbound {len(instance_ids)} instance(s) from {key}",
+        {"groupKey": key, "unbound": list(dict.fromkeys(instance_ids))},
+        f"unbound {len(dict.fromkeys(instance_ids))} instance(s) from {key}",
     )
+
+
+TagsArg = Annotated[
+    list[str],
+    typer.Argument(metavar="KEY=VALUE", help="Tags to set.", parser=v.key_value_parser("KEY=VALUE")),
+]
 
 
 @tag_app.command("add")
 def tag_add(
     ctx: typer.Context,
     group: GroupArg,
-    tags: Annotated[list[str], typer.Argument(metavar="KEY=VALUE...")],
+    tags: TagsArg,
+    service: GroupService = None,
     operator: Operator = None,
 ) -> None:
     """Add (or replace) tags of a group."""
     st = state(ctx)
-    kv = parse_kv(tags, "KEY=VALUE")
-    g = st.client.group_tags_add(key_of_ref(st, group), kv, operator=st.operator(operator))
-    st.out.done(g, f"{len(kv)} tag(s) set on {group}")
+    kv = v.pairs("KEY=VALUE", tags)
+    key = group_key(resolve_group(st, group, service))
+    g = st.client.group_tags_add(key, kv, operator=st.operator(operator))
+    st.out.done(g, f"{len(kv)} tag(s) set on {key}")
 
 
 @tag_app.command("list")
-def tag_list(ctx: typer.Context, group: GroupArg) -> None:
+def tag_list(ctx: typer.Context, group: GroupArg, service: GroupService = None) -> None:
     """Tags of a group."""
     st = state(ctx)
-    rows = st.client.group_tags(key_of_ref(st, group))
+    rows = st.client.group_tags(group_key(resolve_group(st, group, service)))
     st.out.table(rows, [Col("KEY", "key"), Col("VALUE", "value")], empty="no tags")
 
 
@@ -317,26 +406,37 @@ def tag_list(ctx: typer.Context, group: GroupArg) -> None:
 def tag_remove(
     ctx: typer.Context,
     group: GroupArg,
-    key: Annotated[str, typer.Argument(metavar="KEY")],
+    key: Annotated[str, id_argument("KEY", "Tag key.", "a tag key")],
+    service: GroupService = None,
     operator: Operator = None,
 ) -> None:
     """Remove every tag with KEY from a group."""
     st = state(ctx)
-    g = st.client.group_tag_remove(key_of_ref(st, group), key, operator=st.operator(operator))
-    st.out.done(g, f"tag {key} removed from {group}")
+    gkey = group_key(resolve_group(st, group, service))
+    g = st.client.group_tag_remove(gkey, key, operator=st.operator(operator))
+    st.out.done(g, f"tag {key} removed from {gkey}")
 
 
 # -- rules ---------------------------------------------------------------------------------------------
+
+RuleName = Annotated[str | None, id_option("--name", metavar="NAME", help="Rule name.", what="a rule name")]
 
 
 @rule_app.command("create")
 def rule_create(
     ctx: typer.Context,
-    route_id: Annotated[str, typer.Option("--route-id", metavar="ID", help="Unique rule id (routeId).")],
-    service: Annotated[str, typer.Option("--service", "-s", metavar="S", autocompletion=complete_service)],
-    name: Annotated[str, typer.Option("--name", metavar="NAME")],
-    strategy: Annotated[Strategy, typer.Option("--strategy")] = Strategy.weighted_round_robin,
-    description: Annotated[str | None, typer.Option("--description", metavar="TEXT")] = None,
+    route_id: Annotated[
+        str, id_option("--route-id", metavar="ID", help="Unique rule id (routeId).", what="a route id")
+    ],
+    service: Annotated[str, service_opt()],
+    name: Annotated[str, id_option("--name", metavar="NAME", help="Rule name.", what="a rule name")],
+    strategy: Annotated[
+        Strategy,
+        typer.Option(
+            "--strategy", help="How traffic is split.", parser=v.choice_parser("--strategy", Strategy)
+        ),
+    ] = Strategy.weighted_round_robin,
+    description: Description = None,
     operator: Operator = None,
 ) -> None:
     """Create a route rule (inactive until published)."""
@@ -354,10 +454,7 @@ def rule_create(
 
 @rule_app.command("list")
 def rule_list(
-    ctx: typer.Context,
-    service: Annotated[
-        str | None, typer.Option("--service", "-s", metavar="S", autocompletion=complete_service)
-    ] = None,
+    ctx: typer.Context, service: Annotated[str | None, service_opt("Only this service's rules.")] = None
 ) -> None:
     """Route rules (of one service)."""
     st = state(ctx)
@@ -380,9 +477,14 @@ def rule_show(ctx: typer.Context, rule: RuleArg) -> None:
 def rule_update(
     ctx: typer.Context,
     rule: RuleArg,
-    name: Annotated[str | None, typer.Option("--name", metavar="NAME")] = None,
-    description: Annotated[str | None, typer.Option("--description", metavar="TEXT")] = None,
-    strategy: Annotated[Strategy | None, typer.Option("--strategy")] = None,
+    name: RuleName = None,
+    description: Description = None,
+    strategy: Annotated[
+        Strategy | None,
+        typer.Option(
+            "--strategy", help="How traffic is split.", parser=v.choice_parser("--strategy", Strategy)
+        ),
+    ] = None,
     operator: Operator = None,
 ) -> None:
     """Change a rule's name, description or strategy."""
@@ -434,50 +536,90 @@ def rule_unpublish(ctx: typer.Context, rule: RuleArg, operator: Operator = None)
     st.out.done({"routeId": rule, "status": "inactive"}, f"rule {rule} unpublished")
 
 
-Weight = Annotated[int, typer.Option("--weight", "-w", min=1, max=100, help="Weight 1..100.")]
-GroupIdArg = Annotated[str, typer.Argument(metavar="GROUP_ID", help="The group id used by the rule.")]
+Weight = Annotated[
+    int, typer.Option("--weight", "-w", metavar="1..100", help="Weight.", parser=v.weight_parser("--weight"))
+]
+
+
+def _rule_group(st: Any, rule: dict[str, Any], ref: str, service: str | None) -> dict[str, Any]:
+    """The managed group ``ref`` names, which must belong to the rule's service."""
+    g = resolve_group(st, ref, service or rule.get("serviceId"))
+    if not inventory.ieq(g.get("serviceId"), rule.get("serviceId")):
+        raise BadInput(
+            f"GROUP: group {group_key(g)} belongs to service {g.get('serviceId')}, rule "
+            f"{rule.get('routeId')} routes service {rule.get('serviceId')}"
+        )
+    return g
+
+
+def _in_rule(st: Any, rule: dict[str, Any], ref: str, service: str | None) -> str:
+    """The rule group ``ref`` names, as the rule stores it (its groupId string); exit 3 when it has none."""
+    rule_id = str(rule.get("routeId"))
+    stored = [str(rg.get("groupId")) for rg in st.client.rule_groups(rule_id)]
+    if ref.strip() in stored:
+        return ref.strip()
+    g = _rule_group(st, rule, ref, service)
+    names = {group_key(g), str(g.get("groupId")), str(g.get("name"))}
+    for gid in stored:
+        if gid in names:
+            return gid
+    raise NotFound(f"group {group_key(g)} is not in rule {rule_id}")
 
 
 @rule_app.command("add-group")
 def rule_add_group(
     ctx: typer.Context,
     rule: RuleArg,
-    group_id: GroupIdArg,
+    group: GroupArg,
     weight: Weight,
-    region: Annotated[str | None, typer.Option("--region", metavar="R")] = None,
-    zone: Annotated[str | None, typer.Option("--zone", metavar="Z")] = None,
+    service: RuleGroupService = None,
+    region: Annotated[str | None, region_opt("Region of this rule group (default: the group's).")] = None,
+    zone: Annotated[str | None, zone_opt("Zone of this rule group (default: the group's).")] = None,
     operator: Operator = None,
 ) -> None:
-    """Add a weighted group to a rule (replaces an existing one)."""
+    """Add a weighted group to a rule (replaces the weight when it is there already); exits 3 when the rule
+    or the group does not exist."""
     st = state(ctx)
-    st.client.rule_get(rule)  # an unknown rule is "not found" (exit 3), although the wire answers 400 here
-    st.client.rule_group_add(rule, group_id, weight, region=region, zone=zone, operator=st.operator(operator))
+    r = st.client.rule_get(
+        rule
+    )  # an unknown rule is "not found" (exit 3), although the wire answers 400 here
+    key = group_key(_rule_group(st, r, group, service))
+    st.client.rule_group_add(rule, key, weight, region=region, zone=zone, operator=st.operator(operator))
     st.out.done(
-        {"routeId": rule, "groupId": group_id, "weight": weight},
-        f"group {group_id} added to rule {rule} with weight {weight}",
+        {"routeId": rule, "groupId": key, "weight": weight},
+        f"group {key} added to rule {rule} with weight {weight}",
     )
 
 
 @rule_app.command("update-group")
 def rule_update_group(
-    ctx: typer.Context, rule: RuleArg, group_id: GroupIdArg, weight: Weight, operator: Operator = None
+    ctx: typer.Context,
+    rule: RuleArg,
+    group: GroupArg,
+    weight: Weight,
+    service: RuleGroupService = None,
+    operator: Operator = None,
 ) -> None:
-    """Change the weight of a rule's group."""
+    """Change the weight of a rule's group; exits 3 when the group is not in the rule."""
     st = state(ctx)
-    rg = st.client.rule_group_update(rule, group_id, weight, operator=st.operator(operator))
+    gid = _in_rule(st, st.client.rule_get(rule), group, service)
+    rg = st.client.rule_group_update(rule, gid, weight, operator=st.operator(operator))
     st.out.done(
-        rg or {"routeId": rule, "groupId": group_id, "weight": weight},
-        f"group {group_id} of rule {rule} now has weight {weight}",
+        rg or {"routeId": rule, "groupId": gid, "weight": weight},
+        f"group {gid} of rule {rule} now has weight {weight}",
     )
 
 
 @rule_app.command("remove-group")
 def rule_remove_group(
-    ctx: typer.Context, rule: RuleArg, group_id: GroupIdArg, operator: Operator = None
+    ctx: typer.Context,
+    rule: RuleArg,
+    group: GroupArg,
+    service: RuleGroupService = None,
+    operator: Operator = None,
 ) -> None:
-    """Remove a group from a rule."""
+    """Remove a group from a rule; exits 3 when the group is not in the rule."""
     st = state(ctx)
-    st.client.rule_group_remove(rule, group_id, operator=st.operator(operator))
-    st.out.done(
-        {"routeId": rule, "groupId": group_id, "removed": True}, f"group {group_id} removed from {rule}"
-    )
+    gid = _in_rule(st, st.client.rule_get(rule), group, service)
+    st.client.rule_group_remove(rule, gid, operator=st.operator(operator))
+    st.out.done({"routeId": rule, "groupId": gid, "removed": True}, f"group {gid} removed from {rule}")

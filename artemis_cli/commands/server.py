@@ -3,41 +3,69 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
-from artemis_cli import blast
+from artemis_cli import blast, inventory
+from artemis_cli import validate as v
+from artemis_cli.cmdline import group_app
 from artemis_cli.commands import cluster
-from artemis_cli.commands._opts import DryRun, Operator, Yes
-from artemis_cli.common import complete_region, confirm, state
+from artemis_cli.commands._opts import DryRun, Force, Operator, Yes, id_argument, id_option, region_opt
+from artemis_cli.common import confirm, state
+from artemis_cli.errors import BadInput, NotFound
 from artemis_cli.output import Col
 
-app = typer.Typer(
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    help="Run a registry node; pull whole servers (by IP) in and out.",
-)
+app = group_app("Run a registry node; pull whole servers (by IP) in and out.")
+
+
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
 
 
 @app.command("start")
 def start(
     config: Annotated[
         str | None,
-        typer.Option("--config", help="TOML config file (env ARTEMIS_CONFIG).", show_default=False),
+        typer.Option(
+            "--config", metavar="FILE", help="TOML config file (env ARTEMIS_CONFIG).", show_default=False
+        ),
     ] = None,
     addr: Annotated[
-        str | None, typer.Option("--addr", help="Listen address HOST:PORT (default 127.0.0.1:8080).")
+        str | None,
+        typer.Option("--addr", metavar="HOST:PORT", help="Listen address (default 127.0.0.1:8080)."),
     ] = None,
     data_dir: Annotated[
-        str | None, typer.Option("--data-dir", help="Directory for the SQLite database.")
+        str | None, typer.Option("--data-dir", metavar="DIR", help="Directory for the SQLite database.")
     ] = None,
     peer: Annotated[
         list[str] | None,
-        typer.Option("--peer", help="Peer node URL; repeat for several (enables clustering)."),
+        typer.Option(
+            "--peer",
+            metavar="URL",
+            help="Peer node URL; repeat for several (enables clustering).",
+            parser=v.http_url_parser("--peer"),
+        ),
     ] = None,
-    region: Annotated[str | None, typer.Option("--region", help="Region of this node.")] = None,
-    zone: Annotated[str | None, typer.Option("--zone", help="Zone of this node.")] = None,
+    region: Annotated[
+        str | None, id_option("--region", metavar="R", help="Region of this node.", what="a region id")
+    ] = None,
+    zone: Annotated[
+        str | None, id_option("--zone", metavar="Z", help="Zone of this node.", what="a zone id")
+    ] = None,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(
+            "--log-level",
+            help="Log level (default: logging.level of the config, info). debug also logs every HTTP request "
+            "the node serves and sends.",
+            parser=v.choice_parser("--log-level", LogLevel),
+        ),
+    ] = None,
 ) -> None:
     """Run a registry node in the foreground until Ctrl-C / SIGTERM (embedded default: no setup needed)."""
     from artemis_server.serve import run
@@ -49,7 +77,7 @@ def start(
         try:
             split_addr(addr)
         except ValueError as exc:
-            print(f"error: invalid value for '--addr': {exc}", file=sys.stderr)
+            print(f"error: --addr: {exc}", file=sys.stderr)
             raise typer.Exit(2) from None
         server["listen_addr"] = addr
     if data_dir is not None:
@@ -62,6 +90,8 @@ def start(
         overrides["server"] = server
     if peer:
         overrides["cluster"] = {"enabled": True}
+    if log_level is not None:
+        overrides["logging"] = {"level": log_level.value}
     try:
         settings, warnings = load_settings(config, overrides=overrides)
     except ConfigError as exc:
@@ -76,15 +106,21 @@ def start(
 
 @app.command("reset-password")
 def reset_password(
-    user: Annotated[str, typer.Option("--user", "-u", metavar="NAME", help="Console user.")] = "admin",
+    user: Annotated[
+        str, id_option("--user", "-u", metavar="NAME", help="Console user.", what="a user name")
+    ] = "admin",
     config: Annotated[
         str | None,
         typer.Option(
-            "--config", help="TOML config file of the node (env ARTEMIS_CONFIG).", show_default=False
+            "--config",
+            metavar="FILE",
+            help="TOML config file of the node (env ARTEMIS_CONFIG).",
+            show_default=False,
         ),
     ] = None,
     data_dir: Annotated[
-        str | None, typer.Option("--data-dir", help="Data directory of the node (its SQLite database).")
+        str | None,
+        typer.Option("--data-dir", metavar="DIR", help="Data directory of the node (its SQLite database)."),
     ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the new password from stdin.")
@@ -126,9 +162,10 @@ def reset_password(
 
 # -- operations against a running cluster ---------------------------------------------------------------
 
-Region = Annotated[
-    str | None,
-    typer.Option("--region", metavar="R", help="Region of the server.", autocompletion=complete_region),
+Region = Annotated[str | None, region_opt("Region of the server.")]
+IpArg = Annotated[
+    str,
+    typer.Argument(metavar="IP", help="Server (host) IP: every instance on it.", parser=v.ip_parser("IP")),
 ]
 
 
@@ -167,34 +204,71 @@ def status(ctx: typer.Context) -> None:
     st.out.table(nodes, cluster.NODE_COLS, title=f"cluster ({doc['nodeCount']} nodes up)")
 
 
-def _server_radius(st: Any, ip: str, region: str | None) -> dict[str, Any]:
-    services = st.client.services()
-    return blast.by_service(
-        services,
-        lambda i: str(i.get("ip") or "") == ip and (region is None or blast._ieq(i.get("regionId"), region)),
+def _on_server(ip: str, region: str | None) -> Any:
+    return lambda i: (
+        str(i.get("ip") or "") == ip and (region is None or inventory.ieq(i.get("regionId"), region))
     )
 
 
 @app.command("pull-out")
 def pull_out(
     ctx: typer.Context,
-    ip: Annotated[str, typer.Argument(metavar="IP", help="Server (host) IP: every instance on it.")],
+    ip: IpArg,
     region: Region = None,
     operator: Operator = None,
     yes: Yes = False,
     dry_run: DryRun = False,
+    force: Force = False,
 ) -> None:
-    """Take every instance on a host (by IP) out of traffic (Artemis "server operation")."""
+    """Take every instance on a host (by IP) out of traffic (Artemis "server operation"). An IP with no
+    registered instance is refused (exit 3, nothing recorded) unless --force records it ahead."""
     st = state(ctx)
     region = st.region(region)
     op = st.operator(operator)
     with st.out.spinner("computing blast radius"):
-        radius = _server_radius(st, ip, region)
-    plan = {"operation": "pullout", "serverId": ip, "regionId": region, "operatorId": op, **radius}
+        services = inventory.services(st.client, None, region, warn=st.warn)
+    if region is None:
+        # a server operation is keyed by (region, IP): take the region of the instances on that IP
+        regions = sorted(
+            {
+                str(i.get("regionId") or "")
+                for svc in services
+                for i in svc["instances"]
+                if _on_server(ip, None)(i)
+            }
+        )
+        if len(regions) > 1:
+            raise BadInput(
+                f"--region: server {ip} has instances in several regions ({', '.join(regions)}); name one"
+            )
+        region = regions[0] if regions and regions[0] else None
+    on_ip = _on_server(ip, region)
+    registered = sum(1 for svc in services for i in svc["instances"] if on_ip(i))
+    if not registered and not force:
+        where = f" in region {region}" if region else ""
+        raise NotFound(
+            f"no instance is registered on server {ip}{where}; nothing was recorded (check the IP and "
+            "region, or pass --force to record the pull-out ahead of registration)"
+        )
+    serving = [{**svc, "instances": [i for i in svc["instances"] if i["serving"]]} for svc in services]
+    radius = blast.by_service(serving, on_ip)
+    plan = {
+        "operation": "pullout",
+        "serverId": ip,
+        "regionId": region,
+        "operatorId": op,
+        "instancesRegistered": registered,
+        **radius,
+    }
+    lines = blast.lines_for(radius, f"server {ip}")
+    if registered > radius["instancesAffected"]:
+        lines.append(f"  {registered - radius['instancesAffected']} more registered on it, not serving now")
+    if not registered:
+        lines.append("  no instance registered on it now: recorded ahead of registration (--force)")
     if not confirm(
         st,
         action=f"pull out server {ip}",
-        lines=blast.lines_for(radius, f"server {ip}"),
+        lines=lines,
         plan=plan,
         yes=yes,
         dry_run=dry_run,
@@ -202,14 +276,16 @@ def pull_out(
         return
     st.client.operate_server(ip, "pullout", operator=op, region=region)
     st.out.done(
-        {**plan, "dryRun": False}, f"server {ip} pulled out ({radius['instancesAffected']} instances)"
+        {**plan, "dryRun": False}, f"server {ip} pulled out ({radius['instancesAffected']} serving instances)"
     )
 
 
 @app.command("pull-in")
 def pull_in(
     ctx: typer.Context,
-    ip: Annotated[str, typer.Argument(metavar="IP", help="Server (host) IP.")],
+    ip: Annotated[
+        str, id_argument("IP", "Server id as pulled out (see 'artemis server operations').", "a server id")
+    ],
     region: Region = None,
     operator: Operator = None,
 ) -> None:

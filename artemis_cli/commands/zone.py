@@ -6,26 +6,16 @@ from typing import Annotated, Any
 
 import typer
 
-from artemis_cli import blast
-from artemis_cli.commands._opts import DryRun, Operator, Yes
-from artemis_cli.common import complete_region, complete_zone, confirm, state
+from artemis_cli import blast, inventory
+from artemis_cli.cmdline import group_app
+from artemis_cli.commands._opts import DryRun, Operator, Yes, ZoneArg, region_opt
+from artemis_cli.common import confirm, state
 from artemis_cli.errors import BadInput, NotFound
 from artemis_cli.output import Col
 
-app = typer.Typer(
-    no_args_is_help=True, rich_markup_mode=None, help="Pull zones out of traffic and back in; zone status."
-)
+app = group_app("Pull zones out of traffic and back in; zone status.")
 
-ZoneArg = Annotated[str, typer.Argument(metavar="ZONE_ID", autocompletion=complete_zone)]
-RegionReq = Annotated[
-    str | None,
-    typer.Option(
-        "--region",
-        metavar="R",
-        help="Region of the zone (required; default: the context's region).",
-        autocompletion=complete_region,
-    ),
-]
+RegionReq = Annotated[str | None, region_opt("Region of the zone (required; default: the context's region).")]
 
 
 def _region(st: Any, region: str | None) -> str:
@@ -36,7 +26,7 @@ def _region(st: Any, region: str | None) -> str:
 
 
 def _in_zone(zone_id: str, region: str) -> Any:
-    return lambda i: i.get("zoneId") == zone_id and blast._ieq(i.get("regionId"), region)
+    return lambda i: i.get("zoneId") == zone_id and inventory.ieq(i.get("regionId"), region)
 
 
 @app.command("pull-out")
@@ -53,7 +43,8 @@ def pull_out(
     r = _region(st, region)
     op = st.operator(operator)
     with st.out.spinner("computing blast radius"):
-        radius = blast.by_service(st.client.services(), _in_zone(zone_id, r))
+        services = inventory.services(st.client, None, r, warn=st.warn)
+        radius = blast.by_service(blast.serving_only(services), _in_zone(zone_id, r))
     plan = {"operation": "pullout", "zoneId": zone_id, "regionId": r, "operatorId": op, **radius}
     if not confirm(
         st,
@@ -87,12 +78,12 @@ def pull_in(
 
 
 def _zones(st: Any, region: str | None) -> list[dict[str, Any]]:
-    services = blast.admin_services_or_discovery(st.client)
+    services = inventory.services(st.client, None, region, warn=st.warn)
     zones: dict[tuple[str, str], dict[str, Any]] = {}
     for svc in services:
         for i in svc.get("instances") or []:
             r, z = str(i.get("regionId") or ""), str(i.get("zoneId") or "")
-            if region and not blast._ieq(r, region):
+            if region and not inventory.ieq(r, region):
                 continue
             e = zones.setdefault(
                 (r.lower(), z),
@@ -119,10 +110,7 @@ def _zones(st: Any, region: str | None) -> list[dict[str, Any]]:
 @app.command("list")
 def list_zones(
     ctx: typer.Context,
-    region: Annotated[
-        str | None,
-        typer.Option("--region", metavar="R", help="Only this region.", autocompletion=complete_region),
-    ] = None,
+    region: Annotated[str | None, region_opt("Only this region.")] = None,
 ) -> None:
     """Zones with registered instances or operations, and whether they are pulled out."""
     st = state(ctx)
@@ -149,7 +137,7 @@ def status(ctx: typer.Context, zone_id: ZoneArg, region: RegionReq = None) -> No
     r = _region(st, region)
     doc = st.client.zone_status(zone_id, r) or {}
     if not doc.get("isDown") and not doc.get("operation"):
-        known = any(z["zoneId"] == zone_id and blast._ieq(z["regionId"], r) for z in _zones(st, r))
+        known = any(z["zoneId"] == zone_id and inventory.ieq(z["regionId"], r) for z in _zones(st, r))
         if not known:
             raise NotFound(f"zone {zone_id} (region {r}) not found: no instance and no operation")
     st.out.record(

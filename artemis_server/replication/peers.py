@@ -125,7 +125,14 @@ class PeerSet:
         if peer.up == up:
             return
         peer.up = up
-        log.warning("peer %s is %s", peer.url, "up" if up else "down", extra={"peer": peer.url})
+        # a peer coming up is good news (INFO); a peer going down needs attention (WARNING)
+        log.log(
+            logging.INFO if up else logging.WARNING,
+            "peer %s is %s",
+            peer.url,
+            "up" if up else "down",
+            extra={"peer": peer.url},
+        )
         if not up:
             for fn in self.on_down:
                 fn(peer)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from artemis_cli import gen_docs
-from tests.cli.conftest import register
+from tests.cli.conftest import register, run_inproc
 from tests.helpers import ROOT, LiveServer
 
 
@@ -56,7 +56,7 @@ def test_man_renders() -> None:
     assert "server unreachable" in p.stdout
 
 
-def complete(words: str, server: str, timeout: float = 30) -> list[str]:
+def complete(words: str, server: str, timeout: float = 30, **extra: str) -> list[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -64,6 +64,7 @@ def complete(words: str, server: str, timeout: float = 30) -> list[str]:
         "COMP_WORDS": words,
         "COMP_CWORD": str(len(words.split(" ")) - 1),
         "ARTEMIS_SERVER": server,
+        **extra,
     }
     p = subprocess.run(
         [sys.executable, "-m", "artemis_cli"],
@@ -99,3 +100,34 @@ def test_completion_with_a_hanging_server_returns_nothing() -> None:
     finally:
         s.close()
     assert got == []
+
+
+def test_completion_of_context_names(tmp_path: Path) -> None:
+    """`context use <TAB>` and `--context <TAB>` offer the contexts of the client config, not file names."""
+    cfg = tmp_path / "client.toml"
+    cfg.write_text('[contexts.prod]\nservers = ["http://127.0.0.1:9"]\n[contexts.staging]\nservers = []\n')
+    env = {"ARTEMIS_CLIENT_CONFIG": str(cfg)}
+    assert complete("artemis context use ", "http://127.0.0.1:9", **env) == ["prod", "staging"]
+    assert complete("artemis context delete st", "http://127.0.0.1:9", **env) == ["staging"]
+    assert complete("artemis --context p", "http://127.0.0.1:9", **env) == ["prod"]
+
+
+def test_completion_of_groups_rules_and_pulled_out_instances(
+    server: LiveServer, unique: Callable[[str], str]
+) -> None:
+    """Group names (with -s or the rule's service), route ids, and instance ids that are pulled out."""
+    sid = unique("cg")
+    register(server.url, sid, "in-1")
+    register(server.url, sid, "out-1")
+    rule = unique("crule")
+    for args in (
+        ("route", "group", "create", "-s", sid, "--name", "blue"),
+        ("route", "rule", "create", "--route-id", rule, "-s", sid, "--name", "r"),
+        ("instance", "pull-out", sid, "out-1", "--yes"),
+    ):
+        assert run_inproc("--server", server.url, *args).code == 0
+    assert complete(f"artemis route group show -s {sid} b", server.url) == ["blue"]
+    assert complete(f"artemis route group show {sid}:", server.url) == [f"{sid}:default:default:blue"]
+    assert complete(f"artemis route rule add-group {rule} bl", server.url) == ["blue"]
+    assert complete(f"artemis route rule show {rule[:7]}", server.url) == [rule]
+    assert complete(f"artemis instance pull-in {sid} out", server.url) == ["out-1"]

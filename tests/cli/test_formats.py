@@ -40,7 +40,7 @@ def world(cli: Cli, server: LiveServer, unique: Callable[[str], str]) -> dict[st
             "default",
         ),
         ("route", "rule", "create", "--route-id", rule, "--service", sid, "--name", "r"),
-        ("route", "rule", "add-group", rule, "g1", "--weight", "10"),
+        ("route", "rule", "add-group", rule, "g", "--weight", "10"),
     ]
     for step in steps:
         r = cli(*step)

@@ -86,3 +86,29 @@ def test_keep_alive_outlives_the_lease_and_unregisters(
     assert doc["unregistered"]["instanceId"] == "kept"
     assert doc["heartbeats"] >= 1
     assert instance_ids(srv.url, sid) == []
+
+
+@pytest.mark.slow
+def test_keep_alive_exits_non_zero_when_it_cannot_unregister(
+    make_server: Callable[..., LiveServer], unique: Callable[[str], str]
+) -> None:
+    """When the node is gone at Ctrl-C, the final unregister fails: one error line saying so, exit 4."""
+    srv = make_server(lease=LEASE)
+    sid = unique("ka")
+    proc = _start(srv.url, sid, "orphan")
+    try:
+        wait_for(lambda: instance_ids(srv.url, sid) == ["orphan"], timeout=20, what="keep-alive registration")
+        srv.stop()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert proc.returncode == 4, err
+    assert out == ""
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "could not unregister" in errors[0]
+    assert f"{sid}/orphan" in errors[0]
+    assert "Traceback" not in err

@@ -87,7 +87,9 @@ def test_service_show_of_a_fully_pulled_out_service_exists(
     assert cli("instance", "pull-out", sid, "only", "--yes").code == 0
     r = cli("service", "show", sid)
     assert r.code == 0
-    assert r.json()["instances"] == []
+    doc = r.json()
+    assert (doc["instanceCount"], doc["serving"], doc["pulledOut"]) == (1, 0, 1)
+    assert [(i["instanceId"], i["state"]) for i in doc["instances"]] == [("only", "pulled-out")]
 
 
 def test_server_pull_out_blast_radius_across_services(

@@ -272,12 +272,14 @@ def test_debug_env_shows_a_traceback() -> None:
 
 def test_quiet_and_verbose(cli: Cli, server: LiveServer, unique: Callable[[str], str]) -> None:
     sid = unique("svc")
+    register(server.url, sid, "i1", status="starting")
     loud = cli("-v", "instance", "list", sid)
     assert loud.code == 0
-    assert f"GET {server.url}/api/discovery/service.json" in loud.stderr
+    assert f"GET {server.url}/api/discovery/services.json" in loud.stderr
     assert loud.json() == []
     quiet = cli("-q", "-o", "table", "instance", "list", sid)
     assert quiet.code == 0
     assert quiet.stderr == ""
     chatty = cli("-o", "table", "instance", "list", sid)
-    assert "no instances" in chatty.stderr
+    assert "no serving instance" in chatty.stderr
+    assert "1 starting" in chatty.stderr

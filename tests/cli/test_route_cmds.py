@@ -142,8 +142,11 @@ def test_rule_lifecycle(cli: Cli, server: LiveServer, unique: Callable[[str], st
     sid = unique("rt")
     rule = unique("rule")
     register(server.url, sid, "r1")
+    for name in ("g-a", "g-b"):
+        assert cli("route", "group", "create", "-s", sid, "--name", name).code == 0
+    key_a, key_b = f"{sid}:default:default:g-a", f"{sid}:default:default:g-b"
     assert cli("route", "rule", "show", rule).code == 3
-    assert cli("route", "rule", "add-group", rule, "g-a", "--weight", "30").code == 3
+    assert cli("route", "rule", "add-group", rule, "g-a", "-s", sid, "--weight", "30").code == 3
     created = cli("route", "rule", "create", "--route-id", rule, "--service", sid, "--name", "split")
     assert created.code == 0, created.stderr
     assert created.json()["status"] == "inactive"
@@ -152,7 +155,7 @@ def test_rule_lifecycle(cli: Cli, server: LiveServer, unique: Callable[[str], st
     assert cli("route", "rule", "add-group", rule, "g-b", "--weight", "70").code == 0
     assert cli("route", "rule", "update-group", rule, "g-a", "--weight", "40").code == 0
     shown = cli("route", "rule", "show", rule).json()
-    assert {g["groupId"]: g["weight"] for g in shown["ruleGroups"]} == {"g-a": 40, "g-b": 70}
+    assert {g["groupId"]: g["weight"] for g in shown["ruleGroups"]} == {key_a: 40, key_b: 70}
     assert cli("route", "rule", "publish", rule).code == 0
     assert cli("route", "rule", "show", rule).json()["status"] == "active"
     assert [r["routeId"] for r in cli("route", "rule", "list", "--service", sid).json()] == [rule]
@@ -160,7 +163,7 @@ def test_rule_lifecycle(cli: Cli, server: LiveServer, unique: Callable[[str], st
     after = cli("route", "rule", "show", rule).json()
     assert (after["name"], after["strategy"]) == ("renamed", "close-by-visit")
     assert cli("route", "rule", "remove-group", rule, "g-b").code == 0
-    assert [g["groupId"] for g in cli("route", "rule", "show", rule).json()["ruleGroups"]] == ["g-a"]
+    assert [g["groupId"] for g in cli("route", "rule", "show", rule).json()["ruleGroups"]] == [key_a]
     assert cli("route", "rule", "unpublish", rule).code == 0
     assert cli("route", "rule", "show", rule).json()["status"] == "inactive"
     plan = cli("route", "rule", "delete", rule, "--dry-run").json()
