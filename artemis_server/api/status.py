@@ -125,7 +125,7 @@ def _lease_filter(call: Call) -> set[str] | None:
     else:
         req = call.decode(LeasesRequest)
         ids = list(req.service_ids or []) + list(req.app_ids or [])
-    return {i.lower() for i in ids} if ids else None
+    return {i.casefold() for i in ids} if ids else None
 
 
 def leases_doc(call: Call, pool: LeasePool) -> dict[str, Any]:
@@ -138,7 +138,7 @@ def leases_doc(call: Call, pool: LeasePool) -> dict[str, Any]:
     ttl = pool.ttl
     for lease in list(pool.leases.values()):
         inst = lease.instance
-        sk = inst.service_id.lower()
+        sk = inst.service_id.casefold()
         if wanted is not None and sk not in wanted:
             continue
         renewed = lease.last_renewal()
