@@ -319,9 +319,3 @@ async def admin_service(call: Call) -> Any:
     groups_of = getattr(node.router, "groups_of", None)
     groups = groups_of(sid) if callable(groups_of) else []
     return wire.ok_a(service=Service(service_id=sid, instances=insts), groups=groups)
-
-
-@routes.post("/api/replication/management/state.json", family="A", peer=True)
-async def management_state(call: Call) -> Any:
-    """The whole management state of this node, for a peer with its own database catching up at start."""
-    return wire.ok_a(**await call.node.management.export_state())
