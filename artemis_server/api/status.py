@@ -71,11 +71,26 @@ async def status_node(call: Call) -> Any:
     return wire.ok_a(nodeStatus=node_status(node, self_node(node), node.status))
 
 
+def peer_status(node: Node, sn: ServiceNode) -> ServiceNodeStatus:
+    """An up peer, with what this node still owes it (extra keys: docs/decisions.md, issue 14)."""
+    st = node_status(node, sn, "up")
+    rep = node.replicator
+    link = rep.links.get(sn.url) if rep is not None else None
+    if link is not None:
+        st.replication_pending = link.queued + len(link.retries)
+    sync = node.mgmt_sync
+    if sync is not None:
+        pending = sync.pending().get(sn.url)
+        if pending is not None:
+            st.management_pending = pending
+    return st
+
+
 @routes.add(("GET", "POST"), "/api/status/cluster.json", family="A", body=StatusRequest)
 async def status_cluster(call: Call) -> Any:
     node = call.node
     nodes = [node_status(node, self_node(node), node.status)]
-    nodes += [node_status(node, p, "up") for p in up_peer_nodes(node)]
+    nodes += [peer_status(node, p) for p in up_peer_nodes(node)]
     return wire.ok_a(nodesStatus=nodes, nodeCount=len(nodes))
 
 

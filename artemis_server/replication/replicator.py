@@ -383,11 +383,21 @@ class ReplicationCollector:
             "Writes dropped for a peer (down, overflow, failure)",
             labels=["peer"],
         )
+        mgmt = GaugeMetricFamily(
+            "artemis_management_pending_changes",
+            "Management changes this node holds that the peer did not hold at its last pull",
+            labels=["peer"],
+        )
+        sync = self.rep.node.mgmt_sync
+        owed = sync.pending() if sync is not None else {}
         for link in self.rep.links.values():
             url = link.peer.url
             up.add_metric([url], 1.0 if link.peer.up else 0.0)
             pending.add_metric([url], float(link.queued + len(link.retries)))
             dropped.add_metric([url], float(link.dropped))
+            if url in owed:
+                mgmt.add_metric([url], float(owed[url]))
         yield up
         yield pending
         yield dropped
+        yield mgmt
