@@ -58,8 +58,11 @@ def test_second_process_on_a_data_dir_in_use_refuses_with_one_line(tmp_path: Pat
         _, err = second.output()
         lines = [line for line in err.splitlines() if line.strip()]
         assert len(lines) == 1, err
-        assert "in use" in lines[0] and "holder-1" in lines[0] and first.url in lines[0]
-        assert first.proc is not None and f"pid {first.proc.pid}" in lines[0]
+        assert "in use" in lines[0]
+        assert "holder-1" in lines[0]
+        assert first.url in lines[0]
+        assert first.proc is not None
+        assert f"pid {first.proc.pid}" in lines[0]
         assert httpx.get(first.url + "/health", timeout=5).status_code == 200  # the holder is unaffected
         first.kill()
         third = ServerProcess(tmp_path / "d").start()  # a SIGKILLed holder leaves no stale lock

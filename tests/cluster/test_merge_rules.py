@@ -95,7 +95,8 @@ def test_different_entities_never_overwrite_each_other() -> None:
     ent.install_memory(mgmt, ent.ops_change("server", ("r1", "10.0.0.1"), {}))  # a tombstone of one
     mgmt.rebuild()
     assert not mgmt.is_server_down("r1", "10.0.0.1")
-    assert mgmt.is_instance_down("r1\x1fsvc\x1fi1") and mgmt.is_zone_down("r1", "z1")
+    assert mgmt.is_instance_down("r1\x1fsvc\x1fi1")
+    assert mgmt.is_zone_down("r1", "z1")
 
 
 def test_entity_keys_fold_unicode_case() -> None:
