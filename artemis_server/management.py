@@ -128,6 +128,7 @@ class ManagementService:
         # called once the database is open (start-up catch-up from peers begins then)
         self.on_ready: list[Callable[[], None]] = []
         self.watch: Any = None
+        self.reloads = 0  # whole-view reloads done (start, periodic)
         self._lock: asyncio.Lock | None = None
         self._commands: dict[str, Callable[[dict[str, Any], str], Plan]] = {
             "instance.operate": self._instance_operate,
@@ -289,6 +290,7 @@ class ManagementService:
         if changed:
             self.node.bus.reload(changed, now_ms)
         self.node.registry.touch()
+        self.reloads += 1
 
     def _install_routing(self, loaded: Loaded) -> None:
         table = self.node.router
