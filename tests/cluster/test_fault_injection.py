@@ -29,6 +29,7 @@ def _seed(config: pytest.Config) -> int:
     return int(value) if value is not None else random.SystemRandom().randrange(1, 2**31)
 
 
+@pytest.mark.timeout(4 * 3600)  # --long; every wait inside is bounded on its own
 @pytest.mark.parametrize("topology", ["own-sqlite", "shared-postgres"])
 def test_random_kills_lose_no_acknowledged_write(
     tmp_path: Path, request: pytest.FixtureRequest, topology: str
