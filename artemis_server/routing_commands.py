@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from artemis_server.entities import EntityChange, fold, svcinst_key
@@ -163,9 +164,15 @@ class RoutingCommands:
             raise missing(f"Route rule not found: {route_id}")
         return rule
 
-    def _current_group(self, key: str) -> Group | None:
-        gid = self.t.group_by_key.get(key)
-        return self.t.groups.get(gid) if gid is not None else None
+    def _group_answer(self, key: str) -> Callable[[], Any]:
+        """The answer of a group command: the group as the view holds it once the change is in."""
+
+        def after() -> Any:
+            gid = self.t.group_by_key.get(key)
+            current = self.t.groups.get(gid) if gid is not None else None
+            return group_view(current) if current is not None else None
+
+        return after
 
     def _group_log(self, plan: Plan, g: Group, operation: str) -> None:
         refs = {"g": g.key}
@@ -209,13 +216,7 @@ class RoutingCommands:
         plan.reload_services = [g.service_id]
         plan.entities.append(EntityChange("group", (g.key,), group_value(g)))
         self._group_log(plan, g, "create")
-        key = g.key
-
-        def after() -> Any:
-            current = self._current_group(key)
-            return group_view(current) if current is not None else None
-
-        plan.after = after
+        plan.after = self._group_answer(g.key)
         return plan
 
     def _group_update(self, args: dict[str, Any], operator: str) -> Plan:
@@ -231,13 +232,7 @@ class RoutingCommands:
         plan.reload_services = [g.service_id]
         plan.entities.append(EntityChange("group", (g.key,), group_value(g)))
         self._group_log(plan, g, "update")
-        key = g.key
-
-        def after() -> Any:
-            current = self._current_group(key)
-            return group_view(current) if current is not None else None
-
-        plan.after = after
+        plan.after = self._group_answer(g.key)
         return plan
 
     def _group_delete(self, args: dict[str, Any], operator: str) -> Plan:
@@ -280,13 +275,7 @@ class RoutingCommands:
                 {"GROUP_ID": REF_GROUP, "TAG": k, "VALUE": v, "OPERATION": "add"},
                 refs,
             )
-        key = g.key
-
-        def after() -> Any:
-            current = self._current_group(key)
-            return group_view(current) if current is not None else None
-
-        plan.after = after
+        plan.after = self._group_answer(g.key)
         return plan
 
     def _group_tags_remove(self, args: dict[str, Any], operator: str) -> Plan:
@@ -302,13 +291,7 @@ class RoutingCommands:
         refs = {"g": g.key}
         plan.audit("group", f"group:{REF_GROUP},key:{g.key}", "remove-tag", {"key": key}, refs)
         plan.j_log("service_group_tag_log", {"GROUP_ID": REF_GROUP, "TAG": key, "OPERATION": "remove"}, refs)
-        gkey = g.key
-
-        def after() -> Any:
-            current = self._current_group(gkey)
-            return group_view(current) if current is not None else None
-
-        plan.after = after
+        plan.after = self._group_answer(g.key)
         return plan
 
     # -- bindings ----------------------------------------------------------------------------------------

@@ -99,13 +99,16 @@ class ManagementSync:
             st.wake.set()
 
     def poked(self, url: str | None) -> None:
-        """A peer committed a change: fetch it (or, sharing the database, read the log) now."""
+        """A peer committed a change: fetch it (or, sharing the database, read the log) now. A caller this
+        node knows under another address (a host name instead of an IP) makes it pull from every peer."""
         st = self.state_of(url)
         watch = self.node.management.watch
         if (st is None or st.same_db) and watch is not None:
             watch.poke()
-        if st is not None:
-            self.wake(url)
+        for other in [st] if st is not None else self.states.values():
+            if not other.same_db:
+                other.failures = 0
+                other.wake.set()
 
     def heard(self, url: str | None, since: dict[str, int]) -> None:
         """The peer pulled from us with ``since``: that is what it holds."""

@@ -56,6 +56,9 @@ _OPS: dict[str, tuple[Table, list[tuple[str, bool]], tuple[str, ...]]] = {
 }
 
 
+_GROUP_CHILDREN = (t.service_group_tag, t.service_group_instance, t.service_group_operation)
+
+
 def dt(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
 
@@ -164,6 +167,14 @@ class RowWriter:
         else:
             self.conn.execute(insert(tbl).values(**cols, CREATE_TIME=self.now))
 
+    def _retire(self, tbl: Table, row_id: int, fk: str, children: tuple[Table, ...]) -> None:
+        """Soft-delete a group or rule row (ids are never reused, S12.1) and drop its children's rows."""
+        self.conn.execute(
+            update(tbl).where(tbl.c.id == row_id).values(DELETED=1, DataChange_LastTime=self.now)
+        )
+        for child in children:
+            self.conn.execute(delete(child).where(child.c[fk] == row_id))
+
     # -- groups and their children ---------------------------------------------------------------------------
     def group_row(self, key: str, *, alive: bool = True) -> int | None:
         g = t.service_group.c
@@ -179,13 +190,7 @@ class RowWriter:
         v = change.value
         if v is None:
             if gid is not None:
-                self.conn.execute(
-                    update(t.service_group)
-                    .where(t.service_group.c.id == gid)
-                    .values(DELETED=1, DataChange_LastTime=self.now)
-                )
-                for tbl in (t.service_group_tag, t.service_group_instance, t.service_group_operation):
-                    self.conn.execute(delete(tbl).where(tbl.c.GROUP_ID == gid))
+                self._retire(t.service_group, gid, "GROUP_ID", _GROUP_CHILDREN)
             return
         fields = {
             "APP_ID": v.get("appId") or v["serviceId"],
@@ -299,13 +304,7 @@ class RowWriter:
         v = change.value
         if v is None:
             if found is not None:
-                self.conn.execute(
-                    update(t.service_route_rule)
-                    .where(t.service_route_rule.c.id == found[0])
-                    .values(DELETED=1, DataChange_LastTime=self.now)
-                )
-                rg = t.service_route_rule_group
-                self.conn.execute(delete(rg).where(rg.c.ROUTE_RULE_ID == found[0]))
+                self._retire(t.service_route_rule, found[0], "ROUTE_RULE_ID", (t.service_route_rule_group,))
             return
         fields = {
             "DISPLAY_NAME": v.get("name") or route_id,

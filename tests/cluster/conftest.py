@@ -6,7 +6,6 @@ import json
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import LiveServer, make_settings, wait_for
+from tests.helpers import LiveServer, make_settings, pg_database, wait_for
 
 # Short peer timings so health changes are seen within a second (production: 10 s / 5 s / 2 s).
 FAST_CLUSTER = {
@@ -36,19 +35,8 @@ def pg_url() -> Iterator[str]:
     """A PostgreSQL database of this test's own (skipped without ARTEMIS_TEST_POSTGRES_URL)."""
     if not PG_URL:
         pytest.skip("ARTEMIS_TEST_POSTGRES_URL is not set (CI sets it; see .ci/run)")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"artemis_cluster_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database(PG_URL, "artemis_cluster") as url:
+        yield url
 
 
 def cluster_sections(**sections: dict[str, Any]) -> dict[str, dict[str, Any]]:
