@@ -117,8 +117,11 @@ async def management_changes(call: Call) -> Any:
     since = {str(k): int(v) for k, v in (req.since or {}).items()}
     limit = max(1, min(int(req.limit or 200), 1000))
     entries, more = await mgmt.changes_since(since, limit)
+    caller = call.headers.get("x-artemis-node-url")
+    if node.peers is not None and req.node_id:
+        node.peers.saw(caller, req.node_id)
     if node.mgmt_sync is not None:
-        node.mgmt_sync.heard(call.headers.get("x-artemis-node-url"), since)
+        node.mgmt_sync.heard(caller, since)
     return wire.ok_a(
         changes=[e.to_wire() for e in entries],
         more=more,

@@ -177,6 +177,10 @@ class ManagementSync:
                 st.last_error = res.error
                 return False
             doc: dict[str, Any] = res.body
+            if isinstance(doc.get("nodeId"), str) and doc["nodeId"]:
+                st.peer.node_id = doc[
+                    "nodeId"
+                ]  # known within a second of start, not at the first health check
             if doc.get("databaseId") and doc.get("databaseId") == mgmt.database_id:
                 log.info("peer %s shares this node's database: its changes are read from there", st.peer.url)
                 st.same_db = True

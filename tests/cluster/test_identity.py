@@ -85,3 +85,27 @@ def test_second_node_in_the_same_process_is_refused(tmp_path: Path) -> None:
         one.stop()
     again = LiveServer(make_settings(tmp_path / "same")).start()  # released on a clean stop
     again.stop()
+
+
+def test_peers_know_each_others_ids_before_the_first_health_check(tmp_path: Path) -> None:
+    """With the production health-check timings (first check after 10 s), peers list each other under their
+    node ids within seconds of starting together: the management pulls carry the ids."""
+    env = {"ARTEMIS_LOGGING__LEVEL": "warning"}
+    a, b = (ServerProcess(tmp_path / name, env=env) for name in ("a", "b"))
+    for n in (a, b):
+        n.args = ["--peer", a.url, "--peer", b.url]
+    try:
+        a.start(wait=False)
+        b.start(wait=False)
+        a.wait_healthy()
+        b.wait_healthy()
+        ids = {n.url: _node_id(n.url) for n in (a, b)}
+        for n, other in ((a, b), (b, a)):
+            wait_for(
+                lambda n=n, other=other: _peer_ids(n.url).get(other.url) == ids[other.url],
+                timeout=5,
+                what=f"{n.url} lists {other.url} under its id",
+            )
+    finally:
+        a.kill()
+        b.kill()
