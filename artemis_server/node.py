@@ -33,9 +33,29 @@ from artemis_server.wire.registry import Service
 log = logging.getLogger(__name__)
 
 
+def _stable_node_id(settings: Settings) -> str:
+    """No ``server.node_id``: the id kept in the data directory (generated on first start)."""
+    import uuid
+
+    from artemis_server.datadir import stable_node_id
+
+    try:
+        return stable_node_id(settings.data_dir())
+    except OSError as exc:
+        log.warning(
+            "cannot keep a node id in %s (%s); using a new one for this run", settings.data_dir(), exc
+        )
+        return str(uuid.uuid4())
+
+
 class Node:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        if not settings.server.node_id:
+            settings.server.node_id = _stable_node_id(settings)
+        from artemis_server.datadir import DataDirLock
+
+        self.dir_lock = DataDirLock(settings.data_dir())
         self.clock: Clock = clock or SystemClock()
         self.bus = ChangeBus()
         s = settings
@@ -66,9 +86,12 @@ class Node:
         self.store: Any = None
         self.replicator: Any = None
         self.peers: Any = None
+        self.mgmt_sync: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        self.on_start(self._claim)  # first: a node on a data directory in use stops before touching it
+        self.on_stop(self._release)  # last (stop hooks run in reverse)
         from artemis_server.management import ManagementService
 
         self.management: ManagementService = ManagementService(self)
@@ -86,6 +109,16 @@ class Node:
         attach_replication(self)  # peers, replicator, peer-token hook, start-up sync (inert without peers)
 
     # -- identity ----------------------------------------------------------------------------------
+    def claim_data_dir(self) -> None:
+        """Hold the data directory's lock (raises DataDirInUseError naming the node that holds it)."""
+        self.dir_lock.acquire(self.node_id, self.url)
+
+    async def _claim(self) -> None:
+        self.claim_data_dir()
+
+    async def _release(self) -> None:
+        self.dir_lock.release()
+
     @property
     def node_id(self) -> str:
         return self.settings.server.node_id

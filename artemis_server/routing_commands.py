@@ -1,16 +1,22 @@
 """Management commands of group routing (S12): groups, tags, bindings, route rules, rule-groups.
 
-Every command addresses groups by group key and rules by ``routeId`` (never by row id), so the same command
-replayed on a peer with its own database means the same thing there. Each command is one transaction with its
-audit record and Java log row, and raises ``reload`` for the service it touches (S9.10).
+Each command validates against the in-memory view and plans the resulting value of every entity it touches
+(artemis_server/entities.py): a group, a tag, a binding, a rule, a rule-group, a J group operation or static
+service instance. Entities are keyed by group key and ``routeId`` (never by row id), so the value means the
+same thing on a peer whose database numbered the rows differently. Audit targets and Java log rows that name
+a group or rule id carry a placeholder that every node fills with its own id. Each command raises ``reload``
+for the service it touches (S9.10); its answer is read from the view once the change is in.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from artemis_server.entities import EntityChange, fold, svcinst_key
 from artemis_server.errors import BadRequestError, ConflictError, NotFoundError
 from artemis_server.registry.routing import (
     Binding,
@@ -26,10 +32,11 @@ from artemis_server.registry.routing import (
     rule_group_view,
     rule_view,
 )
+from artemis_server.store.entity_rows import SERVICE_INSTANCE_FIELDS
+from artemis_server.store.repository import REF_GROUP, REF_RULE
 
 if TYPE_CHECKING:
     from artemis_server.management import ManagementService, Plan
-    from artemis_server.store.repository import Tx
 
 GROUP_TYPES = ("physical", "logical")
 STATUSES = ("active", "inactive")
@@ -65,6 +72,48 @@ def _weight(args: dict[str, Any]) -> int:
     if isinstance(w, bool) or not isinstance(w, int | float):
         raise BadRequestError("invalid field `weight`: expected a number", field="weight")
     return clamp_weight(int(w))
+
+
+# -- entity values ----------------------------------------------------------------------------------------
+def group_value(g: Group) -> dict[str, Any]:
+    return {
+        "serviceId": g.service_id,
+        "regionId": g.region_id,
+        "zoneId": g.zone_id,
+        "name": g.name,
+        "groupType": g.group_type,
+        "status": g.status,
+        "description": g.description,
+        "appId": g.app_id,
+        "createdAt": g.created_at,
+        "updatedAt": g.updated_at,
+    }
+
+
+def _order(order: tuple[Any, ...]) -> list[Any] | None:
+    """A view's order tuple back to the value's ``order`` (None: the row has no entity, keep row order)."""
+    return list(order[1:]) if order and order[0] == 1 else None
+
+
+def rule_value(r: Rule, order: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "routeId": r.route_id,
+        "serviceId": r.service_id,
+        "name": r.name,
+        "strategy": r.strategy,
+        "status": r.status,
+        "description": r.description,
+        "createdAt": r.created_at,
+        "updatedAt": r.updated_at,
+    }
+    if order is not None:
+        doc["order"] = order
+    return doc
+
+
+def new_order(index: int = 0) -> list[Any]:
+    """``order`` of an entity created by this change: filled with the change's stamp when it commits."""
+    return ["@", index]
 
 
 class RoutingCommands:
@@ -115,24 +164,34 @@ class RoutingCommands:
             raise missing(f"Route rule not found: {route_id}")
         return rule
 
+    def _group_answer(self, key: str) -> Callable[[], Any]:
+        """The answer of a group command: the group as the view holds it once the change is in."""
+
+        def after() -> Any:
+            gid = self.t.group_by_key.get(key)
+            current = self.t.groups.get(gid) if gid is not None else None
+            return group_view(current) if current is not None else None
+
+        return after
+
     def _group_log(self, plan: Plan, g: Group, operation: str) -> None:
-        plan.audits.append(("group", f"group:{g.group_id},key:{g.key}", operation, None))
-        plan.j_logs.append(
-            (
-                "service_group_log",
-                {
-                    "GROUP_ID": g.group_id,
-                    "NAME": g.name,
-                    "STATUS": g.status,
-                    "TYPE": g.group_type,
-                    "OPERATION": operation,
-                    "DESCRIPTION": g.description,
-                    "SERVICE_ID": g.service_id,
-                    "REGION_ID": g.region_id,
-                    "ZONE_ID": g.zone_id,
-                    "APP_ID": g.app_id or g.service_id,
-                },
-            )
+        refs = {"g": g.key}
+        plan.audit("group", f"group:{REF_GROUP},key:{g.key}", operation, None, refs)
+        plan.j_log(
+            "service_group_log",
+            {
+                "GROUP_ID": REF_GROUP,
+                "NAME": g.name,
+                "STATUS": g.status,
+                "TYPE": g.group_type,
+                "OPERATION": operation,
+                "DESCRIPTION": g.description,
+                "SERVICE_ID": g.service_id,
+                "REGION_ID": g.region_id,
+                "ZONE_ID": g.zone_id,
+                "APP_ID": g.app_id or g.service_id,
+            },
+            refs,
         )
 
     # -- groups ----------------------------------------------------------------------------------------
@@ -155,34 +214,9 @@ class RoutingCommands:
             raise ConflictError(f"Group already exists: {g.key}", field="name")
         plan = self._plan()
         plan.reload_services = [g.service_id]
-
-        def write(tx: Tx) -> int:
-            g.group_id = tx.routing.insert_group(g)
-            # the audit target names the new id, known only now (assignment: safe if the write is retried)
-            plan.audit = ("group", f"group:{g.group_id},key:{g.key}", "create", None)
-            tx.j_log(
-                "service_group_log",
-                {
-                    "GROUP_ID": g.group_id,
-                    "NAME": g.name,
-                    "STATUS": g.status,
-                    "TYPE": g.group_type,
-                    "OPERATION": "create",
-                    "SERVICE_ID": g.service_id,
-                    "REGION_ID": g.region_id,
-                    "ZONE_ID": g.zone_id,
-                    "DESCRIPTION": g.description,
-                    "APP_ID": g.app_id or g.service_id,
-                },
-            )
-            return g.group_id
-
-        def apply(_: Any) -> Any:
-            self.t.put_group(g)
-            self.t.rebuild()
-            return group_view(g)
-
-        plan.write, plan.apply = write, apply
+        plan.entities.append(EntityChange("group", (g.key,), group_value(g)))
+        self._group_log(plan, g, "create")
+        plan.after = self._group_answer(g.key)
         return plan
 
     def _group_update(self, args: dict[str, Any], operator: str) -> Plan:
@@ -196,29 +230,25 @@ class RoutingCommands:
         g.updated_at = int(time.time())
         plan = self._plan()
         plan.reload_services = [g.service_id]
+        plan.entities.append(EntityChange("group", (g.key,), group_value(g)))
         self._group_log(plan, g, "update")
-        plan.write = lambda tx: tx.routing.update_group(g)
-
-        def apply(_: Any) -> Any:
-            self.t.put_group(g)
-            return group_view(g)
-
-        plan.apply = apply
+        plan.after = self._group_answer(g.key)
         return plan
 
     def _group_delete(self, args: dict[str, Any], operator: str) -> Plan:
         g = self._group(args)
         plan = self._plan()
         plan.reload_services = [g.service_id]
+        # the group and everything that hangs on it here: tags, bindings, J operations (S12.4)
+        plan.entities.append(EntityChange("group", (g.key,), None))
+        plan.entities += [EntityChange("tag", (g.key, k), None) for k in g.tags]
+        plan.entities += [
+            EntityChange("binding", (g.key, iid), None) for (gid, iid) in self.t.bindings if gid == g.group_id
+        ]
+        plan.entities += [
+            EntityChange("groupop", (g.key, op), None) for op in sorted(self.t.group_ops.get(g.group_id, ()))
+        ]
         self._group_log(plan, g, "delete")
-        plan.write = lambda tx: tx.routing.delete_group(g.group_id)
-
-        def apply(_: Any) -> Any:
-            self.t.drop_group(g.group_id)
-            self.t.rebuild()
-            return None
-
-        plan.apply = apply
         return plan
 
     def _group_tags_add(self, args: dict[str, Any], operator: str) -> Plan:
@@ -226,33 +256,26 @@ class RoutingCommands:
         tags = args.get("tags")
         if not isinstance(tags, list) or not tags:
             raise BadRequestError("missing required field `tags`", field="tags")
-        pairs: list[tuple[str, str]] = []
+        pairs: dict[str, str] = {}
         for i, tag in enumerate(tags):
             if not isinstance(tag, dict) or not isinstance(tag.get("key"), str) or not tag["key"].strip():
                 raise BadRequestError(f"missing required field `tags[{i}].key`", field=f"tags[{i}].key")
             value = tag.get("value")
-            pairs.append((tag["key"].strip(), "" if value is None else str(value)))
+            key = tag["key"].strip()
+            pairs.pop(key, None)
+            pairs[key] = "" if value is None else str(value)
         plan = self._plan()
         plan.reload_services = [g.service_id]
-        for k, v in pairs:
-            plan.audits.append(
-                ("group", f"group:{g.group_id},key:{g.key}", "add-tag", {"key": k, "value": v})
+        refs = {"g": g.key}
+        for k, v in pairs.items():
+            plan.entities.append(EntityChange("tag", (g.key, k), {"group": g.key, "key": k, "value": v}))
+            plan.audit("group", f"group:{REF_GROUP},key:{g.key}", "add-tag", {"key": k, "value": v}, refs)
+            plan.j_log(
+                "service_group_tag_log",
+                {"GROUP_ID": REF_GROUP, "TAG": k, "VALUE": v, "OPERATION": "add"},
+                refs,
             )
-            plan.j_logs.append(
-                ("service_group_tag_log", {"GROUP_ID": g.group_id, "TAG": k, "VALUE": v, "OPERATION": "add"})
-            )
-
-        def write(tx: Tx) -> None:
-            for k, v in pairs:
-                tx.routing.put_tag(g.group_id, k, v)
-
-        def apply(_: Any) -> Any:
-            for k, v in pairs:
-                g.tags.pop(k, None)
-                g.tags[k] = v
-            return group_view(g)
-
-        plan.write, plan.apply = write, apply
+        plan.after = self._group_answer(g.key)
         return plan
 
     def _group_tags_remove(self, args: dict[str, Any], operator: str) -> Plan:
@@ -264,17 +287,11 @@ class RoutingCommands:
             raise NotFoundError(f"Group {g.key} has no tag {key}")
         plan = self._plan()
         plan.reload_services = [g.service_id]
-        plan.audits.append(("group", f"group:{g.group_id},key:{g.key}", "remove-tag", {"key": key}))
-        plan.j_logs.append(
-            ("service_group_tag_log", {"GROUP_ID": g.group_id, "TAG": key, "OPERATION": "remove"})
-        )
-        plan.write = lambda tx: tx.routing.delete_tag(g.group_id, key)
-
-        def apply(_: Any) -> Any:
-            g.tags.pop(key, None)
-            return group_view(g)
-
-        plan.apply = apply
+        plan.entities.append(EntityChange("tag", (g.key, key), None))
+        refs = {"g": g.key}
+        plan.audit("group", f"group:{REF_GROUP},key:{g.key}", "remove-tag", {"key": key}, refs)
+        plan.j_log("service_group_tag_log", {"GROUP_ID": REF_GROUP, "TAG": key, "OPERATION": "remove"}, refs)
+        plan.after = self._group_answer(g.key)
         return plan
 
     # -- bindings ----------------------------------------------------------------------------------------
@@ -302,30 +319,35 @@ class RoutingCommands:
     def _bind_plan(self, items: list[tuple[Group, Binding]], audit_type: str) -> Plan:
         plan = self._plan()
         plan.reload_services = sorted({g.service_id for g, _ in items})
+        seen: set[tuple[int, str]] = set()
         for g, b in items:
+            refs = {"g": g.key}
             target = (
-                f"group:{g.group_id},instance:{b.instance_id}"
+                f"group:{REF_GROUP},instance:{b.instance_id}"
                 if audit_type == "group_instance"
                 else f"service:{b.service_id},instance:{b.instance_id}"
             )
-            plan.audits.append((audit_type, target, "add", {"groupId": g.group_id}))
-            plan.j_logs.append(
-                (
-                    "service_group_instance_log",
-                    {"GROUP_ID": g.group_id, "INSTANCE_ID": b.instance_id, "OPERATION": "add"},
-                )
+            plan.audit(audit_type, target, "add", {"groupId": REF_GROUP}, refs)
+            plan.j_log(
+                "service_group_instance_log",
+                {"GROUP_ID": REF_GROUP, "INSTANCE_ID": b.instance_id, "OPERATION": "add"},
+                refs,
             )
-
-        def write(tx: Tx) -> None:
-            for _, b in items:
-                b.binding_id = tx.routing.insert_binding(b)
-
-        def apply(_: Any) -> Any:
-            for _, b in items:
-                self.t.bindings.setdefault((b.group_id, b.instance_id), b)
-            return None
-
-        plan.write, plan.apply = write, apply
+            pair = (g.group_id, b.instance_id)
+            if pair in self.t.bindings or pair in seen:
+                continue  # binding twice succeeds and keeps the first binding (S12.9)
+            seen.add(pair)
+            value = {
+                "group": g.key,
+                "instanceId": b.instance_id,
+                "serviceId": b.service_id,
+                "regionId": b.region_id,
+                "zoneId": b.zone_id,
+                "bindingType": b.binding_type,
+                "operatorId": b.operator_id,
+                "createdAt": b.created_at,
+            }
+            plan.entities.append(EntityChange("binding", (g.key, b.instance_id), value))
         return plan
 
     def _binding_add(self, args: dict[str, Any], operator: str) -> Plan:
@@ -341,20 +363,14 @@ class RoutingCommands:
             raise NotFoundError(f"Instance {instance_id} is not bound to group {g.key}")
         plan = self._plan()
         plan.reload_services = [g.service_id]
-        plan.audits.append(("group_instance", f"group:{g.group_id},instance:{instance_id}", "remove", None))
-        plan.j_logs.append(
-            (
-                "service_group_instance_log",
-                {"GROUP_ID": g.group_id, "INSTANCE_ID": instance_id, "OPERATION": "remove"},
-            )
+        plan.entities.append(EntityChange("binding", (g.key, instance_id), None))
+        refs = {"g": g.key}
+        plan.audit("group_instance", f"group:{REF_GROUP},instance:{instance_id}", "remove", None, refs)
+        plan.j_log(
+            "service_group_instance_log",
+            {"GROUP_ID": REF_GROUP, "INSTANCE_ID": instance_id, "OPERATION": "remove"},
+            refs,
         )
-        plan.write = lambda tx: tx.routing.delete_binding(g.group_id, instance_id)
-
-        def apply(_: Any) -> Any:
-            self.t.bindings.pop((g.group_id, instance_id), None)
-            return None
-
-        plan.apply = apply
         return plan
 
     def _binding_batch(self, args: dict[str, Any], operator: str) -> Plan:
@@ -369,7 +385,7 @@ class RoutingCommands:
                     f"invalid field `instances[{i}]`: expected an object", field=f"instances[{i}]"
                 )
             sid = item.get("serviceId")
-            if not isinstance(sid, str) or sid.strip().lower() != service.lower():
+            if not isinstance(sid, str) or fold(sid.strip()) != fold(service):
                 raise BadRequestError(
                     f"instances[{i}].serviceId {sid!r} does not match the service in the path ({service})",
                     field=f"instances[{i}].serviceId",
@@ -385,24 +401,14 @@ class RoutingCommands:
             pairs.append((g, self._binding(g, item, operator, prefix=f"instances[{i}].")))
         plan = self._bind_plan(pairs, "service_instance")
         plan.result = len(pairs)
-        apply = plan.apply
-        assert apply is not None
-
-        def apply_count(w: Any) -> Any:
-            apply(w)
-            return len(pairs)
-
-        plan.apply = apply_count
         return plan
 
     # -- rules ---------------------------------------------------------------------------------------------
     def _rule_log(self, plan: Plan, r: Rule, operation: str) -> None:
-        plan.audits.append(("route_rule", f"rule:{r.route_id}", operation, None))
-        plan.j_logs.append(
-            (
-                "service_route_rule_log",
-                {"SERVICE_ID": r.service_id, "NAME": r.route_id, "STATUS": r.status, "OPERATION": operation},
-            )
+        plan.audit("route_rule", f"rule:{r.route_id}", operation, None)
+        plan.j_log(
+            "service_route_rule_log",
+            {"SERVICE_ID": r.service_id, "NAME": r.route_id, "STATUS": r.status, "OPERATION": operation},
         )
 
     def _rule_create(self, args: dict[str, Any], operator: str) -> Plan:
@@ -431,28 +437,59 @@ class RoutingCommands:
         groups = self._rule_groups_from(r, args.get("groups"))
         plan = self._plan()
         plan.reload_services = [r.service_id]
+        plan.entities.append(EntityChange("rule", (route_id,), rule_value(r, new_order())))
+        for i, (ref_key, value) in enumerate(groups):
+            value["order"] = new_order(i + 1)
+            plan.entities.append(EntityChange("rulegroup", (route_id, ref_key), value))
         self._rule_log(plan, r, "create")
 
-        def write(tx: Tx) -> None:
-            r.rule_id = tx.routing.insert_rule(r)
-            for rg in groups:
-                rg.row_id = tx.routing.put_rule_group(r.rule_id, rg, [])
+        def after() -> Any:
+            current = self.t.rules.get(route_id)
+            return rule_view(current) if current is not None else None
 
-        def apply(_: Any) -> Any:
-            r.groups = groups
-            self.t.rules[r.route_id] = r
-            self.t.rebuild()
-            return rule_view(r)
-
-        plan.write, plan.apply = write, apply
+        plan.after = after
         return plan
 
-    def _rule_groups_from(self, r: Rule, groups: Any) -> list[RuleGroup]:
+    def ref_key(self, ref: str, service_id: str) -> str:
+        """What a rule-group reference means (the same rule as store/entity_rows.py ``ref_key``)."""
+        gid = self.t.resolve_group(ref, service_id)
+        return self.t.groups[gid].key if gid is not None else fold(ref.strip())
+
+    def _rg_value(
+        self, route_id: str, ref: str, service_id: str, weight: int, region: str | None, zone: str | None
+    ) -> tuple[str, dict[str, Any]]:
+        gid = self.t.resolve_group(ref, service_id)
+        key = self.t.groups[gid].key if gid is not None else None
+        ref_key = key if key is not None else fold(ref.strip())
+        value: dict[str, Any] = {
+            "routeId": route_id,
+            "refKey": ref_key,
+            "groupRef": ref,
+            "groupKey": key,
+            "refIsId": ref.strip().isdigit() and key is not None,
+            "weight": weight,
+            "unreleasedWeight": None,
+            "regionId": region,
+            "zoneId": zone,
+        }
+        return ref_key, value
+
+    def _rg_current(self, r: Rule, rg: RuleGroup) -> tuple[str, dict[str, Any]]:
+        ref_key, value = self._rg_value(
+            r.route_id, rg.group_ref, r.service_id, rg.weight, rg.region_id, rg.zone_id
+        )
+        value["unreleasedWeight"] = rg.unreleased_weight
+        order = _order(rg.order)
+        if order is not None:
+            value["order"] = order
+        return ref_key, value
+
+    def _rule_groups_from(self, r: Rule, groups: Any) -> list[tuple[str, dict[str, Any]]]:
         if groups is None:
             return []
         if not isinstance(groups, list):
             raise BadRequestError("invalid field `groups`: expected a list", field="groups")
-        out: list[RuleGroup] = []
+        out: dict[str, dict[str, Any]] = {}
         for i, item in enumerate(groups):
             if not isinstance(item, dict):
                 raise BadRequestError(f"invalid field `groups[{i}]`", field=f"groups[{i}]")
@@ -467,20 +504,17 @@ class RoutingCommands:
                 raise BadRequestError(
                     f"invalid field `groups[{i}].weight`: expected a number", field=f"groups[{i}].weight"
                 ) from None
-            ref_s = str(ref).strip()
-            out = [rg for rg in out if rg.group_ref.lower() != ref_s.lower()]
-            out.append(
-                RuleGroup(
-                    0,
-                    r.route_id,
-                    ref_s,
-                    weight,
-                    _opt(item, "regionId"),
-                    _opt(item, "zoneId"),
-                    self.t.resolve_group(ref_s, r.service_id),
-                )
+            ref_key, value = self._rg_value(
+                r.route_id,
+                str(ref).strip(),
+                r.service_id,
+                weight,
+                _opt(item, "regionId"),
+                _opt(item, "zoneId"),
             )
-        return out
+            out.pop(ref_key, None)  # a group named twice: the last one counts, at the end
+            out[ref_key] = value
+        return list(out.items())
 
     def _rule_update(self, args: dict[str, Any], operator: str) -> Plan:
         old = self._rule(args)
@@ -505,15 +539,15 @@ class RoutingCommands:
     def _rule_replace(self, r: Rule, operation: str) -> Plan:
         plan = self._plan()
         plan.reload_services = [r.service_id]
+        plan.entities.append(EntityChange("rule", (r.route_id,), rule_value(r, _order(r.order))))
         self._rule_log(plan, r, operation)
-        plan.write = lambda tx: tx.routing.update_rule(r)
+        route_id = r.route_id
 
-        def apply(_: Any) -> Any:
-            self.t.rules[r.route_id] = r
-            self.t.rebuild()
-            return rule_view(r) if operation == "update" else None
+        def after() -> Any:
+            current = self.t.rules.get(route_id)
+            return rule_view(current) if current is not None and operation == "update" else None
 
-        plan.apply = apply
+        plan.after = after
         return plan
 
     def _rule_publish(self, args: dict[str, Any], operator: str) -> Plan:
@@ -531,84 +565,64 @@ class RoutingCommands:
         r = self._rule(args)
         plan = self._plan()
         plan.reload_services = [r.service_id]
+        plan.entities.append(EntityChange("rule", (r.route_id,), None))
+        for rg in r.groups:  # its rule-groups go with it (S12.7)
+            plan.entities.append(EntityChange("rulegroup", (r.route_id, self._rg_current(r, rg)[0]), None))
         self._rule_log(plan, r, "delete")
-        plan.write = lambda tx: tx.routing.delete_rule(r.rule_id)
-
-        def apply(_: Any) -> Any:
-            self.t.rules.pop(r.route_id, None)
-            self.t.counters.pop(r.route_id, None)
-            self.t.rebuild()
-            return None
-
-        plan.apply = apply
         return plan
 
     # -- rule-groups ---------------------------------------------------------------------------------------
     def _find_rg(self, r: Rule, ref: str) -> RuleGroup | None:
         managed = self.t.resolve_group(ref, r.service_id)
         for rg in r.groups:
-            if rg.group_ref.lower() == ref.lower() or (managed is not None and rg.managed_id == managed):
+            if fold(rg.group_ref) == fold(ref) or (managed is not None and rg.managed_id == managed):
                 return rg
         return None
 
     def _rg_log(self, plan: Plan, r: Rule, ref: str, operation: str, weight: int | None) -> None:
-        plan.audits.append(
-            (
-                "route_rule_group",
-                f"rule:{r.route_id},group:{ref}",
-                operation,
-                {"weight": weight} if weight is not None else None,
-            )
+        gid = self.t.resolve_group(ref, r.service_id)
+        refs = {"r": r.route_id}
+        if gid is not None:
+            refs["g"] = self.t.groups[gid].key
+        plan.audit(
+            "route_rule_group",
+            f"rule:{r.route_id},group:{ref}",
+            operation,
+            {"weight": weight} if weight is not None else None,
         )
-        plan.j_logs.append(
-            (
-                "service_route_rule_group_log",
-                {
-                    "ROUTE_RULE_ID": r.rule_id,
-                    "GROUP_ID": self.t.resolve_group(ref, r.service_id),
-                    "WEIGHT": weight,
-                    "OPERATION": operation,
-                },
-            )
+        plan.j_log(
+            "service_route_rule_group_log",
+            {
+                "ROUTE_RULE_ID": REF_RULE,
+                "GROUP_ID": REF_GROUP if gid is not None else None,
+                "WEIGHT": weight,
+                "OPERATION": operation,
+            },
+            refs,
         )
+
+    def _rg_change(self, r: Rule, ref_key: str, value: dict[str, Any] | None) -> EntityChange:
+        return EntityChange("rulegroup", (r.route_id, ref_key), value)
 
     def _rulegroup_add(self, args: dict[str, Any], operator: str) -> Plan:
         r = self._rule(args, missing=BadRequestError)
         ref = _req(args, "groupId")
-        rg = RuleGroup(
-            0,
-            r.route_id,
-            ref,
-            _weight(args),
-            _opt(args, "regionId"),
-            _opt(args, "zoneId"),
-            self.t.resolve_group(ref, r.service_id),
+        ref_key, value = self._rg_value(
+            r.route_id, ref, r.service_id, _weight(args), _opt(args, "regionId"), _opt(args, "zoneId")
         )
-        old = [
-            g
-            for g in r.groups
-            if g.group_ref.lower() == ref.lower()
-            or (rg.managed_id is not None and g.managed_id == rg.managed_id)
-        ]
+        old = self._find_rg(r, ref)
         plan = self._plan()
+        if old is not None:
+            old_key = self._rg_current(r, old)[0]
+            order = _order(old.order)  # replacing keeps the group's place in the order
+            value["order"] = order if order is not None else new_order()
+            if old_key != ref_key:
+                plan.entities.append(self._rg_change(r, old_key, None))
+        else:
+            value["order"] = new_order()
+        plan.entities.append(self._rg_change(r, ref_key, value))
         plan.reload_services = [r.service_id]
-        self._rg_log(plan, r, ref, "add", rg.weight)
-
-        def write(tx: Tx) -> None:
-            rg.row_id = tx.routing.put_rule_group(r.rule_id, rg, [g.row_id for g in old])
-
-        def apply(_: Any) -> Any:
-            kept = [g for g in r.groups if g not in old]
-            if old:  # replacing keeps the group's place in the order
-                idx = r.groups.index(old[0])
-                kept.insert(min(idx, len(kept)), rg)
-            else:
-                kept.append(rg)
-            r.groups = kept
-            self.t.rebuild()
-            return None
-
-        plan.write, plan.apply = write, apply
+        self._rg_log(plan, r, ref, "add", value["weight"])
         return plan
 
     def _rulegroup_update(self, args: dict[str, Any], operator: str) -> Plan:
@@ -620,15 +634,18 @@ class RoutingCommands:
         weight = _weight(args)
         plan = self._plan()
         plan.reload_services = [r.service_id]
+        ref_key, value = self._rg_current(r, rg)
+        value["weight"] = weight
+        plan.entities.append(self._rg_change(r, ref_key, value))
         self._rg_log(plan, r, ref, "update", weight)
-        new = dataclasses.replace(rg, weight=weight)
-        plan.write = lambda tx: tx.routing.update_rule_group(new)
+        route_id, group_ref = r.route_id, rg.group_ref
 
-        def apply(_: Any) -> Any:
-            rg.weight = weight
-            return rule_group_view(rg)
+        def after() -> Any:
+            rule = self.t.rules.get(route_id)
+            current = self._find_rg(rule, group_ref) if rule is not None else None
+            return rule_group_view(current) if current is not None else None
 
-        plan.apply = apply
+        plan.after = after
         return plan
 
     def _rulegroup_remove(self, args: dict[str, Any], operator: str) -> Plan:
@@ -639,15 +656,8 @@ class RoutingCommands:
             raise NotFoundError(f"Group {ref} is not in route rule {r.route_id}")
         plan = self._plan()
         plan.reload_services = [r.service_id]
+        plan.entities.append(self._rg_change(r, self._rg_current(r, rg)[0], None))
         self._rg_log(plan, r, ref, "remove", None)
-        plan.write = lambda tx: tx.routing.delete_rule_group(rg.row_id)
-
-        def apply(_: Any) -> Any:
-            r.groups = [g for g in r.groups if g is not rg]
-            self.t.rebuild()
-            return None
-
-        plan.apply = apply
         return plan
 
     # -- J: staged weights (insert/update-route-rule-groups, release-route-rule-groups) -------------------
@@ -667,19 +677,13 @@ class RoutingCommands:
         staged = clamp_weight(int(raw))
         rg = self._find_rg(r, ref)
         if rg is None:
-            plan = self._rulegroup_add({**args, "weight": staged}, operator)
-            return plan
+            return self._rulegroup_add({**args, "weight": staged}, operator)
         plan = self._plan()
         plan.reload_services = [r.service_id]
+        ref_key, value = self._rg_current(r, rg)
+        value["unreleasedWeight"] = staged
+        plan.entities.append(self._rg_change(r, ref_key, value))
         self._rg_log(plan, r, ref, "update", staged)
-        new = dataclasses.replace(rg, unreleased_weight=staged)
-        plan.write = lambda tx: tx.routing.update_rule_group(new)
-
-        def apply(_: Any) -> Any:
-            rg.unreleased_weight = staged
-            return None
-
-        plan.apply = apply
         return plan
 
     def _rulegroup_release(self, args: dict[str, Any], operator: str) -> Plan:
@@ -691,15 +695,10 @@ class RoutingCommands:
         weight = rg.unreleased_weight if rg.unreleased_weight is not None else rg.weight
         plan = self._plan()
         plan.reload_services = [r.service_id]
+        ref_key, value = self._rg_current(r, rg)
+        value["weight"], value["unreleasedWeight"] = weight, None
+        plan.entities.append(self._rg_change(r, ref_key, value))
         self._rg_log(plan, r, ref, "update", weight)
-        new = dataclasses.replace(rg, weight=weight, unreleased_weight=None)
-        plan.write = lambda tx: tx.routing.update_rule_group(new)
-
-        def apply(_: Any) -> Any:
-            rg.weight, rg.unreleased_weight = weight, None
-            return None
-
-        plan.apply = apply
         return plan
 
     # -- J: group operations (stored and listed; discovery ignores them, as in J's server) ---------------
@@ -708,40 +707,19 @@ class RoutingCommands:
         op = _req(args, "operation").lower()
         complete = bool(args.get("operationComplete", False))
         plan = self._plan()
-        plan.audits.append(("group", f"group:{g.group_id},key:{g.key}", op, {"operationComplete": complete}))
-        plan.j_logs.append(
-            (
-                "service_group_operation_log",
-                {
-                    "GROUP_ID": g.group_id,
-                    "OPERATION": op,
-                    "COMPLETE": 1 if complete else 0,
-                    "EXTENSIONS": "{}",
-                },
-            )
+        refs = {"g": g.key}
+        plan.audit("group", f"group:{REF_GROUP},key:{g.key}", op, {"operationComplete": complete}, refs)
+        plan.j_log(
+            "service_group_operation_log",
+            {"GROUP_ID": REF_GROUP, "OPERATION": op, "COMPLETE": 1 if complete else 0, "EXTENSIONS": "{}"},
+            refs,
         )
-        if complete:
-            plan.write = lambda tx: tx.routing.delete_group_operation(g.group_id, op)
-        else:
-            plan.write = lambda tx: tx.routing.put_group_operation(g.group_id, op)
-
-        def apply(_: Any) -> Any:
-            ops = self.t.group_ops.setdefault(g.group_id, set())
-            if complete:
-                ops.discard(op)
-            else:
-                ops.add(op)
-            if not ops:
-                self.t.group_ops.pop(g.group_id, None)
-            return None
-
-        plan.apply = apply
+        value = None if complete else {"group": g.key, "operation": op}
+        plan.entities.append(EntityChange("groupop", (g.key, op), value))
         return plan
 
     # -- J: static service instances (service_instance table) ----------------------------------------------
     def _service_instance_put(self, args: dict[str, Any], operator: str) -> Plan:
-        from artemis_server.store.routing_repo import SERVICE_INSTANCE_FIELDS
-
         service = _req(args, "serviceId")
         instance = _req(args, "instanceId")
         values: dict[str, Any] = {}
@@ -753,47 +731,35 @@ class RoutingCommands:
                 if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 65535:
                     raise BadRequestError("invalid field `port`: expected 0..65535", field="port")
             elif col == "METADATA":
-                import json
-
                 v = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
             else:
                 v = str(v)
             values[col] = v
         values["SERVICE_ID"], values["INSTANCE_ID"] = service, instance
+        key = svcinst_key(service, instance)
+        existing = self.t.service_instances.get(key) or {}
+        doc = {k: v for k, v in existing.items() if k != "id"}  # an update keeps the fields not given
+        doc.update({SERVICE_INSTANCE_FIELDS[k]: v for k, v in values.items()})
         plan = self._plan()
-        plan.audits.append(("service_instance", f"service:{service},instance:{instance}", "add", None))
+        plan.entities.append(EntityChange("svcinst", key, doc))
+        plan.audit("service_instance", f"service:{service},instance:{instance}", "add", None)
         log_values = {k: v for k, v in values.items() if k != "DESCRIPTION"}
-        plan.j_logs.append(("service_instance_log", {**log_values, "OPERATION": "add"}))
-
-        def write(tx: Tx) -> int:
-            return tx.routing.put_service_instance(values)
-
-        def apply(row_id: Any) -> Any:
-            doc = {"id": int(row_id), **{SERVICE_INSTANCE_FIELDS[k]: v for k, v in values.items()}}
-            self.t.service_instances[(service.lower(), instance)] = doc
-            return doc
-
-        plan.write, plan.apply = write, apply
+        plan.j_log("service_instance_log", {**log_values, "OPERATION": "add"})
+        plan.after = lambda: self.t.service_instances.get(key)
         return plan
 
     def _service_instance_delete(self, args: dict[str, Any], operator: str) -> Plan:
         service = _req(args, "serviceId")
         instance = _req(args, "instanceId")
-        doc = self.t.service_instances.get((service.lower(), instance))
-        if doc is None:
+        key = svcinst_key(service, instance)
+        if self.t.service_instances.get(key) is None:
             raise NotFoundError(f"Service instance not found: {service}/{instance}")
         plan = self._plan()
-        plan.audits.append(("service_instance", f"service:{service},instance:{instance}", "remove", None))
-        plan.j_logs.append(
-            ("service_instance_log", {"SERVICE_ID": service, "INSTANCE_ID": instance, "OPERATION": "remove"})
+        plan.entities.append(EntityChange("svcinst", key, None))
+        plan.audit("service_instance", f"service:{service},instance:{instance}", "remove", None)
+        plan.j_log(
+            "service_instance_log", {"SERVICE_ID": service, "INSTANCE_ID": instance, "OPERATION": "remove"}
         )
-        plan.write = lambda tx: tx.routing.delete_service_instance(int(doc["id"]))
-
-        def apply(_: Any) -> Any:
-            self.t.service_instances.pop((service.lower(), instance), None)
-            return None
-
-        plan.apply = apply
         return plan
 
 

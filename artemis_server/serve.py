@@ -27,7 +27,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 def prepare_data_dir(settings: Settings) -> Path:
     data_dir = settings.data_dir()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return data_dir
 
 
@@ -118,6 +118,14 @@ def run(settings: Settings) -> int:
         return 1
     bound = sock.getsockname()[1]
     app = build_asgi(settings, bound_port=bound)
+    from artemis_server.datadir import DataDirInUseError
+
+    try:
+        app.node.claim_data_dir()  # before serving: one line naming the node that holds the directory
+    except DataDirInUseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sock.close()
+        return 1
     app.node.on_start(_freeze_heap)  # the last start step: everything the node loaded is in the heap now
     tls = bool(settings.server.tls_cert)  # the key may live in the certificate's PEM file
     config = uvicorn.Config(

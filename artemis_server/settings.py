@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import tomllib
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -32,7 +31,7 @@ class _Section(BaseModel):
 
 class ServerSettings(_Section):
     node_id: str = ""
-    """Node id reported in status; empty means a random UUID chosen at start."""
+    """Node id reported in status; empty means a random UUID chosen on first start, kept in the data dir."""
     listen_addr: str = "127.0.0.1:8080"
     """HTTP + WebSocket listen address. Loopback by default; `0.0.0.0:8080` serves the network."""
     peer_port: int = Field(9090, ge=0, le=65535)
@@ -46,7 +45,7 @@ class ServerSettings(_Section):
     context_aliases: list[str] = []
     """Extra path prefixes served as aliases, e.g. ["/artemis"] (api.md T9)."""
     data_dir: str = ""
-    """Directory for the SQLite database and other node data; empty means the platform's user data dir."""
+    """Directory for the SQLite database, the node id and its lock; empty means the platform default."""
     tls_cert: str = ""
     """PEM certificate file; with tls_key, serve HTTPS and WSS."""
     tls_key: str = ""
@@ -152,7 +151,7 @@ class DatabaseSettings(_Section):
     busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
     """How long a management write waits for a locked database before failing (SQLite busy timeout)."""
     reload_interval_secs: float = Field(0, ge=0)
-    """Re-read the management state from the database this often (0 = never; peers notify each other)."""
+    """Re-read the management state this often (0 = never); for Java nodes writing the same database."""
 
 
 class RegistrySettings(_Section):
@@ -392,8 +391,6 @@ def load_settings(
         # A secret typed wrong is still a secret: never echo it to the terminal or a log.
         shown = "" if isinstance(value, dict) or secret else f" (got {value!r})"
         raise ConfigError(f"invalid config value for '{loc}': {err['msg']}{shown}") from None
-    if not settings.server.node_id:
-        settings.server.node_id = str(uuid.uuid4())
     if settings.cluster.peers and not settings.cluster.enabled and overrides and "cluster" in overrides:
         settings.cluster.enabled = True
     return settings, warnings

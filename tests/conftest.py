@@ -61,3 +61,19 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     yield factory
     for srv in started:
         srv.stop()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("artemis")
+    group.addoption(
+        "--long",
+        action="store_true",
+        default=False,
+        help="run the long randomized fault-injection test (hundreds of rounds; see docs/cluster.md)",
+    )
+    group.addoption(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the randomized fault-injection test (else ARTEMIS_CHAOS_SEED, else random)",
+    )

@@ -15,14 +15,17 @@ from artemis_cli.output import Col
 app = group_app("Cluster nodes and their status.")
 
 _SAMPLE = re.compile(
-    r"^(artemis_peer_up|artemis_replication_pending_items|artemis_replication_dropped_items)"
+    r"^(artemis_peer_up|artemis_replication_pending_items|artemis_replication_dropped_items"
+    r"|artemis_management_pending_changes)"
     r'\{peer="((?:[^"\\]|\\.)*)"\}\s+(\S+)'
 )
 _FIELD = {
     "artemis_peer_up": "up",
     "artemis_replication_pending_items": "replicationPending",
     "artemis_replication_dropped_items": "replicationDropped",
+    "artemis_management_pending_changes": "managementPending",
 }
+_COUNTS = ("replicationPending", "replicationDropped", "managementPending")
 
 
 def peer_metrics(text: str) -> dict[str, dict[str, Any]]:
@@ -42,7 +45,8 @@ def peer_metrics(text: str) -> dict[str, dict[str, Any]]:
 
 def nodes_view(st: Any) -> list[dict[str, Any]]:
     """cluster.json (self + peers that are up), completed with the replication gauges of /metrics: queued
-    writes per peer ("lag"), and configured peers that are down (cluster.json lists only up nodes, S14.6)."""
+    writes and management changes a peer still lacks ("lag"), and configured peers that are down
+    (cluster.json lists only up nodes, S14.6)."""
     doc = st.client.cluster_status()
     rows = [dict(n) for n in doc.get("nodesStatus") or []]
     try:
@@ -55,14 +59,14 @@ def nodes_view(st: Any) -> list[dict[str, Any]]:
         info = peers.get(url)
         if info is not None:
             seen.add(url)
-            for k in ("replicationPending", "replicationDropped"):
+            for k in _COUNTS:
                 if k in info:
-                    row[k] = info[k]
+                    row.setdefault(k, info[k])
     for url, info in sorted(peers.items()):
         if url in seen or info.get("up", 0):
             continue
         row = {"node": {"url": url}, "status": "down"}
-        for k in ("replicationPending", "replicationDropped"):
+        for k in _COUNTS:
             if k in info:
                 row[k] = info[k]
         rows.append(row)
@@ -76,6 +80,7 @@ NODE_COLS = [
     Col("REGION", "node.regionId"),
     Col("ZONE", "node.zoneId"),
     Col("REPL PENDING", "replicationPending"),
+    Col("MGMT PENDING", "managementPending"),
     Col("REPL DROPPED", "replicationDropped", wide=True),
     Col("REGISTRY", "canServiceRegistry", wide=True),
     Col("DISCOVERY", "canServiceDiscovery", wide=True),

@@ -47,7 +47,7 @@ async def canary_set(call: Call) -> Any:
 @routes.get("/api/management/canary/config/{service_id:str}", family="C")
 async def canary_get(call: Call) -> Any:
     service = call.path_params["service_id"]
-    cfg = call.node.mgmt.canary.get(service.lower())
+    cfg = call.node.mgmt.canary.get(service.casefold())
     if cfg is None:
         raise NotFoundError(f"Canary config not found for service {service}")
     return wire.ok_c(canary_view(cfg))
@@ -65,7 +65,7 @@ async def canary_delete(call: Call) -> Any:
 
 @routes.get("/api/management/canary/configs", "/api/v1/management/canary", family="C")
 async def canary_list(call: Call) -> Any:
-    cfgs = sorted(call.node.mgmt.canary.values(), key=lambda c: c.service_id.lower())
+    cfgs = sorted(call.node.mgmt.canary.values(), key=lambda c: c.service_id.casefold())
     return wire.ok_c([canary_view(c) for c in cfgs])
 
 
@@ -171,7 +171,7 @@ async def update_canary_ips(call: Call) -> Any:
     assert group is not None
     route_id = CANARY_RULE
     existing = table.rules.get(route_id)
-    if existing is not None and existing.service_id.lower() != service.lower():
+    if existing is not None and existing.service_id.casefold() != service.casefold():
         route_id = (
             f"{service}:{CANARY_RULE}"  # routeId is unique across services here; J scopes it per service
         )

@@ -62,7 +62,7 @@ def _instance_records(call: Call, region: str | None) -> dict[str, Any]:
     grouped: list[dict[str, Any]] = []
     for key, ops in mgmt.instance_ops.items():
         r, s, i = mgmt.instance_keys[key]
-        if region and r.lower() != region.lower():
+        if region and r.casefold() != region.casefold():
             continue
         for rec in ops.values():
             doc: dict[str, Any] = {
@@ -86,7 +86,7 @@ def _server_records(call: Call, region: str | None) -> dict[str, Any]:
     grouped: list[dict[str, Any]] = []
     for key, ops in mgmt.server_ops.items():
         r = mgmt.server_regions[key]
-        if region and r.lower() != region.lower():
+        if region and r.casefold() != region.casefold():
             continue
         server_id = key[1]
         for rec in ops.values():
@@ -227,7 +227,7 @@ async def j_instance_operations(call: Call) -> Any:
 @routes.post("/api/management/server-operations.json", family="A", body=ServerKeyRequest)
 async def j_server_operations(call: Call) -> Any:
     region, server_id = _server_args(call, call.data)
-    ops = sorted(call.node.mgmt.server_ops.get((region.lower(), server_id), {}))
+    ops = sorted(call.node.mgmt.server_ops.get((region.casefold(), server_id), {}))
     return wire.ok_a(operations={"serverKey": {"regionId": region, "serverId": server_id}, "operations": ops})
 
 
@@ -275,7 +275,7 @@ def _admin_services(call: Call, region: str | None, zone: str | None) -> list[Se
         insts = [
             _admin_instance(call, i)
             for i in entry.instances.values()
-            if (not region or (i.region_id or "").lower() == region.lower())
+            if (not region or (i.region_id or "").casefold() == region.casefold())
             and (not zone or i.zone_id == zone)
         ]
         if insts:
@@ -313,15 +313,9 @@ async def admin_service(call: Call) -> Any:
         insts = [
             _admin_instance(call, i)
             for i in entry.instances.values()
-            if (not req.region_id or (i.region_id or "").lower() == req.region_id.lower())
+            if (not req.region_id or (i.region_id or "").casefold() == req.region_id.casefold())
             and (not req.zone_id or i.zone_id == req.zone_id)
         ]
     groups_of = getattr(node.router, "groups_of", None)
     groups = groups_of(sid) if callable(groups_of) else []
     return wire.ok_a(service=Service(service_id=sid, instances=insts), groups=groups)
-
-
-@routes.post("/api/replication/management/state.json", family="A", peer=True)
-async def management_state(call: Call) -> Any:
-    """The whole management state of this node, for a peer with its own database catching up at start."""
-    return wire.ok_a(**await call.node.management.export_state())

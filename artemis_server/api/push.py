@@ -153,7 +153,7 @@ class PushHub:
             log.exception("push fan-out failed")
 
     def _fan_out(self, events: list[InstanceChange]) -> None:
-        services = [ev.instance.service_id.lower() for ev in events]
+        services = [ev.instance.service_id.casefold() for ev in events]
         j_frames: list[str] | None = None
         ws_frames: dict[str, str] | None = None
         for s in list(self.sessions):
@@ -223,9 +223,9 @@ def on_ws_frame(session: Session, text: str) -> None:
             session.offer([_text({"type": "error", "message": f"{kind} needs serviceId"})])
             return
         if kind == "subscribe":
-            session.subs.add(sid.lower())
+            session.subs.add(sid.casefold())
         else:
-            session.subs.discard(sid.lower())
+            session.subs.discard(sid.casefold())
         session.offer([_text({"type": kind + "d", "serviceId": sid, "service_id": sid})])
         return
     session.offer(
@@ -242,7 +242,7 @@ def on_discovery_frame(session: Session, text: str) -> None:
     if isinstance(doc, dict):
         sid = _service_id(doc)
         if sid is not None:
-            session.subs.add(sid.lower())
+            session.subs.add(sid.casefold())
 
 
 def heartbeat_answer(node: Node, text: str, client_ip: str | None) -> str:

@@ -60,7 +60,7 @@ def _zone_checks(node: Node, items: list[Instance]) -> tuple[list[Instance], lis
     for inst in items:
         r = inst.region_id or region
         z = inst.zone_id or zone
-        if rs.enforce_same_region and r.lower() != region.lower():
+        if rs.enforce_same_region and r.casefold() != region.casefold():
             failed.append(FailedInstance(inst, "no-permission", f"region {r} is not served by this node"))
         elif not rs.allow_from_other_zone and z != zone:
             failed.append(FailedInstance(inst, "no-permission", f"zone {z} is not served by this node"))
@@ -178,8 +178,8 @@ def do_unregister(call: Call, *, replicated: bool, report_unknown: bool = False)
         node.replicator.unregister(removed)
     payload: dict[str, Any] = {}
     if report_unknown and len(removed) < len(valid):
-        gone = {(i.service_id.lower(), i.instance_id.lower()) for i in removed}
-        unknown = [k for k in valid if (k.service_id.lower(), k.instance_id.lower()) not in gone]
+        gone = {(i.service_id.casefold(), i.instance_id.casefold()) for i in removed}
+        unknown = [k for k in valid if (k.service_id.casefold(), k.instance_id.casefold()) not in gone]
         payload["failedInstanceKeys"] = [out_key(k) for k in unknown]
     if invalid:
         payload["failedInstances"] = [

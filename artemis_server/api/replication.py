@@ -1,4 +1,4 @@
-"""Replication endpoints (api.md 2.4, family A) and the management relay between peers.
+"""Replication endpoints (api.md 2.4, family A) and the management change log between peers (S14.2).
 
 Writes received here are applied locally and never forwarded again (S14.3 anti-loop), with or without the
 ``X-Artemis-Replication`` header, and are not rate limited (S15.3). Every endpoint is flagged ``peer=True``:
@@ -14,9 +14,14 @@ from typing import Any
 from artemis_server import wire
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.registry import do_heartbeat, do_register, do_unregister
-from artemis_server.errors import UnavailableError
 from artemis_server.wire.registry import KeysRequest, RegisterRequest, Service, ServicesRequest
-from artemis_server.wire.replication import DeltaRequest, ManagementApply, ServicesQuery, SyncFullRequest
+from artemis_server.wire.replication import (
+    ChangesRequest,
+    DeltaRequest,
+    PeerHello,
+    ServicesQuery,
+    SyncFullRequest,
+)
 
 routes = Routes()
 
@@ -86,61 +91,54 @@ async def sync_full(call: Call) -> Any:
     return wire.ok_a(services=raw_services(call), syncTimestamp=call.node.now_ms())
 
 
-@routes.post("/api/replication/cluster/hello.json", family="A", peer=True)
+@routes.post("/api/replication/cluster/hello.json", family="A", body=PeerHello, peer=True)
 async def hello(call: Call) -> Any:
-    """A peer announces it is up (after its start-up sync); the peer-token hook marks it up (P)."""
-    return wire.ok_a(nodeId=call.node.node_id)
+    """A peer announces it is up (after its start-up sync) and its node id; the peer-token hook already marked
+    it up. Its management changes are pulled at once."""
+    node = call.node
+    req: PeerHello = call.data
+    url = req.url or call.headers.get("x-artemis-node-url")
+    if node.peers is not None:
+        node.peers.saw(url, req.node_id or None)
+    if node.mgmt_sync is not None:
+        node.mgmt_sync.wake(url)
+    return wire.ok_a(nodeId=node.node_id)
 
 
-@routes.post("/api/replication/management/apply.json", family="A", body=ManagementApply, peer=True)
-async def management_apply(call: Call) -> Any:
-    """A management command made on a peer (S14.2).
+# -- management change log (S14.2, replication/mgmt_sync.py) -------------------------------------------------
 
-    A peer that shares this node's database already wrote it: only reload the in-memory view. A peer with
-    its own database: run the command here, marked with its origin so it is not relayed again.
-    """
+
+@routes.post("/api/replication/management/changes.json", family="A", body=ChangesRequest, peer=True)
+async def management_changes(call: Call) -> Any:
+    """The change-log entries the caller lacks, oldest stamp first; ``more`` when the answer was cut."""
     node = call.node
     mgmt = node.management
-    if mgmt is None:
-        raise UnavailableError("the management plane is not available on this node")
-    req: ManagementApply = call.data
-    own_db = getattr(mgmt, "database_id", None)
-    if own_db and req.database_id == own_db:
-        before = routing_signature(node)
-        await mgmt.reload()
-        after = routing_signature(node)
-        changed = sorted(
-            after[k][0] if k in after else before[k][0]
-            for k in before.keys() | after.keys()
-            if before.get(k) != after.get(k)
-        )
-        if changed:  # S13.1: canary/routing changes raise `reload` here too (reload() emits only delete/new)
-            node.bus.reload(changed, node.now_ms())
-        return wire.ok_a(applied="reload")
-    await mgmt.execute(
-        req.command, dict(req.args or {}), operator=req.operator, origin=req.origin_node_id or "peer"
+    req: ChangesRequest = call.data
+    since = {str(k): int(v) for k, v in (req.since or {}).items()}
+    limit = max(1, min(int(req.limit or 200), 1000))
+    entries, more = await mgmt.changes_since(since, limit)
+    caller = call.headers.get("x-artemis-node-url")
+    if node.peers is not None and req.node_id:
+        node.peers.saw(caller, req.node_id)
+    if node.mgmt_sync is not None:
+        node.mgmt_sync.heard(caller, since)
+    return wire.ok_a(
+        changes=[e.to_wire() for e in entries],
+        more=more,
+        origins=dict(mgmt.positions),
+        databaseId=mgmt.database_id,
+        nodeId=node.node_id,
     )
-    return wire.ok_a(applied="execute")
 
 
-def routing_signature(node: Any) -> dict[str, tuple[str, str]]:
-    """Per service (lower-cased): (spelling, a digest of its canary config, groups, bindings and rules)."""
-    parts: dict[str, list[str]] = {}
-    names: dict[str, str] = {}
-
-    def add(service_id: str, what: str) -> None:
-        key = service_id.lower()
-        names.setdefault(key, service_id)
-        parts.setdefault(key, []).append(what)
-
-    for cfg in list(getattr(node.mgmt, "canary", {}).values()):
-        add(cfg.service_id, f"canary:{cfg!r}")
-    router = node.router
-    for g in list(getattr(router, "groups", {}).values()):
-        add(g.service_id, f"group:{g!r}")
-    for b in list(getattr(router, "bindings", {}).values()):
-        if b.service_id:
-            add(b.service_id, f"binding:{b!r}")
-    for r in list(getattr(router, "rules", {}).values()):
-        add(r.service_id, f"rule:{r!r}")
-    return {k: (names[k], "\n".join(sorted(v))) for k, v in parts.items()}
+@routes.post("/api/replication/management/poke.json", family="A", body=PeerHello, peer=True)
+async def management_poke(call: Call) -> Any:
+    """A peer committed a management change: pull it now (or read the shared database)."""
+    node = call.node
+    req: PeerHello = call.data
+    url = req.url or call.headers.get("x-artemis-node-url")
+    if node.mgmt_sync is not None:
+        node.mgmt_sync.poked(url)
+    elif node.management.watch is not None:
+        node.management.watch.poke()
+    return wire.ok_a()

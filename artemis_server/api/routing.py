@@ -133,9 +133,9 @@ async def group_list(call: Call) -> Any:
     q: ListQuery = call.data
     groups = sorted(table(call).groups.values(), key=lambda g: g.group_id)
     if q.service_id:
-        groups = [g for g in groups if g.service_id.lower() == q.service_id.lower()]
+        groups = [g for g in groups if g.service_id.casefold() == q.service_id.casefold()]
     elif q.region_id:
-        groups = [g for g in groups if g.region_id.lower() == q.region_id.lower()]
+        groups = [g for g in groups if g.region_id.casefold() == q.region_id.casefold()]
     return wire.ok_c([group_view(g) for g in groups])
 
 
@@ -201,7 +201,7 @@ async def group_instances(call: Call) -> Any:
     bound = table(call).bound_instance_ids(g.group_id)
     out = []
     for inst in entry.instances.values() if entry is not None else []:
-        if q.region_id and (inst.region_id or "").lower() != q.region_id.lower():
+        if q.region_id and (inst.region_id or "").casefold() != q.region_id.casefold():
             continue
         if q.zone_id and inst.zone_id != q.zone_id:
             continue
@@ -288,7 +288,7 @@ async def rule_list(call: Call) -> Any:
     q: ListQuery = call.data
     rules = sorted(table(call).rules.values(), key=lambda r: r.rule_id)
     if q.service_id:
-        rules = [r for r in rules if r.service_id.lower() == q.service_id.lower()]
+        rules = [r for r in rules if r.service_id.casefold() == q.service_id.casefold()]
     return wire.ok_c([rule_view(r) for r in rules])
 
 

@@ -215,7 +215,7 @@ def rg_j(r: Rule, rg: RuleGroup) -> dict[str, Any]:
 
 
 def _in_region(region: str | None, value: str) -> bool:
-    return not region or value.lower() == region.lower()
+    return not region or value.casefold() == region.casefold()
 
 
 # -- route rules -------------------------------------------------------------------------------------------
@@ -284,7 +284,7 @@ async def get_route_rules(call: Call) -> Any:
         rule_j(r)
         for r in _rules(call)
         if (q.route_rule_id is None or r.rule_id == q.route_rule_id)
-        and (not q.service_id or r.service_id.lower() == q.service_id.lower())
+        and (not q.service_id or r.service_id.casefold() == q.service_id.casefold())
         and (not q.name or r.route_id == q.name)
         and (not q.status or r.status == q.status.lower())
     ]
@@ -448,7 +448,7 @@ async def get_groups(call: Call) -> Any:
         group_j(g)
         for g in _groups(call)
         if (q.group_id is None or str(g.group_id) == str(q.group_id))
-        and (not q.service_id or g.service_id.lower() == q.service_id.lower())
+        and (not q.service_id or g.service_id.casefold() == q.service_id.casefold())
         and _in_region(q.region_id, g.region_id)
         and (not q.zone_id or g.zone_id == q.zone_id)
         and (not q.name or g.name == q.name)
@@ -666,7 +666,7 @@ async def get_service_instances(call: Call) -> Any:
     q: Req = call.data
     out = []
     for d in sorted(_t(call).service_instances.values(), key=lambda d: int(d["id"])):
-        if q.service_id and str(d["serviceId"]).lower() != q.service_id.lower():
+        if q.service_id and str(d["serviceId"]).casefold() != q.service_id.casefold():
             continue
         if q.instance_id and d["instanceId"] != q.instance_id:
             continue

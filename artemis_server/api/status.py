@@ -71,11 +71,26 @@ async def status_node(call: Call) -> Any:
     return wire.ok_a(nodeStatus=node_status(node, self_node(node), node.status))
 
 
+def peer_status(node: Node, sn: ServiceNode) -> ServiceNodeStatus:
+    """An up peer, with what this node still owes it (extra keys: docs/decisions.md, issue 14)."""
+    st = node_status(node, sn, "up")
+    rep = node.replicator
+    link = rep.links.get(sn.url) if rep is not None else None
+    if link is not None:
+        st.replication_pending = link.queued + len(link.retries)
+    sync = node.mgmt_sync
+    if sync is not None:
+        pending = sync.pending().get(sn.url)
+        if pending is not None:
+            st.management_pending = pending
+    return st
+
+
 @routes.add(("GET", "POST"), "/api/status/cluster.json", family="A", body=StatusRequest)
 async def status_cluster(call: Call) -> Any:
     node = call.node
     nodes = [node_status(node, self_node(node), node.status)]
-    nodes += [node_status(node, p, "up") for p in up_peer_nodes(node)]
+    nodes += [peer_status(node, p) for p in up_peer_nodes(node)]
     return wire.ok_a(nodesStatus=nodes, nodeCount=len(nodes))
 
 
@@ -125,7 +140,7 @@ def _lease_filter(call: Call) -> set[str] | None:
     else:
         req = call.decode(LeasesRequest)
         ids = list(req.service_ids or []) + list(req.app_ids or [])
-    return {i.lower() for i in ids} if ids else None
+    return {i.casefold() for i in ids} if ids else None
 
 
 def leases_doc(call: Call, pool: LeasePool) -> dict[str, Any]:
@@ -138,7 +153,7 @@ def leases_doc(call: Call, pool: LeasePool) -> dict[str, Any]:
     ttl = pool.ttl
     for lease in list(pool.leases.values()):
         inst = lease.instance
-        sk = inst.service_id.lower()
+        sk = inst.service_id.casefold()
         if wanted is not None and sk not in wanted:
             continue
         renewed = lease.last_renewal()

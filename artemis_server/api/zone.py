@@ -79,7 +79,7 @@ async def zone_pull_out_v1(call: Call) -> Any:
 async def zone_status(call: Call) -> Any:
     zone, region = call.path_params["zone_id"], call.path_params["region_id"]
     mgmt = call.node.mgmt
-    ops = mgmt.zone_ops.get((region.lower(), zone, ""), {})
+    ops = mgmt.zone_ops.get((region.casefold(), zone, ""), {})
     rec = ops.get("pullout") or next(iter(ops.values()), None)
     doc: dict[str, Any] = {"zoneId": zone, "regionId": region, "isDown": mgmt.is_zone_down(region, zone)}
     if rec is not None:
@@ -93,7 +93,7 @@ def zone_records(call: Call, region: str | None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for key, ops in mgmt.zone_ops.items():
         r, z, s = mgmt.zone_keys[key]
-        if region and r.lower() != region.lower():
+        if region and r.casefold() != region.casefold():
             continue
         for rec in ops.values():
             doc: dict[str, Any] = {
@@ -134,9 +134,9 @@ def _j_zone_ops(call: Call, filt: tuple[str | None, str | None, str | None]) -> 
     out: list[dict[str, Any]] = []
     for key, ops in mgmt.zone_ops.items():
         r, z, s = mgmt.zone_keys[key]
-        if region and r.lower() != region.lower():
+        if region and r.casefold() != region.casefold():
             continue
-        if service is not None and s.lower() != service.lower():
+        if service is not None and s.casefold() != service.casefold():
             continue
         if zone and z != zone:
             continue
@@ -182,7 +182,7 @@ async def j_all_zone_operations(call: Call) -> Any:
 @routes.post("/api/management/zone/get-zone-operations.json", family="A", body=ZoneKeyRequest)
 async def j_zone_operations(call: Call) -> Any:
     region, zone, service = _zone_key(call, call.data.zone_key)
-    ops = sorted(call.node.mgmt.zone_ops.get((region.lower(), zone, service.lower()), {}))
+    ops = sorted(call.node.mgmt.zone_ops.get((region.casefold(), zone, service.casefold()), {}))
     key = {"regionId": region, "serviceId": service, "zoneId": zone}
     return wire.ok_a(operations={"zoneKey": key, "operations": ops})
 

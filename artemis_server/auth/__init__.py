@@ -44,7 +44,7 @@ def _requirement(ep: Any, *, protect: bool, peer_token: bool) -> str:
         return _ALWAYS  # /api/auth/* (A1), whatever protect_management says
     if ep.extra.get("peer"):
         if protect and not peer_token and any("/management/" in p for p in ep.paths):
-            return _RELAY  # the management relay would bypass the guard: it needs cluster.peer_token
+            return _RELAY  # the management change log (state, audit) would bypass the guard: peer token
         return _NONE  # replication: cluster.peer_token (api.md 2.4), not console users
     if ep.extra.get("mutating"):
         return _WRITE
@@ -74,7 +74,7 @@ def attach(node: Node) -> None:
     if protect and node.settings.cluster.enabled and not has_peer_token:
         log.warning(
             "auth.protect_management is on but cluster.peer_token is not set: replication endpoints are open "
-            "to anyone who can reach this node, and management changes from peers are refused"
+            "to anyone who can reach this node, and management changes are not exchanged with peers"
         )
     cache: dict[int, str] = {}
 

@@ -66,7 +66,7 @@ class LoadBalancer:
     def pick(self, service_id: str, instances: list[Instance], strategy: str | None) -> Instance:
         s = (strategy or "random").lower().replace("_", "-")
         if s in ("round-robin", "roundrobin"):
-            key = service_id.lower()
+            key = service_id.casefold()
             n = self._counters.get(key, 0)
             self._counters[key] = n + 1
             return instances[n % len(instances)]

@@ -127,18 +127,18 @@ class ManagementState:
         )
 
     def put_server_op(self, region_id: str, server_id: str, rec: OperationRecord) -> None:
-        self._put(self.server_ops, self.server_regions, (region_id.lower(), server_id), region_id, rec)
+        self._put(self.server_ops, self.server_regions, (region_id.casefold(), server_id), region_id, rec)
 
     def delete_server_ops(self, region_id: str, server_id: str, operation: str | None) -> None:
-        self._delete(self.server_ops, self.server_regions, (region_id.lower(), server_id), operation)
+        self._delete(self.server_ops, self.server_regions, (region_id.casefold(), server_id), operation)
 
     def put_zone_op(self, region_id: str, zone_id: str, service_id: str, rec: OperationRecord) -> None:
-        key = (region_id.lower(), zone_id, service_id.lower())
+        key = (region_id.casefold(), zone_id, service_id.casefold())
         self._put(self.zone_ops, self.zone_keys, key, (region_id, zone_id, service_id), rec)
 
     def delete_zone_ops(self, region_id: str, zone_id: str, service_id: str, operation: str | None) -> None:
         self._delete(
-            self.zone_ops, self.zone_keys, (region_id.lower(), zone_id, service_id.lower()), operation
+            self.zone_ops, self.zone_keys, (region_id.casefold(), zone_id, service_id.casefold()), operation
         )
 
     def rebuild(self) -> None:
@@ -160,10 +160,10 @@ class ManagementState:
         return key in self._down_instances
 
     def is_server_down(self, region_id: str, server_id: str) -> bool:
-        return (region_id.lower(), server_id) in self._down_servers
+        return (region_id.casefold(), server_id) in self._down_servers
 
     def is_zone_down(self, region_id: str, zone_id: str, service_id: str = "") -> bool:
-        return (region_id.lower(), zone_id, service_id.lower()) in self._down_zones
+        return (region_id.casefold(), zone_id, service_id.casefold()) in self._down_zones
 
     def is_down(self, inst: Instance) -> bool:
         """S10.9: down if any of instance / server / zone says so (F2-F4)."""
@@ -171,7 +171,7 @@ class ManagementState:
             return False
         if self._down_instances and instance_identity(inst) in self._down_instances:
             return True
-        region = (inst.region_id or "").lower()
+        region = (inst.region_id or "").casefold()
         if self._down_servers and inst.ip and (region, inst.ip) in self._down_servers:
             return True
         if self._down_zones:
@@ -179,7 +179,7 @@ class ManagementState:
             if (region, zone, "") in self._down_zones or (
                 region,
                 zone,
-                inst.service_id.lower(),
+                inst.service_id.casefold(),
             ) in self._down_zones:
                 return True
         return False
@@ -188,7 +188,7 @@ class ManagementState:
         self, service_id: str, instances: list[Instance], client_ip: str | None
     ) -> list[Instance]:
         """F5 (S11.3)."""
-        cfg = self.canary.get(service_id.lower())
+        cfg = self.canary.get(service_id.casefold())
         if cfg is None or not cfg.enabled or not instances:
             return instances
         whitelisted = bool(client_ip) and _ip_matches(client_ip or "", cfg.ip_whitelist)

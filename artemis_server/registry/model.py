@@ -66,10 +66,21 @@ class InstanceChange(msgspec.Struct, rename="camel"):
     change_time: int
 
 
+def fold(text: str) -> str:
+    """THE case-insensitive comparison key of S1.3/S1.4/S17.2: Unicode case folding (``str.casefold``).
+
+    ``lower()`` is not enough: ``ß`` and ``SS`` are the same id, and SQLite's ``lower()`` folds ASCII only.
+    Memory (identities, management and routing lookups) and the store's folded key columns use this rule;
+    hot paths inline ``.casefold()`` for speed, which is the same thing.
+    """
+    return text.casefold()
+
+
 def identity(region_id: str, service_id: str, instance_id: str) -> str:
-    """The identity key of S1.1: the lower-cased triple, joined so one string is stored per instance."""
-    # One lower() of the joined string: the same as lowering each part (the separator has no case).
-    return f"{region_id}\x1f{service_id}\x1f{instance_id}".lower()
+    """The identity key of S1.1: the case-folded triple, joined so one string is stored per instance."""
+    # One casefold() of the joined string: the same as folding each part (folding is per character and the
+    # separator has no case).
+    return f"{region_id}\x1f{service_id}\x1f{instance_id}".casefold()
 
 
 def instance_identity(inst: Instance) -> str:

@@ -89,7 +89,7 @@ class Registry:
         return self.pool.leases.get(key) or self.legacy_pool.leases.get(key)
 
     def get_service(self, service_id: str) -> ServiceEntry | None:
-        return self.services.get(service_id.lower())
+        return self.services.get(service_id.casefold())
 
     def iter_services(self) -> Iterator[ServiceEntry]:
         return iter(list(self.services.values()))
@@ -103,8 +103,8 @@ class Registry:
         entry = self.get_service(service_id)
         if entry is None:
             return []
-        iid = instance_id.lower()
-        return [i for i in entry.instances.values() if i.instance_id.lower() == iid]
+        iid = instance_id.casefold()
+        return [i for i in entry.instances.values() if i.instance_id.casefold() == iid]
 
     # -- writes -----------------------------------------------------------------------------------
     def register(self, items: Iterable[Instance]) -> tuple[list[Instance], list[FailedInstance]]:
@@ -121,7 +121,7 @@ class Registry:
                 failed.append(FailedInstance(raw, "bad-request", str(exc)))
                 continue
             key = instance_identity(inst)
-            svc_key = inst.service_id.lower()
+            svc_key = inst.service_id.casefold()
             entry = self.services.get(svc_key)
             if entry is None:
                 entry = self.services[svc_key] = ServiceEntry(inst.service_id)
@@ -161,7 +161,7 @@ class Registry:
         region = self.region
         for k in keys:
             # identity() inlined: a function call per key is a fifth of this loop
-            key = f"{k.region_id or region}\x1f{k.service_id}\x1f{k.instance_id}".lower()
+            key = f"{k.region_id or region}\x1f{k.service_id}\x1f{k.instance_id}".casefold()
             lease = pool.get(key) or legacy.get(key)
             if lease is None:
                 failed.append(k)
@@ -215,7 +215,7 @@ class Registry:
         if lease is None:
             return None
         inst = lease.instance
-        svc_key = inst.service_id.lower()
+        svc_key = inst.service_id.casefold()
         entry = self.services.get(svc_key)
         if entry is not None:
             entry.instances.pop(key, None)

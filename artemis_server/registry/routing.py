@@ -77,6 +77,7 @@ class RuleGroup:
     zone_id: str | None = None
     managed_id: int | None = None  # the managed group it resolves to, if any
     unreleased_weight: int | None = None
+    order: tuple[Any, ...] = ()  # its place in the rule, the same on every node (store/routing_repo.py)
 
 
 @dataclass(slots=True)
@@ -91,6 +92,8 @@ class Rule:
     created_at: int = 0
     updated_at: int = 0
     groups: list[RuleGroup] = field(default_factory=list)  # order of addition (S9.2)
+    # creation order, the same on every node (the stamp of the creating change; rows of other writers first)
+    order: tuple[Any, ...] = ()
 
 
 class RoutingTable:
@@ -135,11 +138,11 @@ class RoutingTable:
     def rebuild(self) -> None:
         """Recompute the active rule per service and the managed group each rule-group resolves to."""
         active: dict[str, Rule] = {}
-        for rule in sorted(self.rules.values(), key=lambda r: r.rule_id):
+        for rule in sorted(self.rules.values(), key=lambda r: r.order or (0, r.rule_id, "", 0)):
             for rg in rule.groups:
                 rg.managed_id = self.resolve_group(rg.group_ref, rule.service_id)
             if rule.status == "active":
-                active.setdefault(rule.service_id.lower(), rule)
+                active.setdefault(rule.service_id.casefold(), rule)
         self._active = active
 
     # -- lookups ------------------------------------------------------------------------------------------
@@ -155,22 +158,22 @@ class RoutingTable:
         g = self.group_by_ref(ref)
         if g is not None:
             return g.group_id
-        sid = service_id.lower()
+        sid = service_id.casefold()
         for g in self.groups.values():
-            if g.name == ref and g.service_id.lower() == sid:
+            if g.name == ref and g.service_id.casefold() == sid:
                 return g.group_id
         return None
 
     def groups_of(self, service_id: str) -> list[dict[str, Any]]:
-        sid = service_id.lower()
+        sid = service_id.casefold()
         return [
             group_view(g)
             for g in sorted(self.groups.values(), key=lambda g: g.group_id)
-            if g.service_id.lower() == sid
+            if g.service_id.casefold() == sid
         ]
 
     def active_rule(self, service_id: str) -> Rule | None:
-        return self._active.get(service_id.lower())
+        return self._active.get(service_id.casefold())
 
     def bound_instance_ids(self, group_id: int) -> set[str]:
         return {b.instance_id for (gid, _), b in self.bindings.items() if gid == group_id}
@@ -179,10 +182,10 @@ class RoutingTable:
     def choose(self, rule: Rule, ctx: ClientContext) -> RuleGroup:
         groups = rule.groups
         if rule.strategy == "close-by-visit":
-            region = (ctx.region_id or "").lower()
+            region = (ctx.region_id or "").casefold()
             if region:
                 for rg in groups:
-                    if (self._rg_region(rg) or "").lower() == region:
+                    if (self._rg_region(rg) or "").casefold() == region:
                         return rg
             if ctx.zone_id:
                 for rg in groups:
@@ -214,19 +217,19 @@ class RoutingTable:
 
     def members(self, rg: RuleGroup, instances: list[Instance]) -> list[Instance]:
         """S9.7: by groupId equal to the reference, by the managed group's name, or by binding."""
-        ref = rg.group_ref.lower()
+        ref = rg.group_ref.casefold()
         managed = self.groups.get(rg.managed_id) if rg.managed_id is not None else None
         bound = self.bound_instance_ids(managed.group_id) if managed is not None else set()
         out = []
         for inst in instances:
             gid = inst.group_id or "default"
             by_managed = managed is not None and (gid == managed.name or inst.instance_id in bound)
-            if gid.lower() == ref or by_managed:
+            if gid.casefold() == ref or by_managed:
                 out.append(inst)
         return out
 
     def route(self, service_id: str, instances: list[Instance], ctx: ClientContext) -> list[Instance]:
-        rule = self._active.get(service_id.lower())
+        rule = self._active.get(service_id.casefold())
         if rule is None or not rule.groups:
             return instances
         chosen = self.choose(rule, ctx)

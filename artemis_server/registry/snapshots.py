@@ -42,7 +42,7 @@ class SnapshotRing:
         any_down = mgmt.any_down
         services: dict[str, tuple[str, int, dict[str, Instance]]] = {}
         for entry in entries:
-            key = entry.service_id.lower()
+            key = entry.service_id.casefold()
             old = reuse.get(key)
             if old is not None and old[1] == entry.version:
                 services[key] = old

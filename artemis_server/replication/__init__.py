@@ -1,8 +1,9 @@
 """Peer replication, peer health and start-up sync (S14). No web-framework imports.
 
 :func:`attach` wires it into a :class:`~artemis_server.node.Node`: ``node.peers`` (a :class:`PeerSet`),
-``node.replicator`` (a :class:`Replicator`, only when replication is enabled), the peer-token request hook,
-and start/stop hooks that run the start-up sync, the health checks and the per-peer senders.
+``node.replicator`` (a :class:`Replicator`, only when replication is enabled), ``node.mgmt_sync`` (a
+:class:`ManagementSync`: management changes between peers), the peer-token request hook, and start/stop hooks
+that run the start-up sync, the health checks, the per-peer senders and the management pulls.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from artemis_server.replication.client import PeerClient, tls_context
+from artemis_server.replication.mgmt_sync import ManagementSync
 from artemis_server.replication.peers import Peer, PeerSet, build_peers, normalize_peer, own_addresses
 from artemis_server.replication.replicator import ReplicationCollector, Replicator
 
@@ -86,14 +88,14 @@ def attach(node: Node) -> None:
         node.metrics.registry.register(ReplicationCollector(rep))
         if settings.replication.enabled:
             node.replicator = rep
-            mgmt = node.management
-            if mgmt is not None and hasattr(mgmt, "listeners"):
-                mgmt.listeners.append(rep.on_management)
             node.spawn(rep.ticker(), "replication-flush")
             for link in rep.links.values():
                 node.spawn(link.run(), f"replicate:{link.peer.url}")
                 node.spawn(link.retry_loop(), f"replicate-retry:{link.peer.url}")
-                node.spawn(link.command_loop(), f"replicate-mgmt:{link.peer.url}")
+        # Management state converges whatever replication.enabled says: it is never allowed to diverge.
+        sync = ManagementSync(node, peers, client)
+        node.mgmt_sync = sync
+        sync.start()
         node.spawn(
             peers.health_loop(
                 client,

@@ -55,6 +55,14 @@ def _host_port(url: str) -> tuple[str, int]:
     return (parts.hostname or "").lower(), port
 
 
+def same_address(a: str, b: str) -> bool:
+    """Whether two peer addresses (any spelling: ``host:port`` or URL) name the same node."""
+    try:
+        return _host_port(normalize_peer(a)) == _host_port(normalize_peer(b))
+    except ValueError:
+        return False
+
+
 def own_addresses(node_url: str, listen_host: str, port: int) -> set[tuple[str, int]]:
     """Every (host, port) spelling that means this node."""
     hosts = {listen_host.lower(), "127.0.0.1", "localhost", "::1", "0.0.0.0"}
@@ -95,6 +103,9 @@ class PeerSet:
     def __init__(self, peers: list[Peer]) -> None:
         self.peers = peers
         self.on_down: list[Callable[[Peer], None]] = []
+        self.on_up: list[Callable[[Peer], None]] = []
+        # peers that turned up and whose node id should be asked again (a restarted node may have a new one)
+        self._refresh: set[str] = set()
 
     def __len__(self) -> int:
         return len(self.peers)
@@ -106,20 +117,27 @@ class PeerSet:
     def any_up(self) -> bool:
         return any(p.up for p in self.peers)
 
-    def saw(self, url: str | None) -> None:
+    def find(self, url: str | None) -> Peer | None:
+        if not url:
+            return None
+        for peer in self.peers:
+            if same_address(peer.url, url):
+                return peer
+        return None
+
+    def saw(self, url: str | None, node_id: str | None = None) -> None:
         """A peer just called us (e.g. its start-up sync): it is up, whatever the last health check said.
 
-        Marking it up before answering its sync closes the gap in which writes would be dropped for it.
+        Marking it up before answering its sync closes the gap in which writes would be dropped for it. A
+        ``node_id`` it names (its hello) replaces the one listed for it: it may have restarted with another.
         """
-        if not url:
+        peer = self.find(url)
+        if peer is None:
             return
-        try:
-            where = _host_port(normalize_peer(url))
-        except ValueError:
-            return
-        for peer in self.peers:
-            if not peer.up and _host_port(peer.url) == where:
-                self.set_up(peer, True)
+        if node_id:
+            peer.node_id = node_id
+        if not peer.up:
+            self.set_up(peer, True)
 
     def set_up(self, peer: Peer, up: bool) -> None:
         if peer.up == up:
@@ -133,18 +151,22 @@ class PeerSet:
             "up" if up else "down",
             extra={"peer": peer.url},
         )
-        if not up:
-            for fn in self.on_down:
-                fn(peer)
+        fns = self.on_up if up else self.on_down
+        if up:
+            self._refresh.add(peer.url)
+        for fn in fns:
+            fn(peer)
 
     async def check_once(self, client: PeerClient, timeout: float) -> None:
         results = await asyncio.gather(*(client.healthy(p.url, timeout) for p in self.peers))
         for peer, ok in zip(self.peers, results, strict=True):
             self.set_up(peer, ok)
-            if ok and not peer.node_id:
+            # its id at its first good check, and again at the first good check after it was down
+            if ok and (not peer.node_id or peer.url in self._refresh):
                 doc = await client.get_json(peer.url, "/api/status/node.json", timeout)
                 try:
                     peer.node_id = str(doc["nodeStatus"]["node"]["nodeId"])
+                    self._refresh.discard(peer.url)
                 except (TypeError, KeyError):
                     pass
 

@@ -1,4 +1,4 @@
-"""Outgoing replication of client writes to peers (S14.2-S14.5, S14.7) and of management commands (S14.2).
+"""Outgoing replication of client writes to peers (S14.2-S14.5, S14.7). Management changes: mgmt_sync.py.
 
 Client writes are buffered in arrival order; consecutive writes of one kind form one batch, so a batch never
 overtakes an earlier write of another kind (a register followed by an unregister of the same instance is
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 R = "/api/replication/registry/"
-MANAGEMENT_APPLY = "/api/replication/management/apply.json"
 HELLO = "/api/replication/cluster/hello.json"
 WARN_EVERY = 10.0
 BACKLOG_BATCHES = 8  # queued batches from which a peer counts as lagging
@@ -64,7 +63,7 @@ class RetryItem:
 
 
 class PeerLink:
-    """The outgoing side of one peer: an ordered queue of batches, retries, and management commands."""
+    """The outgoing side of one peer: an ordered queue of batches and retries."""
 
     def __init__(self, rep: Replicator, peer: Peer) -> None:
         self.rep = rep
@@ -72,9 +71,7 @@ class PeerLink:
         self.queue: deque[tuple[str, list[Instance]]] = deque()
         self.queued = 0
         self.retries: list[RetryItem] = []
-        self.commands: deque[tuple[bytes, int]] = deque()
         self._wake = asyncio.Event()
-        self._cmd_wake = asyncio.Event()
         self.sent = 0
         self.dropped = 0
         self._last_warn = -WARN_EVERY
@@ -91,17 +88,12 @@ class PeerLink:
             self.rep.node.metrics.replication_failed.labels(self.peer.url).inc()
         self._wake.set()
 
-    def enqueue_command(self, body: bytes) -> None:
-        self.commands.append((body, 0))
-        self._cmd_wake.set()
-
     def drop_all(self) -> None:
         """The peer went down: its pending writes and retries are dropped (S14.5)."""
         self.dropped += self.queued + len(self.retries)
         self.queue.clear()
         self.queued = 0
         self.retries.clear()
-        self.commands.clear()
 
     # -- sender ----------------------------------------------------------------------------------
     def _next_batch(self) -> tuple[str, list[Instance]]:
@@ -199,7 +191,7 @@ class PeerLink:
             region = norm.get("regionid") or registry.region
             inst = registry.get_instance(str(region), service, instance)
             if inst is not None:
-                found[(str(region).lower(), service.lower(), instance.lower())] = inst
+                found[(str(region).casefold(), service.casefold(), instance.casefold())] = inst
         if found:
             log.info("peer %s lost %d instance(s); re-registering them", self.peer.url, len(found))
             self.enqueue("register", list(found.values()))
@@ -249,38 +241,6 @@ class PeerLink:
                     self.retries.append(item)
                 else:
                     self.dropped += 1
-
-    async def command_loop(self) -> None:
-        """Management commands, in order, each retried with back-off on retryable failures."""
-        while True:
-            await self._cmd_wake.wait()
-            while self.commands:
-                body, attempts = self.commands.popleft()
-                if not self.peer.up:
-                    log.warning("management command not sent to %s: peer is down", self.peer.url)
-                    continue
-                res = await self.rep.client.post(self.peer.url, MANAGEMENT_APPLY, body)
-                if res.outcome is Outcome.OK:
-                    status = (res.body or {}).get("responseStatus") or {}
-                    if status.get("status") not in (None, "success"):
-                        log.warning(
-                            "peer %s refused a management command: %s",
-                            self.peer.url,
-                            status.get("message"),
-                            extra={"peer": self.peer.url},
-                        )
-                    continue
-                if res.outcome is Outcome.RETRY and attempts < self.rep.max_retries:
-                    await asyncio.sleep(2.0**attempts)
-                    self.commands.appendleft((body, attempts + 1))
-                    continue
-                log.warning(
-                    "management command to %s failed (%s); dropped",
-                    self.peer.url,
-                    res.error,
-                    extra={"peer": self.peer.url},
-                )
-            self._cmd_wake.clear()
 
 
 class Replicator:
@@ -339,21 +299,6 @@ class Replicator:
             if self._pending:
                 self.flush()
 
-    # -- management commands (listener of node.management) -------------------------------------------
-    def on_management(self, command: str, args: dict[str, Any], operator: str) -> None:
-        mgmt = self.node.management
-        body = wire.encode(
-            {
-                "command": command,
-                "args": args,
-                "operator": operator,
-                "originNodeId": self.node.node_id,
-                "databaseId": getattr(mgmt, "database_id", None),
-            }
-        )
-        for peer in self.peers.up_peers():
-            self.links[peer.url].enqueue_command(body)
-
     # -- start-up sync (S14.8) ------------------------------------------------------------------------
     async def startup_sync(self, timeout: float) -> None:
         node = self.node
@@ -385,9 +330,11 @@ class Replicator:
                 node.status = "up"
 
     async def announce(self) -> None:
-        """Tell every peer we are (back) up, so none drops writes for us until its next health check."""
+        """Tell every peer we are (back) up, and our node id, so none drops writes for us until its next
+        health check and each lists us under the right id at once."""
+        body = wire.encode({"nodeId": self.node.node_id, "url": self.node.url})
         await asyncio.gather(
-            *(self.client.post(p.url, HELLO, b"{}", timeout=2.0) for p in self.peers.peers),
+            *(self.client.post(p.url, HELLO, body, timeout=2.0) for p in self.peers.peers),
             return_exceptions=True,
         )
 
@@ -436,11 +383,21 @@ class ReplicationCollector:
             "Writes dropped for a peer (down, overflow, failure)",
             labels=["peer"],
         )
+        mgmt = GaugeMetricFamily(
+            "artemis_management_pending_changes",
+            "Management changes this node holds that the peer did not hold at its last pull",
+            labels=["peer"],
+        )
+        sync = self.rep.node.mgmt_sync
+        owed = sync.pending() if sync is not None else {}
         for link in self.rep.links.values():
             url = link.peer.url
             up.add_metric([url], 1.0 if link.peer.up else 0.0)
             pending.add_metric([url], float(link.queued + len(link.retries)))
             dropped.add_metric([url], float(link.dropped))
+            if url in owed:
+                mgmt.add_metric([url], float(owed[url]))
         yield up
         yield pending
         yield dropped
+        yield mgmt

@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from artemis_server.store import tables
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Execution option of a connection that will write management state (SQLite: BEGIN IMMEDIATE).
+WRITE_OPTION = "artemis_write"
 
 
 def make_engine(url: str, *, max_connections: int = 10, busy_timeout_ms: int = 5000) -> Engine:
@@ -50,6 +52,15 @@ def make_engine(url: str, *, max_connections: int = 10, busy_timeout_ms: int = 5
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cur.close()
+            # The driver's own implicit BEGIN would start a write transaction only at the first INSERT, so a
+            # "read the version, then write" transaction could interleave with another process on the same
+            # file. We begin every transaction ourselves (below): management writes BEGIN IMMEDIATE.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            immediate = conn.get_execution_options().get(WRITE_OPTION)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

@@ -1,9 +1,11 @@
 """SqlStore: the durable copy of the management state (S17), synchronous SQLAlchemy Core.
 
-The management service calls it from a worker thread. Every management call is one :meth:`SqlStore.write`
-transaction holding its record changes, its Java log row and its audit record, committed before the HTTP
-answer. Identities compare case-insensitively like the in-memory view (S1), so ``SvcA`` and ``svca`` address
-the same rows.
+The management service calls it from a worker thread. Every management change is one transaction
+(:meth:`SqlStore.commit_local`) holding the rows of the entities it changed, its audit record and Java log
+rows, and its change-log entry (store/changelog.py), committed before the HTTP answer. Changes made on peers
+come in through :meth:`SqlStore.apply_remote`, which merges them entity by entity (last writer wins by hybrid
+logical clock). Identities compare case-insensitively like the in-memory view (S1, S17.2: Unicode folding),
+so ``SvcA``, ``svca`` and ``SVCA`` address the same rows, and so do ``Ärger`` and ``ärger``.
 """
 
 from __future__ import annotations
@@ -17,38 +19,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, DateTime, Engine, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
+from artemis_server.entities import EntityChange, fold
 from artemis_server.errors import StorageUnavailableError
+from artemis_server.hlc import HybridClock, Stamp, wins
 from artemis_server.registry.routing import Binding, Group, Rule
+from artemis_server.store import changelog
 from artemis_server.store import tables as t
-from artemis_server.store.engine import make_engine, migrate
-from artemis_server.store.routing_repo import RoutingWriter, load_extras, load_routing
+from artemis_server.store.changelog import Entry
+from artemis_server.store.engine import WRITE_OPTION, make_engine, migrate
+from artemis_server.store.entity_rows import RowWriter
+from artemis_server.store.routing_repo import load_extras, load_routing
 
 log = logging.getLogger(__name__)
-
-# The management tables a node with its own database copies from a peer when it (re)starts. Logs and audit
-# records are each node's own history and are not copied.
-STATE_TABLES = (
-    "instance",
-    "server",
-    "service_zone",
-    "canary_config",
-    "service_group",
-    "service_group_tag",
-    "service_group_instance",
-    "service_group_operation",
-    "service_instance",
-    "service_route_rule",
-    "service_route_rule_group",
-)
 
 T = TypeVar("T")
 
 
-def _eq(col: Any, value: str) -> Any:
-    return func.lower(col) == value.lower()
+class StaleStateError(Exception):
+    """A node sharing the database changed an entity since this node's view was built: refresh, retry."""
 
 
 @dataclass(slots=True)
@@ -83,6 +74,9 @@ class Loaded:
     rules: list[Rule] = field(default_factory=list)
     group_ops: dict[int, set[str]] = field(default_factory=dict)
     service_instances: list[dict[str, Any]] = field(default_factory=list)
+    # read before the state rows, so nothing committed in between is skipped (re-applying is harmless)
+    positions: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, Stamp] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -100,95 +94,20 @@ class AuditQuery:
     limit: int = 100
 
 
+def _audit_text(details: Any) -> str | None:
+    if details is None or isinstance(details, str):
+        return details
+    return json.dumps(details, separators=(",", ":"))
+
+
 class Tx:
-    """The write side of one transaction."""
+    """The write side of one transaction: audit records and Java log rows."""
 
     def __init__(self, conn: Connection, now: float) -> None:
         self.conn = conn
         self.now = now
         self.stamp = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
-        self.routing = RoutingWriter(conn, self.stamp)
 
-    # -- operation records -------------------------------------------------------------------------
-    def _op_where(self, row: OpRow, *, with_operation: bool) -> tuple[Any, Any]:
-        if row.kind == "instance":
-            tbl = t.instance
-            cond = [
-                _eq(tbl.c.REGION_ID, row.region_id),
-                _eq(tbl.c.SERVICE_ID, row.target[0]),
-                _eq(tbl.c.INSTANCE_ID, row.target[1]),
-            ]
-        elif row.kind == "server":
-            tbl = t.server
-            cond = [_eq(tbl.c.REGION_ID, row.region_id), tbl.c.SERVER_ID == row.target[0]]
-        else:
-            tbl = t.service_zone
-            cond = [
-                _eq(tbl.c.REGION_ID, row.region_id),
-                tbl.c.ZONE_ID == row.target[0],
-                _eq(tbl.c.SERVICE_ID, row.target[1]),
-            ]
-        if with_operation:
-            cond.append(tbl.c.OPERATION == row.operation)
-        return tbl, and_(*cond)
-
-    def put_op(self, row: OpRow) -> None:
-        tbl, where = self._op_where(row, with_operation=True)
-        values: dict[str, Any] = {"DataChange_LastTime": self.stamp}
-        if row.kind == "instance":
-            values.update(OPERATOR_ID=row.operator_id, TOKEN=row.token, EFFECTIVE=1 if row.effective else 0)
-        elif row.kind == "server":
-            values.update(OPERATOR_ID=row.operator_id, TOKEN=row.token)
-        else:
-            values.update(OPERATOR_ID=row.operator_id)
-        res = self.conn.execute(update(tbl).where(where).values(**values))
-        if res.rowcount:
-            return
-        if row.kind == "instance":
-            ident = {"REGION_ID": row.region_id, "SERVICE_ID": row.target[0], "INSTANCE_ID": row.target[1]}
-        elif row.kind == "server":
-            ident = {"REGION_ID": row.region_id, "SERVER_ID": row.target[0]}
-        else:
-            ident = {"REGION_ID": row.region_id, "ZONE_ID": row.target[0], "SERVICE_ID": row.target[1]}
-        self.conn.execute(
-            insert(tbl).values(**ident, OPERATION=row.operation, CREATE_TIME=self.stamp, **values)
-        )
-
-    def delete_ops(self, row: OpRow, *, operation: str | None) -> int:
-        """Delete the records of one target: of one operation, or all when ``operation`` is None."""
-        row.operation = operation or ""
-        tbl, where = self._op_where(row, with_operation=operation is not None)
-        return int(self.conn.execute(delete(tbl).where(where)).rowcount or 0)
-
-    # -- canary -------------------------------------------------------------------------------------
-    def put_canary(self, row: CanaryRow) -> None:
-        c = t.canary_config.c
-        values = {"ip_whitelist": json.dumps(row.ip_whitelist), "enabled": 1 if row.enabled else 0}
-        res = self.conn.execute(
-            update(t.canary_config)
-            .where(_eq(c.service_id, row.service_id))
-            .values(**values, updated_at=row.updated_at)
-        )
-        if not res.rowcount:
-            self.conn.execute(
-                insert(t.canary_config).values(
-                    service_id=row.service_id, created_at=row.created_at, updated_at=row.updated_at, **values
-                )
-            )
-
-    def delete_canary(self, service_id: str) -> int:
-        res = self.conn.execute(delete(t.canary_config).where(_eq(t.canary_config.c.service_id, service_id)))
-        return int(res.rowcount or 0)
-
-    def touch(self) -> None:
-        """Record when the management state last changed (peers compare it to pick the newest copy)."""
-        meta = t.artemis_meta
-        value = repr(self.now)
-        res = self.conn.execute(update(meta).where(meta.c.meta_key == "last_change").values(meta_value=value))
-        if not res.rowcount:
-            self.conn.execute(insert(meta).values(meta_key="last_change", meta_value=value))
-
-    # -- logs ---------------------------------------------------------------------------------------
     def j_log(self, table: str, values: dict[str, Any]) -> None:
         tbl = t.metadata.tables[table]
         vals = {k: v for k, v in values.items() if k in tbl.c}
@@ -200,11 +119,6 @@ class Tx:
         self, operation_type: str, target_id: str, operation: str, operator_id: str, details: Any
     ) -> int:
         now_s = int(self.now)
-        text = (
-            details
-            if details is None or isinstance(details, str)
-            else json.dumps(details, separators=(",", ":"))
-        )
         res = self.conn.execute(
             insert(t.audit_log).values(
                 log_id=None,
@@ -213,7 +127,7 @@ class Tx:
                 operation=operation,
                 operator_id=operator_id,
                 operation_time=now_s,
-                details=text,
+                details=_audit_text(details),
                 created_at=now_s,
             )
         )
@@ -222,6 +136,62 @@ class Tx:
         # logId increases from 1 and stays unique across nodes sharing the database: it is the row id.
         self.conn.execute(update(t.audit_log).where(t.audit_log.c.id == row_id).values(log_id=row_id))
         return row_id
+
+    def records(self, entry: Entry, writer: RowWriter) -> None:
+        """Write an entry's audit records and Java log rows, with this node's ids for groups and rules.
+
+        Targets and values name a group id as ``REF_GROUP`` and a rule id as ``REF_RULE`` (row ids differ
+        between databases); ``refs`` says which group key / routeId they stand for.
+        """
+        for a in entry.audits:
+            ids = writer.resolve(a.get("refs") or {})
+            target = _fill(str(a.get("target") or ""), ids)
+            details = a.get("details")
+            if isinstance(details, dict):
+                details = {k: _fill_value(v, ids) for k, v in details.items()}
+            self.now = float(a.get("time") or self.now)
+            self.audit(
+                str(a.get("type") or ""),
+                target,
+                str(a.get("operation") or ""),
+                str(a.get("operator") or ""),
+                details,
+            )
+        for item in entry.j_logs:
+            table, values = str(item[0]), dict(item[1])
+            ids = writer.resolve(item[2] if len(item) > 2 and isinstance(item[2], dict) else {})
+            self.j_log(table, {k: _fill_value(v, ids) for k, v in values.items()})
+
+
+REF_GROUP = "\x00group-id\x00"
+REF_RULE = "\x00rule-id\x00"
+
+
+def _fill_value(value: Any, ids: dict[str, int | None]) -> Any:
+    if value == REF_GROUP:
+        return ids.get("g")
+    if value == REF_RULE:
+        return ids.get("r")
+    return value
+
+
+def stamp_orders(entry: Entry) -> None:
+    """Entities created by this change keep its stamp as their place in a list (``order``, see
+    routing_commands.new_order): the same place on every node, whatever order changes arrive in."""
+    s = entry.stamp
+    for change in entry.entities:
+        v = change.value
+        order = v.get("order") if v is not None else None
+        if isinstance(order, list) and order[:1] == ["@"] and v is not None:
+            v["order"] = [s.ms, s.n, s.origin, int(order[1]) if len(order) > 1 else 0]
+
+
+def _fill(target: str, ids: dict[str, int | None]) -> str:
+    if REF_GROUP in target:
+        target = target.replace(REF_GROUP, str(ids.get("g") if ids.get("g") is not None else "?"))
+    if REF_RULE in target:
+        target = target.replace(REF_RULE, str(ids.get("r") if ids.get("r") is not None else "?"))
+    return target
 
 
 class SqlStore:
@@ -253,30 +223,129 @@ class SqlStore:
             raise StorageUnavailableError(f"management database unavailable: {msg}") from exc
 
     @contextmanager
-    def _tx(self, now: float) -> Iterator[Tx]:
-        with self.engine.begin() as conn:
-            yield Tx(conn, now)
+    def _write_conn(self) -> Iterator[Connection]:
+        """One write transaction, serialised with every other management writer on this database."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                changelog.lock_writes(conn)
+                yield conn
 
-    def write(self, fn: Callable[[Tx], T], *, now: float | None = None) -> T:
-        """Run ``fn`` in one transaction, retried once on a unique-key race with another node."""
-        stamp = now if now is not None else time.time()
-
-        def run() -> T:
-            with self._tx(stamp) as tx:
-                return fn(tx)
-
+    def _retrying(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (one transaction), once more on a unique-key race with a writer of another kind."""
         try:
-            return self._guard(run)
+            return self._guard(fn)
         except IntegrityError:
-            return self._guard(run)
+            return self._guard(fn)
+
+    # -- writes ------------------------------------------------------------------------------------------
+    def commit_local(
+        self, entry: Entry, clock: HybridClock, expected: dict[str, Stamp | None], now: float
+    ) -> Entry:
+        """Write one change made on this node: state rows, entity versions, audit, log entry; one transaction.
+
+        ``expected`` holds the version of each entity the change was planned against; when the database holds
+        another one (a node sharing it wrote meanwhile), :class:`StaleStateError` is raised and nothing is
+        written. The stamp is taken inside the transaction, past every version it replaces.
+        """
+
+        def run() -> Entry:
+            with self._write_conn() as conn:
+                have = changelog.versions(conn, [e.id for e in entry.entities])
+                stale = [e.id for e in entry.entities if have.get(e.id) != expected.get(e.id)]
+                if stale:
+                    raise StaleStateError(f"{len(stale)} entit(ies) changed by another node")
+                for stamp in have.values():
+                    clock.observe_stamp(stamp)
+                entry.stamp = clock.now()
+                entry.created_at = int(now * 1000)
+                stamp_orders(entry)
+                writer = RowWriter(conn)
+                for change in entry.entities:
+                    writer.install(change)
+                    changelog.set_version(conn, change, entry.stamp)
+                Tx(conn, now).records(entry, writer)
+                changelog.append_local(conn, entry)
+                changelog.notify(conn, entry.origin)
+            return entry
+
+        return self._retrying(run)
+
+    def apply_remote(
+        self, entries: list[Entry], clock: HybridClock
+    ) -> list[tuple[Entry, list[EntityChange]]]:
+        """Merge changes made elsewhere; returns each entry this database did not hold yet with the entities
+        whose value it installed (those whose stamp beat the stored version), in stamp order."""
+
+        def run() -> list[tuple[Entry, list[EntityChange]]]:
+            out: list[tuple[Entry, list[EntityChange]]] = []
+            with self._write_conn() as conn:
+                writer = RowWriter(conn)
+                for entry in sorted(entries, key=lambda e: e.stamp):
+                    clock.observe_stamp(entry.stamp)
+                    if not changelog.store_remote(conn, entry):
+                        continue
+                    have = changelog.versions(conn, [e.id for e in entry.entities])
+                    applied = []
+                    for change in entry.entities:
+                        if wins(entry.stamp, have.get(change.id)):
+                            writer.install(change)
+                            changelog.set_version(conn, change, entry.stamp)
+                            applied.append(change)
+                    Tx(conn, (entry.created_at or 0) / 1000 or time.time()).records(entry, writer)
+                    out.append((entry, applied))
+                if out:
+                    changelog.notify(conn, out[-1][0].origin)
+            return out
+
+        return self._retrying(run)
+
+    # -- the change log, read side ---------------------------------------------------------------------------
+    def newest_stamp(self) -> Stamp | None:
+        def run() -> Stamp | None:
+            with self.engine.connect() as conn:
+                return changelog.max_stamp(conn)
+
+        return self._guard(run)
+
+    def origins(self) -> dict[str, int]:
+        def run() -> dict[str, int]:
+            with self.engine.connect() as conn:
+                return changelog.origins(conn)
+
+        return self._guard(run)
+
+    def changes_after(
+        self, since: dict[str, int], limit: int, exclude: tuple[str, ...] = ()
+    ) -> tuple[list[Entry], bool]:
+        def run() -> tuple[list[Entry], bool]:
+            with self.engine.connect() as conn:
+                return changelog.entries_after(conn, since, limit, exclude=exclude)
+
+        return self._guard(run)
 
     # -- reads ---------------------------------------------------------------------------------------
+    def load_routing_view(self) -> Loaded:
+        """Only the routing part (groups, tags, bindings, rules, rule-groups, J extras), after it changed."""
+
+        def run() -> Loaded:
+            out = Loaded()
+            with self.engine.connect() as conn:
+                out.versions, values = changelog.load_versions(conn)
+                out.groups, out.bindings, out.rules = load_routing(conn, out.versions, values)
+                out.group_ops, out.service_instances = load_extras(conn)
+            return out
+
+        return self._guard(run)
+
     def load(self) -> Loaded:
         return self._guard(self._load)
 
     def _load(self) -> Loaded:
         out = Loaded()
         with self.engine.connect() as conn:
+            out.positions = changelog.origins(conn)
+            out.versions, values = changelog.load_versions(conn)
             for r in conn.execute(select(t.instance)).mappings():
                 out.ops.append(
                     OpRow(
@@ -330,66 +399,9 @@ class SqlStore:
                         int(r["updated_at"] or 0),
                     )
                 )
-            out.groups, out.bindings, out.rules = load_routing(conn)
+            out.groups, out.bindings, out.rules = load_routing(conn, out.versions, values)
             out.group_ops, out.service_instances = load_extras(conn)
         return out
-
-    # -- whole-state copy between peers with separate databases (S14.2 after a restart) --------------------
-    def last_change(self) -> float:
-        def run() -> float:
-            meta = t.artemis_meta
-            with self.engine.connect() as conn:
-                row = conn.execute(select(meta.c.meta_value).where(meta.c.meta_key == "last_change")).first()
-            return float(row[0]) if row else 0.0
-
-        return self._guard(run)
-
-    def export_state(self) -> dict[str, list[dict[str, Any]]]:
-        def run() -> dict[str, list[dict[str, Any]]]:
-            out: dict[str, list[dict[str, Any]]] = {}
-            with self.engine.connect() as conn:
-                for name in STATE_TABLES:
-                    tbl = t.metadata.tables[name]
-                    rows = conn.execute(select(tbl).order_by(tbl.c.id)).mappings().all()
-                    out[name] = [
-                        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
-                        for r in rows
-                    ]
-            return out
-
-        return self._guard(run)
-
-    def import_state(self, tables_rows: dict[str, list[dict[str, Any]]], last_change: float) -> None:
-        """Replace the management state with a peer's copy, ids included, in one transaction."""
-
-        def run() -> None:
-            with self.engine.begin() as conn:
-                for name in STATE_TABLES:
-                    tbl = t.metadata.tables[name]
-                    conn.execute(delete(tbl))
-                    rows = []
-                    for raw in tables_rows.get(name) or []:
-                        row = {}
-                        for k, v in raw.items():
-                            if k not in tbl.c:
-                                continue
-                            if isinstance(tbl.c[k].type, DateTime) and isinstance(v, str):
-                                v = datetime.fromisoformat(v)
-                            row[k] = v
-                        rows.append(row)
-                    if rows:
-                        conn.execute(insert(tbl), rows)
-                    if conn.dialect.name == "postgresql":
-                        conn.execute(
-                            text(
-                                f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
-                                f'COALESCE((SELECT MAX(id) FROM "{name}"), 0) + 1, false)'
-                            )
-                        )
-                tx = Tx(conn, last_change)
-                tx.touch()
-
-        self._guard(run)
 
     def prune_audit(self, older_than: int) -> int:
         """S18.4: drop audit entries whose operation time (epoch seconds) is before ``older_than``."""
@@ -450,6 +462,7 @@ class SqlStore:
     def _query_j_logs(self, table: str, filters: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         tbl = t.metadata.tables[table]
         cond = []
+        folded: list[tuple[str, str]] = []  # ids compare Unicode-folded (S17.2): filtered here, not in SQL
         for col, value in filters.items():
             if value is None or col not in tbl.c:
                 continue
@@ -457,13 +470,22 @@ class SqlStore:
             if col == "COMPLETE":
                 cond.append(column == (1 if value else 0))
             elif isinstance(value, str):
-                cond.append(_eq(column, value))
+                folded.append((col, fold(value)))
             else:
                 cond.append(column == value)
-        stmt = select(tbl).where(*cond).order_by(tbl.c.id.desc()).limit(max(0, limit))
+        if limit <= 0:
+            return []
+        stmt = select(tbl).where(*cond).order_by(tbl.c.id.desc())
+        if not folded:
+            stmt = stmt.limit(limit)
+        out: list[dict[str, Any]] = []
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt).mappings().all()
-        return [_j_log(dict(r)) for r in rows]
+            for r in conn.execution_options(yield_per=500).execute(stmt).mappings():
+                if all(fold(r[c] or "") == v for c, v in folded):
+                    out.append(_j_log(dict(r)))
+                    if len(out) >= limit:
+                        break
+        return out
 
 
 def _ts(value: Any) -> float:

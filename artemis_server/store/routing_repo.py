@@ -1,6 +1,9 @@
-"""Routing rows (S17.5): groups, tags, bindings, route rules and rule-groups, in the Java column layout.
+"""Loading the routing rows (S17.5): groups, tags, bindings, route rules and rule-groups, in the Java layout.
 
-Groups and rules are soft-deleted (``DELETED=1``) so their ids are never reused (S12.1).
+Groups and rules are soft-deleted (``DELETED=1``) so their ids are never reused (S12.1). Rows are written by
+store/entity_rows.py; the order of tags, bindings, rule-groups and rules comes from their entity versions
+(artemis_entity), so every node lists them the same way whatever order the changes reached it in. Rows no
+entity describes (written by a Java or Rust node) come first, in row order.
 """
 
 from __future__ import annotations
@@ -8,10 +11,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, select
 
+from artemis_server.entities import entity_id, fold
+from artemis_server.hlc import Stamp
 from artemis_server.registry.routing import Binding, Group, Rule, RuleGroup
 from artemis_server.store import tables as t
+from artemis_server.store.entity_rows import SERVICE_INSTANCE_FIELDS
 
 
 def _secs(value: Any) -> int:
@@ -22,233 +28,31 @@ def _secs(value: Any) -> int:
     return 0
 
 
-def _pk(res: Any) -> int:
-    pk = res.inserted_primary_key
-    return int(pk[0]) if pk else 0
+def _order(stamp: Stamp | None, row_id: int) -> tuple[Any, ...]:
+    return (0, row_id, "", 0) if stamp is None else (1, stamp.ms, stamp.n, stamp.origin, 0)
 
 
-class RoutingWriter:
-    def __init__(self, conn: Connection, stamp: datetime) -> None:
-        self.conn = conn
-        self.stamp = stamp
-
-    # groups -------------------------------------------------------------------------------------------
-    def insert_group(self, g: Group) -> int:
-        res = self.conn.execute(
-            insert(t.service_group).values(
-                SERVICE_ID=g.service_id,
-                REGION_ID=g.region_id,
-                ZONE_ID=g.zone_id,
-                NAME=g.name,
-                APP_ID=g.app_id or g.service_id,
-                DESCRIPTION=g.description,
-                STATUS=g.status,
-                type=g.group_type,
-                DELETED=0,
-                CREATE_TIME=self.stamp,
-                DataChange_LastTime=self.stamp,
-            )
-        )
-        return _pk(res)
-
-    def update_group(self, g: Group) -> None:
-        self.conn.execute(
-            update(t.service_group)
-            .where(t.service_group.c.id == g.group_id)
-            .values(DESCRIPTION=g.description, STATUS=g.status, DataChange_LastTime=self.stamp)
-        )
-
-    def delete_group(self, group_id: int) -> None:
-        self.conn.execute(
-            update(t.service_group)
-            .where(t.service_group.c.id == group_id)
-            .values(DELETED=1, DataChange_LastTime=self.stamp)
-        )
-        self.conn.execute(delete(t.service_group_tag).where(t.service_group_tag.c.GROUP_ID == group_id))
-        self.conn.execute(
-            delete(t.service_group_instance).where(t.service_group_instance.c.GROUP_ID == group_id)
-        )
-
-    def put_tag(self, group_id: int, key: str, value: str) -> None:
-        c = t.service_group_tag.c
-        res = self.conn.execute(
-            update(t.service_group_tag)
-            .where(c.GROUP_ID == group_id, c.TAG == key)
-            .values(VALUE=value, DataChange_LastTime=self.stamp)
-        )
-        if not res.rowcount:
-            self.conn.execute(
-                insert(t.service_group_tag).values(
-                    GROUP_ID=group_id,
-                    TAG=key,
-                    VALUE=value,
-                    CREATE_TIME=self.stamp,
-                    DataChange_LastTime=self.stamp,
-                )
-            )
-
-    def delete_tag(self, group_id: int, key: str) -> None:
-        c = t.service_group_tag.c
-        self.conn.execute(delete(t.service_group_tag).where(c.GROUP_ID == group_id, c.TAG == key))
-
-    # bindings ---------------------------------------------------------------------------------------------
-    def insert_binding(self, b: Binding) -> int:
-        c = t.service_group_instance.c
-        row = self.conn.execute(
-            select(c.id).where(c.GROUP_ID == b.group_id, c.INSTANCE_ID == b.instance_id)
-        ).first()
-        if row is not None:
-            return int(row[0])
-        res = self.conn.execute(
-            insert(t.service_group_instance).values(
-                GROUP_ID=b.group_id,
-                INSTANCE_ID=b.instance_id,
-                SERVICE_ID=b.service_id,
-                REGION_ID=b.region_id,
-                ZONE_ID=b.zone_id,
-                BINDING_TYPE=b.binding_type,
-                OPERATOR_ID=b.operator_id,
-                CREATE_TIME=self.stamp,
-                DataChange_LastTime=self.stamp,
-            )
-        )
-        return _pk(res)
-
-    def delete_binding(self, group_id: int, instance_id: str) -> int:
-        c = t.service_group_instance.c
-        res = self.conn.execute(
-            delete(t.service_group_instance).where(c.GROUP_ID == group_id, c.INSTANCE_ID == instance_id)
-        )
-        return int(res.rowcount or 0)
-
-    # rules -----------------------------------------------------------------------------------------------
-    def insert_rule(self, r: Rule) -> int:
-        res = self.conn.execute(
-            insert(t.service_route_rule).values(
-                SERVICE_ID=r.service_id,
-                NAME=r.route_id,
-                DISPLAY_NAME=r.name,
-                DESCRIPTION=r.description,
-                STATUS=r.status,
-                strategy=r.strategy,
-                DELETED=0,
-                CREATE_TIME=self.stamp,
-                DataChange_LastTime=self.stamp,
-            )
-        )
-        return _pk(res)
-
-    def update_rule(self, r: Rule) -> None:
-        self.conn.execute(
-            update(t.service_route_rule)
-            .where(t.service_route_rule.c.id == r.rule_id)
-            .values(
-                DISPLAY_NAME=r.name,
-                DESCRIPTION=r.description,
-                STATUS=r.status,
-                strategy=r.strategy,
-                DataChange_LastTime=self.stamp,
-            )
-        )
-
-    def delete_rule(self, rule_id: int) -> None:
-        self.conn.execute(
-            update(t.service_route_rule)
-            .where(t.service_route_rule.c.id == rule_id)
-            .values(DELETED=1, DataChange_LastTime=self.stamp)
-        )
-        self.conn.execute(
-            delete(t.service_route_rule_group).where(t.service_route_rule_group.c.ROUTE_RULE_ID == rule_id)
-        )
-
-    def put_rule_group(self, rule_id: int, rg: RuleGroup, replaces: list[int]) -> int:
-        c = t.service_route_rule_group.c
-        if replaces:
-            self.conn.execute(delete(t.service_route_rule_group).where(c.id.in_(replaces)))
-        res = self.conn.execute(
-            insert(t.service_route_rule_group).values(
-                ROUTE_RULE_ID=rule_id,
-                GROUP_ID=rg.managed_id,
-                GROUP_KEY=rg.group_ref,
-                WEIGHT=rg.weight,
-                UNRELEASED_WEIGHT=rg.unreleased_weight,
-                REGION_ID=rg.region_id,
-                ZONE_ID=rg.zone_id,
-                CREATE_TIME=self.stamp,
-                DataChange_LastTime=self.stamp,
-            )
-        )
-        return _pk(res)
-
-    def update_rule_group(self, rg: RuleGroup) -> None:
-        self.conn.execute(
-            update(t.service_route_rule_group)
-            .where(t.service_route_rule_group.c.id == rg.row_id)
-            .values(WEIGHT=rg.weight, UNRELEASED_WEIGHT=rg.unreleased_weight, DataChange_LastTime=self.stamp)
-        )
-
-    def put_group_operation(self, group_id: int, operation: str) -> None:
-        c = t.service_group_operation.c
-        exists = self.conn.execute(
-            select(c.id).where(c.GROUP_ID == group_id, c.OPERATION == operation)
-        ).first()
-        if exists is None:
-            self.conn.execute(
-                insert(t.service_group_operation).values(
-                    GROUP_ID=group_id,
-                    OPERATION=operation,
-                    CREATE_TIME=self.stamp,
-                    DataChange_LastTime=self.stamp,
-                )
-            )
-
-    def delete_group_operation(self, group_id: int, operation: str) -> None:
-        c = t.service_group_operation.c
-        self.conn.execute(
-            delete(t.service_group_operation).where(c.GROUP_ID == group_id, c.OPERATION == operation)
-        )
-
-    def put_service_instance(self, values: dict[str, Any]) -> int:
-        c = t.service_instance.c
-        row = self.conn.execute(
-            select(c.id).where(c.SERVICE_ID == values["SERVICE_ID"], c.INSTANCE_ID == values["INSTANCE_ID"])
-        ).first()
-        if row is not None:
-            self.conn.execute(
-                update(t.service_instance)
-                .where(c.id == row[0])
-                .values(**values, DataChange_LastTime=self.stamp)
-            )
-            return int(row[0])
-        res = self.conn.execute(
-            insert(t.service_instance).values(
-                **values, CREATE_TIME=self.stamp, DataChange_LastTime=self.stamp
-            )
-        )
-        return _pk(res)
-
-    def delete_service_instance(self, row_id: int) -> None:
-        self.conn.execute(delete(t.service_instance).where(t.service_instance.c.id == row_id))
-
-    def delete_rule_group(self, row_id: int) -> None:
-        self.conn.execute(delete(t.service_route_rule_group).where(t.service_route_rule_group.c.id == row_id))
+def _created(value: dict[str, Any] | None, row_id: int) -> tuple[Any, ...]:
+    """Where a rule (or rule-group) goes in a list: the stamp of the change that created it, then its index
+    in that change; rows no entity describes first, by row id."""
+    order = (value or {}).get("order")
+    if isinstance(order, list) and len(order) == 4 and order[0] != "@":
+        return (1, int(order[0]), int(order[1]), str(order[2]), int(order[3]))
+    return (0, row_id, "", 0)
 
 
-SERVICE_INSTANCE_FIELDS = {
-    "SERVICE_ID": "serviceId",
-    "INSTANCE_ID": "instanceId",
-    "IP": "ip",
-    "MACHINE_NAME": "machineName",
-    "METADATA": "metadata",
-    "PORT": "port",
-    "PROTOCOL": "protocol",
-    "REGION_ID": "regionId",
-    "ZONE_ID": "zoneId",
-    "GROUP_ID": "groupId",
-    "HEALTHY_CHECK_URL": "healthCheckUrl",
-    "URL": "url",
-    "DESCRIPTION": "description",
-}
+def ref_key(ref: str, service_id: str, groups: dict[int, Group], by_key: dict[str, int]) -> str:
+    """The identity of a rule-group's reference (entities.py): the managed group's key, else the name."""
+    ref = ref.strip()
+    if ref.isdigit() and int(ref) in groups:
+        return groups[int(ref)].key
+    if ref in by_key:
+        return ref
+    sid = fold(service_id)
+    for g in sorted(groups.values(), key=lambda g: g.group_id):
+        if g.name == ref and fold(g.service_id) == sid:
+            return g.key
+    return fold(ref)
 
 
 def load_extras(conn: Connection) -> tuple[dict[int, set[str]], list[dict[str, Any]]]:
@@ -266,7 +70,9 @@ def load_extras(conn: Connection) -> tuple[dict[int, set[str]], list[dict[str, A
     return ops, instances
 
 
-def load_routing(conn: Connection) -> tuple[list[Group], list[Binding], list[Rule]]:
+def load_routing(
+    conn: Connection, versions: dict[str, Stamp], values: dict[str, dict[str, Any]]
+) -> tuple[list[Group], list[Binding], list[Rule]]:
     groups: dict[int, Group] = {}
     g = t.service_group.c
     for r in conn.execute(select(t.service_group).where(g.DELETED == 0).order_by(g.id)).mappings():
@@ -284,15 +90,23 @@ def load_routing(conn: Connection) -> tuple[list[Group], list[Binding], list[Rul
             updated_at=_secs(r["DataChange_LastTime"]),
         )
     tg = t.service_group_tag.c
+    tags = []
     for r in conn.execute(select(t.service_group_tag).order_by(tg.id)).mappings():
         grp = groups.get(int(r["GROUP_ID"]))
         if grp is not None:
-            grp.tags[r["TAG"]] = r["VALUE"] or ""
+            stamp = versions.get(entity_id("tag", (grp.key, r["TAG"])))
+            tags.append((_order(stamp, int(r["id"])), grp, r["TAG"], r["VALUE"] or ""))
+    for _, grp, tag, value in sorted(tags, key=lambda x: x[0]):
+        grp.tags[tag] = value
     bindings: list[Binding] = []
     b = t.service_group_instance.c
+    rows = []
     for r in conn.execute(select(t.service_group_instance).order_by(b.id)).mappings():
-        if int(r["GROUP_ID"]) not in groups:
-            continue
+        grp = groups.get(int(r["GROUP_ID"]))
+        if grp is not None:
+            stamp = versions.get(entity_id("binding", (grp.key, r["INSTANCE_ID"])))
+            rows.append((_order(stamp, int(r["id"])), r))
+    for _, r in sorted(rows, key=lambda x: x[0]):
         bindings.append(
             Binding(
                 binding_id=int(r["id"]),
@@ -309,7 +123,9 @@ def load_routing(conn: Connection) -> tuple[list[Group], list[Binding], list[Rul
     rules: dict[int, Rule] = {}
     rc = t.service_route_rule.c
     for r in conn.execute(select(t.service_route_rule).where(rc.DELETED == 0).order_by(rc.id)).mappings():
+        value = values.get(entity_id("rule", (r["NAME"],)))
         rules[int(r["id"])] = Rule(
+            order=_created(value, int(r["id"])),
             rule_id=int(r["id"]),
             route_id=r["NAME"],
             service_id=r["SERVICE_ID"],
@@ -321,13 +137,21 @@ def load_routing(conn: Connection) -> tuple[list[Group], list[Binding], list[Rul
             updated_at=_secs(r["DataChange_LastTime"]),
         )
     rg = t.service_route_rule_group.c
+    by_key = {g.key: gid for gid, g in groups.items()}
+    rgs = []
     for r in conn.execute(select(t.service_route_rule_group).order_by(rg.id)).mappings():
         rule = rules.get(int(r["ROUTE_RULE_ID"]))
         if rule is None:
             continue
         ref = r["GROUP_KEY"] or (str(r["GROUP_ID"]) if r["GROUP_ID"] is not None else "")
+        value = values.get(
+            entity_id("rulegroup", (rule.route_id, ref_key(ref, rule.service_id, groups, by_key)))
+        )
+        rgs.append((_created(value, int(r["id"])), rule, r, ref))
+    for order, rule, r, ref in sorted(rgs, key=lambda x: x[0]):
         rule.groups.append(
             RuleGroup(
+                order=order,
                 row_id=int(r["id"]),
                 route_id=rule.route_id,
                 group_ref=ref,

@@ -9,6 +9,11 @@ other implementations ignore them); see docs/decisions.md "Management and persis
 * ``service_zone.OPERATOR_ID``: zone status reports who pulled the zone out (S10.8).
 
 ``artemis_meta`` holds this database's random id, so peers can tell whether they share one database (S14.2).
+
+Issue 14 (revision 0002) adds the change log (``artemis_change``, ``artemis_origin``, ``artemis_entity``;
+see store/changelog.py) and a folded key column on the tables whose ids compare case-insensitively (S17.2):
+``FOLD_KEY`` (``fold_key`` on canary_config), the Unicode case-folded identity joined with ``\x1f``. Our
+writes fill it; rows other implementations write have it NULL and are folded in Python.
 This module is the current shape; the Alembic migrations under ``migrations/versions`` create and upgrade it.
 """
 
@@ -46,6 +51,10 @@ def _times() -> tuple[Column[object], Column[object]]:
     )
 
 
+def _fold(name: str = "FOLD_KEY") -> Column[str]:
+    return Column(name, String(2048), nullable=True)
+
+
 def _s(name: str, n: int = 128, *, nullable: bool = True, default: str | None = None) -> Column[str]:
     return Column(name, String(n), nullable=nullable, server_default=default)
 
@@ -55,6 +64,41 @@ artemis_meta = Table(
     metadata,
     Column("meta_key", String(64), primary_key=True),
     Column("meta_value", String(256), nullable=False),
+)
+
+# -- the change log (issue 14): see store/changelog.py --------------------------------------------------
+artemis_change = Table(
+    "artemis_change",
+    metadata,
+    _pk(),
+    Column("origin", String(160), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hlc_ms", BigInteger, nullable=False),
+    Column("hlc_n", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("origin", "seq", name="uq_artemis_change_origin_seq"),
+    Index("ix_artemis_change_hlc", "hlc_ms", "hlc_n"),
+)
+
+artemis_origin = Table(
+    "artemis_origin",
+    metadata,
+    Column("origin", String(160), primary_key=True),
+    Column("max_seq", BigInteger, nullable=False),
+)
+
+artemis_entity = Table(
+    "artemis_entity",
+    metadata,
+    Column("entity_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("parent", String(64), nullable=True),
+    Column("hlc_ms", BigInteger, nullable=False),
+    Column("hlc_n", Integer, nullable=False),
+    Column("origin", String(160), nullable=False),
+    Column("value", Text, nullable=True),
+    Index("ix_artemis_entity_parent", "parent"),
 )
 
 instance = Table(
@@ -69,7 +113,9 @@ instance = Table(
     _s("TOKEN", 256),
     *_times(),
     Column("EFFECTIVE", Integer, nullable=False, server_default="1"),
+    _fold(),
     UniqueConstraint("INSTANCE_ID", "SERVICE_ID", "REGION_ID", "OPERATION", name="uq_instance_op"),
+    Index("ix_instance_fold", "FOLD_KEY"),
 )
 
 instance_log = Table(
@@ -98,7 +144,9 @@ server = Table(
     _s("OPERATOR_ID"),
     _s("TOKEN", 256),
     *_times(),
+    _fold(),
     UniqueConstraint("SERVER_ID", "REGION_ID", "OPERATION", name="uq_server_op"),
+    Index("ix_server_fold", "FOLD_KEY"),
 )
 
 server_log = Table(
@@ -190,7 +238,9 @@ service_instance = Table(
     *_service_instance_columns(),
     _s("DESCRIPTION", 1024),
     *_times(),
+    _fold(),
     UniqueConstraint("SERVICE_ID", "INSTANCE_ID", name="uq_service_instance"),
+    Index("ix_service_instance_fold", "FOLD_KEY"),
 )
 
 service_instance_log = Table(
@@ -350,7 +400,9 @@ service_zone = Table(
     _s("OPERATION", 32, nullable=False),
     *_times(),
     _s("OPERATOR_ID"),
+    _fold(),
     UniqueConstraint("SERVICE_ID", "REGION_ID", "ZONE_ID", "OPERATION", name="uq_service_zone"),
+    Index("ix_service_zone_fold", "FOLD_KEY"),
 )
 
 service_zone_log = Table(
@@ -377,7 +429,9 @@ canary_config = Table(
     Column("enabled", Integer, nullable=False, server_default="1"),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    _fold("fold_key"),
     UniqueConstraint("service_id", name="uq_canary_service"),
+    Index("ix_canary_config_fold", "fold_key"),
 )
 
 audit_log = Table(

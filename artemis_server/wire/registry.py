@@ -98,13 +98,17 @@ class ServiceNode(msgspec.Struct, rename="camel"):
     zone: Zone
 
 
-class ServiceNodeStatus(msgspec.Struct, rename="camel"):
+class ServiceNodeStatus(msgspec.Struct, rename="camel", omit_defaults=True):
     node: ServiceNode
     status: str
     can_service_discovery: bool
     can_service_registry: bool
     allow_registry_from_other_zone: bool
     allow_discovery_from_other_zone: bool
+    # Python-defined, peers only (Java readers ignore unknown keys): registry writes queued or waiting for a
+    # retry for that peer, and management changes this node holds that the peer did not at its last pull.
+    replication_pending: int | None = None
+    management_pending: int | None = None
 
 
 class LeaseStatus(msgspec.Struct, rename="camel"):

@@ -1,8 +1,6 @@
-"""Request and answer shapes of the replication endpoints (api.md 2.4) and the management relay."""
+"""Request and answer shapes of the replication endpoints (api.md 2.4) and of the management change log."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import msgspec
 
@@ -39,11 +37,20 @@ class ServicesReply(_In):
     services: list[Service] | None = None
 
 
-class ManagementApply(_In):
-    """POST /api/replication/management/apply.json: one management command relayed by a peer."""
+class ChangesRequest(_In):
+    """POST /api/replication/management/changes.json: the change-log entries the caller lacks (S14.2).
 
-    command: str
-    args: dict[str, Any] | None = None
-    operator: str = ""
-    origin_node_id: str = ""
+    ``since`` maps each origin to the last sequence number the caller holds; ``limit`` caps the answer.
+    """
+
+    since: dict[str, int] | None = None
+    limit: int = 200
+    node_id: str = ""
     database_id: str | None = None
+
+
+class PeerHello(_In):
+    """hello.json and poke.json bodies: who is calling (both are optional for older peers)."""
+
+    node_id: str = ""
+    url: str = ""

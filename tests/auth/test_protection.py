@@ -192,27 +192,14 @@ def test_protection_off_is_open_but_a_token_still_names_the_operator(
         assert http.get("/api/auth/users").status_code == 401
 
 
-def test_management_relay_is_no_back_door(protected: httpx.Client, admin_token: str) -> None:
-    """With protection on and no cluster.peer_token, the replication management endpoint cannot be used to
-    run management commands without a token."""
+def test_management_change_log_is_no_back_door(protected: httpx.Client, admin_token: str) -> None:
+    """With protection on and no cluster.peer_token, the management change log between peers is closed: it
+    neither hands out management state and audit records nor takes pokes without a token."""
     register(protected, "relay", "r1")
     before = _snapshot(protected, admin_token)
-    r = protected.post(
-        "/api/replication/management/apply.json",
-        json={
-            "command": "instance.operate",
-            "args": {
-                "regionId": "default",
-                "serviceId": "relay",
-                "instanceId": "r1",
-                "operation": "pullout",
-                "operationComplete": True,
-            },
-            "operator": "intruder",
-            "originNodeId": "elsewhere",
-            "databaseId": "other",
-        },
-    )
+    r = protected.post("/api/replication/management/changes.json", json={"since": {}, "limit": 100})
     _refused(r, "A", 401)
+    assert "changes" not in r.json()
+    _refused(protected.post("/api/replication/management/poke.json", json={}), "A", 401)
     assert visible(protected, "relay") == ["r1"]
     assert _snapshot(protected, admin_token) == before

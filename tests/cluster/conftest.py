@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import LiveServer, make_settings, wait_for
+from tests.helpers import LiveServer, make_settings, pg_database, wait_for
 
 # Short peer timings so health changes are seen within a second (production: 10 s / 5 s / 2 s).
 FAST_CLUSTER = {
@@ -24,6 +25,18 @@ FAST_CLUSTER = {
     "sync_timeout_secs": 2.0,
 }
 FAST_REPLICATION = {"timeout_secs": 1.0, "batch_interval_ms": 20, "retry_interval_secs": 0.2}
+
+
+PG_URL = os.environ.get("ARTEMIS_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of this test's own (skipped without ARTEMIS_TEST_POSTGRES_URL)."""
+    if not PG_URL:
+        pytest.skip("ARTEMIS_TEST_POSTGRES_URL is not set (CI sets it; see .ci/run)")
+    with pg_database(PG_URL, "artemis_cluster") as url:
+        yield url
 
 
 def cluster_sections(**sections: dict[str, Any]) -> dict[str, dict[str, Any]]:

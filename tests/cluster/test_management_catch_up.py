@@ -27,7 +27,9 @@ def _pull(url: str, iid: str, operation: str) -> None:
     assert doc["responseStatus"]["status"] == "success", doc
 
 
-def test_restarted_node_copies_newer_management_state(tmp_path: Path) -> None:
+def test_restarted_node_catches_up_with_the_changes_it_missed(tmp_path: Path) -> None:
+    """Node 3 is SIGKILLed, changes are made on nodes 1 and 2, node 3 restarts: it gets each of them (per
+    entity, not a copy of one peer's whole state) and keeps following changes afterwards."""
     nodes = [ServerProcess(tmp_path / f"n{i}", env=FAST_ENV) for i in range(3)]
     urls = [n.url for n in nodes]
     for n in nodes:

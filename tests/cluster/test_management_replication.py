@@ -1,7 +1,8 @@
 """Management state is the same on every node within 2 s (S14.2): own SQLite files, or one shared DB.
 
-A pull-out sent to one node is relayed to its peers over POST /api/replication/management/apply.json: a peer
-with its own database runs the command, a peer sharing the database reloads its view (docs/decisions.md).
+A pull-out sent to one node reaches its peers through the change log: a peer with its own database pulls the
+change at once (the writer pokes it) and merges it; a peer sharing the database reads it from there
+(docs/cluster.md). Either way the peer raises the same events for its WebSocket subscribers.
 """
 
 from __future__ import annotations
@@ -62,9 +63,15 @@ def test_pullout_reaches_every_node_with_separate_sqlite_files(make_cluster) -> 
     _check_pullout_everywhere(nodes, origin=1)
 
 
-def test_pullout_reaches_every_node_with_one_shared_database(make_cluster, tmp_path: Path) -> None:
-    """All nodes share one database: peers only reload what the origin wrote."""
-    url = os.environ.get("ARTEMIS_TEST_POSTGRES_URL") or f"sqlite:///{tmp_path / 'shared.db'}"
+def test_pullout_reaches_every_node_with_one_shared_database(
+    make_cluster, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """All nodes share one database (PostgreSQL when CI has one, else a SQLite file): peers read the change
+    the origin wrote from the database."""
+    if os.environ.get("ARTEMIS_TEST_POSTGRES_URL"):
+        url = request.getfixturevalue("pg_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
     nodes = make_cluster(3, database={"url": url})
     _check_pullout_everywhere(nodes, origin=2)
 

@@ -185,8 +185,12 @@ def test_database_written_by_an_older_schema_opens(tmp_path: Path) -> None:
         assert "EFFECTIVE" in {c["name"] for c in insp.get_columns("instance")}
         assert "audit_log" in insp.get_table_names()
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
             assert conn.execute(text("SELECT OPERATOR_ID FROM instance")).scalar() == "java-admin"
+            # the migration folded the identity of the row that was there before it (S17.2)
+            assert (
+                conn.execute(text("SELECT FOLD_KEY FROM instance")).scalar() == "default\x1flegacy\x1fold-1"
+            )
     finally:
         engine.dispose()
 

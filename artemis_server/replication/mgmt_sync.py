@@ -1,0 +1,215 @@
+"""Management changes between peers with their own databases: pull what is missing, poke to go fast (S14.2).
+
+Every node pulls from every peer: ``POST /api/replication/management/changes.json {since, limit}`` answers the
+change-log entries the caller lacks (``since`` = per origin, the last sequence number it holds), oldest stamp
+first, with ``more`` when cut. Because a node serves the entries it received from others too, a change
+travels through any path that is up, and a node that restarts both serves what it owes (its log is durable)
+and fetches what it missed.
+
+When to pull:
+
+* at start, as soon as the database is open;
+* every ``PULL_INTERVAL_SECS`` from each peer, whatever its health-check status says (a peer that fails is
+  retried with back-off up to ``MAX_BACKOFF_SECS``): convergence does not wait for the health checks, whose
+  defaults (first after 10 s, then every 5 s) are slower than the 15 s a restarted node has to catch up;
+* at once when a peer pokes this node (``POST .../poke.json``, sent after each local commit, so a change is
+  visible on the peers within tens of milliseconds: S14.2's 2 s and WebSocket subscribers), when it says
+  hello after its start, and when its health check turns good.
+
+A peer that turns out to share this node's database (same ``databaseId``) is not pulled from: the database
+already holds its changes, and its pokes make this node read the shared log at once. A peer answering 404 has
+no change log (a Java or Rust node): it is asked again only every ``NO_LOG_RETRY_SECS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from artemis_server import wire
+from artemis_server.errors import StorageUnavailableError
+from artemis_server.replication.client import Outcome, PeerClient
+from artemis_server.replication.peers import Peer, PeerSet, same_address
+from artemis_server.store.changelog import Entry
+
+if TYPE_CHECKING:
+    from artemis_server.node import Node
+
+log = logging.getLogger(__name__)
+
+CHANGES = "/api/replication/management/changes.json"
+POKE = "/api/replication/management/poke.json"
+PULL_INTERVAL_SECS = 1.0
+MAX_BACKOFF_SECS = 5.0
+NO_LOG_RETRY_SECS = 60.0
+PAGE = 200  # entries per answer
+MAX_PAGES = 500  # per pull round (100,000 entries); the next round continues
+POKE_TIMEOUT_SECS = 1.0
+
+
+@dataclass(slots=True)
+class PeerSync:
+    peer: Peer
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    failures: int = 0
+    same_db: bool = False
+    no_log: bool = False
+    holds: dict[str, int] = field(default_factory=dict)  # what the peer last said it holds, per origin
+    pulled: int = 0  # entries received from it
+    last_ok: float = 0.0
+    last_error: str = ""
+
+    def pending(self, mine: dict[str, int]) -> int:
+        """Changes this node holds that the peer did not hold when we last heard from it."""
+        return sum(max(0, seq - self.holds.get(origin, 0)) for origin, seq in mine.items())
+
+
+class ManagementSync:
+    def __init__(self, node: Node, peers: PeerSet, client: PeerClient) -> None:
+        self.node = node
+        self.peers = peers
+        self.client = client
+        self.states = {p.url: PeerSync(p) for p in peers.peers}
+        self._poke = asyncio.Event()
+        node.management.on_commit.append(self._poke.set)
+        peers.on_up.append(lambda p: self.wake(p.url))
+
+    # -- wiring ----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        for st in self.states.values():
+            self.node.spawn(self._loop(st), f"management-pull:{st.peer.url}")
+        self.node.spawn(self._poker(), "management-poke")
+
+    def state_of(self, url: str | None) -> PeerSync | None:
+        if not url:
+            return None
+        for st in self.states.values():
+            if same_address(st.peer.url, url):
+                return st
+        return None
+
+    def wake(self, url: str | None) -> None:
+        st = self.state_of(url)
+        if st is not None:
+            st.failures = 0
+            st.wake.set()
+
+    def poked(self, url: str | None) -> None:
+        """A peer committed a change: fetch it (or, sharing the database, read the log) now. A caller this
+        node knows under another address (a host name instead of an IP) makes it pull from every peer."""
+        st = self.state_of(url)
+        watch = self.node.management.watch
+        if (st is None or st.same_db) and watch is not None:
+            watch.poke()
+        for other in [st] if st is not None else self.states.values():
+            if not other.same_db:
+                other.failures = 0
+                other.wake.set()
+
+    def heard(self, url: str | None, since: dict[str, int]) -> None:
+        """The peer pulled from us with ``since``: that is what it holds."""
+        st = self.state_of(url)
+        if st is not None:
+            st.holds = dict(since)
+
+    def pending(self) -> dict[str, int]:
+        mine = self.node.management.positions
+        return {url: st.pending(mine) for url, st in self.states.items() if not st.same_db}
+
+    # -- pulling -------------------------------------------------------------------------------------------
+    async def _loop(self, st: PeerSync) -> None:
+        mgmt = self.node.management
+        while not mgmt.ready:
+            await asyncio.sleep(0.1)
+        while True:
+            try:
+                ok = await self.pull(st)
+            except StorageUnavailableError as exc:
+                ok = False
+                st.last_error = str(exc)
+            except Exception:
+                log.exception("management pull from %s failed", st.peer.url)
+                ok = False
+            if ok:
+                st.failures = 0
+                delay = PULL_INTERVAL_SECS
+            else:
+                st.failures += 1
+                delay = min(MAX_BACKOFF_SECS, PULL_INTERVAL_SECS * 2 ** (st.failures - 1))
+            if st.no_log:
+                delay = NO_LOG_RETRY_SECS
+            if st.same_db:
+                delay = 3600.0  # its changes come from the database; only a poke (or hello) wakes this loop
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(st.wake.wait(), delay)
+            st.wake.clear()
+            if st.same_db:
+                watch = mgmt.watch
+                if watch is not None:
+                    watch.poke()
+
+    async def pull(self, st: PeerSync) -> bool:
+        """Fetch and merge everything the peer holds that this node lacks; False when the peer failed."""
+        mgmt = self.node.management
+        if st.same_db:
+            return True
+        for _ in range(MAX_PAGES):
+            body = wire.encode(
+                {
+                    "since": dict(mgmt.positions),
+                    "limit": PAGE,
+                    "nodeId": self.node.node_id,
+                    "databaseId": mgmt.database_id,
+                }
+            )
+            res = await self.client.post(st.peer.url, CHANGES, body)
+            if res.outcome is Outcome.NOT_FOUND:
+                if not st.no_log:
+                    log.info("peer %s keeps no management change log (a Java or Rust node?)", st.peer.url)
+                st.no_log = True
+                return False
+            st.no_log = False
+            if res.outcome is not Outcome.OK:
+                st.last_error = res.error
+                return False
+            doc: dict[str, Any] = res.body
+            if isinstance(doc.get("nodeId"), str) and doc["nodeId"]:
+                st.peer.node_id = doc[
+                    "nodeId"
+                ]  # known within a second of start, not at the first health check
+            if doc.get("databaseId") and doc.get("databaseId") == mgmt.database_id:
+                log.info("peer %s shares this node's database: its changes are read from there", st.peer.url)
+                st.same_db = True
+                await mgmt.read_shared()
+                return True
+            try:
+                entries = [Entry.from_wire(e) for e in doc.get("changes") or []]
+                holds = {str(o): int(s) for o, s in (doc.get("origins") or {}).items()}
+            except (KeyError, TypeError, ValueError) as exc:
+                st.last_error = f"unreadable changes from peer: {exc}"
+                log.warning("peer %s answered changes this node cannot read: %s", st.peer.url, exc)
+                return False
+            st.holds = holds
+            if entries:
+                st.pulled += await mgmt.merge_remote(entries)
+            st.last_ok = time.monotonic()
+            if not doc.get("more") or not entries:
+                return True
+        return True
+
+    # -- poking ----------------------------------------------------------------------------------------------
+    async def _poker(self) -> None:
+        """After local commits, tell every peer (pokes coalesce: one round covers every commit before it)."""
+        body = wire.encode({"nodeId": self.node.node_id, "url": self.node.url})
+        while True:
+            await self._poke.wait()
+            self._poke.clear()
+            targets = [st for st in self.states.values() if not st.no_log]
+            await asyncio.gather(
+                *(self.client.post(st.peer.url, POKE, body, timeout=POKE_TIMEOUT_SECS) for st in targets),
+                return_exceptions=True,
+            )
