@@ -144,6 +144,9 @@ class AuthService:
         self._repo: AuthRepo | None = None
         self._init_lock: asyncio.Lock | None = None
         self._failures: dict[str, deque[float]] = {}
+        # Logins being verified right now, per lower-cased user name: they count against the lock-out
+        # before their (awaited, slow) password check, so parallel guesses cannot all slip through.
+        self._inflight: dict[str, int] = {}
 
     # -- start-up ----------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -206,18 +209,35 @@ class AuthService:
         return await anyio.to_thread.run_sync(fn, *args)
 
     # -- login / tokens ------------------------------------------------------------------------------------
-    def _check_lockout(self, username: str) -> None:
+    def _reserve(self, username: str) -> str:
+        """Take one attempt for ``username`` (429 when failures plus attempts in flight reach the limit).
+
+        Called before the password check and released by :meth:`_release` after it: the check is awaited
+        (a worker thread), so a count read before it and written after it lets any number of parallel
+        guesses through.
+        """
+        name = username.lower()
         window = self.settings.login_failure_window_secs
-        q = self._failures.get(username.lower())
-        if q is None:
-            return
-        now = time.monotonic()
-        while q and q[0] < now - window:
-            q.popleft()
-        if not q:
-            self._failures.pop(username.lower(), None)
-        elif len(q) >= self.settings.login_max_failures:
+        q = self._failures.get(name)
+        if q is not None:
+            now = time.monotonic()
+            while q and q[0] < now - window:
+                q.popleft()
+            if not q:
+                self._failures.pop(name, None)
+                q = None
+        used = (len(q) if q is not None else 0) + self._inflight.get(name, 0)
+        if used >= self.settings.login_max_failures:
             raise RateLimitedError("too many failed logins for this user; try again later")
+        self._inflight[name] = self._inflight.get(name, 0) + 1
+        return name
+
+    def _release(self, name: str) -> None:
+        left = self._inflight.get(name, 0) - 1
+        if left > 0:
+            self._inflight[name] = left
+        else:
+            self._inflight.pop(name, None)
 
     def _failed(self, username: str) -> None:
         q = self._failures.setdefault(username.lower(), deque())
@@ -227,16 +247,19 @@ class AuthService:
 
     async def login(self, username: str, password: str, ip: str | None, agent: str | None) -> dict[str, Any]:
         repo, secret = await self._ready()
-        self._check_lockout(username)
-        user = await self._run(repo.user_by_name, username)
-        ok = await self._run(passwords.verify_password, user["password_hash"] if user else None, password)
+        reserved = self._reserve(username)
+        try:
+            user = await self._run(repo.user_by_name, username)
+            ok = await self._run(passwords.verify_password, user["password_hash"] if user else None, password)
+            if user is None or not ok:
+                self._failed(username)  # recorded before the reservation ends: no gap for a parallel try
+        finally:
+            self._release(reserved)
         now = int(time.time())
         if user is None:
-            self._failed(username)
             log.warning("failed login for unknown user %r from %s", username[:64], ip)
             raise AuthError(INVALID_LOGIN)
         if not ok:
-            self._failed(username)
             await self._run(repo.add_history, user["user_id"], now, ip, agent, "failed")
             log.warning("failed login for user %r from %s", username, ip)
             raise AuthError(INVALID_LOGIN)
