@@ -10,6 +10,7 @@ from artemis_server import wire
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
 from artemis_server.errors import BadRequestError, NotFoundError
+from artemis_server.registry.model import CleanId
 from artemis_server.registry.routing import RoutingTable, binding_view, group_view, rule_group_view, rule_view
 
 routes = Routes()
@@ -20,9 +21,9 @@ class _In(msgspec.Struct, rename="camel", omit_defaults=True):
 
 
 class GroupIn(_In):
-    service_id: str | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
+    service_id: CleanId | None = None
+    region_id: CleanId | None = None
+    zone_id: CleanId | None = None
     name: str | None = None
     group_type: str | None = None
     description: str | None = None
@@ -42,11 +43,11 @@ class TagsIn(_In):
 
 
 class BindingIn(_In):
-    instance_id: str | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
-    service_id: str | None = None
-    group_id: int | str | None = None
+    instance_id: CleanId | None = None
+    region_id: CleanId | None = None
+    zone_id: CleanId | None = None
+    service_id: CleanId | None = None
+    group_id: int | CleanId | None = None
     group_key: str | None = None
     binding_type: str | None = None
     operator_id: str | None = None
@@ -58,17 +59,17 @@ class BatchBindingIn(_In):
 
 
 class RuleGroupIn(_In):
-    group_id: int | str | None = None
+    group_id: int | CleanId | None = None
     group_key: str | None = None
     weight: int | float | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: CleanId | None = None
+    zone_id: CleanId | None = None
     operator_id: str | None = None
 
 
 class RuleIn(_In):
     route_id: str | None = None
-    service_id: str | None = None
+    service_id: CleanId | None = None
     name: str | None = None
     strategy: str | None = None
     description: str | None = None
@@ -78,9 +79,9 @@ class RuleIn(_In):
 
 
 class ListQuery(_In):
-    service_id: str | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
+    service_id: CleanId | None = None
+    region_id: CleanId | None = None
+    zone_id: CleanId | None = None
 
 
 class OperatorIn(_In):

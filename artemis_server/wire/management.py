@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from artemis_server.registry.model import Instance
+from artemis_server.registry.model import CleanId, Instance
 
 
 class _In(msgspec.Struct, rename="camel", omit_defaults=True):
@@ -14,22 +14,22 @@ class _In(msgspec.Struct, rename="camel", omit_defaults=True):
 class KeyIn(_In):
     """InstanceKey on input (1.2): zoneId / groupId are accepted and ignored for identity."""
 
-    region_id: str | None = None
-    service_id: str | None = None
-    instance_id: str | None = None
-    zone_id: str | None = None
-    group_id: str | None = None
+    region_id: CleanId | None = None
+    service_id: CleanId | None = None
+    instance_id: CleanId | None = None
+    zone_id: CleanId | None = None
+    group_id: CleanId | None = None
 
 
 class ServerKey(_In):
-    region_id: str | None = None
-    server_id: str | None = None
+    region_id: CleanId | None = None
+    server_id: CleanId | None = None
 
 
 class ZoneKey(_In):
-    region_id: str | None = None
-    service_id: str | None = None
-    zone_id: str | None = None
+    region_id: CleanId | None = None
+    service_id: CleanId | None = None
+    zone_id: CleanId | None = None
 
 
 class OperateInstanceRequest(_In):
@@ -52,8 +52,8 @@ class InstanceDownRequest(_In):
 
 
 class OperateServerRequest(_In):
-    server_id: str | None = None
-    region_id: str | None = None
+    server_id: CleanId | None = None
+    region_id: CleanId | None = None
     server_key: ServerKey | None = None
     operation: str | None = None
     operation_complete: bool = False
@@ -62,25 +62,25 @@ class OperateServerRequest(_In):
 
 
 class ServerKeyRequest(_In):
-    server_id: str | None = None
-    region_id: str | None = None
+    server_id: CleanId | None = None
+    region_id: CleanId | None = None
     server_key: ServerKey | None = None
 
 
 class RegionQuery(_In):
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: CleanId | None = None
+    zone_id: CleanId | None = None
 
 
 class AdminServiceRequest(_In):
-    service_id: str = ""
-    region_id: str | None = None
-    zone_id: str | None = None
+    service_id: CleanId = ""
+    region_id: CleanId | None = None
+    zone_id: CleanId | None = None
 
 
 class ZoneRequest(_In):
-    zone_id: str | None = None
-    region_id: str | None = None
+    zone_id: CleanId | None = None
+    region_id: CleanId | None = None
     operator_id: str | None = None
     operation: str | None = None
     reason: str | None = None
@@ -105,20 +105,20 @@ class ZoneKeyRequest(_In):
 
 
 class ZoneListRequest(_In):
-    region_id: str | None = None
-    service_id: str | None = None
-    zone_id: str | None = None
+    region_id: CleanId | None = None
+    service_id: CleanId | None = None
+    zone_id: CleanId | None = None
 
 
 class CanaryConfigRequest(_In):
-    service_id: str | None = None
+    service_id: CleanId | None = None
     ip_whitelist: list[str] | None = None
     enabled: bool | None = None
     operator_id: str | None = None
 
 
 class CanaryEnableRequest(_In):
-    service_id: str | None = None
+    service_id: CleanId | None = None
     enabled: bool = True
     operator_id: str | None = None
 
@@ -134,13 +134,13 @@ class AuditFilter(_In):
     operation_type: str | None = None
     operator_id: str | None = None
     operation: str | None = None
-    service_id: str | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
-    instance_id: str | None = None
-    server_id: str | None = None
+    service_id: CleanId | None = None
+    region_id: CleanId | None = None
+    zone_id: CleanId | None = None
+    instance_id: CleanId | None = None
+    server_id: CleanId | None = None
     ip: str | None = None
-    group_id: str | int | None = None
+    group_id: CleanId | int | None = None
     rule_id: str | int | None = None
     complete: bool | None = None
     since: int | None = None

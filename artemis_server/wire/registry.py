@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from artemis_server.registry.model import Instance, RawKey
+from artemis_server.registry.model import Id, Instance, RawKey
 
 
 class _In(msgspec.Struct, rename="camel", omit_defaults=True):
@@ -23,47 +23,47 @@ class KeysRequest(_In):
 
 
 class DiscoveryConfig(_In):
-    service_id: str = ""
-    region_id: str | None = None
-    zone_id: str | None = None
+    service_id: Id = ""
+    region_id: Id | None = None
+    zone_id: Id | None = None
     discovery_data: dict[str, str] | None = None
 
 
 class ServiceRequest(_In):
     discovery_config: DiscoveryConfig | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class ServiceQuery(_In):
-    service_id: str | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
+    service_id: Id | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class ServicesRequest(_In):
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class LookupRequest(_In):
     discovery_configs: list[DiscoveryConfig] | None = None
     discovery_config: DiscoveryConfig | None = None
     strategy: str | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class DeltaRequest(_In):
     version: int
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class ReplicationDeltaRequest(_In):
     since_timestamp: int = 0
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class StatusRequest(_In):
@@ -71,8 +71,8 @@ class StatusRequest(_In):
 
 
 class LeasesRequest(_In):
-    service_ids: list[str] | None = None
-    app_ids: list[str] | None = None
+    service_ids: list[Id] | None = None
+    app_ids: list[Id] | None = None
 
 
 class Service(msgspec.Struct, rename="camel", omit_defaults=True):
