@@ -12,12 +12,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from litestar import Litestar, Request, Response, route
-from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.config import OpenAPIConfig
 
-from artemis_server.api import discovery, registry, status
+from artemis_server.api import cors, discovery, registry, status
 from artemis_server.api.endpoints import Call, Endpoint, Reply, dispatch, render_error
 from artemis_server.errors import BadRequestError, PayloadTooLargeError
 from artemis_server.node import Node
@@ -125,8 +124,13 @@ def node_hooks(node: Node) -> list[HookFn]:
 
 
 async def handle(ep: Endpoint, call: Call) -> Reply:
-    """What every path to an endpoint runs once it holds a :class:`Call`: the node's request hooks (the
-    first that answers ends the request), then :func:`dispatch`."""
+    """What every path to an endpoint runs once it holds a :class:`Call`: the browser-origin check of the
+    private endpoints (api/cors.py), the node's request hooks (the first that answers ends the request),
+    then :func:`dispatch`."""
+    if ep.private:
+        refused = cors.refusal(call.node, call.headers)
+        if refused is not None:
+            return render_error(ep.family, refused)
     for hook in node_hooks(call.node):
         early = await hook(ep, call)
         if early is not None:
@@ -162,7 +166,7 @@ def create_app(settings: Settings, node: Node | None = None) -> Litestar:
 
     app = Litestar(
         route_handlers=handlers,
-        cors_config=CORSConfig(allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]),
+        # CORS is api/cors.py's CorsLayer (in front of this app): per path, not one rule for every route.
         request_max_body_size=settings.limits.max_body_bytes,
         openapi_config=OpenAPIConfig(title="Artemis", version="1.0.0", path="/schema-litestar"),
         lifespan=[lifespan],

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from artemis_server import wire
+from artemis_server.api.cors import is_private
 from artemis_server.errors import (
     ArtemisError,
     BadRequestError,
@@ -119,6 +120,8 @@ class Endpoint:
     status: int = 200
     metric: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # A management, routing, audit or auth endpoint: refuses foreign browser origins (api/cors.py, T5).
+    private: bool = False
 
 
 class Routes:
@@ -152,6 +155,7 @@ class Routes:
                     status=status,
                     metric=paths[0],
                     extra=extra,
+                    private=is_private(paths[0]),
                 )
             )
             return fn
