@@ -4,7 +4,9 @@
 ArtemisError                     code=internal-service-error  http 500
 ├── BadRequestError              code=bad-request             http 400  (names the bad field)
 │   ├── ConflictError            code=bad-request             http 400  (duplicate key / name)
-│   └── PayloadTooLargeError     code=bad-request             http 413
+│   ├── PayloadTooLargeError     code=bad-request             http 413
+│   ├── MethodNotAllowedError    code=bad-request             http 405
+│   └── UpgradeRequiredError     code=bad-request             http 426
 ├── NotFoundError                code=data-not-found          http 404
 ├── RateLimitedError             code=rate-limited            http 429 (family A answers it inside a 200)
 ├── NoPermissionError            code=no-permission           http 403
@@ -55,6 +57,18 @@ class PayloadTooLargeError(BadRequestError):
     """The request body, a batch or a metadata map exceeds a configured limit."""
 
     http_status = 413
+
+
+class MethodNotAllowedError(BadRequestError):
+    """A known path asked with a method it does not serve (api.md T6)."""
+
+    http_status = 405
+
+
+class UpgradeRequiredError(BadRequestError):
+    """A WebSocket path asked over plain HTTP."""
+
+    http_status = 426
 
 
 class NotFoundError(ArtemisError):
