@@ -102,6 +102,16 @@ def _expiry_from_env() -> int:
     return value
 
 
+def user_target(u: dict[str, Any]) -> str:
+    """``targetId`` of a user's audit records (decisions.md: operationType ``user``)."""
+    return f"user:{u['user_id']},name:{u['username']}"
+
+
+def _entry(kind: str, target: str, operation: str, actor: Principal, details: Any = None) -> tuple[Any, ...]:
+    """One audit record (store.auth_repo.AuditEntry); the operator is the token's user, never the body."""
+    return (kind, target, operation, actor.username, details)
+
+
 def user_view(u: dict[str, Any]) -> dict[str, Any]:
     """User (api.md 1.6); the password hash is never written."""
     out: dict[str, Any] = {"userId": u["user_id"], "username": u["username"]}
@@ -359,7 +369,10 @@ class AuthService:
                 "invalid field `oldPassword`: the current password is wrong", field="oldPassword"
             )
         hashed = await self._run(passwords.hash_password, new)
-        await self._run(repo.set_password, p.user_id, hashed, int(time.time()), p.session_id)
+        # Every session ends, the caller's too (SECURITY.md): whoever changed it logs in again with the new
+        # password, and a token stolen before the change is dead whichever session it belonged to.
+        audit = [_entry("user", user_target(u), "password-change", p)]
+        await self._run(repo.set_password, p.user_id, hashed, int(time.time()), None, audit)
 
     async def sessions(self, p: Principal) -> list[dict[str, Any]]:
         repo, _ = await self._ready()
@@ -371,7 +384,8 @@ class AuthService:
         # Someone else's session is "not found" for a non-admin: no probing of other users' session ids.
         if s is None or (s["user_id"] != p.user_id and not p.can("auth", "write")):
             raise NotFoundError("Session not found")
-        await self._run(repo.delete_session, session_id)
+        audit = [_entry("session", f"session:{session_id},user:{s['user_id']}", "revoke", p)]
+        await self._run(repo.delete_session, session_id, None, audit)
 
     # -- user administration -------------------------------------------------------------------------------
     @staticmethod
@@ -418,7 +432,7 @@ class AuthService:
             raise BadRequestError(f"invalid field `{field}`: at most {limit} characters", field=field)
         return value
 
-    async def create_user(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def create_user(self, data: dict[str, Any], actor: Principal) -> dict[str, Any]:
         repo, _ = await self._ready()
         username = data.get("username")
         if not isinstance(username, str) or not username.strip():
@@ -444,7 +458,8 @@ class AuthService:
             "created_at": now,
             "updated_at": now,
         }
-        if not await self._run(repo.create_user, values):
+        audit = [_entry("user", user_target(values), "create", actor, {"role": role})]
+        if not await self._run(repo.create_user, values, audit):
             raise ConflictError(f"Username already exists: {username}", field="username")
         log.info("user %r created with role %s", username, role)
         return user_view(values)
@@ -462,7 +477,7 @@ class AuthService:
         if admins == [user["user_id"]]:
             raise BadRequestError("the last active admin cannot be removed, demoted or deactivated")
 
-    async def update_user(self, user_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def update_user(self, user_id: str, data: dict[str, Any], actor: Principal) -> dict[str, Any]:
         repo, _ = await self._ready()
         user = await self.get_user(user_id)
         values: dict[str, Any] = {}
@@ -477,28 +492,43 @@ class AuthService:
         if data.get("status") is not None:
             values["status"] = self._status(data["status"])
             await self._guard_last_admin(user, new_role=user["role"], new_status=values["status"])
+        target = user_target(user)
+        audit = []
+        changed = [f for f in ("email", "description") if f in values and values[f] != user.get(f)]
+        if changed:
+            audit.append(_entry("user", target, "update", actor, {"fields": changed}))
+        if values.get("role", user["role"]) != user["role"]:
+            audit.append(
+                _entry("user", target, "role-change", actor, {"from": user["role"], "to": values["role"]})
+            )
+        if values.get("status", user["status"]) != user["status"]:
+            audit.append(
+                _entry("user", target, "activate" if values["status"] == "active" else "deactivate", actor)
+            )
         values["updated_at"] = int(time.time())
         kill = values.get("status") == "inactive"
-        await self._run(lambda: repo.update_user(user_id, values, kill_sessions=kill))
+        await self._run(lambda: repo.update_user(user_id, values, kill_sessions=kill, audit=audit))
         return user_view(await self.get_user(user_id))
 
-    async def set_status(self, user_id: str, status: Any) -> dict[str, Any]:
-        return await self.update_user(user_id, {"status": self._status(status)})
+    async def set_status(self, user_id: str, status: Any, actor: Principal) -> dict[str, Any]:
+        return await self.update_user(user_id, {"status": self._status(status)}, actor)
 
-    async def delete_user(self, user_id: str) -> None:
+    async def delete_user(self, user_id: str, actor: Principal) -> None:
         repo, _ = await self._ready()
         user = await self.get_user(user_id)
         await self._guard_last_admin(user, new_role=None, new_status=None)
-        if not await self._run(repo.delete_user, user_id):
+        audit = [_entry("user", user_target(user), "delete", actor)]
+        if not await self._run(repo.delete_user, user_id, audit):
             raise NotFoundError(f"User not found: {user_id}")
         log.info("user %r deleted", user["username"])
 
-    async def reset_password(self, user_id: str, new: Any) -> None:
+    async def reset_password(self, user_id: str, new: Any, actor: Principal) -> None:
         repo, _ = await self._ready()
         new = self._check_new_password(new, "newPassword")
-        await self.get_user(user_id)
+        user = await self.get_user(user_id)
         hashed = await self._run(passwords.hash_password, new)
-        await self._run(repo.set_password, user_id, hashed, int(time.time()), None)
+        audit = [_entry("user", user_target(user), "password-reset", actor)]
+        await self._run(repo.set_password, user_id, hashed, int(time.time()), None, audit)
 
     async def login_history(self, user_id: str) -> list[dict[str, Any]]:
         repo, _ = await self._ready()
