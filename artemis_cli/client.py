@@ -318,6 +318,10 @@ class _Api:
     def node_status(self) -> Any:
         return self._call(Request("GET", "/api/status/node.json", safe=True, pick="nodeStatus"))
 
+    def node_document(self) -> Any:
+        """All of node.json: ``nodeStatus`` and ``exposure`` (what the node opens beyond loopback)."""
+        return self._call(Request("GET", "/api/status/node.json", safe=True))
+
     def cluster_status(self) -> Any:
         return self._call(Request("GET", "/api/status/cluster.json", safe=True))
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from artemis_server import wire
 from artemis_server.api.endpoints import Call, Reply, Routes
 from artemis_server.api.registry import check_rate
+from artemis_server.exposure import exposures
 from artemis_server.registry.leases import LeasePool
 from artemis_server.wire.registry import (
     LeasesRequest,
@@ -68,7 +69,11 @@ def up_peer_nodes(node: Node) -> list[ServiceNode]:
 @routes.add(("GET", "POST"), "/api/status/node.json", family="A", body=StatusRequest)
 async def status_node(call: Call) -> Any:
     node = call.node
-    return wire.ok_a(nodeStatus=node_status(node, self_node(node), node.status))
+    # `exposure` is ours (Java readers ignore unknown keys): what this node opens beyond loopback and the
+    # settings that close it; `artemis server status` shows it.
+    return wire.ok_a(
+        nodeStatus=node_status(node, self_node(node), node.status), exposure=exposures(node.settings)
+    )
 
 
 @routes.add(("GET", "POST"), "/api/status/cluster.json", family="A", body=StatusRequest)
