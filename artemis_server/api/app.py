@@ -14,9 +14,8 @@ from typing import Any
 from litestar import Litestar, Request, Response, route
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.config import OpenAPIConfig
 
-from artemis_server.api import cors, discovery, registry, status
+from artemis_server.api import cors, discovery, openapi, registry, status
 from artemis_server.api.endpoints import INTERNAL_ERROR, Call, Endpoint, Reply, dispatch, render_error
 from artemis_server.errors import (
     ArtemisError,
@@ -33,7 +32,7 @@ from artemis_server.wire import error_body, inflate, to_snake_json
 log = logging.getLogger(__name__)
 
 # Modules contributing endpoints; later layers append theirs here.
-ENDPOINT_MODULES: list[Any] = [status, registry, discovery]
+ENDPOINT_MODULES: list[Any] = [status, registry, discovery, openapi]
 
 
 def _optional_modules() -> list[Any]:
@@ -264,7 +263,8 @@ def create_app(settings: Settings, node: Node | None = None) -> Litestar:
         route_handlers=handlers,
         # CORS is api/cors.py's CorsLayer (in front of this app): per path, not one rule for every route.
         request_max_body_size=settings.limits.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="Artemis", version="1.0.0", path="/schema-litestar"),
+        # The document at /schema/openapi.json is built from the endpoint table (api/openapi.py).
+        openapi_config=None,
         lifespan=[lifespan],
         exception_handlers={
             NotFoundException: _not_found,
