@@ -6,7 +6,9 @@ ArtemisError                     code=internal-service-error  http 500
 │   ├── ConflictError            code=bad-request             http 400  (duplicate key / name)
 │   ├── PayloadTooLargeError     code=bad-request             http 413
 │   ├── MethodNotAllowedError    code=bad-request             http 405
-│   └── UpgradeRequiredError     code=bad-request             http 426
+│   ├── UpgradeRequiredError     code=bad-request             http 426
+│   ├── HeadTooLargeError        code=bad-request             http 431
+│   └── RequestTimeoutError      code=bad-request             http 408
 ├── NotFoundError                code=data-not-found          http 404
 ├── RateLimitedError             code=rate-limited            http 429 (family A answers it inside a 200)
 ├── NoPermissionError            code=no-permission           http 403
@@ -63,6 +65,18 @@ class MethodNotAllowedError(BadRequestError):
     """A known path asked with a method it does not serve (api.md T6)."""
 
     http_status = 405
+
+
+class HeadTooLargeError(BadRequestError):
+    """The request line and headers exceed ``server.max_header_bytes`` (api.md T11)."""
+
+    http_status = 431
+
+
+class RequestTimeoutError(BadRequestError):
+    """The request did not arrive whole within ``server.request_timeout_secs`` (api.md T11)."""
+
+    http_status = 408
 
 
 class UpgradeRequiredError(BadRequestError):

@@ -26,20 +26,10 @@ import math
 from typing import Any
 
 from artemis_server import wire
-from artemis_server.errors import ArtemisError
+from artemis_server.errors import ArtemisError, HeadTooLargeError, RequestTimeoutError
 from artemis_server.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class HeadTooLargeError(ArtemisError):
-    code = "bad-request"
-    http_status = 431
-
-
-class RequestTimeoutError(ArtemisError):
-    code = "bad-request"
-    http_status = 408
 
 
 _REASONS = {431: b"Request Header Fields Too Large", 408: b"Request Timeout"}

@@ -112,16 +112,18 @@ def test_registry_and_discovery_stay_cors_open(http: httpx.Client, unique: Calla
     assert r.headers["access-control-allow-origin"] == "*"
 
 
+def _preflight(http: httpx.Client, path: str, origin: str) -> httpx.Response:
+    headers = {
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    return http.options(path, headers=headers)
+
+
 def test_preflight_of_private_paths(http: httpx.Client) -> None:
     """A preflight for a private path does not allow a foreign origin (403, no CORS headers)."""
-    r = http.options(
-        "/api/management/zone/pull-out",
-        headers={
-            "Origin": EVIL,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type",
-        },
-    )
+    r = _preflight(http, "/api/management/zone/pull-out", EVIL)
     assert r.status_code == 403
     assert "access-control-allow-origin" not in r.headers
     assert r.json()["success"] is False
@@ -138,14 +140,7 @@ def test_same_origin_and_listed_origins_are_allowed(make_server: Callable[..., L
         assert r.status_code == 200
         assert r.headers["access-control-allow-origin"] == console
         assert r.headers["vary"] == "Origin"
-        r = http.options(
-            "/api/management/canary/config",
-            headers={
-                "Origin": console,
-                "Access-Control-Request-Method": "POST",
-                "Access-Control-Request-Headers": "content-type",
-            },
-        )
+        r = _preflight(http, "/api/management/canary/config", console)
         assert r.status_code == 204
         assert r.headers["access-control-allow-origin"] == console
         assert "content-type" in r.headers["access-control-allow-headers"]
