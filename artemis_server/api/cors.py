@@ -3,9 +3,10 @@
 Registry, discovery, status, cluster, health and metrics endpoints (and WebSockets) answer any origin, as
 both references do: browser consoles read them and nothing there changes management state. Management,
 routing, audit and auth endpoints (``/api/management/*``, ``/api/v1/management/*``, ``/api/routing/*``,
-``/api/auth/*``, also under ``server.context_aliases``), reads and writes, refuse a request that a browser
-sent from another origin: management is open by default (A2), so without this any web page a browser on
-the network opens could pull instances out with a ``text/plain`` POST (no preflight needed).
+``/api/auth/*``), and replication (``/api/replication/*``: peers send no ``Origin``, and its management relay
+runs management commands), also under ``server.context_aliases``, reads and writes, refuse a request that
+a browser sent from another origin: management is open by default (A2), so without this any web page a
+browser on the network opens could pull instances out with a ``text/plain`` POST (no preflight needed).
 
 A request to those endpoints is refused with 403 in the endpoint's envelope, before any hook or handler
 runs, when
@@ -40,7 +41,15 @@ if TYPE_CHECKING:
     from artemis_server.node import Node
     from artemis_server.settings import Settings
 
-PRIVATE_PREFIXES = ("/api/management/", "/api/v1/management/", "/api/routing/", "/api/auth/")
+# Replication too: peers never send Origin, and its management relay runs management commands (with no
+# cluster.peer_token it is as open as management), so a web page must not reach it either.
+PRIVATE_PREFIXES = (
+    "/api/management/",
+    "/api/v1/management/",
+    "/api/routing/",
+    "/api/auth/",
+    "/api/replication/",
+)
 _PRIVATE_EXACT = tuple(p.rstrip("/") for p in PRIVATE_PREFIXES)
 
 PREFLIGHT_METHODS = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
