@@ -10,6 +10,7 @@ ArtemisError                     code=internal-service-error  http 500
 │   ├── HeadTooLargeError        code=bad-request             http 431
 │   └── RequestTimeoutError      code=bad-request             http 408
 ├── NotFoundError                code=data-not-found          http 404
+│   └── NoSuchPathError          code=no-such-path            http 404  (unknown path, T6)
 ├── RateLimitedError             code=rate-limited            http 429 (family A answers it inside a 200)
 ├── NoPermissionError            code=no-permission           http 403
 ├── AuthError                    code=unauthorized            http 401
@@ -92,6 +93,12 @@ class NotFoundError(ArtemisError):
     http_status = 404
 
 
+class NoSuchPathError(NotFoundError):
+    """No endpoint at this path (api.md T6); clients tell it from a missing object by the code."""
+
+    code = "no-such-path"
+
+
 class RateLimitedError(ArtemisError):
     """The token bucket of the operation is empty (S15)."""
 
@@ -142,6 +149,7 @@ _BY_CODE: dict[str, type[ArtemisError]] = {
     "bad-request": BadRequestError,
     "partial_fail": BadRequestError,
     "data-not-found": NotFoundError,
+    "no-such-path": NoSuchPathError,
     "rate-limited": RateLimitedError,
     "no-permission": NoPermissionError,
     "unauthorized": AuthError,

@@ -21,7 +21,7 @@ from artemis_server.errors import (
     ArtemisError,
     BadRequestError,
     MethodNotAllowedError,
-    NotFoundError,
+    NoSuchPathError,
     PayloadTooLargeError,
     UpgradeRequiredError,
 )
@@ -158,7 +158,7 @@ def _json_error(exc: ArtemisError, headers: dict[str, str] | None = None) -> Res
 
 def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """T6: an unknown path (or a path parameter of the wrong type) is a family C 404, not Litestar's shape."""
-    return _json_error(NotFoundError(f"no such path: {request.url.path[:300]}"))
+    return _json_error(NoSuchPathError(f"no such path: {request.url.path[:300]}"))
 
 
 def _method_not_allowed(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

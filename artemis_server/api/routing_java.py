@@ -15,7 +15,7 @@ from artemis_server import wire
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
 from artemis_server.errors import BadRequestError, NotFoundError
-from artemis_server.registry.model import CleanId
+from artemis_server.registry.model import CleanId, LocationId, ShortName
 from artemis_server.registry.routing import Group, RoutingTable, Rule, RuleGroup
 
 routes = Routes()
@@ -23,7 +23,7 @@ P = "/api/management/group/"
 
 
 class _In(msgspec.Struct, rename="camel", omit_defaults=True):
-    operator_id: str | None = None
+    operator_id: ShortName | None = None
     token: str | None = None
     reason: str | None = None
 
@@ -31,9 +31,9 @@ class _In(msgspec.Struct, rename="camel", omit_defaults=True):
 class JGroup(_In):
     group_id: int | None = None
     service_id: CleanId | None = None
-    region_id: CleanId | None = None
-    zone_id: CleanId | None = None
-    name: str | None = None
+    region_id: LocationId | None = None
+    zone_id: LocationId | None = None
+    name: ShortName | None = None
     app_id: str | None = None
     description: str | None = None
     status: str | None = None
@@ -47,7 +47,7 @@ class JGroup(_In):
 class JRule(_In):
     route_rule_id: int | None = None
     service_id: CleanId | None = None
-    name: str | None = None
+    name: ShortName | None = None
     description: str | None = None
     status: str | None = None
     strategy: str | None = None
@@ -87,8 +87,8 @@ class JServiceInstance(_In):
     metadata: dict[str, str] | None = None
     port: int | None = None
     protocol: str | None = None
-    region_id: CleanId | None = None
-    zone_id: CleanId | None = None
+    region_id: LocationId | None = None
+    zone_id: LocationId | None = None
     health_check_url: str | None = None
     url: str | None = None
     description: str | None = None
@@ -110,18 +110,18 @@ class Req(_In):
     group_instance_ids: list[int] | None = None
     service_instances: list[JServiceInstance] | None = None
     service_instance_ids: list[int] | None = None
-    region_id: CleanId | None = None
+    region_id: LocationId | None = None
     route_rule_id: int | None = None
     route_rule_group_id: int | None = None
     service_id: CleanId | None = None
-    zone_id: CleanId | None = None
-    name: str | None = None
+    zone_id: LocationId | None = None
+    name: ShortName | None = None
     app_id: str | None = None
     status: str | None = None
     group_id: int | CleanId | None = None
     tag_id: int | None = None
-    tag_key: str | None = None
-    tag: str | None = None
+    tag_key: ShortName | None = None
+    tag: ShortName | None = None
     value: str | None = None
     instance_id: CleanId | None = None
     operation: str | None = None

@@ -30,6 +30,11 @@ ID_PATTERN = f"^[^{_ID_FORBIDDEN}]*$"
 _BAD_ID_CHAR = re.compile(f"[{_ID_FORBIDDEN}]")
 CleanId = Annotated[str, msgspec.Meta(max_length=MAX_ID_CHARS, pattern=ID_PATTERN)]
 """An id of a management request: length-limited and free of control and bidi characters (400 otherwise)."""
+# Management state is persisted in the J/R schema (S17), whose columns are narrower for some ids:
+# REGION_ID / ZONE_ID VARCHAR(64); SERVER_ID, NAME, OPERATOR_ID, TAG VARCHAR(128). Longer values are a 400
+# naming the field rather than a database error.
+LocationId = Annotated[str, msgspec.Meta(max_length=64, pattern=ID_PATTERN)]
+ShortName = Annotated[str, msgspec.Meta(max_length=128, pattern=ID_PATTERN)]
 
 _DOTTED_QUAD = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
 
