@@ -12,7 +12,7 @@ import stat
 import sys
 from pathlib import Path
 
-from artemis_server import __version__, exposure
+from artemis_server import __version__, exposure, transport
 from artemis_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,6 @@ def run(settings: Settings) -> int:
 
     from artemis_server.api.fastpath import build_asgi
     from artemis_server.log import setup_logging
-    from artemis_server.transport import uvicorn_options
 
     setup_logging(settings.logging.level, settings.logging.format)
     # Whatever the node writes (database, -wal/-shm, journals, node files) is for this user only (S17.2).
@@ -183,7 +182,7 @@ def run(settings: Settings) -> int:
         ws_max_size=settings.limits.max_body_bytes,
         server_header=False,
         # Request-head size and request timeout (api.md T11), whichever HTTP parser runs.
-        **uvicorn_options(settings),
+        **transport.uvicorn_options(settings),
     )
     server = _server_class()(config)
     # From the start line on, SIGINT/SIGTERM mean "stop cleanly", even before uvicorn installs its own

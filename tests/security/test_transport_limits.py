@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -132,7 +132,7 @@ def test_keep_alive_connection_gets_a_fresh_timeout_per_request(limited: LiveSer
             time.sleep(0.6)  # less than the keep-alive and request timeouts; the total exceeds 1 s
 
 
-def test_defaults_are_64k_and_30s(tmp_path: Path, make_server: Callable[..., LiveServer]) -> None:
+def test_defaults_are_64k_and_30s(tmp_path: Path) -> None:
     """The defaults of api.md T11."""
     s = make_settings(tmp_path)
     assert s.server.max_header_bytes == 64 * 1024
