@@ -200,7 +200,8 @@ def _raise_http(req: Request, status: int, doc: Json, server: str, where: str) -
             msg = str(rs.get("errorMessage") or rs.get("message") or "")
             code = rs.get("errorCode")
     if status == 404:
-        if isinstance(doc, dict) and "success" not in doc and "responseStatus" not in doc:
+        unknown_path = code == "no-such-path"  # this server's JSON 404 for a path it does not serve (T6)
+        if unknown_path or (isinstance(doc, dict) and "success" not in doc and "responseStatus" not in doc):
             msg = f"{server} does not serve {where} (HTTP 404; a server without this feature?)"
         raise NotFound(msg or f"{req.what or where}: not found", server=server, status=status, code=code)
     if status in (401, 403):
@@ -319,6 +320,10 @@ class _Api:
 
     def node_status(self) -> Any:
         return self._call(Request("GET", "/api/status/node.json", safe=True, pick="nodeStatus"))
+
+    def node_document(self) -> Any:
+        """All of node.json: ``nodeStatus`` and ``exposure`` (what the node opens beyond loopback)."""
+        return self._call(Request("GET", "/api/status/node.json", safe=True))
 
     def cluster_status(self) -> Any:
         return self._call(Request("GET", "/api/status/cluster.json", safe=True))

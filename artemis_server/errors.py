@@ -4,8 +4,13 @@
 ArtemisError                     code=internal-service-error  http 500
 ├── BadRequestError              code=bad-request             http 400  (names the bad field)
 │   ├── ConflictError            code=bad-request             http 400  (duplicate key / name)
-│   └── PayloadTooLargeError     code=bad-request             http 413
+│   ├── PayloadTooLargeError     code=bad-request             http 413
+│   ├── MethodNotAllowedError    code=bad-request             http 405
+│   ├── UpgradeRequiredError     code=bad-request             http 426
+│   ├── HeadTooLargeError        code=bad-request             http 431
+│   └── RequestTimeoutError      code=bad-request             http 408
 ├── NotFoundError                code=data-not-found          http 404
+│   └── NoSuchPathError          code=no-such-path            http 404  (unknown path, T6)
 ├── RateLimitedError             code=rate-limited            http 429 (family A answers it inside a 200)
 ├── NoPermissionError            code=no-permission           http 403
 ├── AuthError                    code=unauthorized            http 401
@@ -57,11 +62,41 @@ class PayloadTooLargeError(BadRequestError):
     http_status = 413
 
 
+class MethodNotAllowedError(BadRequestError):
+    """A known path asked with a method it does not serve (api.md T6)."""
+
+    http_status = 405
+
+
+class HeadTooLargeError(BadRequestError):
+    """The request line and headers exceed ``server.max_header_bytes`` (api.md T11)."""
+
+    http_status = 431
+
+
+class RequestTimeoutError(BadRequestError):
+    """The request did not arrive whole within ``server.request_timeout_secs`` (api.md T11)."""
+
+    http_status = 408
+
+
+class UpgradeRequiredError(BadRequestError):
+    """A WebSocket path asked over plain HTTP."""
+
+    http_status = 426
+
+
 class NotFoundError(ArtemisError):
     """The addressed service, instance, group, rule, zone or config does not exist."""
 
     code = "data-not-found"
     http_status = 404
+
+
+class NoSuchPathError(NotFoundError):
+    """No endpoint at this path (api.md T6); clients tell it from a missing object by the code."""
+
+    code = "no-such-path"
 
 
 class RateLimitedError(ArtemisError):
@@ -114,6 +149,7 @@ _BY_CODE: dict[str, type[ArtemisError]] = {
     "bad-request": BadRequestError,
     "partial_fail": BadRequestError,
     "data-not-found": NotFoundError,
+    "no-such-path": NoSuchPathError,
     "rate-limited": RateLimitedError,
     "no-permission": NoPermissionError,
     "unauthorized": AuthError,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import gc
 import logging
 import math
+import os
 import signal
 import socket
+import stat
 import sys
 from pathlib import Path
 
-from artemis_server import __version__
+from artemis_server import __version__, exposure, transport
 from artemis_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,9 +27,50 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def secure_data_dir(data_dir: Path) -> list[str]:
+    """S17.2: the data directory 0700 and every file in it (database, -wal, -shm, anything else) 0600.
+
+    Creates the directory private; tightens an existing one and its files (recursively, symlinks left
+    alone) and returns the paths that were more open, for the one warning line. Files SQLite creates later
+    (-wal, -shm, journals) get the database file's mode from SQLite and the process umask (077, set by
+    :func:`run`) on top.
+    """
+    tightened: list[str] = []
+    if not data_dir.exists():
+        data_dir.mkdir(parents=True, mode=PRIVATE_DIR)
+        os.chmod(data_dir, PRIVATE_DIR)  # mkdir's mode is filtered by the umask; be exact
+        return tightened
+    for root, dirs, files in os.walk(data_dir):
+        for name, want in [(root, PRIVATE_DIR)] + [(os.path.join(root, f), PRIVATE_FILE) for f in files]:
+            st = os.lstat(name)
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            if stat.S_IMODE(st.st_mode) & 0o077:
+                os.chmod(name, want)
+                tightened.append(name)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+    return tightened
+
+
 def prepare_data_dir(settings: Settings) -> Path:
     data_dir = settings.data_dir()
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tightened = secure_data_dir(data_dir)
+    if tightened:
+        more = f" and {len(tightened) - 3} more" if len(tightened) > 3 else ""
+        log.warning(
+            "data directory %s was readable by other users; tightened to 0700/0600: %s%s",
+            data_dir,
+            ", ".join(tightened[:3]),
+            more,
+        )
+    if not settings.database.url:
+        db = data_dir / "artemis.db"
+        if not db.exists():  # SQLite would create it 0644 & ~umask; -wal/-shm copy the database's mode
+            os.close(os.open(db, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
     return data_dir
 
 
@@ -101,6 +144,8 @@ def run(settings: Settings) -> int:
     from artemis_server.log import setup_logging, verbose
 
     setup_logging(settings.logging.level, settings.logging.format)
+    # Whatever the node writes (database, -wal/-shm, journals, node files) is for this user only (S17.2).
+    os.umask(0o077)
     try:
         data_dir = prepare_data_dir(settings)
     except OSError as exc:
@@ -117,6 +162,9 @@ def run(settings: Settings) -> int:
         print(f"error: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
     bound = sock.getsockname()[1]
+    exposed = exposure.warning_line(settings)
+    if exposed:
+        log.warning("%s", exposed)
     app = build_asgi(settings, bound_port=bound)
     from artemis_server.datadir import DataDirInUseError
 
@@ -141,6 +189,8 @@ def run(settings: Settings) -> int:
         ssl_keyfile=settings.server.tls_key or None,
         ws_max_size=settings.limits.max_body_bytes,
         server_header=False,
+        # Request-head size and request timeout (api.md T11), whichever HTTP parser runs.
+        **transport.uvicorn_options(settings),
     )
     server = _server_class()(config)
     # From the start line on, SIGINT/SIGTERM mean "stop cleanly", even before uvicorn installs its own

@@ -52,12 +52,36 @@ class ServerSettings(_Section):
     """PEM private key file for tls_cert."""
     graceful_shutdown_secs: float = Field(10.0, ge=0)
     """How long in-flight requests may take to finish on SIGINT/SIGTERM."""
+    cors_origins: list[str] = []
+    """Browser origins (scheme://host[:port], or "*") allowed to call management, routing, audit and auth
+    endpoints cross-origin (api.md T5); registry, discovery and status stay open to any origin."""
+    max_header_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    """Largest request line plus headers in bytes (api.md T11); more: 431 or the connection is closed."""
+    request_timeout_secs: float = Field(30.0, gt=0)
+    """A request whose headers or body have not fully arrived after this long is dropped (api.md T11)."""
 
     @field_validator("listen_addr")
     @classmethod
     def _check_addr(cls, v: str) -> str:
         split_addr(v)
         return v
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, v: list[str]) -> list[str]:
+        from urllib.parse import urlsplit
+
+        out = []
+        for entry in v:
+            o = entry.strip().rstrip("/").lower()
+            if o == "*":
+                out.append(o)
+                continue
+            parts = urlsplit(o)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+                raise ValueError(f"{entry!r} is not an origin: expected scheme://host[:port] or *")
+            out.append(o)
+        return out
 
 
 class LimitsSettings(_Section):
@@ -189,6 +213,11 @@ class AuditSettings(_Section):
     """Drop audit entries older than this many days (0 = keep forever)."""
 
 
+class PushSettings(_Section):
+    max_subscriptions_per_session: int = Field(10_000, ge=1)
+    """Most services one WebSocket session may subscribe to (api.md T11); more gets an error frame."""
+
+
 class WebSocketSettings(_Section):
     queue_size: int = Field(1000, ge=1)
     """Messages buffered per push session; a session that overflows is closed (1008, reason given)."""
@@ -215,6 +244,7 @@ class Settings(BaseModel):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     websocket: WebSocketSettings = Field(default_factory=WebSocketSettings)
+    push: PushSettings = Field(default_factory=PushSettings)
 
     # -- derived values -----------------------------------------------------------------------------
     def node_id(self) -> str:

@@ -22,6 +22,7 @@ from artemis_server.api.fastpath import build_asgi
 from artemis_server.node import Node
 from artemis_server.registry.ports import Clock
 from artemis_server.settings import Settings, load_settings
+from artemis_server.transport import uvicorn_options
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +48,7 @@ class LiveServer:
     Pre-binding to 127.0.0.1:0 avoids the "find a free port, then start" race.
     """
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None, parser: str = "auto") -> None:
         self.settings = settings
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -57,7 +58,12 @@ class LiveServer:
         self.node = Node(settings, clock=clock)  # a FakeClock lets lease tests move time without sleeping
         app = build_asgi(settings, bound_port=self.port, node=self.node)
         config = uvicorn.Config(
-            app, lifespan="on", log_level="warning", access_log=False, ws="websockets-sansio"
+            app,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            ws="websockets-sansio",
+            **uvicorn_options(settings, parser),  # the node's own head-size and request-timeout limits
         )
         self.server = _Server(config)
         self.thread = threading.Thread(target=self._run, daemon=True)

@@ -174,17 +174,22 @@ def status(ctx: typer.Context) -> None:
     """This node and its view of the cluster."""
     st = state(ctx)
     with st.out.spinner("asking the node"):
-        node = st.client.node_status()
+        whole = st.client.node_document()
+        node = whole.get("nodeStatus") or {}
         nodes = cluster.nodes_view(st)
+    exposure = whole.get("exposure") or []  # older nodes do not say
     doc = {
         "server": st.client.last_server,
         "nodeStatus": node,
         "nodesStatus": nodes,
         "nodeCount": sum(1 for n in nodes if n.get("status") == "up"),
+        "exposure": exposure,
     }
     if st.out.structured:
         st.out.document(doc)
         return
+    for e in exposure:
+        st.out.warn(f"exposed: {e.get('risk')} (set {e.get('fix')})")
     n = node.get("node", {})
     st.out.record(
         node,

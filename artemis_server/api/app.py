@@ -12,22 +12,27 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from litestar import Litestar, Request, Response, route
-from litestar.config.cors import CORSConfig
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.config import OpenAPIConfig
 
-from artemis_server.api import discovery, registry, status
-from artemis_server.api.endpoints import Call, Endpoint, Reply, dispatch, render_error
-from artemis_server.errors import BadRequestError, PayloadTooLargeError
+from artemis_server.api import cors, discovery, openapi, registry, status
+from artemis_server.api.endpoints import INTERNAL_ERROR, Call, Endpoint, Reply, dispatch, render_error
+from artemis_server.errors import (
+    ArtemisError,
+    BadRequestError,
+    MethodNotAllowedError,
+    NoSuchPathError,
+    PayloadTooLargeError,
+    UpgradeRequiredError,
+)
 from artemis_server.node import Node
 from artemis_server.settings import Settings
-from artemis_server.wire import inflate, to_snake_json
+from artemis_server.wire import error_body, inflate, to_snake_json
 
 log = logging.getLogger(__name__)
 
 # Modules contributing endpoints; later layers append theirs here.
-ENDPOINT_MODULES: list[Any] = [status, registry, discovery]
+ENDPOINT_MODULES: list[Any] = [status, registry, discovery, openapi]
 
 
 def _optional_modules() -> list[Any]:
@@ -125,13 +130,105 @@ def node_hooks(node: Node) -> list[HookFn]:
 
 
 async def handle(ep: Endpoint, call: Call) -> Reply:
-    """What every path to an endpoint runs once it holds a :class:`Call`: the node's request hooks (the
-    first that answers ends the request), then :func:`dispatch`."""
+    """What every path to an endpoint runs once it holds a :class:`Call`: the browser-origin check of the
+    private endpoints (api/cors.py), the node's request hooks (the first that answers ends the request),
+    then :func:`dispatch`."""
+    if ep.private:
+        refused = cors.refusal(call.node, call.headers)
+        if refused is not None:
+            return render_error(ep.family, refused)
     for hook in node_hooks(call.node):
         early = await hook(ep, call)
         if early is not None:
             return early
     return await dispatch(ep, call)
+
+
+_HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _json_error(exc: ArtemisError, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        content=error_body("C", exc),
+        status_code=exc.http_status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """T6: an unknown path (or a path parameter of the wrong type) is a family C 404, not Litestar's shape."""
+    return _json_error(NoSuchPathError(f"no such path: {request.url.path[:300]}"))
+
+
+def _method_not_allowed(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """T6: 405 with ``Allow`` listing every method the path serves. Litestar's router knows them all (one
+    node per path whatever endpoint registered each method, OPTIONS answered for every path); HEAD is
+    listed only where a handler serves it."""
+    given = (getattr(exc, "headers", None) or {}).get("allow", "")
+    methods = sorted({m.strip().upper() for m in given.split(",")} & _HTTP_METHODS)
+    path = request.url.path[:300]
+    if not methods:  # a WebSocket path asked over plain HTTP
+        return _json_error(
+            UpgradeRequiredError(
+                f"{path} is a WebSocket endpoint; connect with an Upgrade: websocket request"
+            ),
+            {"Upgrade": "websocket", "Connection": "Upgrade"},
+        )
+    allow = ", ".join(methods)
+    return _json_error(
+        MethodNotAllowedError(f"method {request.method} is not allowed on {path}; allowed: {allow}"),
+        {"Allow": allow},
+    )
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Anything else Litestar itself raises outside :func:`dispatch`: family C, no internals."""
+    status = getattr(exc, "status_code", 500)
+    if isinstance(exc, HTTPException) and 400 <= status < 500:
+        err: ArtemisError = BadRequestError(str(exc.detail)[:300])
+        err_status = status
+    else:
+        log.error("unexpected error serving %s %s", request.method, request.url.path, exc_info=exc)
+        err, err_status = ArtemisError(INTERNAL_ERROR), 500
+    return Response(content=error_body("C", err), status_code=err_status, media_type="application/json")
+
+
+def _options_answer(allow: str) -> Callable[[], Response[None]]:
+    def options() -> Response[None]:
+        return Response(content=None, status_code=204, headers={"Allow": allow})
+
+    return options
+
+
+def _options_handlers(endpoints: list[Endpoint], aliases: list[str]) -> list[HTTPRouteHandler]:
+    """One OPTIONS handler per path whose ``Allow`` names every method of every endpoint on that path.
+
+    Litestar makes its own OPTIONS handler when the first handler of a path is added and keeps it when a
+    second endpoint adds a method to the same path, so its ``Allow`` missed the later methods (api.md T6).
+    """
+    methods: dict[str, set[str]] = {}
+    for ep in endpoints:
+        for p in list(ep.paths) + [a + p for a in aliases for p in ep.paths]:
+            methods.setdefault(p, {"OPTIONS"}).update(ep.methods)
+    by_allow: dict[str, list[str]] = {}
+    for p, ms in methods.items():
+        by_allow.setdefault(", ".join(sorted(ms)), []).append(p)
+    out: list[HTTPRouteHandler] = []
+    for n, (allow, paths) in enumerate(sorted(by_allow.items())):
+        options = _options_answer(allow)
+        options.__name__ = f"options_{n}"
+        out.append(
+            route(
+                path=paths,
+                http_method=["OPTIONS"],
+                name=f"options:{n}",
+                include_in_schema=False,
+                sync_to_thread=False,
+                signature_namespace={"Response": Response},
+            )(options)
+        )
+    return out
 
 
 def create_app(settings: Settings, node: Node | None = None) -> Litestar:
@@ -149,6 +246,8 @@ def create_app(settings: Settings, node: Node | None = None) -> Litestar:
                     raise RuntimeError(f"duplicate endpoint {m} {p}")
                 seen.add((m, p))
         handlers.append(_make_handler(ep, node, paths))
+    # First, so that Litestar sees OPTIONS taken on every path and makes none of its own.
+    handlers = _options_handlers(all_endpoints(), aliases) + handlers
     for extra in _websocket_handlers(node, aliases):
         handlers.append(extra)
 
@@ -162,10 +261,16 @@ def create_app(settings: Settings, node: Node | None = None) -> Litestar:
 
     app = Litestar(
         route_handlers=handlers,
-        cors_config=CORSConfig(allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]),
+        # CORS is api/cors.py's CorsLayer (in front of this app): per path, not one rule for every route.
         request_max_body_size=settings.limits.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="Artemis", version="1.0.0", path="/schema-litestar"),
+        # The document at /schema/openapi.json is built from the endpoint table (api/openapi.py).
+        openapi_config=None,
         lifespan=[lifespan],
+        exception_handlers={
+            NotFoundException: _not_found,
+            MethodNotAllowedException: _method_not_allowed,
+            Exception: _unexpected,
+        },
         debug=False,
         # Logging is set up once by artemis_server.log (text or JSON lines); Litestar's default config would
         # replace the root handler with its own text format.

@@ -154,10 +154,10 @@ async def change_password(call: Call) -> Any:
 async def reset_password(call: Call) -> Any:
     # Admin only, even for one's own account: a stolen token must not be enough to take over the password
     # (users change their own with /password/change, which asks for the old one).
-    await _admin(call)
+    me = await _admin(call)
     user_id = call.path_params["user_id"]
     req: PasswordReset = call.data
-    await _svc(call).reset_password(user_id, req.new_password)
+    await _svc(call).reset_password(user_id, req.new_password, me)
     return wire.ok_c("Password reset successfully")
 
 
@@ -181,8 +181,8 @@ async def list_users(call: Call) -> Any:
 
 @routes.post("/api/auth/users", family="C", body=UserCreate, status=201, auth_required=True)
 async def create_user(call: Call) -> Any:
-    await _admin(call)
-    return wire.ok_c(await _svc(call).create_user(_struct_dict(call.data)))
+    me = await _admin(call)
+    return wire.ok_c(await _svc(call).create_user(_struct_dict(call.data), me))
 
 
 @routes.get("/api/auth/users/{user_id:str}", family="C", auth_required=True)
@@ -195,14 +195,14 @@ async def get_user(call: Call) -> Any:
     ("PUT", "PATCH"), "/api/auth/users/{user_id:str}", family="C", body=UserUpdate, auth_required=True
 )
 async def update_user(call: Call) -> Any:
-    await _admin(call)
-    return wire.ok_c(await _svc(call).update_user(call.path_params["user_id"], _struct_dict(call.data)))
+    me = await _admin(call)
+    return wire.ok_c(await _svc(call).update_user(call.path_params["user_id"], _struct_dict(call.data), me))
 
 
 @routes.add("DELETE", "/api/auth/users/{user_id:str}", family="C", auth_required=True)
 async def delete_user(call: Call) -> Any:
-    await _admin(call)
-    await _svc(call).delete_user(call.path_params["user_id"])
+    me = await _admin(call)
+    await _svc(call).delete_user(call.path_params["user_id"], me)
     return wire.ok_c("User deleted successfully")
 
 
@@ -214,9 +214,9 @@ async def delete_user(call: Call) -> Any:
     auth_required=True,
 )
 async def set_status(call: Call) -> Any:
-    await _admin(call)
+    me = await _admin(call)
     req: StatusUpdate = call.data
-    return wire.ok_c(await _svc(call).set_status(call.path_params["user_id"], req.status))
+    return wire.ok_c(await _svc(call).set_status(call.path_params["user_id"], req.status, me))
 
 
 @routes.get("/api/auth/users/{user_id:str}/login-history", family="C", auth_required=True)

@@ -11,6 +11,7 @@ from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
 from artemis_server.errors import BadRequestError, NotFoundError
 from artemis_server.management import canary_view
+from artemis_server.registry.model import CleanId, ShortName
 from artemis_server.wire.management import CanaryConfigRequest, CanaryEnableRequest, CanaryIpsRequest
 
 routes = Routes()
@@ -122,10 +123,10 @@ async def canary_whitelist_remove(call: Call) -> Any:
 
 
 class UpdateCanaryIpsRequest(msgspec.Struct, rename="camel", omit_defaults=True):
-    service_id: str | None = None
+    service_id: CleanId | None = None
     app_id: str | None = None
     canary_ips: list[str] | None = None
-    operator_id: str | None = None
+    operator_id: ShortName | None = None
     token: str | None = None
 
 

@@ -16,7 +16,9 @@ from artemis_server.wire.registry import (
     Service,
     ServiceQuery,
     ServiceRequest,
+    ServiceResponse,
     ServicesRequest,
+    ServicesResponse,
 )
 
 routes = Routes()
@@ -64,7 +66,12 @@ def service_doc(call: Call, service_id: str, ctx: ClientContext) -> Service | No
 
 
 @routes.post(
-    "/api/discovery/service.json", "/api/discovery/service", family="A", body=ServiceRequest, hot=True
+    "/api/discovery/service.json",
+    "/api/discovery/service",
+    family="A",
+    body=ServiceRequest,
+    hot=True,
+    response=ServiceResponse,
 )
 async def service_post(call: Call) -> Any:
     call.node.metrics.discovery_requests.inc()
@@ -78,7 +85,13 @@ async def service_post(call: Call) -> Any:
     return wire.ok_a(service=svc)
 
 
-@routes.get("/api/discovery/service.json", "/api/discovery/service", family="A", query=ServiceQuery)
+@routes.get(
+    "/api/discovery/service.json",
+    "/api/discovery/service",
+    family="A",
+    query=ServiceQuery,
+    response=ServiceResponse,
+)
 async def service_get(call: Call) -> Any:
     call.node.metrics.discovery_requests.inc()
     q: ServiceQuery = call.data
@@ -110,12 +123,24 @@ def services_doc(call: Call) -> bytes:
     return body
 
 
-@routes.post("/api/discovery/services.json", "/api/discovery/services", family="A", body=ServicesRequest)
+@routes.post(
+    "/api/discovery/services.json",
+    "/api/discovery/services",
+    family="A",
+    body=ServicesRequest,
+    response=ServicesResponse,
+)
 async def services_post(call: Call) -> Any:
     return services_doc(call)
 
 
-@routes.get("/api/discovery/services.json", "/api/discovery/services", family="A", query=ServicesRequest)
+@routes.get(
+    "/api/discovery/services.json",
+    "/api/discovery/services",
+    family="A",
+    query=ServicesRequest,
+    response=ServicesResponse,
+)
 async def services_get(call: Call) -> Any:
     return services_doc(call)
 

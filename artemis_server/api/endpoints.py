@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from artemis_server import wire
+from artemis_server.api.cors import is_private
 from artemis_server.errors import (
     ArtemisError,
     BadRequestError,
@@ -24,6 +25,7 @@ from artemis_server.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from artemis_server.registry.model import MAX_ID_CHARS, bad_id_char
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -118,6 +120,8 @@ class Endpoint:
     status: int = 200
     metric: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # A management, routing, audit or auth endpoint: refuses foreign browser origins (api/cors.py, T5).
+    private: bool = False
 
 
 class Routes:
@@ -151,6 +155,7 @@ class Routes:
                     status=status,
                     metric=paths[0],
                     extra=extra,
+                    private=is_private(paths[0]),
                 )
             )
             return fn
@@ -163,6 +168,8 @@ class Routes:
     def get(self, *paths: str, **kw: Any) -> Callable[[Handler], Handler]:
         return self.add("GET", *paths, **kw)
 
+
+INTERNAL_ERROR = "internal server error"
 
 # Business errors that Java-facing families (A, B) report inside an HTTP 200 (api.md T8).
 _IN_200 = (RateLimitedError, NotFoundError, NoPermissionError)
@@ -188,11 +195,33 @@ def to_reply(result: Any, default_status: int) -> Reply:
     return Reply(wire.encode(result), default_status)
 
 
+def check_path_params(params: Mapping[str, Any]) -> None:
+    """Ids in the path obey the same limits as in bodies (api.md T11): at most 256 characters (a group key
+    holds four ids) and no control or bidi formatting characters; else a 400 naming the parameter."""
+    for name, value in params.items():
+        if not isinstance(value, str):
+            continue
+        field = wire.snake_to_camel(name)
+        limit = 4 * MAX_ID_CHARS + 3 if name == "group_key" else MAX_ID_CHARS
+        if len(value) > limit:
+            raise BadRequestError(
+                f"invalid path parameter `{field}`: at most {limit} characters", field=field
+            )
+        bad = bad_id_char(value)
+        if bad:
+            raise BadRequestError(
+                f"invalid path parameter `{field}`: contains the control or bidi formatting character {bad}",
+                field=field,
+            )
+
+
 async def dispatch(ep: Endpoint, call: Call) -> Reply:
     """Decode, run the handler, render errors in the endpoint's family. Never raises."""
     node = call.node
     t0 = time.perf_counter()
     try:
+        if call.path_params:
+            check_path_params(call.path_params)
         if ep.body is not None and call.method != "GET":
             call.data = wire.decode(call.body, ep.body)
         elif ep.query is not None:
@@ -202,12 +231,11 @@ async def dispatch(ep: Endpoint, call: Call) -> Reply:
         reply = render_error(ep.family, exc)
     except msgspec.ValidationError as exc:
         reply = render_error(ep.family, wire.bad_field(exc))
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
-        # Input shaped in a way a handler did not expect is still the client's fault: 400, never 500.
-        log.warning("handler %s rejected input: %r", ep.name, exc, exc_info=True)
-        reply = render_error(ep.family, BadRequestError(f"invalid request: {exc}"))
     except Exception:
-        log.exception("unexpected error in %s %s", call.method, call.path)
-        reply = render_error(ep.family, ArtemisError("internal server error"))
+        # A bug of ours (AttributeError, KeyError, TypeError, ...), never the client's input: the decoding and
+        # validation layers raise BadRequestError for that. 500 with a generic message (no internals leak),
+        # the traceback goes to the log.
+        log.exception("unexpected error in %s %s (endpoint %s)", call.method, call.path, ep.name)
+        reply = render_error(ep.family, ArtemisError(INTERNAL_ERROR))
     node.metrics.request_done(ep.metric, reply.status, time.perf_counter() - t0)
     return reply

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from artemis_server.api.app import all_endpoints, create_app, handle, node_hooks
+from artemis_server.api.cors import CorsLayer
 from artemis_server.api.endpoints import Call, render_error
 from artemis_server.api.registry import heartbeat_again
 from artemis_server.errors import BadRequestError
@@ -161,4 +162,5 @@ class FastLane:
 def build_asgi(settings: Settings, *, bound_port: int | None = None, node: Node | None = None) -> Any:
     node = node or Node(settings)
     node.bound_port = bound_port
-    return FastLane(create_app(settings, node), node, settings)
+    aliases = [a.rstrip("/") for a in settings.server.context_aliases if a.strip("/")]
+    return FastLane(CorsLayer(create_app(settings, node), node, aliases), node, settings)

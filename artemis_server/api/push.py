@@ -26,7 +26,7 @@ from artemis_server import wire
 from artemis_server.api.endpoints import Call
 from artemis_server.api.registry import do_heartbeat
 from artemis_server.errors import ArtemisError
-from artemis_server.registry.model import Instance, InstanceChange
+from artemis_server.registry.model import MAX_ID_CHARS, Instance, InstanceChange
 from artemis_server.wire.registry import KeysRequest
 
 if TYPE_CHECKING:
@@ -122,6 +122,7 @@ class PushHub:
         self.queue_size = ws.queue_size
         self.max_sessions = ws.max_sessions
         self.ttl = ws.session_ttl_secs
+        self.max_subs = node.settings.push.max_subscriptions_per_session
         self.sessions: set[Session] = set()
         self.overflows = Counter(
             "artemis_ws_overflow_closes",
@@ -202,6 +203,15 @@ def _service_id(doc: dict[str, Any]) -> str | None:
     return found
 
 
+def subscribe_refusal(session: Session, sid: str) -> str | None:
+    """Why ``sid`` may not be added to the session's subscriptions (api.md T11), or None."""
+    if len(sid) > MAX_ID_CHARS:
+        return f"serviceId is longer than {MAX_ID_CHARS} characters"
+    if sid.lower() not in session.subs and len(session.subs) >= session.hub.max_subs:
+        return f"too many subscriptions: at most {session.hub.max_subs} per session"
+    return None
+
+
 def on_ws_frame(session: Session, text: str) -> None:
     """``/ws`` control messages: subscribe, unsubscribe, ping (api.md 2.13)."""
     try:
@@ -223,7 +233,16 @@ def on_ws_frame(session: Session, text: str) -> None:
             session.offer([_text({"type": "error", "message": f"{kind} needs serviceId"})])
             return
         if kind == "subscribe":
+            refused = subscribe_refusal(session, sid)
+            if refused is not None:  # the session stays open; the id is never echoed (it may be huge)
+                session.offer([_text({"type": "error", "message": refused})])
+                return
             session.subs.add(sid.casefold())
+        elif len(sid) > MAX_ID_CHARS:
+            session.offer(
+                [_text({"type": "error", "message": f"serviceId is longer than {MAX_ID_CHARS} characters"})]
+            )
+            return
         else:
             session.subs.discard(sid.casefold())
         session.offer([_text({"type": kind + "d", "serviceId": sid, "service_id": sid})])
@@ -241,8 +260,15 @@ def on_discovery_frame(session: Session, text: str) -> None:
         return
     if isinstance(doc, dict):
         sid = _service_id(doc)
+        # Same limits as /ws (T11). The Java client reads only InstanceChange frames here, so a refused
+        # subscription is dropped without an answer (and logged) rather than answered with a frame it
+        # cannot parse.
         if sid is not None:
-            session.subs.add(sid.casefold())
+            refused = subscribe_refusal(session, sid)
+            if refused is None:
+                session.subs.add(sid.casefold())
+            else:
+                log.debug("ignored a subscription on %s: %s", INSTANCE_CHANGE, refused)
 
 
 def heartbeat_answer(node: Node, text: str, client_ip: str | None) -> str:

@@ -8,7 +8,7 @@ from artemis_server import wire
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.errors import PayloadTooLargeError, RateLimitedError
 from artemis_server.registry.model import FailedInstance, Instance, InstanceKey, RawKey
-from artemis_server.wire.registry import KeysRequest, RegisterRequest
+from artemis_server.wire.registry import HeartbeatResponse, KeysRequest, RegisterRequest, RegisterResponse
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -202,7 +202,12 @@ def _has_keys(req: KeysRequest) -> bool:
 
 
 @routes.post(
-    "/api/registry/register.json", "/api/registry/register", family="A", body=RegisterRequest, hot=True
+    "/api/registry/register.json",
+    "/api/registry/register",
+    family="A",
+    body=RegisterRequest,
+    hot=True,
+    response=RegisterResponse,
 )
 async def register(call: Call) -> Any:
     return do_register(call, replicated=False)
@@ -215,6 +220,7 @@ async def register(call: Call) -> Any:
     body=KeysRequest,
     hot=True,
     renewals=True,
+    response=HeartbeatResponse,
 )
 async def heartbeat(call: Call) -> Any:
     if not _has_keys(call.data):
@@ -224,7 +230,12 @@ async def heartbeat(call: Call) -> Any:
 
 
 @routes.post(
-    "/api/registry/unregister.json", "/api/registry/unregister", family="A", body=KeysRequest, hot=True
+    "/api/registry/unregister.json",
+    "/api/registry/unregister",
+    family="A",
+    body=KeysRequest,
+    hot=True,
+    response=HeartbeatResponse,
 )
 async def unregister(call: Call) -> Any:
     if not _has_keys(call.data):

@@ -15,6 +15,7 @@ from artemis_server import wire
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
 from artemis_server.errors import BadRequestError, NotFoundError
+from artemis_server.registry.model import CleanId, LocationId, ShortName
 from artemis_server.registry.routing import Group, RoutingTable, Rule, RuleGroup
 
 routes = Routes()
@@ -22,17 +23,17 @@ P = "/api/management/group/"
 
 
 class _In(msgspec.Struct, rename="camel", omit_defaults=True):
-    operator_id: str | None = None
+    operator_id: ShortName | None = None
     token: str | None = None
     reason: str | None = None
 
 
 class JGroup(_In):
     group_id: int | None = None
-    service_id: str | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
-    name: str | None = None
+    service_id: CleanId | None = None
+    region_id: LocationId | None = None
+    zone_id: LocationId | None = None
+    name: ShortName | None = None
     app_id: str | None = None
     description: str | None = None
     status: str | None = None
@@ -45,8 +46,8 @@ class JGroup(_In):
 
 class JRule(_In):
     route_rule_id: int | None = None
-    service_id: str | None = None
-    name: str | None = None
+    service_id: CleanId | None = None
+    name: ShortName | None = None
     description: str | None = None
     status: str | None = None
     strategy: str | None = None
@@ -55,7 +56,7 @@ class JRule(_In):
 class JRuleGroup(_In):
     route_rule_group_id: int | None = None
     route_rule_id: int | None = None
-    group_id: int | str | None = None
+    group_id: int | CleanId | None = None
     weight: int | float | None = None
     unreleased_weight: int | float | None = None
 
@@ -73,21 +74,21 @@ class JGroupOps(_In):
 class JGroupInstance(_In):
     id: int | None = None
     group_id: int | None = None
-    instance_id: str | None = None
+    instance_id: CleanId | None = None
 
 
 class JServiceInstance(_In):
     id: int | None = None
-    service_id: str | None = None
-    instance_id: str | None = None
-    group_id: str | int | None = None
+    service_id: CleanId | None = None
+    instance_id: CleanId | None = None
+    group_id: CleanId | int | None = None
     ip: str | None = None
     machine_name: str | None = None
     metadata: dict[str, str] | None = None
     port: int | None = None
     protocol: str | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: LocationId | None = None
+    zone_id: LocationId | None = None
     health_check_url: str | None = None
     url: str | None = None
     description: str | None = None
@@ -109,20 +110,20 @@ class Req(_In):
     group_instance_ids: list[int] | None = None
     service_instances: list[JServiceInstance] | None = None
     service_instance_ids: list[int] | None = None
-    region_id: str | None = None
+    region_id: LocationId | None = None
     route_rule_id: int | None = None
     route_rule_group_id: int | None = None
-    service_id: str | None = None
-    zone_id: str | None = None
-    name: str | None = None
+    service_id: CleanId | None = None
+    zone_id: LocationId | None = None
+    name: ShortName | None = None
     app_id: str | None = None
     status: str | None = None
-    group_id: int | str | None = None
+    group_id: int | CleanId | None = None
     tag_id: int | None = None
-    tag_key: str | None = None
-    tag: str | None = None
+    tag_key: ShortName | None = None
+    tag: ShortName | None = None
     value: str | None = None
-    instance_id: str | None = None
+    instance_id: CleanId | None = None
     operation: str | None = None
     operation_complete: bool = False
 

@@ -7,10 +7,14 @@ from typing import TYPE_CHECKING, Any
 from artemis_server import wire
 from artemis_server.api.endpoints import Call, Reply, Routes
 from artemis_server.api.registry import check_rate
+from artemis_server.exposure import exposures
 from artemis_server.registry.leases import LeasePool
 from artemis_server.wire.registry import (
+    ClusterStatusResponse,
     LeasesRequest,
     LeaseStatus,
+    NodesResponse,
+    NodeStatusResponse,
     ServiceNode,
     ServiceNodeStatus,
     ServicesRequest,
@@ -65,10 +69,16 @@ def up_peer_nodes(node: Node) -> list[ServiceNode]:
     return out
 
 
-@routes.add(("GET", "POST"), "/api/status/node.json", family="A", body=StatusRequest)
+@routes.add(
+    ("GET", "POST"), "/api/status/node.json", family="A", body=StatusRequest, response=NodeStatusResponse
+)
 async def status_node(call: Call) -> Any:
     node = call.node
-    return wire.ok_a(nodeStatus=node_status(node, self_node(node), node.status))
+    # `exposure` is ours (Java readers ignore unknown keys): what this node opens beyond loopback and the
+    # settings that close it; `artemis server status` shows it.
+    return wire.ok_a(
+        nodeStatus=node_status(node, self_node(node), node.status), exposure=exposures(node.settings)
+    )
 
 
 def peer_status(node: Node, sn: ServiceNode) -> ServiceNodeStatus:
@@ -86,7 +96,13 @@ def peer_status(node: Node, sn: ServiceNode) -> ServiceNodeStatus:
     return st
 
 
-@routes.add(("GET", "POST"), "/api/status/cluster.json", family="A", body=StatusRequest)
+@routes.add(
+    ("GET", "POST"),
+    "/api/status/cluster.json",
+    family="A",
+    body=StatusRequest,
+    response=ClusterStatusResponse,
+)
 async def status_cluster(call: Call) -> Any:
     node = call.node
     nodes = [node_status(node, self_node(node), node.status)]
@@ -103,22 +119,22 @@ async def _cluster_nodes(call: Call) -> Any:
     return wire.ok_a(nodes=nodes)
 
 
-@routes.post("/api/cluster/up-registry-nodes.json", family="A", body=ServicesRequest)
+@routes.post("/api/cluster/up-registry-nodes.json", family="A", body=ServicesRequest, response=NodesResponse)
 async def up_registry_nodes_post(call: Call) -> Any:
     return await _cluster_nodes(call)
 
 
-@routes.get("/api/cluster/up-registry-nodes.json", family="A", query=ServicesRequest)
+@routes.get("/api/cluster/up-registry-nodes.json", family="A", query=ServicesRequest, response=NodesResponse)
 async def up_registry_nodes_get(call: Call) -> Any:
     return await _cluster_nodes(call)
 
 
-@routes.post("/api/cluster/up-discovery-nodes.json", family="A", body=ServicesRequest)
+@routes.post("/api/cluster/up-discovery-nodes.json", family="A", body=ServicesRequest, response=NodesResponse)
 async def up_discovery_nodes_post(call: Call) -> Any:
     return await _cluster_nodes(call)
 
 
-@routes.get("/api/cluster/up-discovery-nodes.json", family="A", query=ServicesRequest)
+@routes.get("/api/cluster/up-discovery-nodes.json", family="A", query=ServicesRequest, response=NodesResponse)
 async def up_discovery_nodes_get(call: Call) -> Any:
     return await _cluster_nodes(call)
 

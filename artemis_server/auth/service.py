@@ -102,6 +102,16 @@ def _expiry_from_env() -> int:
     return value
 
 
+def user_target(u: dict[str, Any]) -> str:
+    """``targetId`` of a user's audit records (decisions.md: operationType ``user``)."""
+    return f"user:{u['user_id']},name:{u['username']}"
+
+
+def _entry(kind: str, target: str, operation: str, actor: Principal, details: Any = None) -> tuple[Any, ...]:
+    """One audit record (store.auth_repo.AuditEntry); the operator is the token's user, never the body."""
+    return (kind, target, operation, actor.username, details)
+
+
 def user_view(u: dict[str, Any]) -> dict[str, Any]:
     """User (api.md 1.6); the password hash is never written."""
     out: dict[str, Any] = {"userId": u["user_id"], "username": u["username"]}
@@ -144,6 +154,9 @@ class AuthService:
         self._repo: AuthRepo | None = None
         self._init_lock: asyncio.Lock | None = None
         self._failures: dict[str, deque[float]] = {}
+        # Logins being verified right now, per lower-cased user name: they count against the lock-out
+        # before their (awaited, slow) password check, so parallel guesses cannot all slip through.
+        self._inflight: dict[str, int] = {}
 
     # -- start-up ----------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -206,18 +219,35 @@ class AuthService:
         return await anyio.to_thread.run_sync(fn, *args)
 
     # -- login / tokens ------------------------------------------------------------------------------------
-    def _check_lockout(self, username: str) -> None:
+    def _reserve(self, username: str) -> str:
+        """Take one attempt for ``username`` (429 when failures plus attempts in flight reach the limit).
+
+        Called before the password check and released by :meth:`_release` after it: the check is awaited
+        (a worker thread), so a count read before it and written after it lets any number of parallel
+        guesses through.
+        """
+        name = username.lower()
         window = self.settings.login_failure_window_secs
-        q = self._failures.get(username.lower())
-        if q is None:
-            return
-        now = time.monotonic()
-        while q and q[0] < now - window:
-            q.popleft()
-        if not q:
-            self._failures.pop(username.lower(), None)
-        elif len(q) >= self.settings.login_max_failures:
+        q = self._failures.get(name)
+        if q is not None:
+            now = time.monotonic()
+            while q and q[0] < now - window:
+                q.popleft()
+            if not q:
+                self._failures.pop(name, None)
+                q = None
+        used = (len(q) if q is not None else 0) + self._inflight.get(name, 0)
+        if used >= self.settings.login_max_failures:
             raise RateLimitedError("too many failed logins for this user; try again later")
+        self._inflight[name] = self._inflight.get(name, 0) + 1
+        return name
+
+    def _release(self, name: str) -> None:
+        left = self._inflight.get(name, 0) - 1
+        if left > 0:
+            self._inflight[name] = left
+        else:
+            self._inflight.pop(name, None)
 
     def _failed(self, username: str) -> None:
         q = self._failures.setdefault(username.lower(), deque())
@@ -227,16 +257,19 @@ class AuthService:
 
     async def login(self, username: str, password: str, ip: str | None, agent: str | None) -> dict[str, Any]:
         repo, secret = await self._ready()
-        self._check_lockout(username)
-        user = await self._run(repo.user_by_name, username)
-        ok = await self._run(passwords.verify_password, user["password_hash"] if user else None, password)
+        reserved = self._reserve(username)
+        try:
+            user = await self._run(repo.user_by_name, username)
+            ok = await self._run(passwords.verify_password, user["password_hash"] if user else None, password)
+            if user is None or not ok:
+                self._failed(username)  # recorded before the reservation ends: no gap for a parallel try
+        finally:
+            self._release(reserved)
         now = int(time.time())
         if user is None:
-            self._failed(username)
             log.warning("failed login for unknown user %r from %s", username[:64], ip)
             raise AuthError(INVALID_LOGIN)
         if not ok:
-            self._failed(username)
             await self._run(repo.add_history, user["user_id"], now, ip, agent, "failed")
             log.warning("failed login for user %r from %s", username, ip)
             raise AuthError(INVALID_LOGIN)
@@ -336,7 +369,10 @@ class AuthService:
                 "invalid field `oldPassword`: the current password is wrong", field="oldPassword"
             )
         hashed = await self._run(passwords.hash_password, new)
-        await self._run(repo.set_password, p.user_id, hashed, int(time.time()), p.session_id)
+        # Every session ends, the caller's too (SECURITY.md): whoever changed it logs in again with the new
+        # password, and a token stolen before the change is dead whichever session it belonged to.
+        audit = [_entry("user", user_target(u), "password-change", p)]
+        await self._run(repo.set_password, p.user_id, hashed, int(time.time()), None, audit)
 
     async def sessions(self, p: Principal) -> list[dict[str, Any]]:
         repo, _ = await self._ready()
@@ -348,7 +384,8 @@ class AuthService:
         # Someone else's session is "not found" for a non-admin: no probing of other users' session ids.
         if s is None or (s["user_id"] != p.user_id and not p.can("auth", "write")):
             raise NotFoundError("Session not found")
-        await self._run(repo.delete_session, session_id)
+        audit = [_entry("session", f"session:{session_id},user:{s['user_id']}", "revoke", p)]
+        await self._run(repo.delete_session, session_id, None, audit)
 
     # -- user administration -------------------------------------------------------------------------------
     @staticmethod
@@ -395,7 +432,7 @@ class AuthService:
             raise BadRequestError(f"invalid field `{field}`: at most {limit} characters", field=field)
         return value
 
-    async def create_user(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def create_user(self, data: dict[str, Any], actor: Principal) -> dict[str, Any]:
         repo, _ = await self._ready()
         username = data.get("username")
         if not isinstance(username, str) or not username.strip():
@@ -421,7 +458,8 @@ class AuthService:
             "created_at": now,
             "updated_at": now,
         }
-        if not await self._run(repo.create_user, values):
+        audit = [_entry("user", user_target(values), "create", actor, {"role": role})]
+        if not await self._run(repo.create_user, values, audit):
             raise ConflictError(f"Username already exists: {username}", field="username")
         log.info("user %r created with role %s", username, role)
         return user_view(values)
@@ -439,7 +477,7 @@ class AuthService:
         if admins == [user["user_id"]]:
             raise BadRequestError("the last active admin cannot be removed, demoted or deactivated")
 
-    async def update_user(self, user_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def update_user(self, user_id: str, data: dict[str, Any], actor: Principal) -> dict[str, Any]:
         repo, _ = await self._ready()
         user = await self.get_user(user_id)
         values: dict[str, Any] = {}
@@ -454,28 +492,43 @@ class AuthService:
         if data.get("status") is not None:
             values["status"] = self._status(data["status"])
             await self._guard_last_admin(user, new_role=user["role"], new_status=values["status"])
+        target = user_target(user)
+        audit = []
+        changed = [f for f in ("email", "description") if f in values and values[f] != user.get(f)]
+        if changed:
+            audit.append(_entry("user", target, "update", actor, {"fields": changed}))
+        if values.get("role", user["role"]) != user["role"]:
+            audit.append(
+                _entry("user", target, "role-change", actor, {"from": user["role"], "to": values["role"]})
+            )
+        if values.get("status", user["status"]) != user["status"]:
+            audit.append(
+                _entry("user", target, "activate" if values["status"] == "active" else "deactivate", actor)
+            )
         values["updated_at"] = int(time.time())
         kill = values.get("status") == "inactive"
-        await self._run(lambda: repo.update_user(user_id, values, kill_sessions=kill))
+        await self._run(lambda: repo.update_user(user_id, values, kill_sessions=kill, audit=audit))
         return user_view(await self.get_user(user_id))
 
-    async def set_status(self, user_id: str, status: Any) -> dict[str, Any]:
-        return await self.update_user(user_id, {"status": self._status(status)})
+    async def set_status(self, user_id: str, status: Any, actor: Principal) -> dict[str, Any]:
+        return await self.update_user(user_id, {"status": self._status(status)}, actor)
 
-    async def delete_user(self, user_id: str) -> None:
+    async def delete_user(self, user_id: str, actor: Principal) -> None:
         repo, _ = await self._ready()
         user = await self.get_user(user_id)
         await self._guard_last_admin(user, new_role=None, new_status=None)
-        if not await self._run(repo.delete_user, user_id):
+        audit = [_entry("user", user_target(user), "delete", actor)]
+        if not await self._run(repo.delete_user, user_id, audit):
             raise NotFoundError(f"User not found: {user_id}")
         log.info("user %r deleted", user["username"])
 
-    async def reset_password(self, user_id: str, new: Any) -> None:
+    async def reset_password(self, user_id: str, new: Any, actor: Principal) -> None:
         repo, _ = await self._ready()
         new = self._check_new_password(new, "newPassword")
-        await self.get_user(user_id)
+        user = await self.get_user(user_id)
         hashed = await self._run(passwords.hash_password, new)
-        await self._run(repo.set_password, user_id, hashed, int(time.time()), None)
+        audit = [_entry("user", user_target(user), "password-reset", actor)]
+        await self._run(repo.set_password, user_id, hashed, int(time.time()), None, audit)
 
     async def login_history(self, user_id: str) -> list[dict[str, Any]]:
         repo, _ = await self._ready()

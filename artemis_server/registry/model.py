@@ -7,8 +7,10 @@ Nothing here imports a web framework or a database.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import sys
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -16,6 +18,45 @@ INSTANCE_STATUSES = ("starting", "up", "down", "unhealthy", "unknown")
 ChangeType = Literal["new", "delete", "change", "reload"]
 
 _intern = sys.intern
+
+MAX_ID_CHARS = 256
+"""Longest service, instance, group, region or zone id (api.md T11); longer is a 400 naming the field."""
+Id = Annotated[str, msgspec.Meta(max_length=MAX_ID_CHARS)]
+
+# C0/C1 control characters (NUL, ESC, ...) and the bidirectional formatting characters (U+202E right-to-left
+# override, isolates, marks): they make an id print as something it is not in logs, terminals and consoles.
+_ID_FORBIDDEN = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+ID_PATTERN = f"^[^{_ID_FORBIDDEN}]*$"
+_BAD_ID_CHAR = re.compile(f"[{_ID_FORBIDDEN}]")
+CleanId = Annotated[str, msgspec.Meta(max_length=MAX_ID_CHARS, pattern=ID_PATTERN)]
+"""An id of a management request: length-limited and free of control and bidi characters (400 otherwise)."""
+# Management state is persisted in the J/R schema (S17), whose columns are narrower for some ids:
+# REGION_ID / ZONE_ID VARCHAR(64); SERVER_ID, NAME, OPERATOR_ID, TAG VARCHAR(128). Longer values are a 400
+# naming the field rather than a database error.
+LocationId = Annotated[str, msgspec.Meta(max_length=64, pattern=ID_PATTERN)]
+ShortName = Annotated[str, msgspec.Meta(max_length=128, pattern=ID_PATTERN)]
+
+_DOTTED_QUAD = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
+
+
+def bad_id_char(value: str) -> str | None:
+    """The first control or bidi formatting character of ``value`` as ``U+XXXX``, or None."""
+    m = _BAD_ID_CHAR.search(value)
+    return f"U+{ord(m.group()):04X}" if m else None
+
+
+def valid_ip(value: str) -> bool:
+    """api.md 1.1 as resolved in docs/decisions.md: empty, an IPv4-shaped dotted quad (1-3 digits per part,
+    no range check: scripts register ``192.168.1.300``) or a valid IPv6 address."""
+    if not value or _DOTTED_QUAD.match(value):
+        return True
+    if ":" not in value:
+        return False
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return False
+    return True
 
 
 class Instance(msgspec.Struct, rename="camel", omit_defaults=True, frozen=True, gc=False):
@@ -25,11 +66,11 @@ class Instance(msgspec.Struct, rename="camel", omit_defaults=True, frozen=True, 
     ``failedInstances`` instead of failing the whole request (S2.2); stored instances always have both.
     """
 
-    service_id: str = ""
-    instance_id: str = ""
-    region_id: str | None = None
-    zone_id: str | None = None
-    group_id: str | None = None
+    service_id: Id = ""
+    instance_id: Id = ""
+    region_id: Id | None = None
+    zone_id: Id | None = None
+    group_id: Id | None = None
     machine_name: str | None = None
     ip: str | None = None
     port: int | None = None
@@ -111,11 +152,11 @@ def instance_from_key(key: InstanceKey | RawKey) -> Instance:
 class RawKey(msgspec.Struct, rename="camel", omit_defaults=True, frozen=True):
     """An instance key as received (api.md 1.2 input). zone/group are accepted and ignored for identity."""
 
-    service_id: str = ""
-    instance_id: str = ""
-    region_id: str | None = None
-    zone_id: str | None = None
-    group_id: str | None = None
+    service_id: Id = ""
+    instance_id: Id = ""
+    region_id: Id | None = None
+    zone_id: Id | None = None
+    group_id: Id | None = None
 
 
 def normalize_status(status: str | None) -> str:
@@ -134,9 +175,21 @@ def normalize_instance(inst: Instance, default_region: str, default_zone: str) -
         raise ValueError("serviceId is required")
     if not inst.instance_id or not inst.instance_id.strip():
         raise ValueError("instanceId is required")
+    for name, value in (
+        ("serviceId", inst.service_id),
+        ("instanceId", inst.instance_id),
+        ("regionId", inst.region_id),
+        ("zoneId", inst.zone_id),
+        ("groupId", inst.group_id),
+    ):
+        bad = bad_id_char(value) if value else None
+        if bad:
+            raise ValueError(f"{name} contains the control or bidi formatting character {bad}")
     port = inst.port
     if port is not None and not 0 <= port <= 65535:
         raise ValueError(f"port {port} is out of range 0..65535")
+    if inst.ip and not valid_ip(inst.ip):
+        raise ValueError(f"ip {inst.ip[:64]!r} is not an IPv4 or IPv6 address")
     url = inst.url
     if not url or not url.strip():
         if inst.ip and inst.ip.strip():

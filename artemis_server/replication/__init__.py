@@ -26,10 +26,14 @@ log = logging.getLogger(__name__)
 
 
 def peer_token_ok(expected: str | None, authorization: str | None) -> bool:
-    """True when no token is configured or ``authorization`` is exactly ``Bearer <token>``."""
+    """True when no token is configured or ``authorization`` is ``Bearer <token>``; the scheme name is
+    case-insensitive (RFC 7235: ``bearer``/``BEARER`` too), the token is compared in constant time."""
     if not expected:
         return True
-    return hmac.compare_digest((authorization or "").encode(), f"Bearer {expected}".encode())
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(token.strip().encode(), expected.encode())
 
 
 def _token_hook(node: Node) -> Any:

@@ -8,13 +8,26 @@ trouble to :class:`StorageUnavailableError` through the store's guard.
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from artemis_server.store import tables as t
-from artemis_server.store.repository import SqlStore
+from artemis_server.store.repository import SqlStore, Tx
+
+# One audit record of a user-administration action: (operation_type, target_id, operation, operator, details).
+AuditEntry = tuple[str, str, str, str, Any]
+
+
+def _audit(conn: Any, entries: list[AuditEntry] | None) -> None:
+    """Write the audit records in the transaction of the change they describe (no change without a record)."""
+    if entries:
+        tx = Tx(conn, time.time())
+        for entry in entries:
+            tx.audit(*entry)
+
 
 JWT_SECRET_KEY = "jwt_secret"
 HISTORY_LIMIT = 50
@@ -112,20 +125,28 @@ class AuthRepo:
 
         return self.store._guard(run)
 
-    def create_user(self, values: dict[str, Any]) -> bool:
+    def create_user(self, values: dict[str, Any], audit: list[AuditEntry] | None = None) -> bool:
         """Insert a user; False when the user name is taken."""
 
         def run() -> bool:
             try:
                 with self.engine.begin() as conn:
                     conn.execute(insert(t.auth_users).values(**values))
+                    _audit(conn, audit)
                 return True
             except IntegrityError:
                 return False
 
         return self.store._guard(run)
 
-    def update_user(self, user_id: str, values: dict[str, Any], *, kill_sessions: bool = False) -> bool:
+    def update_user(
+        self,
+        user_id: str,
+        values: dict[str, Any],
+        *,
+        kill_sessions: bool = False,
+        audit: list[AuditEntry] | None = None,
+    ) -> bool:
         def run() -> bool:
             with self.engine.begin() as conn:
                 n = conn.execute(
@@ -133,11 +154,20 @@ class AuthRepo:
                 ).rowcount
                 if n and kill_sessions:
                     conn.execute(delete(t.auth_sessions).where(t.auth_sessions.c.user_id == user_id))
+                if n:
+                    _audit(conn, audit)
                 return bool(n)
 
         return self.store._guard(run)
 
-    def set_password(self, user_id: str, password_hash: str, now: int, keep_session: str | None) -> bool:
+    def set_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        now: int,
+        keep_session: str | None,
+        audit: list[AuditEntry] | None = None,
+    ) -> bool:
         """New hash; every session of the user except ``keep_session`` dies (a stolen token stops working)."""
 
         def run() -> bool:
@@ -151,15 +181,19 @@ class AuthRepo:
                 if keep_session:
                     q = q.where(t.auth_sessions.c.session_id != keep_session)
                 conn.execute(q)
+                if n:
+                    _audit(conn, audit)
                 return bool(n)
 
         return self.store._guard(run)
 
-    def delete_user(self, user_id: str) -> bool:
+    def delete_user(self, user_id: str, audit: list[AuditEntry] | None = None) -> bool:
         def run() -> bool:
             with self.engine.begin() as conn:
                 n = conn.execute(delete(t.auth_users).where(t.auth_users.c.user_id == user_id)).rowcount
                 conn.execute(delete(t.auth_sessions).where(t.auth_sessions.c.user_id == user_id))
+                if n:
+                    _audit(conn, audit)
                 return bool(n)
 
         return self.store._guard(run)
@@ -222,13 +256,18 @@ class AuthRepo:
 
         return self.store._guard(run)
 
-    def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
+    def delete_session(
+        self, session_id: str, user_id: str | None = None, audit: list[AuditEntry] | None = None
+    ) -> bool:
         def run() -> bool:
             q = delete(t.auth_sessions).where(t.auth_sessions.c.session_id == session_id)
             if user_id is not None:
                 q = q.where(t.auth_sessions.c.user_id == user_id)
             with self.engine.begin() as conn:
-                return bool(conn.execute(q).rowcount)
+                n = conn.execute(q).rowcount
+                if n:
+                    _audit(conn, audit)
+                return bool(n)
 
         return self.store._guard(run)
 

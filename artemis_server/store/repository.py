@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from artemis_server.entities import EntityChange, fold
-from artemis_server.errors import StorageUnavailableError
+from artemis_server.errors import BadRequestError, StorageUnavailableError
 from artemis_server.hlc import HybridClock, Stamp, wins
 from artemis_server.registry.routing import Binding, Group, Rule
 from artemis_server.store import changelog
@@ -218,6 +218,11 @@ class SqlStore:
             return fn()
         except IntegrityError:
             raise
+        except DataError as exc:
+            # The value does not fit its column (a string longer than the J/R schema allows, ...): the
+            # request's fault, not the database's. The wire layer bounds the ids; this catches the rest.
+            msg = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise BadRequestError(f"value not accepted by the management database: {msg}") from None
         except (DBAPIError, SQLAlchemyError, OSError) as exc:
             msg = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise StorageUnavailableError(f"management database unavailable: {msg}") from exc

@@ -38,6 +38,11 @@ def normkey(key: str) -> str:
     return key.lower().replace("_", "").replace("-", "")
 
 
+def snake_to_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def _to_snake(camel: str) -> str:
     out = []
     for ch in camel:
@@ -153,6 +158,15 @@ def _field_from_error(msg: str) -> str | None:
     return msg[i + len(marker) :].rstrip("`")
 
 
+def _plain(text: str) -> str:
+    """msgspec's wording of the id constraints (registry.model.Id / CleanId) in plain words."""
+    if text.startswith("Expected `str` matching regex"):
+        return "contains a control or bidi formatting character (NUL, U+202E, ...)"
+    if text.startswith("Expected `str` of length <= "):
+        return f"too long: at most {text.rsplit(' ', 1)[-1]} characters"
+    return text
+
+
 def bad_field(exc: msgspec.ValidationError) -> BadRequestError:
     msg = str(exc)
     field = _field_from_error(msg)
@@ -161,7 +175,7 @@ def bad_field(exc: msgspec.ValidationError) -> BadRequestError:
         prefix = msg[path_i + len(" - at `$.") :].rstrip("`") + "." if path_i >= 0 else ""
         field = prefix + field
         return BadRequestError(f"missing required field `{field}`", field=field)
-    text = msg.split(" - at ", 1)[0]
+    text = _plain(msg.split(" - at ", 1)[0])
     if field:
         return BadRequestError(f"invalid field `{field}`: {text}", field=field)
     return BadRequestError(f"invalid request body: {text}")

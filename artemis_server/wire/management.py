@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from artemis_server.registry.model import Instance
+from artemis_server.registry.model import CleanId, Instance, LocationId, ShortName
 
 
 class _In(msgspec.Struct, rename="camel", omit_defaults=True):
@@ -14,29 +14,29 @@ class _In(msgspec.Struct, rename="camel", omit_defaults=True):
 class KeyIn(_In):
     """InstanceKey on input (1.2): zoneId / groupId are accepted and ignored for identity."""
 
-    region_id: str | None = None
-    service_id: str | None = None
-    instance_id: str | None = None
-    zone_id: str | None = None
-    group_id: str | None = None
+    region_id: LocationId | None = None
+    service_id: CleanId | None = None
+    instance_id: CleanId | None = None
+    zone_id: LocationId | None = None
+    group_id: CleanId | None = None
 
 
 class ServerKey(_In):
-    region_id: str | None = None
-    server_id: str | None = None
+    region_id: LocationId | None = None
+    server_id: ShortName | None = None
 
 
 class ZoneKey(_In):
-    region_id: str | None = None
-    service_id: str | None = None
-    zone_id: str | None = None
+    region_id: LocationId | None = None
+    service_id: CleanId | None = None
+    zone_id: LocationId | None = None
 
 
 class OperateInstanceRequest(_In):
     instance_key: KeyIn | None = None
     operation: str | None = None
     operation_complete: bool = False
-    operator_id: str | None = None
+    operator_id: ShortName | None = None
     token: str | None = None
     reason: str | None = None
     extensions: dict[str, str] | None = None
@@ -52,36 +52,36 @@ class InstanceDownRequest(_In):
 
 
 class OperateServerRequest(_In):
-    server_id: str | None = None
-    region_id: str | None = None
+    server_id: ShortName | None = None
+    region_id: LocationId | None = None
     server_key: ServerKey | None = None
     operation: str | None = None
     operation_complete: bool = False
-    operator_id: str | None = None
+    operator_id: ShortName | None = None
     token: str | None = None
 
 
 class ServerKeyRequest(_In):
-    server_id: str | None = None
-    region_id: str | None = None
+    server_id: ShortName | None = None
+    region_id: LocationId | None = None
     server_key: ServerKey | None = None
 
 
 class RegionQuery(_In):
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: LocationId | None = None
+    zone_id: LocationId | None = None
 
 
 class AdminServiceRequest(_In):
-    service_id: str = ""
-    region_id: str | None = None
-    zone_id: str | None = None
+    service_id: CleanId = ""
+    region_id: LocationId | None = None
+    zone_id: LocationId | None = None
 
 
 class ZoneRequest(_In):
-    zone_id: str | None = None
-    region_id: str | None = None
-    operator_id: str | None = None
+    zone_id: LocationId | None = None
+    region_id: LocationId | None = None
+    operator_id: ShortName | None = None
     operation: str | None = None
     reason: str | None = None
 
@@ -95,7 +95,7 @@ class OperateZonesRequest(_In):
     zone_operations_list: list[ZoneOperations] | None = None
     operation: str | None = None
     operation_complete: bool = False
-    operator_id: str | None = None
+    operator_id: ShortName | None = None
     token: str | None = None
     reason: str | None = None
 
@@ -105,42 +105,42 @@ class ZoneKeyRequest(_In):
 
 
 class ZoneListRequest(_In):
-    region_id: str | None = None
-    service_id: str | None = None
-    zone_id: str | None = None
+    region_id: LocationId | None = None
+    service_id: CleanId | None = None
+    zone_id: LocationId | None = None
 
 
 class CanaryConfigRequest(_In):
-    service_id: str | None = None
+    service_id: CleanId | None = None
     ip_whitelist: list[str] | None = None
     enabled: bool | None = None
-    operator_id: str | None = None
+    operator_id: ShortName | None = None
 
 
 class CanaryEnableRequest(_In):
-    service_id: str | None = None
+    service_id: CleanId | None = None
     enabled: bool = True
-    operator_id: str | None = None
+    operator_id: ShortName | None = None
 
 
 class CanaryIpsRequest(_In):
     ips: list[str] | None = None
-    operator_id: str | None = None
+    operator_id: ShortName | None = None
 
 
 class AuditFilter(_In):
     """Every filter of 2.11 / S18.2; each endpoint reads the ones it knows."""
 
     operation_type: str | None = None
-    operator_id: str | None = None
+    operator_id: ShortName | None = None
     operation: str | None = None
-    service_id: str | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
-    instance_id: str | None = None
-    server_id: str | None = None
+    service_id: CleanId | None = None
+    region_id: LocationId | None = None
+    zone_id: LocationId | None = None
+    instance_id: CleanId | None = None
+    server_id: ShortName | None = None
     ip: str | None = None
-    group_id: str | int | None = None
+    group_id: CleanId | int | None = None
     rule_id: str | int | None = None
     complete: bool | None = None
     since: int | None = None

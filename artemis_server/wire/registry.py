@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from artemis_server.registry.model import Instance, RawKey
+from artemis_server.registry.model import FailedInstance, Id, Instance, InstanceKey, RawKey
+from artemis_server.wire import ResponseStatus
 
 
 class _In(msgspec.Struct, rename="camel", omit_defaults=True):
@@ -23,47 +24,47 @@ class KeysRequest(_In):
 
 
 class DiscoveryConfig(_In):
-    service_id: str = ""
-    region_id: str | None = None
-    zone_id: str | None = None
+    service_id: Id = ""
+    region_id: Id | None = None
+    zone_id: Id | None = None
     discovery_data: dict[str, str] | None = None
 
 
 class ServiceRequest(_In):
     discovery_config: DiscoveryConfig | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class ServiceQuery(_In):
-    service_id: str | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
+    service_id: Id | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class ServicesRequest(_In):
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class LookupRequest(_In):
     discovery_configs: list[DiscoveryConfig] | None = None
     discovery_config: DiscoveryConfig | None = None
     strategy: str | None = None
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class DeltaRequest(_In):
     version: int
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class ReplicationDeltaRequest(_In):
     since_timestamp: int = 0
-    region_id: str | None = None
-    zone_id: str | None = None
+    region_id: Id | None = None
+    zone_id: Id | None = None
 
 
 class StatusRequest(_In):
@@ -71,8 +72,8 @@ class StatusRequest(_In):
 
 
 class LeasesRequest(_In):
-    service_ids: list[str] | None = None
-    app_ids: list[str] | None = None
+    service_ids: list[Id] | None = None
+    app_ids: list[Id] | None = None
 
 
 class Service(msgspec.Struct, rename="camel", omit_defaults=True):
@@ -117,3 +118,53 @@ class LeaseStatus(msgspec.Struct, rename="camel"):
     renewal_time: str
     evition_time: str
     ttl: int
+
+
+# -- response shapes (documentation: /schema/openapi.json) ---------------------------------------------
+# Family A answers business failures inside HTTP 200 (api.md T8), so every payload field is optional: a
+# failure carries only responseStatus. The handlers build these documents; the Structs describe them.
+
+
+class _Out(msgspec.Struct, rename="camel", omit_defaults=True):
+    response_status: ResponseStatus
+
+
+class RegisterResponse(_Out):
+    failed_instances: list[FailedInstance] | None = None
+
+
+class HeartbeatResponse(_Out):
+    failed_instance_keys: list[InstanceKey] | None = None
+    failed_instances: list[FailedInstance] | None = None
+
+
+class ServiceResponse(_Out):
+    service: Service | None = None
+
+
+class ServicesResponse(_Out):
+    services: list[Service] | None = None
+    version: int | None = None
+
+
+class LookupResponse(_Out):
+    services: list[Service] | None = None
+
+
+class NodesResponse(_Out):
+    nodes: list[ServiceNode] | None = None
+
+
+class Exposure(msgspec.Struct):
+    risk: str
+    fix: str
+
+
+class NodeStatusResponse(_Out):
+    node_status: ServiceNodeStatus | None = None
+    exposure: list[Exposure] | None = None
+
+
+class ClusterStatusResponse(_Out):
+    nodes_status: list[ServiceNodeStatus] | None = None
+    node_count: int | None = None
