@@ -71,7 +71,7 @@ def test_cross_origin_text_plain_pull_out_is_refused(
         ("POST", "/api/v1/management/groups", "C"),
         ("POST", "/api/auth/login", "C"),
         ("GET", "/api/auth/roles", "C"),
-        ("POST", "/api/replication/management/apply.json", "A"),  # the relay runs management commands
+        ("POST", "/api/replication/management/changes.json", "A"),  # peers exchange management changes here
         ("POST", "/api/replication/registry/register.json", "A"),  # on the fast lane when no Origin is sent
     ],
 )
