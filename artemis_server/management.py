@@ -28,15 +28,15 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from artemis_server import entities as ent
-from artemis_server.entities import EntityChange, fold
-from artemis_server.errors import (
+from artemis_client.errors import (
     ArtemisError,
     BadRequestError,
     NotFoundError,
     StorageUnavailableError,
     UnavailableError,
 )
+from artemis_server import entities as ent
+from artemis_server.entities import EntityChange, fold
 from artemis_server.hlc import ZERO, HybridClock, Stamp, wins
 from artemis_server.registry.management import CanaryConfig, ManagementState, OperationRecord
 from artemis_server.registry.model import Instance, instance_identity

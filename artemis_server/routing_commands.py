@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from artemis_client.errors import BadRequestError, ConflictError, NotFoundError
 from artemis_server.entities import EntityChange, fold, svcinst_key
-from artemis_server.errors import BadRequestError, ConflictError, NotFoundError
 from artemis_server.registry.routing import (
     Binding,
     Group,

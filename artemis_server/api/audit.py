@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from artemis_server import wire
+from artemis_client.errors import BadRequestError
+from artemis_client.wire import codec, envelope
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
-from artemis_server.errors import BadRequestError
 from artemis_server.store.repository import AuditQuery
 from artemis_server.wire.management import AuditFilter
 
@@ -18,14 +19,14 @@ MAX_LIMIT = 10_000
 
 def filters(call: Call) -> AuditFilter:
     """Filters from the query string, and on POST also from a JSON body (body wins)."""
-    merged = wire.query_to_obj(call.query, AuditFilter)
+    merged = codec.query_to_obj(call.query, AuditFilter)
     if call.method == "POST":
         body = call.json()
         if body:
             if not isinstance(body, dict):
                 raise BadRequestError("request body must be a JSON object", field="body")
-            merged.update(wire.normalize(body, wire.plan_for(AuditFilter)))
-    f = wire.convert(merged, AuditFilter)
+            merged.update(codec.normalize(body, codec.plan_for(AuditFilter)))
+    f = codec.convert(merged, AuditFilter)
     if f.limit is not None and f.limit < 0:
         raise BadRequestError("invalid field `limit`: must be >= 0", field="limit")
     return f
@@ -51,7 +52,7 @@ async def _query(call: Call, f: AuditFilter, **kw: Any) -> list[dict[str, Any]]:
 async def audit_logs(call: Call) -> Any:
     f = filters(call)
     types = [f.operation_type] if _s(f.operation_type) else None
-    return wire.ok_c(await _query(call, f, types=types, operation=_s(f.operation)))
+    return edge.ok_c(await _query(call, f, types=types, operation=_s(f.operation)))
 
 
 @routes.get("/api/management/audit/instance-logs", family="C")
@@ -66,7 +67,7 @@ async def audit_instance_logs(call: Call) -> Any:
         contains.append(f":{_s(f.region_id)}:")
     if _s(f.instance_id):
         contains.append(f":{_s(f.instance_id)}")
-    return wire.ok_c(
+    return edge.ok_c(
         await _query(call, f, types=["instance"], target_prefix=prefix, target_contains=contains)
     )
 
@@ -76,14 +77,14 @@ async def audit_server_logs(call: Call) -> Any:
     f = filters(call)
     server = _s(f.server_id) or _s(f.ip)
     prefix = [f"{server}:"] if server else None
-    return wire.ok_c(await _query(call, f, types=["server"], target_prefix=prefix))
+    return edge.ok_c(await _query(call, f, types=["server"], target_prefix=prefix))
 
 
 # -- the six shared paths: family C + responseStatus + J `logs` ---------------------------------------------
 
 
 def _both(data: list[dict[str, Any]], logs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"success": True, "data": data, "responseStatus": wire.OK, "logs": logs}
+    return {"success": True, "data": data, "responseStatus": envelope.OK, "logs": logs}
 
 
 async def _shared(call: Call, table: str, j_filters: dict[str, Any], **kw: Any) -> Any:
@@ -173,7 +174,7 @@ async def _j_only(call: Call, table: str, cols: dict[str, Any]) -> Any:
         cols["OPERATOR_ID"] = _s(f.operator_id)
     if f.complete is not None:
         cols["COMPLETE"] = f.complete
-    return wire.ok_a(logs=await call.node.management.j_logs(table, cols, _limit(f)))
+    return edge.ok_a(logs=await call.node.management.j_logs(table, cols, _limit(f)))
 
 
 @routes.post("/api/management/log/instance-operation-logs.json", family="A")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from artemis_server import wire
+from artemis_client.errors import BadRequestError, NoPermissionError
+from artemis_client.wire import codec
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Reply, Routes
-from artemis_server.errors import BadRequestError, NoPermissionError
 from artemis_server.registry.discovery import ClientContext
 from artemis_server.wire.registry import (
     DeltaRequest,
@@ -28,7 +29,7 @@ def client_ip(call: Call, dc: DiscoveryConfig | None) -> str | None:
     """S7.5: discoveryData.clientIp (any spelling, also `ip`), else first X-Forwarded-For hop, else peer."""
     if dc is not None and dc.discovery_data:
         for k, v in dc.discovery_data.items():
-            if wire.normkey(k) in ("clientip", "ip") and v:
+            if codec.normkey(k) in ("clientip", "ip") and v:
                 return v
     return call.forwarded_ip()
 
@@ -81,8 +82,8 @@ async def service_post(call: Call) -> Any:
         raise BadRequestError("discoveryConfig.serviceId is required", field="discoveryConfig.serviceId")
     svc = service_doc(call, dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
     if svc is None:
-        return wire.fail_a("bad-request", f"Service not found: {dc.service_id}")
-    return wire.ok_a(service=svc)
+        return edge.fail_a("bad-request", f"Service not found: {dc.service_id}")
+    return edge.ok_a(service=svc)
 
 
 @routes.get(
@@ -101,7 +102,7 @@ async def service_get(call: Call) -> Any:
     svc = service_doc(call, q.service_id, ctx)
     if svc is None:
         svc = Service(service_id=q.service_id, instances=[])
-    return wire.ok_a(service=svc)
+    return edge.ok_a(service=svc)
 
 
 # services.json bytes per node, keyed by the registry version. Every change services.json can show bumps
@@ -118,7 +119,7 @@ def services_doc(call: Call) -> bytes:
     if cached is not None and cached[0] == version:
         return cached[1]
     services = [Service(service_id=sid, instances=insts) for sid, insts in node.services_view()]
-    body = wire.encode(wire.ok_a(services=services, version=version))
+    body = codec.encode(edge.ok_a(services=services, version=version))
     _services_json[node] = (version, body)
     return body
 
@@ -152,8 +153,8 @@ async def lookup(call: Call) -> Any:
     raw = call.json()
     if not isinstance(raw, dict):
         raise BadRequestError("request body must be a JSON object", field="body")
-    keys = {wire.normkey(k) for k in raw if isinstance(k, str)}
-    req: LookupRequest = wire.convert(raw, LookupRequest)
+    keys = {codec.normkey(k) for k in raw if isinstance(k, str)}
+    req: LookupRequest = codec.convert(raw, LookupRequest)
     if "discoveryconfigs" in keys and req.discovery_configs is not None:
         services: list[Service] = []
         for dc in req.discovery_configs:
@@ -161,7 +162,7 @@ async def lookup(call: Call) -> Any:
                 continue
             svc = service_doc(call, dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
             services.append(svc or Service(service_id=dc.service_id, instances=[]))
-        return wire.ok_a(services=services)
+        return edge.ok_a(services=services)
     if req.discovery_config is not None:
         dc = req.discovery_config
         if not dc.service_id.strip():
@@ -187,6 +188,6 @@ async def services_delta(call: Call) -> Any:
     req: DeltaRequest = call.data
     found = node.snapshots.delta(req.version, node.now_ms())
     if found is None:
-        return wire.fail_a("data-not-found", "Delta is not found.")
+        return edge.fail_a("data-not-found", "Delta is not found.")
     delta, version = found
-    return wire.ok_a(delta=delta, version=version)
+    return edge.ok_a(delta=delta, version=version)

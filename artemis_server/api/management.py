@@ -6,9 +6,9 @@ from typing import Any
 
 import msgspec
 
-from artemis_server import wire
+from artemis_client.errors import BadRequestError
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
-from artemis_server.errors import BadRequestError
 from artemis_server.registry.management import ManagementState
 from artemis_server.registry.model import Instance, identity, instance_identity
 from artemis_server.wire.management import (
@@ -119,19 +119,19 @@ async def _operate_instance(call: Call, style: str) -> None:
 )
 async def operate_instance(call: Call) -> Any:
     await _operate_instance(call, "r")
-    return wire.ok_b()
+    return edge.ok_b()
 
 
 @routes.post("/api/management/instance/get-instance-operations.json", family="B", body=InstanceKeyRequest)
 async def get_instance_operations(call: Call) -> Any:
     region, service, instance = key_triple(call, call.data.instance_key)
-    return wire.ok_b(operations=_operations_of(call.node.mgmt, region, service, instance))
+    return edge.ok_b(operations=_operations_of(call.node.mgmt, region, service, instance))
 
 
 @routes.post("/api/management/instance/is-instance-down.json", family="B", body=InstanceKeyRequest)
 async def is_instance_down(call: Call) -> Any:
     region, service, instance = key_triple(call, call.data.instance_key)
-    return wire.ok_b(isDown=call.node.mgmt.is_instance_down(identity(region, service, instance)))
+    return edge.ok_b(isDown=call.node.mgmt.is_instance_down(identity(region, service, instance)))
 
 
 def _server_args(call: Call, req: OperateServerRequest | ServerKeyRequest) -> tuple[str, str]:
@@ -159,33 +159,33 @@ async def operate_server(call: Call) -> Any:
         },
         operator=operator_of(call, req.operator_id),
     )
-    return wire.ok_b()
+    return edge.ok_b()
 
 
 @routes.post("/api/management/server/is-server-down.json", family="B", body=ServerKeyRequest)
 async def is_server_down(call: Call) -> Any:
     region, server_id = _server_args(call, call.data)
-    return wire.ok_b(isDown=call.node.mgmt.is_server_down(region, server_id))
+    return edge.ok_b(isDown=call.node.mgmt.is_server_down(region, server_id))
 
 
 @routes.post("/api/management/all-instance-operations.json", family="B", body=RegionQuery)
 async def all_instance_operations_post(call: Call) -> Any:
-    return wire.ok_b(**_instance_records(call, call.data.region_id))
+    return edge.ok_b(**_instance_records(call, call.data.region_id))
 
 
 @routes.get("/api/management/all-instance-operations.json", family="B", query=RegionQuery)
 async def all_instance_operations_get(call: Call) -> Any:
-    return wire.ok_b(**_instance_records(call, call.data.region_id))
+    return edge.ok_b(**_instance_records(call, call.data.region_id))
 
 
 @routes.post("/api/management/all-server-operations.json", family="B", body=RegionQuery)
 async def all_server_operations_post(call: Call) -> Any:
-    return wire.ok_b(**_server_records(call, call.data.region_id))
+    return edge.ok_b(**_server_records(call, call.data.region_id))
 
 
 @routes.get("/api/management/all-server-operations.json", family="B", query=RegionQuery)
 async def all_server_operations_get(call: Call) -> Any:
-    return wire.ok_b(**_server_records(call, call.data.region_id))
+    return edge.ok_b(**_server_records(call, call.data.region_id))
 
 
 # -- J paths (family A, S10.6) --------------------------------------------------------------------------
@@ -194,7 +194,7 @@ async def all_server_operations_get(call: Call) -> Any:
 @routes.post("/api/management/operate-instance.json", family="A", body=OperateInstanceRequest, mutating=True)
 async def j_operate_instance(call: Call) -> Any:
     await _operate_instance(call, "j")
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post("/api/management/operate-server.json", family="A", body=OperateServerRequest, mutating=True)
@@ -213,7 +213,7 @@ async def j_operate_server(call: Call) -> Any:
         },
         operator=operator_of(call, req.operator_id),
     )
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post("/api/management/instance-operations.json", family="A", body=InstanceKeyRequest)
@@ -221,14 +221,14 @@ async def j_instance_operations(call: Call) -> Any:
     region, service, instance = key_triple(call, call.data.instance_key)
     ops = _operations_of(call.node.mgmt, region, service, instance)
     key = {"regionId": region, "serviceId": service, "instanceId": instance}
-    return wire.ok_a(operations={"instanceKey": key, "operations": ops})
+    return edge.ok_a(operations={"instanceKey": key, "operations": ops})
 
 
 @routes.post("/api/management/server-operations.json", family="A", body=ServerKeyRequest)
 async def j_server_operations(call: Call) -> Any:
     region, server_id = _server_args(call, call.data)
     ops = sorted(call.node.mgmt.server_ops.get((region.casefold(), server_id), {}))
-    return wire.ok_a(operations={"serverKey": {"regionId": region, "serverId": server_id}, "operations": ops})
+    return edge.ok_a(operations={"serverKey": {"regionId": region, "serverId": server_id}, "operations": ops})
 
 
 @routes.post("/api/management/instance-down.json", family="A", body=InstanceDownRequest)
@@ -241,15 +241,15 @@ async def j_instance_down(call: Call) -> Any:
         if not inst.region_id:
             inst = msgspec.structs.replace(inst, region_id=call.node.settings.server.region)
         stored = call.node.registry.get_instance(inst.region_id or "", inst.service_id, inst.instance_id)
-        return wire.ok_a(down=call.node.mgmt.is_down(stored or inst))
+        return edge.ok_a(down=call.node.mgmt.is_down(stored or inst))
     region, service, instance = key_triple(call, req.instance_key, "instance")
-    return wire.ok_a(down=call.node.mgmt.is_instance_down(identity(region, service, instance)))
+    return edge.ok_a(down=call.node.mgmt.is_instance_down(identity(region, service, instance)))
 
 
 @routes.post("/api/management/server-down.json", family="A", body=ServerKeyRequest)
 async def j_server_down(call: Call) -> Any:
     region, server_id = _server_args(call, call.data)
-    return wire.ok_a(down=call.node.mgmt.is_server_down(region, server_id))
+    return edge.ok_a(down=call.node.mgmt.is_server_down(region, server_id))
 
 
 # -- J admin views (S10.7) ------------------------------------------------------------------------------
@@ -286,7 +286,7 @@ def _admin_services(call: Call, region: str | None, zone: str | None) -> list[Se
 @routes.post("/api/management/services.json", family="A", body=RegionQuery)
 async def admin_services_post(call: Call) -> Any:
     req: RegionQuery = call.data
-    return wire.ok_a(
+    return edge.ok_a(
         services=_admin_services(call, req.region_id, req.zone_id), version=call.node.registry.version
     )
 
@@ -294,7 +294,7 @@ async def admin_services_post(call: Call) -> Any:
 @routes.get("/api/management/services.json", family="A", query=RegionQuery)
 async def admin_services_get(call: Call) -> Any:
     req: RegionQuery = call.data
-    return wire.ok_a(
+    return edge.ok_a(
         services=_admin_services(call, req.region_id, req.zone_id), version=call.node.registry.version
     )
 
@@ -318,4 +318,4 @@ async def admin_service(call: Call) -> Any:
         ]
     groups_of = getattr(node.router, "groups_of", None)
     groups = groups_of(sid) if callable(groups_of) else []
-    return wire.ok_a(service=Service(service_id=sid, instances=insts), groups=groups)
+    return edge.ok_a(service=Service(service_id=sid, instances=insts), groups=groups)

@@ -22,11 +22,13 @@ import msgspec
 from litestar import WebSocket, websocket
 from prometheus_client import Counter
 
-from artemis_server import wire
+from artemis_client.errors import ArtemisError
+from artemis_client.wire import codec
+from artemis_client.wire.ids import MAX_ID_CHARS
+from artemis_server import edge
 from artemis_server.api.endpoints import Call
 from artemis_server.api.registry import do_heartbeat
-from artemis_server.errors import ArtemisError
-from artemis_server.registry.model import MAX_ID_CHARS, Instance, InstanceChange
+from artemis_server.registry.model import Instance, InstanceChange
 from artemis_server.wire.registry import KeysRequest
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ def rfc3339(ms: int) -> str:
 
 
 def _text(obj: Any) -> str:
-    return wire.encode(obj).decode()
+    return codec.encode(obj).decode()
 
 
 class Session:
@@ -196,7 +198,7 @@ class PushHub:
 def _service_id(doc: dict[str, Any]) -> str | None:
     found: str | None = None
     for k, v in doc.items():
-        if isinstance(k, str) and wire.normkey(k) == "serviceid" and isinstance(v, str) and v.strip():
+        if isinstance(k, str) and codec.normkey(k) == "serviceid" and isinstance(v, str) and v.strip():
             if k == "serviceId":
                 return v.strip()
             found = found or v.strip()
@@ -223,7 +225,7 @@ def on_ws_frame(session: Session, text: str) -> None:
         session.offer([_text({"type": "error", "message": "message must be a JSON object"})])
         return
     kind = doc.get("type")
-    kind = wire.normkey(kind) if isinstance(kind, str) else ""
+    kind = codec.normkey(kind) if isinstance(kind, str) else ""
     if kind == "ping":
         session.offer([_text({"type": "pong"})])
         return
@@ -276,13 +278,13 @@ def heartbeat_answer(node: Node, text: str, client_ip: str | None) -> str:
     body = text.encode()
     call = Call(node, "WS", HEARTBEAT, body, {}, {}, {}, client_ip)
     try:
-        call.data = wire.decode(body, KeysRequest)
+        call.data = codec.decode(body, KeysRequest)
     except ArtemisError:
-        return wire.OK_BYTES.decode()  # J: an unparsable frame gets a plain success
+        return edge.OK_BYTES.decode()  # J: an unparsable frame gets a plain success
     try:
         result = do_heartbeat(call, replicated=False)
     except ArtemisError as exc:
-        return wire.error_body("A", exc).decode()
+        return edge.error_body("A", exc).decode()
     return result.decode() if isinstance(result, bytes) else _text(result)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from artemis_server import wire
+from artemis_client.errors import PayloadTooLargeError, RateLimitedError
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
-from artemis_server.errors import PayloadTooLargeError, RateLimitedError
 from artemis_server.registry.model import FailedInstance, Instance, InstanceKey, RawKey
 from artemis_server.wire.registry import HeartbeatResponse, KeysRequest, RegisterRequest, RegisterResponse
 
@@ -81,7 +81,7 @@ def do_register(call: Call, *, replicated: bool) -> Any:
         check_rate(node, "register")
     items = req.instances
     if not items:
-        return wire.fail_a("bad-request", "instances is required and must not be empty")
+        return edge.fail_a("bad-request", "instances is required and must not be empty")
     check_batch(node, len(items))
     _check_metadata(node, items)
     items, failed = _zone_checks(node, items)
@@ -90,13 +90,13 @@ def do_register(call: Call, *, replicated: bool) -> Any:
     if stored and not replicated and node.replicator is not None:
         node.replicator.register(stored)
     if failed:
-        return wire.fail_a(
+        return edge.fail_a(
             "bad-request",
             "Some instances failed: " + ", ".join(_ident(f.instance) for f in failed),
             status="partial_fail",
             failedInstances=failed,
         )
-    return wire.OK_BYTES
+    return edge.OK_BYTES
 
 
 def collect_keys(req: KeysRequest) -> tuple[list[RawKey], dict[int, Instance]]:
@@ -129,7 +129,7 @@ def do_heartbeat(call: Call, *, replicated: bool, failed_instances: bool = True)
     if not failed:
         if call.cache_key is not None and leases:
             node.renewals.put(call.cache_key, leases, node.clock.now())
-        return wire.OK_BYTES
+        return edge.OK_BYTES
     node.metrics.heartbeat_failed_keys.inc(len(failed))
     payload: dict[str, Any] = {"failedInstanceKeys": [out_key(k) for k in failed]}
     if failed_instances:
@@ -139,13 +139,13 @@ def do_heartbeat(call: Call, *, replicated: bool, failed_instances: bool = True)
             fi = node.registry.failed_heartbeat(k)
             out.append(FailedInstance(orig, fi.error_code, fi.error_message) if orig is not None else fi)
         payload["failedInstances"] = out
-    return wire.fail_a("bad-request", "Some heartbeats failed", status="partial_fail", **payload)
+    return edge.fail_a("bad-request", "Some heartbeats failed", status="partial_fail", **payload)
 
 
 def heartbeat_again(node: Node, body: bytes) -> bool:
     """:func:`do_heartbeat` of a client heartbeat whose body renewed all its keys before: renew the same
     leases without decoding the body or looking a key up (registry.RenewalCache). True when the request was
-    answered (success, :data:`wire.OK_BYTES`); False sends it down the full path: an unknown body, a rate
+    answered (success, :data:`edge.OK_BYTES`); False sends it down the full path: an unknown body, a rate
     limit to report, or a lease that left its pool since (the entry is dropped and the keys resolved again).
     """
     entry = node.renewals.get(body)
@@ -190,10 +190,10 @@ def do_unregister(call: Call, *, replicated: bool, report_unknown: bool = False)
             )
             for k in invalid
         ]
-        return wire.fail_a("bad-request", "Some instance keys are invalid", status="partial_fail", **payload)
+        return edge.fail_a("bad-request", "Some instance keys are invalid", status="partial_fail", **payload)
     if payload:
-        return wire.ok_a(**payload)
-    return wire.OK_BYTES
+        return edge.ok_a(**payload)
+    return edge.OK_BYTES
 
 
 def _has_keys(req: KeysRequest) -> bool:
@@ -225,7 +225,7 @@ async def register(call: Call) -> Any:
 async def heartbeat(call: Call) -> Any:
     if not _has_keys(call.data):
         call.node.metrics.heartbeat_requests.inc()
-        return wire.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
+        return edge.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
     return do_heartbeat(call, replicated=False)
 
 
@@ -240,5 +240,5 @@ async def heartbeat(call: Call) -> Any:
 async def unregister(call: Call) -> Any:
     if not _has_keys(call.data):
         call.node.metrics.unregister_requests.inc()
-        return wire.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
+        return edge.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
     return do_unregister(call, replicated=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from artemis_server import wire
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.registry import do_heartbeat, do_register, do_unregister
 from artemis_server.wire.registry import KeysRequest, RegisterRequest, Service, ServicesRequest
@@ -69,12 +69,12 @@ def raw_services(call: Call) -> list[Service]:
 
 @routes.post(R + "services.json", family="A", body=ServicesRequest, peer=True)
 async def services_post(call: Call) -> Any:
-    return wire.ok_a(services=raw_services(call))
+    return edge.ok_a(services=raw_services(call))
 
 
 @routes.get(R + "services.json", family="A", query=ServicesQuery, peer=True)
 async def services_get(call: Call) -> Any:
-    return wire.ok_a(services=raw_services(call))
+    return edge.ok_a(services=raw_services(call))
 
 
 @routes.post(R + "services-delta.json", family="A", body=DeltaRequest, peer=True)
@@ -83,12 +83,12 @@ async def services_delta(call: Call) -> Any:
     req: DeltaRequest = call.data
     node = call.node
     services = [] if req.since_timestamp >= node.registry.version else raw_services(call)
-    return wire.ok_a(services=services, currentTimestamp=node.now_ms())
+    return edge.ok_a(services=services, currentTimestamp=node.now_ms())
 
 
 @routes.post(R + "sync-full.json", family="A", body=SyncFullRequest, peer=True)
 async def sync_full(call: Call) -> Any:
-    return wire.ok_a(services=raw_services(call), syncTimestamp=call.node.now_ms())
+    return edge.ok_a(services=raw_services(call), syncTimestamp=call.node.now_ms())
 
 
 @routes.post("/api/replication/cluster/hello.json", family="A", body=PeerHello, peer=True)
@@ -102,7 +102,7 @@ async def hello(call: Call) -> Any:
         node.peers.saw(url, req.node_id or None)
     if node.mgmt_sync is not None:
         node.mgmt_sync.wake(url)
-    return wire.ok_a(nodeId=node.node_id)
+    return edge.ok_a(nodeId=node.node_id)
 
 
 # -- management change log (S14.2, replication/mgmt_sync.py) -------------------------------------------------
@@ -122,7 +122,7 @@ async def management_changes(call: Call) -> Any:
         node.peers.saw(caller, req.node_id)
     if node.mgmt_sync is not None:
         node.mgmt_sync.heard(caller, since)
-    return wire.ok_a(
+    return edge.ok_a(
         changes=[e.to_wire() for e in entries],
         more=more,
         origins=dict(mgmt.positions),
@@ -141,4 +141,4 @@ async def management_poke(call: Call) -> Any:
         node.mgmt_sync.poked(url)
     elif node.management.watch is not None:
         node.management.watch.poke()
-    return wire.ok_a()
+    return edge.ok_a()

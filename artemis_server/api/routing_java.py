@@ -11,11 +11,11 @@ from typing import Any
 
 import msgspec
 
-from artemis_server import wire
+from artemis_client.errors import BadRequestError, NotFoundError
+from artemis_client.wire.ids import CleanId, LocationId, ShortName
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
-from artemis_server.errors import BadRequestError, NotFoundError
-from artemis_server.registry.model import CleanId, LocationId, ShortName
 from artemis_server.registry.routing import Group, RoutingTable, Rule, RuleGroup
 
 routes = Routes()
@@ -239,7 +239,7 @@ async def insert_route_rules(call: Call) -> Any:
     items = [_rule_args(r, i) for i, r in enumerate(_need(req.route_rules, "routeRules"))]
     for args in items:
         await _run(call, req, "rule.create", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "update-route-rules.json", family="A", body=Req, mutating=True)
@@ -257,7 +257,7 @@ async def update_route_rules(call: Call) -> Any:
             "status": r.status,
         }
         await _run(call, req, "rule.update", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "delete-route-rules.json", family="A", body=Req, mutating=True)
@@ -266,7 +266,7 @@ async def delete_route_rules(call: Call) -> Any:
     rules = [_rule_by_id(call, rid, "routeRuleIds") for rid in _need(req.route_rule_ids, "routeRuleIds")]
     for rule in rules:
         await _run(call, req, "rule.delete", {"routeId": rule.route_id})
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 def _rules(call: Call) -> list[Rule]:
@@ -275,7 +275,7 @@ def _rules(call: Call) -> list[Rule]:
 
 @routes.post(P + "get-all-route-rules.json", family="A", body=Req)
 async def get_all_route_rules(call: Call) -> Any:
-    return wire.ok_a(routeRules=[rule_j(r) for r in _rules(call)])
+    return edge.ok_a(routeRules=[rule_j(r) for r in _rules(call)])
 
 
 @routes.post(P + "get-route-rules.json", family="A", body=Req)
@@ -289,7 +289,7 @@ async def get_route_rules(call: Call) -> Any:
         and (not q.name or r.route_id == q.name)
         and (not q.status or r.status == q.status.lower())
     ]
-    return wire.ok_a(routeRules=out)
+    return edge.ok_a(routeRules=out)
 
 
 @routes.post(P + "create-route-rule.json", family="A", body=Req, mutating=True)
@@ -307,7 +307,7 @@ async def create_route_rule(call: Call) -> Any:
         groups.append({"groupId": ref, "weight": gw.weight if gw.weight is not None else 5})
     args["groups"] = groups
     await _run(call, req, "rule.create", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 # -- route rule groups -------------------------------------------------------------------------------------
@@ -335,7 +335,7 @@ async def _stage(call: Call, command: str) -> Any:
         if rg.unreleased_weight is not None:
             args["unreleasedWeight"] = rg.unreleased_weight
         await _run(call, req, command, args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "insert-route-rule-groups.json", family="A", body=Req, mutating=True)
@@ -359,7 +359,7 @@ async def delete_route_rule_groups(call: Call) -> Any:
     found = [_rg_by_id(call, row_id) for row_id in _need(req.route_rule_group_ids, "routeRuleGroupIds")]
     for rule, rg in found:
         await _run(call, req, "rulegroup.remove", {"routeId": rule.route_id, "groupId": rg.group_ref})
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 def _all_rgs(call: Call) -> list[tuple[Rule, RuleGroup]]:
@@ -368,7 +368,7 @@ def _all_rgs(call: Call) -> list[tuple[Rule, RuleGroup]]:
 
 @routes.post(P + "get-all-route-rule-groups.json", family="A", body=Req)
 async def get_all_route_rule_groups(call: Call) -> Any:
-    return wire.ok_a(routeRuleGroups=[rg_j(r, rg) for r, rg in _all_rgs(call)])
+    return edge.ok_a(routeRuleGroups=[rg_j(r, rg) for r, rg in _all_rgs(call)])
 
 
 @routes.post(P + "get-route-rule-groups.json", family="A", body=Req)
@@ -381,7 +381,7 @@ async def get_route_rule_groups(call: Call) -> Any:
         and (q.route_rule_id is None or r.rule_id == q.route_rule_id)
         and (q.group_id is None or str(q.group_id) in (str(rg.managed_id), rg.group_ref))
     ]
-    return wire.ok_a(routeRuleGroups=out)
+    return edge.ok_a(routeRuleGroups=out)
 
 
 # -- groups ------------------------------------------------------------------------------------------------
@@ -410,7 +410,7 @@ async def insert_groups(call: Call) -> Any:
         )
     for args in items:
         await _run(call, req, "group.create", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "update-groups.json", family="A", body=Req, mutating=True)
@@ -424,7 +424,7 @@ async def update_groups(call: Call) -> Any:
         await _run(
             call, req, "group.update", {"groupKey": grp.key, "description": g.description, "status": g.status}
         )
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "delete-groups.json", family="A", body=Req, mutating=True)
@@ -433,13 +433,13 @@ async def delete_groups(call: Call) -> Any:
     groups = [_group(call, gid, "groupIds") for gid in _need(req.group_ids, "groupIds")]
     for g in groups:
         await _run(call, req, "group.delete", {"groupKey": g.key})
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "get-all-groups.json", family="A", body=Req)
 async def get_all_groups(call: Call) -> Any:
     region = call.data.region_id
-    return wire.ok_a(groups=[group_j(g) for g in _groups(call) if _in_region(region, g.region_id)])
+    return edge.ok_a(groups=[group_j(g) for g in _groups(call) if _in_region(region, g.region_id)])
 
 
 @routes.post(P + "get-groups.json", family="A", body=Req)
@@ -456,7 +456,7 @@ async def get_groups(call: Call) -> Any:
         and (not q.app_id or (g.app_id or g.service_id) == q.app_id)
         and (not q.status or g.status == q.status.lower())
     ]
-    return wire.ok_a(groups=out)
+    return edge.ok_a(groups=out)
 
 
 # -- group tags ----------------------------------------------------------------------------------------------
@@ -472,7 +472,7 @@ async def _put_tags(call: Call) -> Any:
         tags = [{"key": k, "value": v} for k, v in (gt.tags or {}).items()]
         if tags:
             await _run(call, req, "group.tags.add", {"groupKey": g.key, "tags": tags})
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "insert-group-tags.json", family="A", body=Req, mutating=True)
@@ -493,7 +493,7 @@ async def delete_group_tags(call: Call) -> Any:
     if tag not in g.tags:
         raise NotFoundError(f"Group {g.group_id} has no tag {tag}")
     await _run(call, req, "group.tags.remove", {"groupKey": g.key, "tagKey": tag})
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "get-all-group-tags.json", family="A", body=Req)
@@ -504,7 +504,7 @@ async def get_all_group_tags(call: Call) -> Any:
         for g in _groups(call)
         if g.tags and _in_region(region, g.region_id)
     ]
-    return wire.ok_a(allGroupTags=out)
+    return edge.ok_a(allGroupTags=out)
 
 
 @routes.post(P + "get-group-tags.json", family="A", body=Req)
@@ -517,7 +517,7 @@ async def get_group_tags(call: Call) -> Any:
         tags = {k: v for k, v in g.tags.items() if not q.tag_key or k == q.tag_key}
         if tags:
             out.append({"groupId": g.group_id, "tags": tags})
-    return wire.ok_a(groupTags=out)
+    return edge.ok_a(groupTags=out)
 
 
 # -- group operations ---------------------------------------------------------------------------------------
@@ -534,7 +534,7 @@ async def operate_group_operations(call: Call) -> Any:
         for op in ops:
             args = {"groupKey": g.key, "operation": op, "operationComplete": req.operation_complete}
             await _run(call, req, "group.operate", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "operate-group-operation.json", family="A", body=Req, mutating=True)
@@ -547,7 +547,7 @@ async def operate_group_operation(call: Call) -> Any:
         "operationComplete": req.operation_complete,
     }
     await _run(call, req, "group.operate", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "get-all-group-operations.json", family="A", body=Req)
@@ -559,13 +559,13 @@ async def get_all_group_operations(call: Call) -> Any:
         for g in _groups(call)
         if g.group_id in t.group_ops and _in_region(region, g.region_id)
     ]
-    return wire.ok_a(allGroupOperations=out)
+    return edge.ok_a(allGroupOperations=out)
 
 
 @routes.post(P + "get-group-operations.json", family="A", body=Req)
 async def get_group_operations(call: Call) -> Any:
     g = _group(call, _need(call.data.group_id, "groupId"))
-    return wire.ok_a(
+    return edge.ok_a(
         groupOperations={"groupId": g.group_id, "operations": sorted(_t(call).group_ops.get(g.group_id, ()))}
     )
 
@@ -592,7 +592,7 @@ async def insert_group_instances(call: Call) -> Any:
             "zoneId": g.zone_id,
         }
         await _run(call, req, "binding.add", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "delete-group-instances.json", family="A", body=Req, mutating=True)
@@ -610,7 +610,7 @@ async def delete_group_instances(call: Call) -> Any:
         await _run(
             call, req, "binding.remove", {"groupKey": t.groups[b.group_id].key, "instanceId": b.instance_id}
         )
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "get-group-instances.json", family="A", body=Req)
@@ -622,7 +622,7 @@ async def get_group_instances(call: Call) -> Any:
         if (q.group_id is None or str(b.group_id) == str(q.group_id))
         and (not q.instance_id or b.instance_id == q.instance_id)
     ]
-    return wire.ok_a(groupInstances=out)
+    return edge.ok_a(groupInstances=out)
 
 
 # -- service instances -------------------------------------------------------------------------------------
@@ -643,7 +643,7 @@ async def insert_service_instances(call: Call) -> Any:
         items.append(args)
     for args in items:
         await _run(call, req, "service_instance.put", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "delete-service-instances.json", family="A", body=Req, mutating=True)
@@ -659,7 +659,7 @@ async def delete_service_instances(call: Call) -> Any:
         await _run(
             call, req, "service_instance.delete", {"serviceId": d["serviceId"], "instanceId": d["instanceId"]}
         )
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post(P + "get-service-instances.json", family="A", body=Req)
@@ -679,4 +679,4 @@ async def get_service_instances(call: Call) -> Any:
             except ValueError:
                 doc.pop("metadata")
         out.append(doc)
-    return wire.ok_a(serviceInstances=out)
+    return edge.ok_a(serviceInstances=out)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from artemis_server import wire
+from artemis_client.wire import codec
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Reply, Routes
 from artemis_server.api.registry import check_rate
 from artemis_server.exposure import exposures
@@ -76,7 +77,7 @@ async def status_node(call: Call) -> Any:
     node = call.node
     # `exposure` is ours (Java readers ignore unknown keys): what this node opens beyond loopback and the
     # settings that close it; `artemis server status` shows it.
-    return wire.ok_a(
+    return edge.ok_a(
         nodeStatus=node_status(node, self_node(node), node.status), exposure=exposures(node.settings)
     )
 
@@ -107,7 +108,7 @@ async def status_cluster(call: Call) -> Any:
     node = call.node
     nodes = [node_status(node, self_node(node), node.status)]
     nodes += [peer_status(node, p) for p in up_peer_nodes(node)]
-    return wire.ok_a(nodesStatus=nodes, nodeCount=len(nodes))
+    return edge.ok_a(nodesStatus=nodes, nodeCount=len(nodes))
 
 
 async def _cluster_nodes(call: Call) -> Any:
@@ -115,8 +116,8 @@ async def _cluster_nodes(call: Call) -> Any:
     check_rate(node, "cluster-nodes")
     nodes = ([self_node(node)] if node.status == "up" else []) + up_peer_nodes(node)
     if not nodes:
-        return wire.fail_a("data-not-found", "No available service nodes.")
-    return wire.ok_a(nodes=nodes)
+        return edge.fail_a("data-not-found", "No available service nodes.")
+    return edge.ok_a(nodes=nodes)
 
 
 @routes.post("/api/cluster/up-registry-nodes.json", family="A", body=ServicesRequest, response=NodesResponse)
@@ -150,7 +151,7 @@ def _lease_filter(call: Call) -> set[str] | None:
     ids: list[str] = []
     if call.method == "GET":
         for k, values in call.query.items():
-            if wire.normkey(k) in ("appids", "serviceids"):
+            if codec.normkey(k) in ("appids", "serviceids"):
                 for v in values:
                     ids.extend(x for x in v.split(",") if x)
     else:
@@ -181,7 +182,7 @@ def leases_doc(call: Call, pool: LeasePool) -> dict[str, Any]:
         )
         count += 1
     safe = node.registry.safe
-    return wire.ok_a(
+    return edge.ok_a(
         leaseUpdateMaxCount=safe.max_count,
         leaseUpdateMaxCountLastUpdateTime=int(safe.max_updated * 1000),
         leaseUpdateCountLastTimeWindow=safe.window_count,
@@ -213,7 +214,7 @@ def _properties(node: Node) -> dict[str, str]:
 
 @routes.add(("GET", "POST"), "/api/status/config.json", family="A", body=StatusRequest)
 async def status_config(call: Call) -> Any:
-    return wire.ok_a(sources={"default": 1}, properties=_properties(call.node))
+    return edge.ok_a(sources={"default": 1}, properties=_properties(call.node))
 
 
 @routes.add(("GET", "POST"), "/api/status/deployment.json", family="A", body=StatusRequest)
@@ -226,7 +227,7 @@ async def status_deployment(call: Call) -> Any:
     parts = urlsplit(url)
     props = _properties(node)
     props["server_url"] = url
-    return wire.ok_a(
+    return edge.ok_a(
         regionId=s.region,
         zoneId=s.zone,
         appId="artemis",

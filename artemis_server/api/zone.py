@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from artemis_server import wire
+from artemis_client.errors import BadRequestError
+from artemis_client.wire import codec
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
-from artemis_server.errors import BadRequestError
 from artemis_server.wire.management import (
     OperateZonesRequest,
     RegionQuery,
@@ -43,36 +44,36 @@ async def _operate(call: Call, req: ZoneRequest, operation: str, operator: str) 
 @routes.post("/api/management/zone/pull-out", family="C", body=ZoneRequest, mutating=True)
 async def zone_pull_out(call: Call) -> Any:
     await _operate(call, call.data, "pullout", operator_of(call, call.data.operator_id))
-    return wire.ok_c("Zone pulled out successfully")
+    return edge.ok_c("Zone pulled out successfully")
 
 
 @routes.post("/api/management/zone/pull-in", family="C", body=ZoneRequest, mutating=True)
 async def zone_pull_in(call: Call) -> Any:
     await _operate(call, call.data, "pullin", operator_of(call, call.data.operator_id))
-    return wire.ok_c("Zone pulled in successfully")
+    return edge.ok_c("Zone pulled in successfully")
 
 
 @routes.add("DELETE", "/api/management/zone/{zone_id:str}/{region_id:str}", family="C", mutating=True)
 async def zone_delete(call: Call) -> Any:
     req = ZoneRequest(zone_id=call.path_params["zone_id"], region_id=call.path_params["region_id"])
     await _operate(call, req, "pullin", operator_of(call, "system"))
-    return wire.ok_c("Zone operation removed")
+    return edge.ok_c("Zone operation removed")
 
 
 @routes.post("/api/v1/management/zones/pullout", family="C", mutating=True)
 async def zone_pull_out_v1(call: Call) -> Any:
     """2.14 alias: parameters in the query string (``zone_id``, ``region_id``, ``operator_id``)."""
-    q = wire.convert(wire.query_to_obj(call.query, ZoneRequest), ZoneRequest)
+    q = codec.convert(codec.query_to_obj(call.query, ZoneRequest), ZoneRequest)
     body = call.json()
     if isinstance(body, dict) and body:
-        b = wire.convert(body, ZoneRequest)
+        b = codec.convert(body, ZoneRequest)
         q = ZoneRequest(
             zone_id=q.zone_id or b.zone_id,
             region_id=q.region_id or b.region_id,
             operator_id=q.operator_id or b.operator_id,
         )
     await _operate(call, q, "pullout", operator_of(call, q.operator_id))
-    return wire.ok_c("Zone pulled out successfully")
+    return edge.ok_c("Zone pulled out successfully")
 
 
 @routes.get("/api/management/zone/status/{zone_id:str}/{region_id:str}", family="C")
@@ -85,7 +86,7 @@ async def zone_status(call: Call) -> Any:
     if rec is not None:
         doc["operation"] = rec.operation
         doc["operatorId"] = rec.operator_id
-    return wire.ok_c(doc)
+    return edge.ok_c(doc)
 
 
 def zone_records(call: Call, region: str | None) -> list[dict[str, Any]]:
@@ -114,7 +115,7 @@ def zone_records(call: Call, region: str | None) -> list[dict[str, Any]]:
     "/api/management/zone/operations", "/api/v1/management/zones/operations", family="C", query=RegionQuery
 )
 async def zone_operations(call: Call) -> Any:
-    return wire.ok_c(zone_records(call, call.data.region_id))
+    return edge.ok_c(zone_records(call, call.data.region_id))
 
 
 # -- J paths (family A) ------------------------------------------------------------------------------------
@@ -171,12 +172,12 @@ async def j_operate_zones(call: Call) -> Any:
             },
             operator=operator,
         )
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post("/api/management/zone/get-all-zone-operations.json", family="A", body=RegionQuery)
 async def j_all_zone_operations(call: Call) -> Any:
-    return wire.ok_a(allZoneOperations=_j_zone_ops(call, (call.data.region_id, None, None)))
+    return edge.ok_a(allZoneOperations=_j_zone_ops(call, (call.data.region_id, None, None)))
 
 
 @routes.post("/api/management/zone/get-zone-operations.json", family="A", body=ZoneKeyRequest)
@@ -184,16 +185,16 @@ async def j_zone_operations(call: Call) -> Any:
     region, zone, service = _zone_key(call, call.data.zone_key)
     ops = sorted(call.node.mgmt.zone_ops.get((region.casefold(), zone, service.casefold()), {}))
     key = {"regionId": region, "serviceId": service, "zoneId": zone}
-    return wire.ok_a(operations={"zoneKey": key, "operations": ops})
+    return edge.ok_a(operations={"zoneKey": key, "operations": ops})
 
 
 @routes.post("/api/management/zone/get-zone-operations-list.json", family="A", body=ZoneListRequest)
 async def j_zone_operations_list(call: Call) -> Any:
     req: ZoneListRequest = call.data
-    return wire.ok_a(zoneOperationsList=_j_zone_ops(call, (req.region_id, req.service_id, req.zone_id)))
+    return edge.ok_a(zoneOperationsList=_j_zone_ops(call, (req.region_id, req.service_id, req.zone_id)))
 
 
 @routes.post("/api/management/zone/is-zone-down.json", family="A", body=ZoneKeyRequest)
 async def j_is_zone_down(call: Call) -> Any:
     region, zone, service = _zone_key(call, call.data.zone_key)
-    return wire.ok_a(down=call.node.mgmt.is_zone_down(region, zone, service))
+    return edge.ok_a(down=call.node.mgmt.is_zone_down(region, zone, service))

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from artemis_server.auth import passwords, tokens
-from artemis_server.errors import (
+from artemis_client.errors import (
     AuthError,
     BadRequestError,
     ConflictError,
@@ -30,6 +29,7 @@ from artemis_server.errors import (
     RateLimitedError,
     StorageUnavailableError,
 )
+from artemis_server.auth import passwords, tokens
 
 if TYPE_CHECKING:
     from artemis_server.node import Node

@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
+from artemis_client.errors import BadRequestError, StorageUnavailableError
 from artemis_server.entities import EntityChange, fold
-from artemis_server.errors import BadRequestError, StorageUnavailableError
 from artemis_server.hlc import HybridClock, Stamp, wins
 from artemis_server.registry.routing import Binding, Group, Rule
 from artemis_server.store import changelog

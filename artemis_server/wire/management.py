@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from artemis_server.registry.model import CleanId, Instance, LocationId, ShortName
+from artemis_client.wire.ids import CleanId, LocationId, ShortName
+from artemis_server.registry.model import Instance
 
 
 class _In(msgspec.Struct, rename="camel", omit_defaults=True):

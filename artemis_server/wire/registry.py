@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
-from artemis_server.registry.model import FailedInstance, Id, Instance, InstanceKey, RawKey
-from artemis_server.wire import ResponseStatus
+from artemis_client.wire.envelope import ResponseStatus
+from artemis_client.wire.ids import Id
+from artemis_server.registry.model import FailedInstance, Instance, InstanceKey, RawKey
 
 
 class _In(msgspec.Struct, rename="camel", omit_defaults=True):
