@@ -35,11 +35,12 @@ from artemis_client.errors import (
     StorageUnavailableError,
     UnavailableError,
 )
+from artemis_client.wire.registry import Instance
 from artemis_server import entities as ent
 from artemis_server.entities import EntityChange, fold
 from artemis_server.hlc import ZERO, HybridClock, Stamp, wins
 from artemis_server.registry.management import CanaryConfig, ManagementState, OperationRecord
-from artemis_server.registry.model import Instance, instance_identity
+from artemis_server.registry.model import instance_identity
 from artemis_server.registry.routing import RoutingTable
 from artemis_server.store.changelog import Entry
 from artemis_server.store.repository import AuditQuery, CanaryRow, Loaded, SqlStore, StaleStateError

@@ -17,18 +17,17 @@ from typing import Any
 
 import msgspec
 
+from artemis_client.wire.registry import Instance, RouteGroup, RouteRuleView, Service
 from artemis_server.registry.changes import ChangeBus
 from artemis_server.registry.discovery import ClientContext, LoadBalancer, Router, filter_service
 from artemis_server.registry.leases import RenewalCache
 from artemis_server.registry.management import ManagementState
-from artemis_server.registry.model import Instance
 from artemis_server.registry.ports import Clock, SystemClock
 from artemis_server.registry.ratelimit import RateLimiter
 from artemis_server.registry.registry import LeaseSettings, Registry
 from artemis_server.registry.routing import RoutingTable
 from artemis_server.registry.snapshots import SnapshotRing
 from artemis_server.settings import Settings
-from artemis_server.wire.registry import Service
 
 log = logging.getLogger(__name__)
 
@@ -160,11 +159,9 @@ class Node:
         rule = self.router.active_rule(svc.service_id)
         if rule is None or not rule.groups:
             return svc
-        view = {
-            "routeId": rule.route_id,
-            "strategy": rule.strategy,
-            "groups": [{"groupKey": rg.group_ref, "weight": rg.weight} for rg in rule.groups],
-        }
+        view = RouteRuleView(
+            rule.route_id, rule.strategy, [RouteGroup(rg.group_ref, rg.weight) for rg in rule.groups]
+        )
         return msgspec.structs.replace(svc, route_rules=[view])
 
     def services_view(self) -> list[tuple[str, list[Instance]]]:

@@ -7,10 +7,7 @@ from typing import Any
 
 from artemis_client.errors import BadRequestError, NoPermissionError
 from artemis_client.wire import codec
-from artemis_server import edge
-from artemis_server.api.endpoints import Call, Reply, Routes
-from artemis_server.registry.discovery import ClientContext
-from artemis_server.wire.registry import (
+from artemis_client.wire.registry import (
     DeltaRequest,
     DiscoveryConfig,
     LookupRequest,
@@ -21,6 +18,9 @@ from artemis_server.wire.registry import (
     ServicesRequest,
     ServicesResponse,
 )
+from artemis_server import edge
+from artemis_server.api.endpoints import Call, Reply, Routes
+from artemis_server.registry.discovery import ClientContext
 
 routes = Routes()
 

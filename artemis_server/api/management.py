@@ -7,10 +7,11 @@ from typing import Any
 import msgspec
 
 from artemis_client.errors import BadRequestError
+from artemis_client.wire.registry import Instance, Service
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.registry.management import ManagementState
-from artemis_server.registry.model import Instance, identity, instance_identity
+from artemis_server.registry.model import identity, instance_identity
 from artemis_server.wire.management import (
     AdminServiceRequest,
     InstanceDownRequest,
@@ -21,7 +22,6 @@ from artemis_server.wire.management import (
     RegionQuery,
     ServerKeyRequest,
 )
-from artemis_server.wire.registry import Service
 
 routes = Routes()
 

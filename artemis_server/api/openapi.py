@@ -32,6 +32,7 @@ UI_PATH = "/schema"
 _REF = "#/components/schemas/{name}"
 _PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
+
 def _openapi_path(path: str) -> tuple[str, list[tuple[str, str]]]:
     params = [(m.group(1), m.group(2) or "str") for m in _PARAM.finditer(path)]
     return _PARAM.sub(lambda m: "{" + codec.snake_to_camel(m.group(1)) + "}", path), params

@@ -25,11 +25,11 @@ from prometheus_client import Counter
 from artemis_client.errors import ArtemisError
 from artemis_client.wire import codec
 from artemis_client.wire.ids import MAX_ID_CHARS
+from artemis_client.wire.push import ErrorFrame, Pong, ServiceChange, Subscribed, Unsubscribed, WsChange
+from artemis_client.wire.registry import InstanceChange, KeysRequest
 from artemis_server import edge
 from artemis_server.api.endpoints import Call
 from artemis_server.api.registry import do_heartbeat
-from artemis_server.registry.model import Instance, InstanceChange
-from artemis_server.wire.registry import KeysRequest
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -43,14 +43,6 @@ WS = "/ws"
 HEARTBEAT = "/ws/registry/heartbeat"
 INSTANCE_CHANGE = "/ws/discovery/instance-change"
 ALL_INSTANCE_CHANGE = "/ws/discovery/all-instance-change"
-
-
-class WsChange(msgspec.Struct, rename="camel"):
-    """InstanceChange on ``/ws``: ``changeTime`` is an RFC 3339 UTC string (api.md 0.3)."""
-
-    instance: Instance
-    change_type: str
-    change_time: str
 
 
 def rfc3339(ms: int) -> str:
@@ -186,9 +178,7 @@ class PushHub:
         for svc, evs in grouped.items():
             sid = evs[-1].instance.service_id
             changes = [WsChange(e.instance, e.change_type, rfc3339(e.change_time)) for e in evs]
-            out[svc] = _text(
-                {"type": "service_change", "serviceId": sid, "service_id": sid, "changes": changes}
-            )
+            out[svc] = _text(ServiceChange(sid, sid, changes))
         return out
 
 
@@ -219,39 +209,35 @@ def on_ws_frame(session: Session, text: str) -> None:
     try:
         doc = msgspec.json.decode(text)
     except msgspec.DecodeError:
-        session.offer([_text({"type": "error", "message": "message is not valid JSON"})])
+        session.offer([_text(ErrorFrame("message is not valid JSON"))])
         return
     if not isinstance(doc, dict):
-        session.offer([_text({"type": "error", "message": "message must be a JSON object"})])
+        session.offer([_text(ErrorFrame("message must be a JSON object"))])
         return
     kind = doc.get("type")
     kind = codec.normkey(kind) if isinstance(kind, str) else ""
     if kind == "ping":
-        session.offer([_text({"type": "pong"})])
+        session.offer([_text(Pong())])
         return
     if kind in ("subscribe", "unsubscribe"):
         sid = _service_id(doc)
         if sid is None:
-            session.offer([_text({"type": "error", "message": f"{kind} needs serviceId"})])
+            session.offer([_text(ErrorFrame(f"{kind} needs serviceId"))])
             return
         if kind == "subscribe":
             refused = subscribe_refusal(session, sid)
             if refused is not None:  # the session stays open; the id is never echoed (it may be huge)
-                session.offer([_text({"type": "error", "message": refused})])
+                session.offer([_text(ErrorFrame(refused))])
                 return
             session.subs.add(sid.casefold())
         elif len(sid) > MAX_ID_CHARS:
-            session.offer(
-                [_text({"type": "error", "message": f"serviceId is longer than {MAX_ID_CHARS} characters"})]
-            )
+            session.offer([_text(ErrorFrame(f"serviceId is longer than {MAX_ID_CHARS} characters"))])
             return
         else:
             session.subs.discard(sid.casefold())
-        session.offer([_text({"type": kind + "d", "serviceId": sid, "service_id": sid})])
+        session.offer([_text(Subscribed(sid, sid) if kind == "subscribe" else Unsubscribed(sid, sid))])
         return
-    session.offer(
-        [_text({"type": "error", "message": "unknown message type; expected subscribe, unsubscribe, ping"})]
-    )
+    session.offer([_text(ErrorFrame("unknown message type; expected subscribe, unsubscribe, ping"))])
 
 
 def on_discovery_frame(session: Session, text: str) -> None:

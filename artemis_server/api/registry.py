@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from artemis_client.errors import PayloadTooLargeError, RateLimitedError
+from artemis_client.wire.registry import (
+    FailedInstance,
+    HeartbeatResponse,
+    Instance,
+    InstanceKey,
+    KeysRequest,
+    RawKey,
+    RegisterRequest,
+    RegisterResponse,
+)
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
-from artemis_server.registry.model import FailedInstance, Instance, InstanceKey, RawKey
-from artemis_server.wire.registry import HeartbeatResponse, KeysRequest, RegisterRequest, RegisterResponse
 
 if TYPE_CHECKING:
     from artemis_server.node import Node

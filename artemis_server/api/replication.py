@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from artemis_server import edge
-from artemis_server.api.endpoints import Call, Routes
-from artemis_server.api.registry import do_heartbeat, do_register, do_unregister
-from artemis_server.wire.registry import KeysRequest, RegisterRequest, Service, ServicesRequest
-from artemis_server.wire.replication import (
+from artemis_client.wire.registry import KeysRequest, RegisterRequest, Service, ServicesRequest
+from artemis_client.wire.replication import (
     ChangesRequest,
-    DeltaRequest,
     PeerHello,
+    ReplicationDeltaRequest,
     ServicesQuery,
     SyncFullRequest,
 )
+from artemis_server import edge
+from artemis_server.api.endpoints import Call, Routes
+from artemis_server.api.registry import do_heartbeat, do_register, do_unregister
 
 routes = Routes()
 
@@ -77,10 +77,10 @@ async def services_get(call: Call) -> Any:
     return edge.ok_a(services=raw_services(call))
 
 
-@routes.post(R + "services-delta.json", family="A", body=DeltaRequest, peer=True)
+@routes.post(R + "services-delta.json", family="A", body=ReplicationDeltaRequest, peer=True)
 async def services_delta(call: Call) -> Any:
     """S6.4: nothing when the caller is up to date, else every service (R)."""
-    req: DeltaRequest = call.data
+    req: ReplicationDeltaRequest = call.data
     node = call.node
     services = [] if req.since_timestamp >= node.registry.version else raw_services(call)
     return edge.ok_a(services=services, currentTimestamp=node.now_ms())

@@ -5,12 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from artemis_client.wire import codec
-from artemis_server import edge
-from artemis_server.api.endpoints import Call, Reply, Routes
-from artemis_server.api.registry import check_rate
-from artemis_server.exposure import exposures
-from artemis_server.registry.leases import LeasePool
-from artemis_server.wire.registry import (
+from artemis_client.wire.registry import ServicesRequest
+from artemis_client.wire.status import (
     ClusterStatusResponse,
     LeasesRequest,
     LeaseStatus,
@@ -18,10 +14,14 @@ from artemis_server.wire.registry import (
     NodeStatusResponse,
     ServiceNode,
     ServiceNodeStatus,
-    ServicesRequest,
     StatusRequest,
     Zone,
 )
+from artemis_server import edge
+from artemis_server.api.endpoints import Call, Reply, Routes
+from artemis_server.api.registry import check_rate
+from artemis_server.exposure import exposures
+from artemis_server.registry.leases import LeasePool
 
 if TYPE_CHECKING:
     from artemis_server.node import Node

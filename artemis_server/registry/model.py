@@ -1,8 +1,8 @@
-"""Domain types of the registry core.
+"""Rules of the registry core about instances: identity, defaults, validation, the legacy pool.
 
-Instances are msgspec Structs because the same definition is the wire shape (spec/api.md 1.1, camelCase out)
-and because a node holds up to a million of them: Structs are slotted, compact and encode without a copy.
-Nothing here imports a web framework or a database.
+The instance itself is the wire shape :class:`artemis_client.wire.registry.Instance` (api.md 1.1): one
+definition for the wire and for the registry, which holds up to a million of them (slotted, frozen, out of
+the cyclic GC, encoded without a copy). Nothing here imports a web framework or a database.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import re
 import sys
 from typing import Literal
 
-import msgspec
-
-from artemis_client.wire.ids import Id, bad_id_char
+from artemis_client.wire.ids import bad_id_char
+from artemis_client.wire.registry import Instance, InstanceKey, RawKey
 
 INSTANCE_STATUSES = ("starting", "up", "down", "unhealthy", "unknown")
 ChangeType = Literal["new", "delete", "change", "reload"]
@@ -36,54 +35,6 @@ def valid_ip(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-class Instance(msgspec.Struct, rename="camel", omit_defaults=True, frozen=True, gc=False):
-    """A registered service instance (api.md 1.1). Identity is (regionId, serviceId, instanceId), S1.1.
-
-    ``serviceId``/``instanceId`` default to ``""`` only so that one bad item of a batch can be reported in
-    ``failedInstances`` instead of failing the whole request (S2.2); stored instances always have both.
-    """
-
-    service_id: Id = ""
-    instance_id: Id = ""
-    region_id: Id | None = None
-    zone_id: Id | None = None
-    group_id: Id | None = None
-    machine_name: str | None = None
-    ip: str | None = None
-    port: int | None = None
-    protocol: str | None = None
-    url: str | None = None
-    health_check_url: str | None = None
-    status: str | None = None
-    metadata: dict[str, str] | None = None
-
-
-class InstanceKey(msgspec.Struct, rename="camel", frozen=True, gc=False):
-    """Output shape of an instance key (api.md 1.2): all five fields, zone/group ``""`` when unknown."""
-
-    region_id: str
-    zone_id: str
-    service_id: str
-    group_id: str
-    instance_id: str
-
-
-class FailedInstance(msgspec.Struct, rename="camel", omit_defaults=True):
-    """J FailedInstance: the item as sent plus a per-item error code (api.md 1.4)."""
-
-    instance: Instance
-    error_code: str
-    error_message: str
-
-
-class InstanceChange(msgspec.Struct, rename="camel"):
-    """A change event (S13). ``change_time`` is epoch milliseconds; the /ws encoder rewrites it."""
-
-    instance: Instance
-    change_type: str
-    change_time: int
 
 
 def fold(text: str) -> str:
@@ -126,16 +77,6 @@ def instance_from_key(key: InstanceKey | RawKey) -> Instance:
         zone_id=key.zone_id or None,
         group_id=key.group_id or None,
     )
-
-
-class RawKey(msgspec.Struct, rename="camel", omit_defaults=True, frozen=True):
-    """An instance key as received (api.md 1.2 input). zone/group are accepted and ignored for identity."""
-
-    service_id: Id = ""
-    instance_id: Id = ""
-    region_id: Id | None = None
-    zone_id: Id | None = None
-    group_id: Id | None = None
 
 
 def normalize_status(status: str | None) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from artemis_client.wire.registry import Instance
 from artemis_server.registry.discovery import ClientContext
-from artemis_server.registry.model import Instance
 
 WEIGHT_MIN, WEIGHT_MAX = 1, 100
 STRATEGIES = ("weighted-round-robin", "close-by-visit")

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from artemis_client.wire import codec
-from artemis_server.registry.model import Instance, key_of
+from artemis_client.wire.registry import Instance
+from artemis_server.registry.model import key_of
 from artemis_server.replication.client import Outcome, PeerClient, Result
 from artemis_server.replication.peers import Peer, PeerSet
 
@@ -345,7 +346,7 @@ class Replicator:
 def services_instances(body: Any) -> list[Instance] | None:
     """Every instance of a services.json answer (any key spelling, N1), or None if it is not one."""
     from artemis_client.errors import BadRequestError
-    from artemis_server.wire.replication import ServicesReply
+    from artemis_client.wire.replication import ServicesReply
 
     if not isinstance(body, dict):
         return None

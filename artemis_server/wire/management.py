@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from artemis_client.wire.ids import CleanId, LocationId, ShortName
-from artemis_server.registry.model import Instance
+from artemis_client.wire.registry import Instance
 
 
 class _In(msgspec.Struct, rename="camel", omit_defaults=True):

@@ -9,7 +9,7 @@ import pytest
 
 from artemis_client.errors import BadRequestError
 from artemis_client.wire import codec
-from artemis_server.wire.registry import KeysRequest, RegisterRequest, ServiceRequest
+from artemis_client.wire.registry import KeysRequest, RegisterRequest, ServiceRequest
 
 
 def plain(obj: Any) -> Any:
