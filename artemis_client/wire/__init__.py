@@ -10,6 +10,10 @@ registry    Instance, keys, Service, DiscoveryConfig; register / heartbeat / dis
 status      nodes and their status, leases, config, deployment (2.5, 2.6)
 push        WebSocket frames (2.13)
 replication peer endpoints and the management change-log exchange (2.4, S14.2)
+management  instance / server / zone operations and their records, canary configs (1.5, 2.7-2.9)
+routing     groups, tags, bindings, route rules, rule-groups: R shapes and the Java models (1.5, 2.10)
+audit       audit filters, audit log records, Java log rows (1.5, 2.11)
+auth        login, tokens, users, sessions, login history (1.6, 2.12)
 =========== =========================================================================================
 
 Only the standard library and msgspec are imported, so a light client can use these without the server's

@@ -6,10 +6,10 @@ from typing import Any
 
 from artemis_client.errors import BadRequestError
 from artemis_client.wire import codec, envelope
+from artemis_client.wire.audit import AuditFilter
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.store.repository import AuditQuery
-from artemis_server.wire.management import AuditFilter
 
 routes = Routes()
 

@@ -9,61 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from artemis_client.errors import BadRequestError
+from artemis_client.wire.auth import (
+    LoginRequest,
+    PasswordChange,
+    PasswordReset,
+    PermissionRequest,
+    RefreshRequest,
+    StatusUpdate,
+    UserCreate,
+    UserUpdate,
+)
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.auth import Principal, allowed, bearer_token
 from artemis_server.auth.service import PERMISSIONS, ROLES, AuthService, user_view
 
 routes = Routes()
-
-
-class _In(msgspec.Struct, rename="camel", omit_defaults=True):
-    pass
-
-
-class LoginRequest(_In):
-    username: str | None = None
-    password: str | None = None
-
-
-class RefreshRequest(_In):
-    token: str | None = None
-
-
-class PermissionRequest(_In):
-    resource: str | None = None
-    action: str | None = None
-
-
-class PasswordChange(_In):
-    old_password: str | None = None
-    new_password: str | None = None
-
-
-class PasswordReset(_In):
-    new_password: str | None = None
-
-
-class UserCreate(_In):
-    username: str | None = None
-    password: str | None = None
-    role: str | None = None
-    email: str | None = None
-    description: str | None = None
-
-
-class UserUpdate(_In):
-    email: str | None = None
-    description: str | None = None
-    role: str | None = None
-    status: str | None = None
-
-
-class StatusUpdate(_In):
-    status: str | None = None
 
 
 def _svc(call: Call) -> AuthService:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from artemis_client.errors import BadRequestError, NotFoundError
-from artemis_client.wire.ids import CleanId, ShortName
+from artemis_client.wire.management import (
+    CanaryConfigRequest,
+    CanaryEnableRequest,
+    CanaryIpsRequest,
+    UpdateCanaryIpsRequest,
+)
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
 from artemis_server.management import canary_view
-from artemis_server.wire.management import CanaryConfigRequest, CanaryEnableRequest, CanaryIpsRequest
 
 routes = Routes()
 
@@ -120,14 +122,6 @@ async def canary_whitelist_add(call: Call) -> Any:
 )
 async def canary_whitelist_remove(call: Call) -> Any:
     return await _whitelist(call, "remove")
-
-
-class UpdateCanaryIpsRequest(msgspec.Struct, rename="camel", omit_defaults=True):
-    service_id: CleanId | None = None
-    app_id: str | None = None
-    canary_ips: list[str] | None = None
-    operator_id: ShortName | None = None
-    token: str | None = None
 
 
 CANARY_RULE = "canary-route-rule"

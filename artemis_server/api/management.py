@@ -7,12 +7,7 @@ from typing import Any
 import msgspec
 
 from artemis_client.errors import BadRequestError
-from artemis_client.wire.registry import Instance, Service
-from artemis_server import edge
-from artemis_server.api.endpoints import Call, Routes
-from artemis_server.registry.management import ManagementState
-from artemis_server.registry.model import identity, instance_identity
-from artemis_server.wire.management import (
+from artemis_client.wire.management import (
     AdminServiceRequest,
     InstanceDownRequest,
     InstanceKeyRequest,
@@ -22,6 +17,11 @@ from artemis_server.wire.management import (
     RegionQuery,
     ServerKeyRequest,
 )
+from artemis_client.wire.registry import Instance, Service
+from artemis_server import edge
+from artemis_server.api.endpoints import Call, Routes
+from artemis_server.registry.management import ManagementState
+from artemis_server.registry.model import identity, instance_identity
 
 routes = Routes()
 

@@ -7,85 +7,22 @@ from typing import Any
 import msgspec
 
 from artemis_client.errors import BadRequestError, NotFoundError
-from artemis_client.wire.ids import CleanId, Id, LocationId, ShortName
+from artemis_client.wire.routing import (
+    BatchBindingIn,
+    BindingIn,
+    GroupIn,
+    ListQuery,
+    OperatorIn,
+    RuleGroupIn,
+    RuleIn,
+    TagsIn,
+)
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
 from artemis_server.registry.routing import RoutingTable, binding_view, group_view, rule_group_view, rule_view
 
 routes = Routes()
-
-
-class _In(msgspec.Struct, rename="camel", omit_defaults=True):
-    pass
-
-
-class GroupIn(_In):
-    service_id: CleanId | None = None
-    region_id: LocationId | None = None
-    zone_id: LocationId | None = None
-    name: ShortName | None = None
-    group_type: str | None = None
-    description: str | None = None
-    status: str | None = None
-    app_id: str | None = None
-    operator_id: ShortName | None = None
-
-
-class TagIn(_In):
-    key: ShortName | None = None
-    value: str | int | float | bool | None = None
-
-
-class TagsIn(_In):
-    tags: list[TagIn] | None = None
-    operator_id: ShortName | None = None
-
-
-class BindingIn(_In):
-    instance_id: CleanId | None = None
-    region_id: LocationId | None = None
-    zone_id: LocationId | None = None
-    service_id: CleanId | None = None
-    group_id: int | CleanId | None = None
-    group_key: str | None = None
-    binding_type: str | None = None
-    operator_id: ShortName | None = None
-
-
-class BatchBindingIn(_In):
-    instances: list[BindingIn] | None = None
-    operator_id: ShortName | None = None
-
-
-class RuleGroupIn(_In):
-    group_id: int | CleanId | None = None
-    group_key: str | None = None
-    weight: int | float | None = None
-    region_id: LocationId | None = None
-    zone_id: LocationId | None = None
-    operator_id: ShortName | None = None
-
-
-class RuleIn(_In):
-    route_id: ShortName | None = None  # stored in service_route_rule.NAME, VARCHAR(128)
-    service_id: CleanId | None = None
-    name: Id | None = None  # DISPLAY_NAME, VARCHAR(256)
-    strategy: str | None = None
-    description: str | None = None
-    status: str | None = None
-    groups: list[RuleGroupIn] | None = None
-    operator_id: ShortName | None = None
-
-
-class ListQuery(_In):
-    service_id: CleanId | None = None
-    region_id: LocationId | None = None
-    zone_id: LocationId | None = None
-
-
-class OperatorIn(_In):
-    operator_id: ShortName | None = None
 
 
 def table(call: Call) -> RoutingTable:

@@ -6,10 +6,7 @@ from typing import Any
 
 from artemis_client.errors import BadRequestError
 from artemis_client.wire import codec
-from artemis_server import edge
-from artemis_server.api.endpoints import Call, Routes
-from artemis_server.api.management import operator_of
-from artemis_server.wire.management import (
+from artemis_client.wire.management import (
     OperateZonesRequest,
     RegionQuery,
     ZoneKey,
@@ -17,6 +14,9 @@ from artemis_server.wire.management import (
     ZoneListRequest,
     ZoneRequest,
 )
+from artemis_server import edge
+from artemis_server.api.endpoints import Call, Routes
+from artemis_server.api.management import operator_of
 
 routes = Routes()
 

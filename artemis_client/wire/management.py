@@ -1,18 +1,13 @@
-"""Request shapes of the management plane (api.md 2.7, 2.8, 2.9, 2.11). Keys are tolerant on input (N1)."""
+"""Management shapes (api.md 1.5, 2.7, 2.8, 2.9): instance, server and zone operations, canary releases."""
 
 from __future__ import annotations
 
-import msgspec
-
+from artemis_client.wire.codec import CamelStruct
 from artemis_client.wire.ids import CleanId, LocationId, ShortName
 from artemis_client.wire.registry import Instance
 
 
-class _In(msgspec.Struct, rename="camel", omit_defaults=True):
-    pass
-
-
-class KeyIn(_In):
+class KeyIn(CamelStruct):
     """InstanceKey on input (1.2): zoneId / groupId are accepted and ignored for identity."""
 
     region_id: LocationId | None = None
@@ -22,18 +17,18 @@ class KeyIn(_In):
     group_id: CleanId | None = None
 
 
-class ServerKey(_In):
+class ServerKey(CamelStruct):
     region_id: LocationId | None = None
     server_id: ShortName | None = None
 
 
-class ZoneKey(_In):
+class ZoneKey(CamelStruct):
     region_id: LocationId | None = None
     service_id: CleanId | None = None
     zone_id: LocationId | None = None
 
 
-class OperateInstanceRequest(_In):
+class OperateInstanceRequest(CamelStruct):
     instance_key: KeyIn | None = None
     operation: str | None = None
     operation_complete: bool = False
@@ -43,16 +38,16 @@ class OperateInstanceRequest(_In):
     extensions: dict[str, str] | None = None
 
 
-class InstanceKeyRequest(_In):
+class InstanceKeyRequest(CamelStruct):
     instance_key: KeyIn | None = None
 
 
-class InstanceDownRequest(_In):
+class InstanceDownRequest(CamelStruct):
     instance: Instance | None = None
     instance_key: KeyIn | None = None
 
 
-class OperateServerRequest(_In):
+class OperateServerRequest(CamelStruct):
     server_id: ShortName | None = None
     region_id: LocationId | None = None
     server_key: ServerKey | None = None
@@ -62,24 +57,24 @@ class OperateServerRequest(_In):
     token: str | None = None
 
 
-class ServerKeyRequest(_In):
+class ServerKeyRequest(CamelStruct):
     server_id: ShortName | None = None
     region_id: LocationId | None = None
     server_key: ServerKey | None = None
 
 
-class RegionQuery(_In):
+class RegionQuery(CamelStruct):
     region_id: LocationId | None = None
     zone_id: LocationId | None = None
 
 
-class AdminServiceRequest(_In):
+class AdminServiceRequest(CamelStruct):
     service_id: CleanId = ""
     region_id: LocationId | None = None
     zone_id: LocationId | None = None
 
 
-class ZoneRequest(_In):
+class ZoneRequest(CamelStruct):
     zone_id: LocationId | None = None
     region_id: LocationId | None = None
     operator_id: ShortName | None = None
@@ -87,12 +82,12 @@ class ZoneRequest(_In):
     reason: str | None = None
 
 
-class ZoneOperations(_In):
+class ZoneOperations(CamelStruct):
     zone_key: ZoneKey | None = None
     operations: list[str] | None = None
 
 
-class OperateZonesRequest(_In):
+class OperateZonesRequest(CamelStruct):
     zone_operations_list: list[ZoneOperations] | None = None
     operation: str | None = None
     operation_complete: bool = False
@@ -101,48 +96,39 @@ class OperateZonesRequest(_In):
     reason: str | None = None
 
 
-class ZoneKeyRequest(_In):
+class ZoneKeyRequest(CamelStruct):
     zone_key: ZoneKey | None = None
 
 
-class ZoneListRequest(_In):
+class ZoneListRequest(CamelStruct):
     region_id: LocationId | None = None
     service_id: CleanId | None = None
     zone_id: LocationId | None = None
 
 
-class CanaryConfigRequest(_In):
+class CanaryConfigRequest(CamelStruct):
     service_id: CleanId | None = None
     ip_whitelist: list[str] | None = None
     enabled: bool | None = None
     operator_id: ShortName | None = None
 
 
-class CanaryEnableRequest(_In):
+class CanaryEnableRequest(CamelStruct):
     service_id: CleanId | None = None
     enabled: bool = True
     operator_id: ShortName | None = None
 
 
-class CanaryIpsRequest(_In):
+class CanaryIpsRequest(CamelStruct):
     ips: list[str] | None = None
     operator_id: ShortName | None = None
 
 
-class AuditFilter(_In):
-    """Every filter of 2.11 / S18.2; each endpoint reads the ones it knows."""
+class UpdateCanaryIpsRequest(CamelStruct):
+    """J update-canary-ips.json (S11.5): a canary group named ``appId`` holding the listed ips."""
 
-    operation_type: str | None = None
-    operator_id: ShortName | None = None
-    operation: str | None = None
     service_id: CleanId | None = None
-    region_id: LocationId | None = None
-    zone_id: LocationId | None = None
-    instance_id: CleanId | None = None
-    server_id: ShortName | None = None
-    ip: str | None = None
-    group_id: CleanId | int | None = None
-    rule_id: str | int | None = None
-    complete: bool | None = None
-    since: int | None = None
-    limit: int | None = None
+    app_id: str | None = None
+    canary_ips: list[str] | None = None
+    operator_id: ShortName | None = None
+    token: str | None = None
