@@ -58,12 +58,6 @@ def ok_c(data: Any) -> EnvelopeC:
     return EnvelopeC(True, data)
 
 
-def fail_a(code: str, message: str, status: str = "fail", **payload: Any) -> dict[str, Any]:
-    """Family A failure reported inside the answer (T8), with optional payload (``failedInstances``)."""
-    payload["responseStatus"] = fail_status(code, message, status)
-    return payload
-
-
 def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
     """Inflate a gzip/deflate request body (T4), refusing to expand past ``limit`` bytes."""
     if not content_encoding or not body:

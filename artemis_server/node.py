@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from artemis_client.wire.registry import Instance, RouteGroup, RouteRuleView, Service
+from artemis_client.wire.registry import Instance, Service
 from artemis_server.registry.changes import ChangeBus
 from artemis_server.registry.discovery import ClientContext, LoadBalancer, Router, filter_service
 from artemis_server.registry.leases import RenewalCache
@@ -159,10 +159,9 @@ class Node:
         rule = self.router.active_rule(svc.service_id)
         if rule is None or not rule.groups:
             return svc
-        view = RouteRuleView(
-            rule.route_id, rule.strategy, [RouteGroup(rg.group_ref, rg.weight) for rg in rule.groups]
-        )
-        return msgspec.structs.replace(svc, route_rules=[view])
+        from artemis_server.views import route_rule_view
+
+        return msgspec.structs.replace(svc, route_rules=[route_rule_view(rule)])
 
     def services_view(self) -> list[tuple[str, list[Instance]]]:
         """services.json: every service with F2-F4 applied, empty services omitted (S7.3)."""

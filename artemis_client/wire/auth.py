@@ -45,3 +45,53 @@ class UserUpdate(CamelStruct):
 
 class StatusUpdate(CamelStruct):
     status: str | None = None
+
+
+class LoginResult(CamelStruct):
+    """A token and how long it lives (1.6): ``tokenType`` is ``Bearer``, ``expiresIn`` seconds."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+class User(CamelStruct, kw_only=True):
+    """A user (1.6); the password hash is never written."""
+
+    user_id: str
+    username: str
+    email: str | None = None
+    description: str | None = None
+    role: str
+    status: str
+    created_at: int
+    updated_at: int
+
+
+class Session(CamelStruct, kw_only=True):
+    """A login session (1.6); its token is never written."""
+
+    session_id: str
+    user_id: str
+    ip_address: str | None = None
+    user_agent: str | None = None
+    created_at: int
+    expires_at: int
+    last_activity: int
+
+
+class LoginHistory(CamelStruct):
+    """One login attempt (1.6): ``status`` is ``success`` or ``failed``."""
+
+    id: int
+    user_id: str
+    login_time: int
+    ip_address: str
+    user_agent: str
+    status: str
+
+
+class PermissionCheck(CamelStruct):
+    """check-permission: whether the caller's role allows the action."""
+
+    allowed: bool

@@ -129,3 +129,10 @@ class DeploymentResponse(CamelStruct, kw_only=True):
     sources: dict[str, int]
     properties: dict[str, str]
     response_status: ResponseStatus
+
+
+class Connections(msgspec.Struct):
+    """message/connections.json (J, no envelope): open push sessions per channel, as strings."""
+
+    registry: str
+    discovery: str

@@ -6,7 +6,7 @@ from typing import Any
 
 from artemis_client.errors import BadRequestError
 from artemis_client.wire import codec, envelope
-from artemis_client.wire.audit import AuditFilter
+from artemis_client.wire.audit import AuditFilter, AuditLog, JLogsResponse, SharedLogsResponse
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.store.repository import AuditQuery
@@ -43,7 +43,7 @@ def _s(value: str | int | None) -> str | None:
     return text or None
 
 
-async def _query(call: Call, f: AuditFilter, **kw: Any) -> list[dict[str, Any]]:
+async def _query(call: Call, f: AuditFilter, **kw: Any) -> list[AuditLog]:
     q = AuditQuery(operator_id=_s(f.operator_id), since=f.since, limit=_limit(f), **kw)
     return await call.node.management.audit(q)
 
@@ -83,10 +83,6 @@ async def audit_server_logs(call: Call) -> Any:
 # -- the six shared paths: family C + responseStatus + J `logs` ---------------------------------------------
 
 
-def _both(data: list[dict[str, Any]], logs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"success": True, "data": data, "responseStatus": envelope.OK, "logs": logs}
-
-
 async def _shared(call: Call, table: str, j_filters: dict[str, Any], **kw: Any) -> Any:
     f = filters(call)
     data = await _query(call, f, **kw)
@@ -94,7 +90,7 @@ async def _shared(call: Call, table: str, j_filters: dict[str, Any], **kw: Any) 
     if _s(f.operator_id):
         j_filters["OPERATOR_ID"] = _s(f.operator_id)
     logs = await call.node.management.j_logs(table, j_filters, _limit(f))
-    return _both(data, logs)
+    return SharedLogsResponse(success=True, data=data, response_status=envelope.OK, logs=logs)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -107,7 +103,7 @@ def _int_or_none(value: str | None) -> int | None:
         return -1
 
 
-@routes.post("/api/management/log/group-logs.json", family="C")
+@routes.post("/api/management/log/group-logs.json", family="C", response=SharedLogsResponse)
 async def group_logs(call: Call) -> Any:
     f = filters(call)
     g = _s(f.group_id)
@@ -117,7 +113,7 @@ async def group_logs(call: Call) -> Any:
     )
 
 
-@routes.post("/api/management/log/route-rule-logs.json", family="C")
+@routes.post("/api/management/log/route-rule-logs.json", family="C", response=SharedLogsResponse)
 async def route_rule_logs(call: Call) -> Any:
     f = filters(call)
     r = _s(f.rule_id)
@@ -125,7 +121,7 @@ async def route_rule_logs(call: Call) -> Any:
     return await _shared(call, "service_route_rule_log", {"NAME": r}, types=["route_rule"], tokens=tokens)
 
 
-@routes.post("/api/management/log/route-rule-group-logs.json", family="C")
+@routes.post("/api/management/log/route-rule-group-logs.json", family="C", response=SharedLogsResponse)
 async def route_rule_group_logs(call: Call) -> Any:
     f = filters(call)
     r, g = _s(f.rule_id), _s(f.group_id)
@@ -133,7 +129,7 @@ async def route_rule_group_logs(call: Call) -> Any:
     return await _shared(call, "service_route_rule_group_log", {}, types=["route_rule_group"], tokens=tokens)
 
 
-@routes.post("/api/management/log/zone-operation-logs.json", family="C")
+@routes.post("/api/management/log/zone-operation-logs.json", family="C", response=SharedLogsResponse)
 async def zone_operation_logs(call: Call) -> Any:
     f = filters(call)
     z, r = _s(f.zone_id), _s(f.region_id)
@@ -143,7 +139,7 @@ async def zone_operation_logs(call: Call) -> Any:
     )
 
 
-@routes.post("/api/management/log/group-instance-logs.json", family="C")
+@routes.post("/api/management/log/group-instance-logs.json", family="C", response=SharedLogsResponse)
 async def group_instance_logs(call: Call) -> Any:
     f = filters(call)
     g, i = _s(f.group_id), _s(f.instance_id)
@@ -152,7 +148,7 @@ async def group_instance_logs(call: Call) -> Any:
     return await _shared(call, "service_group_instance_log", j, types=["group_instance"], tokens=tokens)
 
 
-@routes.post("/api/management/log/service-instance-logs.json", family="C")
+@routes.post("/api/management/log/service-instance-logs.json", family="C", response=SharedLogsResponse)
 async def service_instance_logs(call: Call) -> Any:
     f = filters(call)
     s = _s(f.service_id)
@@ -174,10 +170,11 @@ async def _j_only(call: Call, table: str, cols: dict[str, Any]) -> Any:
         cols["OPERATOR_ID"] = _s(f.operator_id)
     if f.complete is not None:
         cols["COMPLETE"] = f.complete
-    return edge.ok_a(logs=await call.node.management.j_logs(table, cols, _limit(f)))
+    logs = await call.node.management.j_logs(table, cols, _limit(f))
+    return JLogsResponse(logs=logs, response_status=envelope.OK)
 
 
-@routes.post("/api/management/log/instance-operation-logs.json", family="A")
+@routes.post("/api/management/log/instance-operation-logs.json", family="A", response=JLogsResponse)
 async def instance_operation_logs(call: Call) -> Any:
     f = filters(call)
     cols = {
@@ -189,7 +186,7 @@ async def instance_operation_logs(call: Call) -> Any:
     return await _j_only(call, "instance_log", cols)
 
 
-@routes.post("/api/management/log/server-operation-logs.json", family="A")
+@routes.post("/api/management/log/server-operation-logs.json", family="A", response=JLogsResponse)
 async def server_operation_logs(call: Call) -> Any:
     f = filters(call)
     cols = {
@@ -200,7 +197,7 @@ async def server_operation_logs(call: Call) -> Any:
     return await _j_only(call, "server_log", cols)
 
 
-@routes.post("/api/management/log/group-operation-logs.json", family="A")
+@routes.post("/api/management/log/group-operation-logs.json", family="A", response=JLogsResponse)
 async def group_operation_logs(call: Call) -> Any:
     f = filters(call)
     return await _j_only(

@@ -14,6 +14,7 @@ from artemis_client.wire.auth import (
     LoginRequest,
     PasswordChange,
     PasswordReset,
+    PermissionCheck,
     PermissionRequest,
     RefreshRequest,
     StatusUpdate,
@@ -101,7 +102,7 @@ async def check_permission(call: Call) -> Any:
         raise BadRequestError("missing required field `resource`", field="resource")
     if not req.action or not req.action.strip():
         raise BadRequestError("missing required field `action`", field="action")
-    return edge.ok_c({"allowed": allowed(me.role, req.resource.strip(), req.action.strip())})
+    return edge.ok_c(PermissionCheck(allowed(me.role, req.resource.strip(), req.action.strip())))
 
 
 @routes.post("/api/auth/password/change", family="C", body=PasswordChange, auth_required=True)

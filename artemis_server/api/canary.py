@@ -14,7 +14,7 @@ from artemis_client.wire.management import (
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
-from artemis_server.management import canary_view
+from artemis_server.views import canary_view
 
 routes = Routes()
 

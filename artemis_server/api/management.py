@@ -20,8 +20,15 @@ from artemis_client.wire.management import (
 from artemis_client.wire.registry import Instance, Service
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
-from artemis_server.registry.management import ManagementState
 from artemis_server.registry.model import identity, instance_identity
+from artemis_server.registry.routing import RoutingTable
+from artemis_server.views import (
+    instance_operations,
+    instance_records,
+    server_operations,
+    server_records,
+    service_groups,
+)
 
 routes = Routes()
 
@@ -47,51 +54,13 @@ def key_triple(call: Call, key: KeyIn | None, field: str = "instanceKey") -> tup
     return region, key.service_id.strip(), key.instance_id.strip()
 
 
-def _operations_of(mgmt: ManagementState, region: str, service: str, instance: str) -> list[str]:
-    ops = mgmt.instance_ops.get(identity(region, service, instance), {})
-    return sorted(ops)
-
-
-def _out_key(region: str, service: str, instance: str) -> dict[str, str]:
-    return {"regionId": region, "zoneId": "", "serviceId": service, "groupId": "", "instanceId": instance}
-
-
 def _instance_records(call: Call, region: str | None) -> dict[str, Any]:
-    mgmt = call.node.mgmt
-    records: list[dict[str, Any]] = []
-    grouped: list[dict[str, Any]] = []
-    for key, ops in mgmt.instance_ops.items():
-        r, s, i = mgmt.instance_keys[key]
-        if region and r.casefold() != region.casefold():
-            continue
-        for rec in ops.values():
-            doc: dict[str, Any] = {
-                "instanceKey": _out_key(r, s, i),
-                "operation": rec.operation,
-                "operationComplete": rec.effective,
-                "operatorId": rec.operator_id,
-            }
-            if rec.token:
-                doc["token"] = rec.token
-            records.append(doc)
-        grouped.append(
-            {"instanceKey": {"regionId": r, "serviceId": s, "instanceId": i}, "operations": sorted(ops)}
-        )
+    records, grouped = instance_records(call.node.mgmt, region)
     return {"instanceOperationRecords": records, "allInstanceOperations": grouped}
 
 
 def _server_records(call: Call, region: str | None) -> dict[str, Any]:
-    mgmt = call.node.mgmt
-    records: list[dict[str, Any]] = []
-    grouped: list[dict[str, Any]] = []
-    for key, ops in mgmt.server_ops.items():
-        r = mgmt.server_regions[key]
-        if region and r.casefold() != region.casefold():
-            continue
-        server_id = key[1]
-        for rec in ops.values():
-            records.append({"serverId": server_id, "regionId": r, "operation": rec.operation})
-        grouped.append({"serverKey": {"regionId": r, "serverId": server_id}, "operations": sorted(ops)})
+    records, grouped = server_records(call.node.mgmt, region)
     return {"serverOperationRecords": records, "allServerOperations": grouped}
 
 
@@ -124,8 +93,8 @@ async def operate_instance(call: Call) -> Any:
 
 @routes.post("/api/management/instance/get-instance-operations.json", family="B", body=InstanceKeyRequest)
 async def get_instance_operations(call: Call) -> Any:
-    region, service, instance = key_triple(call, call.data.instance_key)
-    return edge.ok_b(operations=_operations_of(call.node.mgmt, region, service, instance))
+    names = key_triple(call, call.data.instance_key)
+    return edge.ok_b(operations=instance_operations(call.node.mgmt, names).operations)
 
 
 @routes.post("/api/management/instance/is-instance-down.json", family="B", body=InstanceKeyRequest)
@@ -218,17 +187,14 @@ async def j_operate_server(call: Call) -> Any:
 
 @routes.post("/api/management/instance-operations.json", family="A", body=InstanceKeyRequest)
 async def j_instance_operations(call: Call) -> Any:
-    region, service, instance = key_triple(call, call.data.instance_key)
-    ops = _operations_of(call.node.mgmt, region, service, instance)
-    key = {"regionId": region, "serviceId": service, "instanceId": instance}
-    return edge.ok_a(operations={"instanceKey": key, "operations": ops})
+    names = key_triple(call, call.data.instance_key)
+    return edge.ok_a(operations=instance_operations(call.node.mgmt, names))
 
 
 @routes.post("/api/management/server-operations.json", family="A", body=ServerKeyRequest)
 async def j_server_operations(call: Call) -> Any:
     region, server_id = _server_args(call, call.data)
-    ops = sorted(call.node.mgmt.server_ops.get((region.casefold(), server_id), {}))
-    return edge.ok_a(operations={"serverKey": {"regionId": region, "serverId": server_id}, "operations": ops})
+    return edge.ok_a(operations=server_operations(call.node.mgmt, region, server_id))
 
 
 @routes.post("/api/management/instance-down.json", family="A", body=InstanceDownRequest)
@@ -316,6 +282,5 @@ async def admin_service(call: Call) -> Any:
             if (not req.region_id or (i.region_id or "").casefold() == req.region_id.casefold())
             and (not req.zone_id or i.zone_id == req.zone_id)
         ]
-    groups_of = getattr(node.router, "groups_of", None)
-    groups = groups_of(sid) if callable(groups_of) else []
+    groups = service_groups(node.router, sid) if isinstance(node.router, RoutingTable) else []
     return edge.ok_a(service=Service(service_id=sid, instances=insts), groups=groups)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from artemis_client.errors import PayloadTooLargeError, RateLimitedError
+from artemis_client.wire.envelope import OK, ResponseStatus, fail_status
 from artemis_client.wire.registry import (
     FailedInstance,
     HeartbeatResponse,
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 routes = Routes()
 
 RATE_LIMITED = "Request is rate limited."
+NO_KEYS = "instanceKeys or instances is required and must not be empty"
+
+
+def _fail(message: str, status: str = "fail") -> ResponseStatus:
+    """The ResponseStatus of an input failure reported inside the answer (bad-request, T8)."""
+    return fail_status("bad-request", message, status)
 
 
 def check_rate(node: Node, operation: str) -> None:
@@ -89,7 +96,7 @@ def do_register(call: Call, *, replicated: bool) -> Any:
         check_rate(node, "register")
     items = req.instances
     if not items:
-        return edge.fail_a("bad-request", "instances is required and must not be empty")
+        return RegisterResponse(response_status=_fail("instances is required and must not be empty"))
     check_batch(node, len(items))
     _check_metadata(node, items)
     items, failed = _zone_checks(node, items)
@@ -98,12 +105,8 @@ def do_register(call: Call, *, replicated: bool) -> Any:
     if stored and not replicated and node.replicator is not None:
         node.replicator.register(stored)
     if failed:
-        return edge.fail_a(
-            "bad-request",
-            "Some instances failed: " + ", ".join(_ident(f.instance) for f in failed),
-            status="partial_fail",
-            failedInstances=failed,
-        )
+        message = "Some instances failed: " + ", ".join(_ident(f.instance) for f in failed)
+        return RegisterResponse(failed_instances=failed, response_status=_fail(message, "partial_fail"))
     return edge.OK_BYTES
 
 
@@ -139,15 +142,18 @@ def do_heartbeat(call: Call, *, replicated: bool, failed_instances: bool = True)
             node.renewals.put(call.cache_key, leases, node.clock.now())
         return edge.OK_BYTES
     node.metrics.heartbeat_failed_keys.inc(len(failed))
-    payload: dict[str, Any] = {"failedInstanceKeys": [out_key(k) for k in failed]}
+    out: list[FailedInstance] | None = None
     if failed_instances:
-        out: list[FailedInstance] = []
+        out = []
         for k in failed:
             orig = sent.get(id(k))
             fi = node.registry.failed_heartbeat(k)
             out.append(FailedInstance(orig, fi.error_code, fi.error_message) if orig is not None else fi)
-        payload["failedInstances"] = out
-    return edge.fail_a("bad-request", "Some heartbeats failed", status="partial_fail", **payload)
+    return HeartbeatResponse(
+        failed_instance_keys=[out_key(k) for k in failed],
+        failed_instances=out,
+        response_status=_fail("Some heartbeats failed", "partial_fail"),
+    )
 
 
 def heartbeat_again(node: Node, body: bytes) -> bool:
@@ -184,13 +190,13 @@ def do_unregister(call: Call, *, replicated: bool, report_unknown: bool = False)
     removed = node.registry.unregister(valid)
     if removed and not replicated and node.replicator is not None:
         node.replicator.unregister(removed)
-    payload: dict[str, Any] = {}
+    unknown_keys: list[InstanceKey] | None = None
     if report_unknown and len(removed) < len(valid):
         gone = {(i.service_id.casefold(), i.instance_id.casefold()) for i in removed}
         unknown = [k for k in valid if (k.service_id.casefold(), k.instance_id.casefold()) not in gone]
-        payload["failedInstanceKeys"] = [out_key(k) for k in unknown]
+        unknown_keys = [out_key(k) for k in unknown]
     if invalid:
-        payload["failedInstances"] = [
+        bad = [
             FailedInstance(
                 sent.get(id(k)) or Instance(k.service_id, k.instance_id),
                 "bad-request",
@@ -198,9 +204,13 @@ def do_unregister(call: Call, *, replicated: bool, report_unknown: bool = False)
             )
             for k in invalid
         ]
-        return edge.fail_a("bad-request", "Some instance keys are invalid", status="partial_fail", **payload)
-    if payload:
-        return edge.ok_a(**payload)
+        return HeartbeatResponse(
+            failed_instance_keys=unknown_keys,
+            failed_instances=bad,
+            response_status=_fail("Some instance keys are invalid", "partial_fail"),
+        )
+    if unknown_keys is not None:
+        return HeartbeatResponse(failed_instance_keys=unknown_keys, response_status=OK)
     return edge.OK_BYTES
 
 
@@ -233,7 +243,7 @@ async def register(call: Call) -> Any:
 async def heartbeat(call: Call) -> Any:
     if not _has_keys(call.data):
         call.node.metrics.heartbeat_requests.inc()
-        return edge.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
+        return HeartbeatResponse(response_status=_fail(NO_KEYS))
     return do_heartbeat(call, replicated=False)
 
 
@@ -248,5 +258,5 @@ async def heartbeat(call: Call) -> Any:
 async def unregister(call: Call) -> Any:
     if not _has_keys(call.data):
         call.node.metrics.unregister_requests.inc()
-        return edge.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
+        return HeartbeatResponse(response_status=_fail(NO_KEYS))
     return do_unregister(call, replicated=False)

@@ -9,8 +9,8 @@ import msgspec
 from artemis_client.errors import BadRequestError, NotFoundError
 from artemis_client.wire.routing import (
     BatchBindingIn,
-    BindingIn,
     GroupIn,
+    GroupInstance,
     ListQuery,
     OperatorIn,
     RuleGroupIn,
@@ -20,7 +20,8 @@ from artemis_client.wire.routing import (
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
-from artemis_server.registry.routing import RoutingTable, binding_view, group_view, rule_group_view, rule_view
+from artemis_server.registry.routing import RoutingTable
+from artemis_server.views import binding_view, group_tags, group_view, rule_group_view, rule_view
 
 routes = Routes()
 
@@ -121,7 +122,7 @@ async def group_tags_add(call: Call) -> Any:
 @routes.get("/api/routing/groups/{group_key:str}/tags", family="C")
 async def group_tags_list(call: Call) -> Any:
     g = _group_or_404(call)
-    return edge.ok_c([{"key": k, "value": v} for k, v in g.tags.items()])
+    return edge.ok_c(group_tags(g))
 
 
 @routes.add("DELETE", "/api/routing/groups/{group_key:str}/tags/{tag_key:str}", family="C", mutating=True)
@@ -149,10 +150,10 @@ async def group_instances(call: Call) -> Any:
 
 
 @routes.post(
-    "/api/routing/groups/{group_key:str}/instances", family="C", body=BindingIn, status=201, mutating=True
+    "/api/routing/groups/{group_key:str}/instances", family="C", body=GroupInstance, status=201, mutating=True
 )
 async def group_bind(call: Call) -> Any:
-    req: BindingIn = call.data
+    req: GroupInstance = call.data
     args = _args(req)
     args["groupKey"] = _key(call)
     await run(call, "binding.add", args, req.operator_id)

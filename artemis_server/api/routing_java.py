@@ -17,6 +17,15 @@ from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
 from artemis_server.registry.routing import Group, RoutingTable, Rule, RuleGroup
+from artemis_server.views import (
+    binding_j,
+    group_j,
+    group_ops_j,
+    group_tags_j,
+    rule_group_j,
+    rule_j,
+    service_instance_j,
+)
 
 routes = Routes()
 P = "/api/management/group/"
@@ -64,49 +73,6 @@ async def _run(call: Call, req: JGroupAdminRequest, command: str, args: dict[str
     return await call.node.management.execute(
         f"routing.{command}", args, operator=operator_of(call, req.operator_id)
     )
-
-
-def group_j(g: Group) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "groupId": g.group_id,
-        "serviceId": g.service_id,
-        "regionId": g.region_id,
-        "zoneId": g.zone_id,
-        "name": g.name,
-        "appId": g.app_id or g.service_id,
-        "status": g.status,
-        "groupKey": g.key,
-    }
-    if g.description is not None:
-        doc["description"] = g.description
-    if g.tags:
-        doc["metadata"] = dict(g.tags)
-    return doc
-
-
-def rule_j(r: Rule) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "routeRuleId": r.rule_id,
-        "serviceId": r.service_id,
-        "name": r.route_id,
-        "status": r.status,
-        "strategy": r.strategy,
-    }
-    if r.description is not None:
-        doc["description"] = r.description
-    return doc
-
-
-def rg_j(r: Rule, rg: RuleGroup) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "routeRuleGroupId": rg.row_id,
-        "routeRuleId": r.rule_id,
-        "groupId": rg.managed_id if rg.managed_id is not None else rg.group_ref,
-        "weight": rg.weight,
-    }
-    if rg.unreleased_weight is not None:
-        doc["unreleasedWeight"] = rg.unreleased_weight
-    return doc
 
 
 def _in_region(region: str | None, value: str) -> bool:
@@ -262,14 +228,14 @@ def _all_rgs(call: Call) -> list[tuple[Rule, RuleGroup]]:
 
 @routes.post(P + "get-all-route-rule-groups.json", family="A", body=JGroupAdminRequest)
 async def get_all_route_rule_groups(call: Call) -> Any:
-    return edge.ok_a(routeRuleGroups=[rg_j(r, rg) for r, rg in _all_rgs(call)])
+    return edge.ok_a(routeRuleGroups=[rule_group_j(r, rg) for r, rg in _all_rgs(call)])
 
 
 @routes.post(P + "get-route-rule-groups.json", family="A", body=JGroupAdminRequest)
 async def get_route_rule_groups(call: Call) -> Any:
     q: JGroupAdminRequest = call.data
     out = [
-        rg_j(r, rg)
+        rule_group_j(r, rg)
         for r, rg in _all_rgs(call)
         if (q.route_rule_group_id is None or rg.row_id == q.route_rule_group_id)
         and (q.route_rule_id is None or r.rule_id == q.route_rule_id)
@@ -393,11 +359,7 @@ async def delete_group_tags(call: Call) -> Any:
 @routes.post(P + "get-all-group-tags.json", family="A", body=JGroupAdminRequest)
 async def get_all_group_tags(call: Call) -> Any:
     region = call.data.region_id
-    out = [
-        {"groupId": g.group_id, "tags": dict(g.tags)}
-        for g in _groups(call)
-        if g.tags and _in_region(region, g.region_id)
-    ]
+    out = [group_tags_j(g) for g in _groups(call) if g.tags and _in_region(region, g.region_id)]
     return edge.ok_a(allGroupTags=out)
 
 
@@ -410,7 +372,7 @@ async def get_group_tags(call: Call) -> Any:
             continue
         tags = {k: v for k, v in g.tags.items() if not q.tag_key or k == q.tag_key}
         if tags:
-            out.append({"groupId": g.group_id, "tags": tags})
+            out.append(group_tags_j(g, tags))
     return edge.ok_a(groupTags=out)
 
 
@@ -449,7 +411,7 @@ async def get_all_group_operations(call: Call) -> Any:
     t = _t(call)
     region = call.data.region_id
     out = [
-        {"groupId": g.group_id, "operations": sorted(t.group_ops[g.group_id])}
+        group_ops_j(t, g)
         for g in _groups(call)
         if g.group_id in t.group_ops and _in_region(region, g.region_id)
     ]
@@ -459,9 +421,7 @@ async def get_all_group_operations(call: Call) -> Any:
 @routes.post(P + "get-group-operations.json", family="A", body=JGroupAdminRequest)
 async def get_group_operations(call: Call) -> Any:
     g = _group(call, _need(call.data.group_id, "groupId"))
-    return edge.ok_a(
-        groupOperations={"groupId": g.group_id, "operations": sorted(_t(call).group_ops.get(g.group_id, ()))}
-    )
+    return edge.ok_a(groupOperations=group_ops_j(_t(call), g))
 
 
 # -- group instances (bindings) ----------------------------------------------------------------------------
@@ -511,7 +471,7 @@ async def delete_group_instances(call: Call) -> Any:
 async def get_group_instances(call: Call) -> Any:
     q: JGroupAdminRequest = call.data
     out = [
-        {"id": b.binding_id, "groupId": b.group_id, "instanceId": b.instance_id}
+        binding_j(b)
         for b in sorted(_t(call).bindings.values(), key=lambda b: b.binding_id)
         if (q.group_id is None or str(b.group_id) == str(q.group_id))
         and (not q.instance_id or b.instance_id == q.instance_id)
@@ -565,12 +525,11 @@ async def get_service_instances(call: Call) -> Any:
             continue
         if q.instance_id and d["instanceId"] != q.instance_id:
             continue
-        doc = dict(d)
-        md = doc.get("metadata")
+        md = d.get("metadata")
         if isinstance(md, str):
             try:
-                doc["metadata"] = json.loads(md)
+                md = json.loads(md)
             except ValueError:
-                doc.pop("metadata")
-        out.append(doc)
+                md = None
+        out.append(service_instance_j(d, md))
     return edge.ok_a(serviceInstances=out)

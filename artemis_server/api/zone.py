@@ -14,7 +14,7 @@ from artemis_client.wire.management import (
     ZoneListRequest,
     ZoneRequest,
 )
-from artemis_server import edge
+from artemis_server import edge, views
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
 
@@ -79,43 +79,14 @@ async def zone_pull_out_v1(call: Call) -> Any:
 @routes.get("/api/management/zone/status/{zone_id:str}/{region_id:str}", family="C")
 async def zone_status(call: Call) -> Any:
     zone, region = call.path_params["zone_id"], call.path_params["region_id"]
-    mgmt = call.node.mgmt
-    ops = mgmt.zone_ops.get((region.casefold(), zone, ""), {})
-    rec = ops.get("pullout") or next(iter(ops.values()), None)
-    doc: dict[str, Any] = {"zoneId": zone, "regionId": region, "isDown": mgmt.is_zone_down(region, zone)}
-    if rec is not None:
-        doc["operation"] = rec.operation
-        doc["operatorId"] = rec.operator_id
-    return edge.ok_c(doc)
-
-
-def zone_records(call: Call, region: str | None) -> list[dict[str, Any]]:
-    mgmt = call.node.mgmt
-    out: list[dict[str, Any]] = []
-    for key, ops in mgmt.zone_ops.items():
-        r, z, s = mgmt.zone_keys[key]
-        if region and r.casefold() != region.casefold():
-            continue
-        for rec in ops.values():
-            doc: dict[str, Any] = {
-                "zoneId": z,
-                "regionId": r,
-                "operation": rec.operation,
-                "operatorId": rec.operator_id,
-                "operationTime": int(rec.time),
-            }
-            if s:
-                doc["serviceId"] = s
-            out.append(doc)
-    out.sort(key=lambda d: (d["regionId"], d["zoneId"], d.get("serviceId", "")))
-    return out
+    return edge.ok_c(views.zone_status(call.node.mgmt, region, zone))
 
 
 @routes.get(
     "/api/management/zone/operations", "/api/v1/management/zones/operations", family="C", query=RegionQuery
 )
 async def zone_operations(call: Call) -> Any:
-    return edge.ok_c(zone_records(call, call.data.region_id))
+    return edge.ok_c(views.zone_records(call.node.mgmt, call.data.region_id))
 
 
 # -- J paths (family A) ------------------------------------------------------------------------------------
@@ -127,22 +98,6 @@ def _zone_key(call: Call, key: ZoneKey | None, field: str = "zoneKey") -> tuple[
     zone = _need(key.zone_id, f"{field}.zoneId")
     region = (key.region_id or "").strip() or call.node.settings.server.region
     return region, zone, (key.service_id or "").strip()
-
-
-def _j_zone_ops(call: Call, filt: tuple[str | None, str | None, str | None]) -> list[dict[str, Any]]:
-    region, service, zone = filt
-    mgmt = call.node.mgmt
-    out: list[dict[str, Any]] = []
-    for key, ops in mgmt.zone_ops.items():
-        r, z, s = mgmt.zone_keys[key]
-        if region and r.casefold() != region.casefold():
-            continue
-        if service is not None and s.casefold() != service.casefold():
-            continue
-        if zone and z != zone:
-            continue
-        out.append({"zoneKey": {"regionId": r, "serviceId": s, "zoneId": z}, "operations": sorted(ops)})
-    return out
 
 
 @routes.post(
@@ -177,21 +132,20 @@ async def j_operate_zones(call: Call) -> Any:
 
 @routes.post("/api/management/zone/get-all-zone-operations.json", family="A", body=RegionQuery)
 async def j_all_zone_operations(call: Call) -> Any:
-    return edge.ok_a(allZoneOperations=_j_zone_ops(call, (call.data.region_id, None, None)))
+    return edge.ok_a(allZoneOperations=views.zone_operations(call.node.mgmt, call.data.region_id, None, None))
 
 
 @routes.post("/api/management/zone/get-zone-operations.json", family="A", body=ZoneKeyRequest)
 async def j_zone_operations(call: Call) -> Any:
     region, zone, service = _zone_key(call, call.data.zone_key)
-    ops = sorted(call.node.mgmt.zone_ops.get((region.casefold(), zone, service.casefold()), {}))
-    key = {"regionId": region, "serviceId": service, "zoneId": zone}
-    return edge.ok_a(operations={"zoneKey": key, "operations": ops})
+    return edge.ok_a(operations=views.zone_key_operations(call.node.mgmt, region, zone, service))
 
 
 @routes.post("/api/management/zone/get-zone-operations-list.json", family="A", body=ZoneListRequest)
 async def j_zone_operations_list(call: Call) -> Any:
     req: ZoneListRequest = call.data
-    return edge.ok_a(zoneOperationsList=_j_zone_ops(call, (req.region_id, req.service_id, req.zone_id)))
+    ops = views.zone_operations(call.node.mgmt, req.region_id, req.service_id, req.zone_id)
+    return edge.ok_a(zoneOperationsList=ops)
 
 
 @routes.post("/api/management/zone/is-zone-down.json", family="A", body=ZoneKeyRequest)
