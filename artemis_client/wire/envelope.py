@@ -25,17 +25,18 @@ Family = Literal["A", "B", "C", "raw"]
 """The envelope family of an endpoint (``raw``: no envelope, e.g. ``/health``)."""
 
 
-class ResponseStatus(CamelStruct):
+class ResponseStatus(msgspec.Struct, rename="camel"):
     """``responseStatus`` (api.md 0.4): ``status`` is exactly ``success`` on success (N5), as Java checks it.
 
-    ``status``: ``success`` | ``fail`` | ``partial_fail`` | ``unknown``; ``errorMessage`` (R) is written only
-    when the call did not succeed.
+    ``status``: ``success`` | ``fail`` | ``partial_fail`` | ``unknown``. ``errorCode`` and ``message`` are
+    always written (``message`` is ``""`` on success, J); ``errorMessage`` (R) only when the call did not
+    succeed. Read back, only ``status`` is required: R peers leave ``message`` out.
     """
 
     status: str
-    error_code: str
-    message: str
-    error_message: str | None = None
+    error_code: str = ""
+    message: str = ""
+    error_message: str | msgspec.UnsetType = msgspec.UNSET
 
 
 OK = ResponseStatus("success", "success", "")
