@@ -136,3 +136,14 @@ def test_client_only_kinds_have_no_http_status() -> None:
     for cls in (errors.TransportError, errors.InvalidResponseError):
         assert cls.http_status == 0
         assert type(errors.from_code(cls.code, "m", 200)) is not cls
+
+
+def test_answers_of_r_peers_read_back() -> None:
+    """An R-style ResponseStatus (no ``message``, ``errorMessage`` only) reads as the shared shape, and a
+    failure written that way is rebuilt from its code."""
+    rs = answer_as({"status": "success", "errorCode": "success"}, ResponseStatus)
+    assert (rs.status, rs.message) == ("success", "")
+    doc = {"responseStatus": {"status": "fail", "errorCode": "rate-limited", "errorMessage": "slow down"}}
+    err = errors.from_envelope(doc, 200)
+    assert isinstance(err, errors.RateLimitedError)
+    assert err.message == "slow down"
