@@ -15,6 +15,22 @@ from typing import Literal
 from artemis_client.wire.ids import bad_id_char
 from artemis_client.wire.registry import Instance, InstanceKey, RawKey
 
+# The rules only: the shapes themselves are imported from artemis_client.wire, never from here.
+__all__ = [
+    "INSTANCE_STATUSES",
+    "ChangeType",
+    "fold",
+    "identity",
+    "instance_from_key",
+    "instance_identity",
+    "is_legacy",
+    "key_of",
+    "normalize_instance",
+    "normalize_status",
+    "reload_placeholder",
+    "valid_ip",
+]
+
 INSTANCE_STATUSES = ("starting", "up", "down", "unhealthy", "unknown")
 ChangeType = Literal["new", "delete", "change", "reload"]
 
