@@ -28,21 +28,24 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from artemis_server import entities as ent
-from artemis_server.entities import EntityChange, fold
-from artemis_server.errors import (
+from artemis_client.errors import (
     ArtemisError,
     BadRequestError,
     NotFoundError,
     StorageUnavailableError,
     UnavailableError,
 )
+from artemis_client.wire.audit import AuditLog, JLog
+from artemis_client.wire.registry import Instance
+from artemis_server import entities as ent
+from artemis_server.entities import EntityChange, fold
 from artemis_server.hlc import ZERO, HybridClock, Stamp, wins
 from artemis_server.registry.management import CanaryConfig, ManagementState, OperationRecord
-from artemis_server.registry.model import Instance, instance_identity
+from artemis_server.registry.model import instance_identity
 from artemis_server.registry.routing import RoutingTable
 from artemis_server.store.changelog import Entry
 from artemis_server.store.repository import AuditQuery, CanaryRow, Loaded, SqlStore, StaleStateError
+from artemis_server.views import canary_view
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -677,11 +680,11 @@ class ManagementService:
         return self._canary_plan(row, f"whitelist-{'add' if action == 'add' else 'remove'}", {"ips": ips})
 
     # -- reads -------------------------------------------------------------------------------------------
-    async def audit(self, q: AuditQuery) -> list[dict[str, Any]]:
+    async def audit(self, q: AuditQuery) -> list[AuditLog]:
         store = self._require_store()
         return await anyio.to_thread.run_sync(lambda: store.query_audit(q))
 
-    async def j_logs(self, table: str, filters: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    async def j_logs(self, table: str, filters: dict[str, Any], limit: int) -> list[JLog]:
         store = self._require_store()
         return await anyio.to_thread.run_sync(lambda: store.query_j_logs(table, filters, limit))
 
@@ -703,10 +706,6 @@ def _changed_scopes(old: ManagementState, new: ManagementState) -> list[tuple[st
         if sig(old.zone_ops.get(zkey, {})) != sig(new.zone_ops.get(zkey, {})):
             scopes.append(("zone", *zkey))
     return scopes
-
-
-def canary_view(c: CanaryRow | CanaryConfig) -> dict[str, Any]:
-    return {"serviceId": c.service_id, "ipWhitelist": list(c.ip_whitelist), "enabled": c.enabled}
 
 
 def _ip_list(value: Any, name: str, *, required: bool) -> list[str]:
@@ -743,4 +742,4 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-__all__ = ["ArtemisError", "ManagementService", "Plan", "canary_view", "norm_operation"]
+__all__ = ["ArtemisError", "ManagementService", "Plan", "norm_operation"]

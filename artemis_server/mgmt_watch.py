@@ -18,7 +18,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-from artemis_server.errors import StorageUnavailableError
+from artemis_client.errors import StorageUnavailableError
 
 if TYPE_CHECKING:
     from artemis_server.management import ManagementService

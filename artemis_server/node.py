@@ -17,18 +17,17 @@ from typing import Any
 
 import msgspec
 
+from artemis_client.wire.registry import Instance, Service
 from artemis_server.registry.changes import ChangeBus
 from artemis_server.registry.discovery import ClientContext, LoadBalancer, Router, filter_service
 from artemis_server.registry.leases import RenewalCache
 from artemis_server.registry.management import ManagementState
-from artemis_server.registry.model import Instance
 from artemis_server.registry.ports import Clock, SystemClock
 from artemis_server.registry.ratelimit import RateLimiter
 from artemis_server.registry.registry import LeaseSettings, Registry
 from artemis_server.registry.routing import RoutingTable
 from artemis_server.registry.snapshots import SnapshotRing
 from artemis_server.settings import Settings
-from artemis_server.wire.registry import Service
 
 log = logging.getLogger(__name__)
 
@@ -160,12 +159,9 @@ class Node:
         rule = self.router.active_rule(svc.service_id)
         if rule is None or not rule.groups:
             return svc
-        view = {
-            "routeId": rule.route_id,
-            "strategy": rule.strategy,
-            "groups": [{"groupKey": rg.group_ref, "weight": rg.weight} for rg in rule.groups],
-        }
-        return msgspec.structs.replace(svc, route_rules=[view])
+        from artemis_server.views import route_rule_view
+
+        return msgspec.structs.replace(svc, route_rules=[route_rule_view(rule)])
 
     def services_view(self) -> list[tuple[str, list[Instance]]]:
         """services.json: every service with F2-F4 applied, empty services omitted (S7.3)."""

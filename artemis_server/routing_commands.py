@@ -16,24 +16,21 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from artemis_client.errors import BadRequestError, ConflictError, NotFoundError
 from artemis_server.entities import EntityChange, fold, svcinst_key
-from artemis_server.errors import BadRequestError, ConflictError, NotFoundError
 from artemis_server.registry.routing import (
     Binding,
     Group,
     RoutingTable,
     Rule,
     RuleGroup,
-    binding_view,
     clamp_weight,
     group_key,
-    group_view,
     norm_strategy,
-    rule_group_view,
-    rule_view,
 )
 from artemis_server.store.entity_rows import SERVICE_INSTANCE_FIELDS
 from artemis_server.store.repository import REF_GROUP, REF_RULE
+from artemis_server.views import group_view, rule_group_view, rule_view
 
 if TYPE_CHECKING:
     from artemis_server.management import ManagementService, Plan
@@ -763,4 +760,4 @@ class RoutingCommands:
         return plan
 
 
-__all__ = ["RoutingCommands", "binding_view", "group_key"]
+__all__ = ["RoutingCommands", "group_key"]

@@ -25,8 +25,8 @@ import logging
 import math
 from typing import Any
 
-from artemis_server import wire
-from artemis_server.errors import ArtemisError, HeadTooLargeError, RequestTimeoutError
+from artemis_client.errors import ArtemisError, HeadTooLargeError, RequestTimeoutError
+from artemis_server import edge
 from artemis_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class _Limits:
 
     def _answer_and_close(self, exc: ArtemisError) -> None:
         self._disarm()
-        body = wire.error_body("C", exc)
+        body = edge.error_body("C", exc)
         head = b"HTTP/1.1 %d %s\r\n" % (exc.http_status, _REASONS[exc.http_status])
         head += b"content-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % len(
             body

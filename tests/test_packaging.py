@@ -13,7 +13,7 @@ def test_every_source_directory_is_a_package() -> None:
     """setuptools' find_packages skips directories without __init__.py (they would be missing once installed);
     the Alembic scripts are shipped as package data instead."""
     missing = []
-    for top in ("artemis_server", "artemis_cli"):
+    for top in ("artemis_server", "artemis_cli", "artemis_client"):
         for d in (ROOT / top).rglob("*"):
             if not d.is_dir() or d.name == "__pycache__" or "migrations" in d.parts:
                 continue

@@ -130,8 +130,8 @@ def reset_password(
     if it does not exist). Every session of the user is ended. Needs no running server and no token."""
     import getpass
 
+    from artemis_client.errors import StorageUnavailableError
     from artemis_server.auth.admin import reset_password as do_reset
-    from artemis_server.errors import StorageUnavailableError
     from artemis_server.settings import ConfigError, load_settings
 
     overrides: dict[str, dict[str, object]] = {"server": {"data_dir": data_dir}} if data_dir else {}

@@ -15,9 +15,7 @@ from litestar import Litestar, Request, Response, route
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.handlers import HTTPRouteHandler
 
-from artemis_server.api import cors, discovery, openapi, registry, status
-from artemis_server.api.endpoints import INTERNAL_ERROR, Call, Endpoint, Reply, dispatch, render_error
-from artemis_server.errors import (
+from artemis_client.errors import (
     ArtemisError,
     BadRequestError,
     MethodNotAllowedError,
@@ -25,9 +23,11 @@ from artemis_server.errors import (
     PayloadTooLargeError,
     UpgradeRequiredError,
 )
+from artemis_server.api import cors, discovery, openapi, registry, status
+from artemis_server.api.endpoints import INTERNAL_ERROR, Call, Endpoint, Reply, dispatch, render_error
+from artemis_server.edge import error_body, inflate, to_snake_json
 from artemis_server.node import Node
 from artemis_server.settings import Settings
-from artemis_server.wire import error_body, inflate, to_snake_json
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from artemis_server import wire
+from artemis_client.errors import BadRequestError
+from artemis_client.wire import codec, envelope
+from artemis_client.wire.audit import AuditFilter, AuditLog, JLogsResponse, SharedLogsResponse
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
-from artemis_server.errors import BadRequestError
 from artemis_server.store.repository import AuditQuery
-from artemis_server.wire.management import AuditFilter
 
 routes = Routes()
 
@@ -18,14 +19,14 @@ MAX_LIMIT = 10_000
 
 def filters(call: Call) -> AuditFilter:
     """Filters from the query string, and on POST also from a JSON body (body wins)."""
-    merged = wire.query_to_obj(call.query, AuditFilter)
+    merged = codec.query_to_obj(call.query, AuditFilter)
     if call.method == "POST":
         body = call.json()
         if body:
             if not isinstance(body, dict):
                 raise BadRequestError("request body must be a JSON object", field="body")
-            merged.update(wire.normalize(body, wire.plan_for(AuditFilter)))
-    f = wire.convert(merged, AuditFilter)
+            merged.update(codec.normalize(body, codec.plan_for(AuditFilter)))
+    f = codec.convert(merged, AuditFilter)
     if f.limit is not None and f.limit < 0:
         raise BadRequestError("invalid field `limit`: must be >= 0", field="limit")
     return f
@@ -42,7 +43,7 @@ def _s(value: str | int | None) -> str | None:
     return text or None
 
 
-async def _query(call: Call, f: AuditFilter, **kw: Any) -> list[dict[str, Any]]:
+async def _query(call: Call, f: AuditFilter, **kw: Any) -> list[AuditLog]:
     q = AuditQuery(operator_id=_s(f.operator_id), since=f.since, limit=_limit(f), **kw)
     return await call.node.management.audit(q)
 
@@ -51,7 +52,7 @@ async def _query(call: Call, f: AuditFilter, **kw: Any) -> list[dict[str, Any]]:
 async def audit_logs(call: Call) -> Any:
     f = filters(call)
     types = [f.operation_type] if _s(f.operation_type) else None
-    return wire.ok_c(await _query(call, f, types=types, operation=_s(f.operation)))
+    return edge.ok_c(await _query(call, f, types=types, operation=_s(f.operation)))
 
 
 @routes.get("/api/management/audit/instance-logs", family="C")
@@ -66,7 +67,7 @@ async def audit_instance_logs(call: Call) -> Any:
         contains.append(f":{_s(f.region_id)}:")
     if _s(f.instance_id):
         contains.append(f":{_s(f.instance_id)}")
-    return wire.ok_c(
+    return edge.ok_c(
         await _query(call, f, types=["instance"], target_prefix=prefix, target_contains=contains)
     )
 
@@ -76,14 +77,10 @@ async def audit_server_logs(call: Call) -> Any:
     f = filters(call)
     server = _s(f.server_id) or _s(f.ip)
     prefix = [f"{server}:"] if server else None
-    return wire.ok_c(await _query(call, f, types=["server"], target_prefix=prefix))
+    return edge.ok_c(await _query(call, f, types=["server"], target_prefix=prefix))
 
 
 # -- the six shared paths: family C + responseStatus + J `logs` ---------------------------------------------
-
-
-def _both(data: list[dict[str, Any]], logs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"success": True, "data": data, "responseStatus": wire.OK, "logs": logs}
 
 
 async def _shared(call: Call, table: str, j_filters: dict[str, Any], **kw: Any) -> Any:
@@ -93,7 +90,7 @@ async def _shared(call: Call, table: str, j_filters: dict[str, Any], **kw: Any) 
     if _s(f.operator_id):
         j_filters["OPERATOR_ID"] = _s(f.operator_id)
     logs = await call.node.management.j_logs(table, j_filters, _limit(f))
-    return _both(data, logs)
+    return SharedLogsResponse(success=True, data=data, response_status=envelope.OK, logs=logs)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -106,7 +103,7 @@ def _int_or_none(value: str | None) -> int | None:
         return -1
 
 
-@routes.post("/api/management/log/group-logs.json", family="C")
+@routes.post("/api/management/log/group-logs.json", family="C", response=SharedLogsResponse)
 async def group_logs(call: Call) -> Any:
     f = filters(call)
     g = _s(f.group_id)
@@ -116,7 +113,7 @@ async def group_logs(call: Call) -> Any:
     )
 
 
-@routes.post("/api/management/log/route-rule-logs.json", family="C")
+@routes.post("/api/management/log/route-rule-logs.json", family="C", response=SharedLogsResponse)
 async def route_rule_logs(call: Call) -> Any:
     f = filters(call)
     r = _s(f.rule_id)
@@ -124,7 +121,7 @@ async def route_rule_logs(call: Call) -> Any:
     return await _shared(call, "service_route_rule_log", {"NAME": r}, types=["route_rule"], tokens=tokens)
 
 
-@routes.post("/api/management/log/route-rule-group-logs.json", family="C")
+@routes.post("/api/management/log/route-rule-group-logs.json", family="C", response=SharedLogsResponse)
 async def route_rule_group_logs(call: Call) -> Any:
     f = filters(call)
     r, g = _s(f.rule_id), _s(f.group_id)
@@ -132,7 +129,7 @@ async def route_rule_group_logs(call: Call) -> Any:
     return await _shared(call, "service_route_rule_group_log", {}, types=["route_rule_group"], tokens=tokens)
 
 
-@routes.post("/api/management/log/zone-operation-logs.json", family="C")
+@routes.post("/api/management/log/zone-operation-logs.json", family="C", response=SharedLogsResponse)
 async def zone_operation_logs(call: Call) -> Any:
     f = filters(call)
     z, r = _s(f.zone_id), _s(f.region_id)
@@ -142,7 +139,7 @@ async def zone_operation_logs(call: Call) -> Any:
     )
 
 
-@routes.post("/api/management/log/group-instance-logs.json", family="C")
+@routes.post("/api/management/log/group-instance-logs.json", family="C", response=SharedLogsResponse)
 async def group_instance_logs(call: Call) -> Any:
     f = filters(call)
     g, i = _s(f.group_id), _s(f.instance_id)
@@ -151,7 +148,7 @@ async def group_instance_logs(call: Call) -> Any:
     return await _shared(call, "service_group_instance_log", j, types=["group_instance"], tokens=tokens)
 
 
-@routes.post("/api/management/log/service-instance-logs.json", family="C")
+@routes.post("/api/management/log/service-instance-logs.json", family="C", response=SharedLogsResponse)
 async def service_instance_logs(call: Call) -> Any:
     f = filters(call)
     s = _s(f.service_id)
@@ -173,10 +170,11 @@ async def _j_only(call: Call, table: str, cols: dict[str, Any]) -> Any:
         cols["OPERATOR_ID"] = _s(f.operator_id)
     if f.complete is not None:
         cols["COMPLETE"] = f.complete
-    return wire.ok_a(logs=await call.node.management.j_logs(table, cols, _limit(f)))
+    logs = await call.node.management.j_logs(table, cols, _limit(f))
+    return JLogsResponse(logs=logs, response_status=envelope.OK)
 
 
-@routes.post("/api/management/log/instance-operation-logs.json", family="A")
+@routes.post("/api/management/log/instance-operation-logs.json", family="A", response=JLogsResponse)
 async def instance_operation_logs(call: Call) -> Any:
     f = filters(call)
     cols = {
@@ -188,7 +186,7 @@ async def instance_operation_logs(call: Call) -> Any:
     return await _j_only(call, "instance_log", cols)
 
 
-@routes.post("/api/management/log/server-operation-logs.json", family="A")
+@routes.post("/api/management/log/server-operation-logs.json", family="A", response=JLogsResponse)
 async def server_operation_logs(call: Call) -> Any:
     f = filters(call)
     cols = {
@@ -199,7 +197,7 @@ async def server_operation_logs(call: Call) -> Any:
     return await _j_only(call, "server_log", cols)
 
 
-@routes.post("/api/management/log/group-operation-logs.json", family="A")
+@routes.post("/api/management/log/group-operation-logs.json", family="A", response=JLogsResponse)
 async def group_operation_logs(call: Call) -> Any:
     f = filters(call)
     return await _j_only(

@@ -9,61 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
-from artemis_server import wire
+from artemis_client.errors import BadRequestError
+from artemis_client.wire.auth import (
+    LoginRequest,
+    PasswordChange,
+    PasswordReset,
+    PermissionCheck,
+    PermissionRequest,
+    RefreshRequest,
+    StatusUpdate,
+    UserCreate,
+    UserUpdate,
+)
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.auth import Principal, allowed, bearer_token
 from artemis_server.auth.service import PERMISSIONS, ROLES, AuthService, user_view
-from artemis_server.errors import BadRequestError
 
 routes = Routes()
-
-
-class _In(msgspec.Struct, rename="camel", omit_defaults=True):
-    pass
-
-
-class LoginRequest(_In):
-    username: str | None = None
-    password: str | None = None
-
-
-class RefreshRequest(_In):
-    token: str | None = None
-
-
-class PermissionRequest(_In):
-    resource: str | None = None
-    action: str | None = None
-
-
-class PasswordChange(_In):
-    old_password: str | None = None
-    new_password: str | None = None
-
-
-class PasswordReset(_In):
-    new_password: str | None = None
-
-
-class UserCreate(_In):
-    username: str | None = None
-    password: str | None = None
-    role: str | None = None
-    email: str | None = None
-    description: str | None = None
-
-
-class UserUpdate(_In):
-    email: str | None = None
-    description: str | None = None
-    role: str | None = None
-    status: str | None = None
-
-
-class StatusUpdate(_In):
-    status: str | None = None
 
 
 def _svc(call: Call) -> AuthService:
@@ -99,36 +62,36 @@ async def login(call: Call) -> Any:
     result = await _svc(call).login(
         req.username.strip(), req.password, call.client_ip, call.headers.get("user-agent")
     )
-    return wire.ok_c(result)
+    return edge.ok_c(result)
 
 
 @routes.get("/api/auth/roles", family="C")
 async def roles(call: Call) -> Any:
-    return wire.ok_c(list(ROLES))
+    return edge.ok_c(list(ROLES))
 
 
 @routes.post("/api/auth/refresh", family="C", body=RefreshRequest)
 async def refresh(call: Call) -> Any:
     req: RefreshRequest = call.data
     token = (req.token or "").strip() or bearer_token(call.headers)
-    return wire.ok_c(await _svc(call).refresh(token))
+    return edge.ok_c(await _svc(call).refresh(token))
 
 
 @routes.post("/api/auth/logout", family="C", auth_required=True)
 async def logout(call: Call) -> Any:
     await _svc(call).logout(await _me(call))
-    return wire.ok_c("Logged out successfully")
+    return edge.ok_c("Logged out successfully")
 
 
 @routes.get("/api/auth/user", family="C", auth_required=True)
 async def current_user(call: Call) -> Any:
-    return wire.ok_c(await _svc(call).user_of(await _me(call)))
+    return edge.ok_c(await _svc(call).user_of(await _me(call)))
 
 
 @routes.get("/api/auth/permissions", family="C", auth_required=True)
 async def permissions(call: Call) -> Any:
     me = await _me(call)
-    return wire.ok_c(list(PERMISSIONS.get(me.role, [])))
+    return edge.ok_c(list(PERMISSIONS.get(me.role, [])))
 
 
 @routes.post("/api/auth/check-permission", family="C", body=PermissionRequest, auth_required=True)
@@ -139,7 +102,7 @@ async def check_permission(call: Call) -> Any:
         raise BadRequestError("missing required field `resource`", field="resource")
     if not req.action or not req.action.strip():
         raise BadRequestError("missing required field `action`", field="action")
-    return wire.ok_c({"allowed": allowed(me.role, req.resource.strip(), req.action.strip())})
+    return edge.ok_c(PermissionCheck(allowed(me.role, req.resource.strip(), req.action.strip())))
 
 
 @routes.post("/api/auth/password/change", family="C", body=PasswordChange, auth_required=True)
@@ -147,7 +110,7 @@ async def change_password(call: Call) -> Any:
     me = await _me(call)
     req: PasswordChange = call.data
     await _svc(call).change_password(me, req.old_password, req.new_password)
-    return wire.ok_c("Password changed successfully")
+    return edge.ok_c("Password changed successfully")
 
 
 @routes.post("/api/auth/password/reset/{user_id:str}", family="C", body=PasswordReset, auth_required=True)
@@ -158,37 +121,37 @@ async def reset_password(call: Call) -> Any:
     user_id = call.path_params["user_id"]
     req: PasswordReset = call.data
     await _svc(call).reset_password(user_id, req.new_password, me)
-    return wire.ok_c("Password reset successfully")
+    return edge.ok_c("Password reset successfully")
 
 
 @routes.get("/api/auth/sessions", family="C", auth_required=True)
 async def sessions(call: Call) -> Any:
-    return wire.ok_c(await _svc(call).sessions(await _me(call)))
+    return edge.ok_c(await _svc(call).sessions(await _me(call)))
 
 
 @routes.add("DELETE", "/api/auth/sessions/{session_id:str}", family="C", auth_required=True)
 async def revoke_session(call: Call) -> Any:
     me = await _me(call)
     await _svc(call).revoke_session(me, call.path_params["session_id"])
-    return wire.ok_c("Session revoked successfully")
+    return edge.ok_c("Session revoked successfully")
 
 
 @routes.get("/api/auth/users", family="C", auth_required=True)
 async def list_users(call: Call) -> Any:
     await _admin(call, "read")
-    return wire.ok_c(await _svc(call).users())
+    return edge.ok_c(await _svc(call).users())
 
 
 @routes.post("/api/auth/users", family="C", body=UserCreate, status=201, auth_required=True)
 async def create_user(call: Call) -> Any:
     me = await _admin(call)
-    return wire.ok_c(await _svc(call).create_user(_struct_dict(call.data), me))
+    return edge.ok_c(await _svc(call).create_user(_struct_dict(call.data), me))
 
 
 @routes.get("/api/auth/users/{user_id:str}", family="C", auth_required=True)
 async def get_user(call: Call) -> Any:
     await _admin(call, "read")
-    return wire.ok_c(user_view(await _svc(call).get_user(call.path_params["user_id"])))
+    return edge.ok_c(user_view(await _svc(call).get_user(call.path_params["user_id"])))
 
 
 @routes.add(
@@ -196,14 +159,14 @@ async def get_user(call: Call) -> Any:
 )
 async def update_user(call: Call) -> Any:
     me = await _admin(call)
-    return wire.ok_c(await _svc(call).update_user(call.path_params["user_id"], _struct_dict(call.data), me))
+    return edge.ok_c(await _svc(call).update_user(call.path_params["user_id"], _struct_dict(call.data), me))
 
 
 @routes.add("DELETE", "/api/auth/users/{user_id:str}", family="C", auth_required=True)
 async def delete_user(call: Call) -> Any:
     me = await _admin(call)
     await _svc(call).delete_user(call.path_params["user_id"], me)
-    return wire.ok_c("User deleted successfully")
+    return edge.ok_c("User deleted successfully")
 
 
 @routes.add(
@@ -216,7 +179,7 @@ async def delete_user(call: Call) -> Any:
 async def set_status(call: Call) -> Any:
     me = await _admin(call)
     req: StatusUpdate = call.data
-    return wire.ok_c(await _svc(call).set_status(call.path_params["user_id"], req.status, me))
+    return edge.ok_c(await _svc(call).set_status(call.path_params["user_id"], req.status, me))
 
 
 @routes.get("/api/auth/users/{user_id:str}/login-history", family="C", auth_required=True)
@@ -225,4 +188,4 @@ async def login_history(call: Call) -> Any:
     user_id = call.path_params["user_id"]
     if user_id != me.user_id:
         AuthService.require(me, "auth", "read")
-    return wire.ok_c(await _svc(call).login_history(user_id))
+    return edge.ok_c(await _svc(call).login_history(user_id))

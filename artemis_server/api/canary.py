@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
-from artemis_server import wire
+from artemis_client.errors import BadRequestError, NotFoundError
+from artemis_client.wire.management import (
+    CanaryConfigRequest,
+    CanaryEnableRequest,
+    CanaryIpsRequest,
+    UpdateCanaryIpsRequest,
+)
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
-from artemis_server.errors import BadRequestError, NotFoundError
-from artemis_server.management import canary_view
-from artemis_server.registry.model import CleanId, ShortName
-from artemis_server.wire.management import CanaryConfigRequest, CanaryEnableRequest, CanaryIpsRequest
+from artemis_server.views import canary_view
 
 routes = Routes()
 
@@ -42,7 +44,7 @@ async def _set(call: Call, req: CanaryConfigRequest) -> None:
 )
 async def canary_set(call: Call) -> Any:
     await _set(call, call.data)
-    return wire.ok_c("Canary config set successfully")
+    return edge.ok_c("Canary config set successfully")
 
 
 @routes.get("/api/management/canary/config/{service_id:str}", family="C")
@@ -51,7 +53,7 @@ async def canary_get(call: Call) -> Any:
     cfg = call.node.mgmt.canary.get(service.casefold())
     if cfg is None:
         raise NotFoundError(f"Canary config not found for service {service}")
-    return wire.ok_c(canary_view(cfg))
+    return edge.ok_c(canary_view(cfg))
 
 
 @routes.add("DELETE", "/api/management/canary/config/{service_id:str}", family="C", mutating=True)
@@ -61,13 +63,13 @@ async def canary_delete(call: Call) -> Any:
         {"serviceId": call.path_params["service_id"]},
         operator=operator_of(call, call.param("operatorId")),  # DELETE has no body: ?operatorId= like routing
     )
-    return wire.ok_c("Canary config removed")
+    return edge.ok_c("Canary config removed")
 
 
 @routes.get("/api/management/canary/configs", "/api/v1/management/canary", family="C")
 async def canary_list(call: Call) -> Any:
     cfgs = sorted(call.node.mgmt.canary.values(), key=lambda c: c.service_id.casefold())
-    return wire.ok_c([canary_view(c) for c in cfgs])
+    return edge.ok_c([canary_view(c) for c in cfgs])
 
 
 @routes.post("/api/management/canary/enable", family="C", body=CanaryEnableRequest, mutating=True)
@@ -79,7 +81,7 @@ async def canary_enable(call: Call) -> Any:
         {"serviceId": service, "enabled": req.enabled},
         operator=operator_of(call, req.operator_id),
     )
-    return wire.ok_c(f"Canary {'enabled' if req.enabled else 'disabled'} for service {service}")
+    return edge.ok_c(f"Canary {'enabled' if req.enabled else 'disabled'} for service {service}")
 
 
 @routes.post("/api/management/canary/disable", family="C", body=CanaryEnableRequest, mutating=True)
@@ -90,7 +92,7 @@ async def canary_disable(call: Call) -> Any:
         {"serviceId": _service(req.service_id), "enabled": False},
         operator=operator_of(call, req.operator_id),
     )
-    return wire.ok_c(result)
+    return edge.ok_c(result)
 
 
 async def _whitelist(call: Call, action: str) -> Any:
@@ -102,7 +104,7 @@ async def _whitelist(call: Call, action: str) -> Any:
         {"serviceId": call.path_params["service_id"], "ips": req.ips, "action": action},
         operator=operator_of(call, req.operator_id),
     )
-    return wire.ok_c(result)
+    return edge.ok_c(result)
 
 
 @routes.post(
@@ -120,14 +122,6 @@ async def canary_whitelist_add(call: Call) -> Any:
 )
 async def canary_whitelist_remove(call: Call) -> Any:
     return await _whitelist(call, "remove")
-
-
-class UpdateCanaryIpsRequest(msgspec.Struct, rename="camel", omit_defaults=True):
-    service_id: CleanId | None = None
-    app_id: str | None = None
-    canary_ips: list[str] | None = None
-    operator_id: ShortName | None = None
-    token: str | None = None
 
 
 CANARY_RULE = "canary-route-rule"
@@ -204,4 +198,4 @@ async def update_canary_ips(call: Call) -> Any:
                     "zoneId": inst.zone_id or "canary",
                 },
             )
-    return wire.ok_a()
+    return edge.ok_a()

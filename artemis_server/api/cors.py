@@ -34,8 +34,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from artemis_server import wire
-from artemis_server.errors import ForbiddenError
+from artemis_client.errors import ForbiddenError
+from artemis_server import edge
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -210,7 +210,7 @@ class CorsLayer:
     ) -> None:
         if not allowed:
             reason = policy_of(self.node).refusal({"origin": origin, "host": _header(scope, b"host") or ""})
-            body = wire.error_body("C", ForbiddenError(reason or "origin not allowed"))
+            body = edge.error_body("C", ForbiddenError(reason or "origin not allowed"))
             headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
             await send({"type": "http.response.start", "status": 403, "headers": headers})
             await send({"type": "http.response.body", "body": body})

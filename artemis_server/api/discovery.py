@@ -5,14 +5,16 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from artemis_server import wire
-from artemis_server.api.endpoints import Call, Reply, Routes
-from artemis_server.errors import BadRequestError, NoPermissionError
-from artemis_server.registry.discovery import ClientContext
-from artemis_server.wire.registry import (
+from artemis_client.errors import BadRequestError, NoPermissionError
+from artemis_client.wire import codec
+from artemis_client.wire.envelope import OK, EnvelopeC, fail_status
+from artemis_client.wire.registry import (
     DeltaRequest,
+    DeltaResponse,
     DiscoveryConfig,
+    LookupInstanceResponse,
     LookupRequest,
+    LookupResponse,
     Service,
     ServiceQuery,
     ServiceRequest,
@@ -20,6 +22,8 @@ from artemis_server.wire.registry import (
     ServicesRequest,
     ServicesResponse,
 )
+from artemis_server.api.endpoints import Call, Reply, Routes
+from artemis_server.registry.discovery import ClientContext
 
 routes = Routes()
 
@@ -28,7 +32,7 @@ def client_ip(call: Call, dc: DiscoveryConfig | None) -> str | None:
     """S7.5: discoveryData.clientIp (any spelling, also `ip`), else first X-Forwarded-For hop, else peer."""
     if dc is not None and dc.discovery_data:
         for k, v in dc.discovery_data.items():
-            if wire.normkey(k) in ("clientip", "ip") and v:
+            if codec.normkey(k) in ("clientip", "ip") and v:
                 return v
     return call.forwarded_ip()
 
@@ -81,8 +85,10 @@ async def service_post(call: Call) -> Any:
         raise BadRequestError("discoveryConfig.serviceId is required", field="discoveryConfig.serviceId")
     svc = service_doc(call, dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
     if svc is None:
-        return wire.fail_a("bad-request", f"Service not found: {dc.service_id}")
-    return wire.ok_a(service=svc)
+        return ServiceResponse(
+            response_status=fail_status("bad-request", f"Service not found: {dc.service_id}")
+        )
+    return ServiceResponse(service=svc, response_status=OK)
 
 
 @routes.get(
@@ -101,7 +107,7 @@ async def service_get(call: Call) -> Any:
     svc = service_doc(call, q.service_id, ctx)
     if svc is None:
         svc = Service(service_id=q.service_id, instances=[])
-    return wire.ok_a(service=svc)
+    return ServiceResponse(service=svc, response_status=OK)
 
 
 # services.json bytes per node, keyed by the registry version. Every change services.json can show bumps
@@ -118,7 +124,7 @@ def services_doc(call: Call) -> bytes:
     if cached is not None and cached[0] == version:
         return cached[1]
     services = [Service(service_id=sid, instances=insts) for sid, insts in node.services_view()]
-    body = wire.encode(wire.ok_a(services=services, version=version))
+    body = codec.encode(ServicesResponse(services=services, version=version, response_status=OK))
     _services_json[node] = (version, body)
     return body
 
@@ -152,8 +158,8 @@ async def lookup(call: Call) -> Any:
     raw = call.json()
     if not isinstance(raw, dict):
         raise BadRequestError("request body must be a JSON object", field="body")
-    keys = {wire.normkey(k) for k in raw if isinstance(k, str)}
-    req: LookupRequest = wire.convert(raw, LookupRequest)
+    keys = {codec.normkey(k) for k in raw if isinstance(k, str)}
+    req: LookupRequest = codec.convert(raw, LookupRequest)
     if "discoveryconfigs" in keys and req.discovery_configs is not None:
         services: list[Service] = []
         for dc in req.discovery_configs:
@@ -161,7 +167,7 @@ async def lookup(call: Call) -> Any:
                 continue
             svc = service_doc(call, dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
             services.append(svc or Service(service_id=dc.service_id, instances=[]))
-        return wire.ok_a(services=services)
+        return LookupResponse(services=services, response_status=OK)
     if req.discovery_config is not None:
         dc = req.discovery_config
         if not dc.service_id.strip():
@@ -170,23 +176,21 @@ async def lookup(call: Call) -> Any:
         check_zone(call, ctx)
         found = node.discover(dc.service_id, ctx)
         if found is None:
-            return Reply({"success": False, "message": f"Service not found: {dc.service_id}"}, 404)
+            return Reply(EnvelopeC(False, message=f"Service not found: {dc.service_id}"), 404)
         sid, insts = found
         if not insts:
-            return Reply(
-                {"success": False, "message": f"No instances found for service: {dc.service_id}"}, 404
-            )
-        return {"success": True, "instance": node.lb.pick(sid, insts, req.strategy)}
+            return Reply(EnvelopeC(False, message=f"No instances found for service: {dc.service_id}"), 404)
+        return LookupInstanceResponse(True, node.lb.pick(sid, insts, req.strategy))
     raise BadRequestError("discoveryConfigs or discoveryConfig is required", field="discoveryConfigs")
 
 
-@routes.post("/api/discovery/services-delta.json", family="A", body=DeltaRequest)
+@routes.post("/api/discovery/services-delta.json", family="A", body=DeltaRequest, response=DeltaResponse)
 async def services_delta(call: Call) -> Any:
     node = call.node
     node.metrics.discovery_requests.inc()
     req: DeltaRequest = call.data
     found = node.snapshots.delta(req.version, node.now_ms())
     if found is None:
-        return wire.fail_a("data-not-found", "Delta is not found.")
+        return DeltaResponse(response_status=fail_status("data-not-found", "Delta is not found."))
     delta, version = found
-    return wire.ok_a(delta=delta, version=version)
+    return DeltaResponse(delta=delta, version=version, response_status=OK)

@@ -16,16 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from artemis_server import wire
-from artemis_server.api.cors import is_private
-from artemis_server.errors import (
+from artemis_client.errors import (
     ArtemisError,
     BadRequestError,
     NoPermissionError,
     NotFoundError,
     RateLimitedError,
 )
-from artemis_server.registry.model import MAX_ID_CHARS, bad_id_char
+from artemis_client.wire import codec, envelope
+from artemis_client.wire.ids import MAX_ID_CHARS, bad_id_char
+from artemis_server import edge
+from artemis_server.api.cors import is_private
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -83,16 +84,16 @@ class Call:
         self.cache_key: bytes | None = None
 
     def json(self) -> Any:
-        return wire.parse_json(self.body)
+        return codec.parse_json(self.body)
 
     def decode(self, tp: type[Any]) -> Any:
-        return wire.decode(self.body, tp)
+        return codec.decode(self.body, tp)
 
     def param(self, name: str, default: str | None = None) -> str | None:
         """A query parameter, matched by any spelling (N1)."""
-        want = wire.normkey(name)
+        want = codec.normkey(name)
         for k, v in self.query.items():
-            if wire.normkey(k) == want and v:
+            if codec.normkey(k) == want and v:
                 return v[0]
         return default
 
@@ -112,7 +113,7 @@ Handler = Callable[[Call], Awaitable[Any]]
 class Endpoint:
     methods: tuple[str, ...]
     paths: tuple[str, ...]
-    family: wire.Family
+    family: envelope.Family
     handler: Handler
     name: str
     body: type | None = None
@@ -134,7 +135,7 @@ class Routes:
         self,
         methods: str | tuple[str, ...],
         *paths: str,
-        family: wire.Family,
+        family: envelope.Family,
         body: type | None = None,
         query: type | None = None,
         status: int = 200,
@@ -181,18 +182,18 @@ def _status_for(family: str, exc: ArtemisError) -> int:
     return exc.http_status or 500
 
 
-def render_error(family: wire.Family, exc: ArtemisError) -> Reply:
-    return Reply(wire.error_body(family if family != "raw" else "C", exc), _status_for(family, exc))
+def render_error(family: envelope.Family, exc: ArtemisError) -> Reply:
+    return Reply(edge.error_body(family if family != "raw" else "C", exc), _status_for(family, exc))
 
 
 def to_reply(result: Any, default_status: int) -> Reply:
     if isinstance(result, Reply):
         if not isinstance(result.body, bytes | str):
-            result.body = wire.encode(result.body)
+            result.body = codec.encode(result.body)
         return result
     if isinstance(result, bytes):
         return Reply(result, default_status)
-    return Reply(wire.encode(result), default_status)
+    return Reply(codec.encode(result), default_status)
 
 
 def check_path_params(params: Mapping[str, Any]) -> None:
@@ -201,7 +202,7 @@ def check_path_params(params: Mapping[str, Any]) -> None:
     for name, value in params.items():
         if not isinstance(value, str):
             continue
-        field = wire.snake_to_camel(name)
+        field = codec.snake_to_camel(name)
         limit = 4 * MAX_ID_CHARS + 3 if name == "group_key" else MAX_ID_CHARS
         if len(value) > limit:
             raise BadRequestError(
@@ -223,14 +224,14 @@ async def dispatch(ep: Endpoint, call: Call) -> Reply:
         if call.path_params:
             check_path_params(call.path_params)
         if ep.body is not None and call.method != "GET":
-            call.data = wire.decode(call.body, ep.body)
+            call.data = codec.decode(call.body, ep.body)
         elif ep.query is not None:
-            call.data = wire.convert(wire.query_to_obj(call.query, ep.query), ep.query)
+            call.data = codec.convert(codec.query_to_obj(call.query, ep.query), ep.query)
         reply = to_reply(await ep.handler(call), ep.status)
     except ArtemisError as exc:
         reply = render_error(ep.family, exc)
     except msgspec.ValidationError as exc:
-        reply = render_error(ep.family, wire.bad_field(exc))
+        reply = render_error(ep.family, codec.bad_field(exc))
     except Exception:
         # A bug of ours (AttributeError, KeyError, TypeError, ...), never the client's input: the decoding and
         # validation layers raise BadRequestError for that. 500 with a generic message (no internals leak),

@@ -20,14 +20,14 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from artemis_client.errors import BadRequestError
 from artemis_server.api.app import all_endpoints, create_app, handle, node_hooks
 from artemis_server.api.cors import CorsLayer
 from artemis_server.api.endpoints import Call, render_error
 from artemis_server.api.registry import heartbeat_again
-from artemis_server.errors import BadRequestError
+from artemis_server.edge import OK_BYTES, inflate
 from artemis_server.node import Node
 from artemis_server.settings import Settings
-from artemis_server.wire import OK_BYTES, inflate
 
 
 class FastLane:

@@ -6,12 +6,8 @@ from typing import Any
 
 import msgspec
 
-from artemis_server import wire
-from artemis_server.api.endpoints import Call, Routes
-from artemis_server.errors import BadRequestError
-from artemis_server.registry.management import ManagementState
-from artemis_server.registry.model import Instance, identity, instance_identity
-from artemis_server.wire.management import (
+from artemis_client.errors import BadRequestError
+from artemis_client.wire.management import (
     AdminServiceRequest,
     InstanceDownRequest,
     InstanceKeyRequest,
@@ -21,7 +17,18 @@ from artemis_server.wire.management import (
     RegionQuery,
     ServerKeyRequest,
 )
-from artemis_server.wire.registry import Service
+from artemis_client.wire.registry import Instance, Service
+from artemis_server import edge
+from artemis_server.api.endpoints import Call, Routes
+from artemis_server.registry.model import identity, instance_identity
+from artemis_server.registry.routing import RoutingTable
+from artemis_server.views import (
+    instance_operations,
+    instance_records,
+    server_operations,
+    server_records,
+    service_groups,
+)
 
 routes = Routes()
 
@@ -47,51 +54,13 @@ def key_triple(call: Call, key: KeyIn | None, field: str = "instanceKey") -> tup
     return region, key.service_id.strip(), key.instance_id.strip()
 
 
-def _operations_of(mgmt: ManagementState, region: str, service: str, instance: str) -> list[str]:
-    ops = mgmt.instance_ops.get(identity(region, service, instance), {})
-    return sorted(ops)
-
-
-def _out_key(region: str, service: str, instance: str) -> dict[str, str]:
-    return {"regionId": region, "zoneId": "", "serviceId": service, "groupId": "", "instanceId": instance}
-
-
 def _instance_records(call: Call, region: str | None) -> dict[str, Any]:
-    mgmt = call.node.mgmt
-    records: list[dict[str, Any]] = []
-    grouped: list[dict[str, Any]] = []
-    for key, ops in mgmt.instance_ops.items():
-        r, s, i = mgmt.instance_keys[key]
-        if region and r.casefold() != region.casefold():
-            continue
-        for rec in ops.values():
-            doc: dict[str, Any] = {
-                "instanceKey": _out_key(r, s, i),
-                "operation": rec.operation,
-                "operationComplete": rec.effective,
-                "operatorId": rec.operator_id,
-            }
-            if rec.token:
-                doc["token"] = rec.token
-            records.append(doc)
-        grouped.append(
-            {"instanceKey": {"regionId": r, "serviceId": s, "instanceId": i}, "operations": sorted(ops)}
-        )
+    records, grouped = instance_records(call.node.mgmt, region)
     return {"instanceOperationRecords": records, "allInstanceOperations": grouped}
 
 
 def _server_records(call: Call, region: str | None) -> dict[str, Any]:
-    mgmt = call.node.mgmt
-    records: list[dict[str, Any]] = []
-    grouped: list[dict[str, Any]] = []
-    for key, ops in mgmt.server_ops.items():
-        r = mgmt.server_regions[key]
-        if region and r.casefold() != region.casefold():
-            continue
-        server_id = key[1]
-        for rec in ops.values():
-            records.append({"serverId": server_id, "regionId": r, "operation": rec.operation})
-        grouped.append({"serverKey": {"regionId": r, "serverId": server_id}, "operations": sorted(ops)})
+    records, grouped = server_records(call.node.mgmt, region)
     return {"serverOperationRecords": records, "allServerOperations": grouped}
 
 
@@ -119,19 +88,19 @@ async def _operate_instance(call: Call, style: str) -> None:
 )
 async def operate_instance(call: Call) -> Any:
     await _operate_instance(call, "r")
-    return wire.ok_b()
+    return edge.ok_b()
 
 
 @routes.post("/api/management/instance/get-instance-operations.json", family="B", body=InstanceKeyRequest)
 async def get_instance_operations(call: Call) -> Any:
-    region, service, instance = key_triple(call, call.data.instance_key)
-    return wire.ok_b(operations=_operations_of(call.node.mgmt, region, service, instance))
+    names = key_triple(call, call.data.instance_key)
+    return edge.ok_b(operations=instance_operations(call.node.mgmt, names).operations)
 
 
 @routes.post("/api/management/instance/is-instance-down.json", family="B", body=InstanceKeyRequest)
 async def is_instance_down(call: Call) -> Any:
     region, service, instance = key_triple(call, call.data.instance_key)
-    return wire.ok_b(isDown=call.node.mgmt.is_instance_down(identity(region, service, instance)))
+    return edge.ok_b(isDown=call.node.mgmt.is_instance_down(identity(region, service, instance)))
 
 
 def _server_args(call: Call, req: OperateServerRequest | ServerKeyRequest) -> tuple[str, str]:
@@ -159,33 +128,33 @@ async def operate_server(call: Call) -> Any:
         },
         operator=operator_of(call, req.operator_id),
     )
-    return wire.ok_b()
+    return edge.ok_b()
 
 
 @routes.post("/api/management/server/is-server-down.json", family="B", body=ServerKeyRequest)
 async def is_server_down(call: Call) -> Any:
     region, server_id = _server_args(call, call.data)
-    return wire.ok_b(isDown=call.node.mgmt.is_server_down(region, server_id))
+    return edge.ok_b(isDown=call.node.mgmt.is_server_down(region, server_id))
 
 
 @routes.post("/api/management/all-instance-operations.json", family="B", body=RegionQuery)
 async def all_instance_operations_post(call: Call) -> Any:
-    return wire.ok_b(**_instance_records(call, call.data.region_id))
+    return edge.ok_b(**_instance_records(call, call.data.region_id))
 
 
 @routes.get("/api/management/all-instance-operations.json", family="B", query=RegionQuery)
 async def all_instance_operations_get(call: Call) -> Any:
-    return wire.ok_b(**_instance_records(call, call.data.region_id))
+    return edge.ok_b(**_instance_records(call, call.data.region_id))
 
 
 @routes.post("/api/management/all-server-operations.json", family="B", body=RegionQuery)
 async def all_server_operations_post(call: Call) -> Any:
-    return wire.ok_b(**_server_records(call, call.data.region_id))
+    return edge.ok_b(**_server_records(call, call.data.region_id))
 
 
 @routes.get("/api/management/all-server-operations.json", family="B", query=RegionQuery)
 async def all_server_operations_get(call: Call) -> Any:
-    return wire.ok_b(**_server_records(call, call.data.region_id))
+    return edge.ok_b(**_server_records(call, call.data.region_id))
 
 
 # -- J paths (family A, S10.6) --------------------------------------------------------------------------
@@ -194,7 +163,7 @@ async def all_server_operations_get(call: Call) -> Any:
 @routes.post("/api/management/operate-instance.json", family="A", body=OperateInstanceRequest, mutating=True)
 async def j_operate_instance(call: Call) -> Any:
     await _operate_instance(call, "j")
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post("/api/management/operate-server.json", family="A", body=OperateServerRequest, mutating=True)
@@ -213,22 +182,19 @@ async def j_operate_server(call: Call) -> Any:
         },
         operator=operator_of(call, req.operator_id),
     )
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post("/api/management/instance-operations.json", family="A", body=InstanceKeyRequest)
 async def j_instance_operations(call: Call) -> Any:
-    region, service, instance = key_triple(call, call.data.instance_key)
-    ops = _operations_of(call.node.mgmt, region, service, instance)
-    key = {"regionId": region, "serviceId": service, "instanceId": instance}
-    return wire.ok_a(operations={"instanceKey": key, "operations": ops})
+    names = key_triple(call, call.data.instance_key)
+    return edge.ok_a(operations=instance_operations(call.node.mgmt, names))
 
 
 @routes.post("/api/management/server-operations.json", family="A", body=ServerKeyRequest)
 async def j_server_operations(call: Call) -> Any:
     region, server_id = _server_args(call, call.data)
-    ops = sorted(call.node.mgmt.server_ops.get((region.casefold(), server_id), {}))
-    return wire.ok_a(operations={"serverKey": {"regionId": region, "serverId": server_id}, "operations": ops})
+    return edge.ok_a(operations=server_operations(call.node.mgmt, region, server_id))
 
 
 @routes.post("/api/management/instance-down.json", family="A", body=InstanceDownRequest)
@@ -241,15 +207,15 @@ async def j_instance_down(call: Call) -> Any:
         if not inst.region_id:
             inst = msgspec.structs.replace(inst, region_id=call.node.settings.server.region)
         stored = call.node.registry.get_instance(inst.region_id or "", inst.service_id, inst.instance_id)
-        return wire.ok_a(down=call.node.mgmt.is_down(stored or inst))
+        return edge.ok_a(down=call.node.mgmt.is_down(stored or inst))
     region, service, instance = key_triple(call, req.instance_key, "instance")
-    return wire.ok_a(down=call.node.mgmt.is_instance_down(identity(region, service, instance)))
+    return edge.ok_a(down=call.node.mgmt.is_instance_down(identity(region, service, instance)))
 
 
 @routes.post("/api/management/server-down.json", family="A", body=ServerKeyRequest)
 async def j_server_down(call: Call) -> Any:
     region, server_id = _server_args(call, call.data)
-    return wire.ok_a(down=call.node.mgmt.is_server_down(region, server_id))
+    return edge.ok_a(down=call.node.mgmt.is_server_down(region, server_id))
 
 
 # -- J admin views (S10.7) ------------------------------------------------------------------------------
@@ -286,7 +252,7 @@ def _admin_services(call: Call, region: str | None, zone: str | None) -> list[Se
 @routes.post("/api/management/services.json", family="A", body=RegionQuery)
 async def admin_services_post(call: Call) -> Any:
     req: RegionQuery = call.data
-    return wire.ok_a(
+    return edge.ok_a(
         services=_admin_services(call, req.region_id, req.zone_id), version=call.node.registry.version
     )
 
@@ -294,7 +260,7 @@ async def admin_services_post(call: Call) -> Any:
 @routes.get("/api/management/services.json", family="A", query=RegionQuery)
 async def admin_services_get(call: Call) -> Any:
     req: RegionQuery = call.data
-    return wire.ok_a(
+    return edge.ok_a(
         services=_admin_services(call, req.region_id, req.zone_id), version=call.node.registry.version
     )
 
@@ -316,6 +282,5 @@ async def admin_service(call: Call) -> Any:
             if (not req.region_id or (i.region_id or "").casefold() == req.region_id.casefold())
             and (not req.zone_id or i.zone_id == req.zone_id)
         ]
-    groups_of = getattr(node.router, "groups_of", None)
-    groups = groups_of(sid) if callable(groups_of) else []
-    return wire.ok_a(service=Service(service_id=sid, instances=insts), groups=groups)
+    groups = service_groups(node.router, sid) if isinstance(node.router, RoutingTable) else []
+    return edge.ok_a(service=Service(service_id=sid, instances=insts), groups=groups)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from artemis_server import __version__, wire
+from artemis_client.wire import codec, envelope
+from artemis_server import __version__
 from artemis_server.api.endpoints import Call, Endpoint, Reply, Routes
 
 if TYPE_CHECKING:
@@ -31,51 +32,10 @@ UI_PATH = "/schema"
 _REF = "#/components/schemas/{name}"
 _PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
-_ENVELOPES: dict[str, dict[str, Any]] = {
-    "EnvelopeA": {
-        "title": "EnvelopeA",
-        "description": "Family A (api.md 0.4): payload fields plus responseStatus; business failures are "
-        "answered inside HTTP 200 with status fail (T8).",
-        "type": "object",
-        "properties": {"responseStatus": {"$ref": _REF.format(name="ResponseStatus")}},
-        "required": ["responseStatus"],
-    },
-    "EnvelopeB": {
-        "title": "EnvelopeB",
-        "description": "Family B: family A plus `status`, the same ResponseStatus object (R management).",
-        "type": "object",
-        "properties": {
-            "responseStatus": {"$ref": _REF.format(name="ResponseStatus")},
-            "status": {"$ref": _REF.format(name="ResponseStatus")},
-        },
-        "required": ["responseStatus"],
-    },
-    "EnvelopeC": {
-        "title": "EnvelopeC",
-        "description": "Family C (ApiResponse): success, data on success, message on failure.",
-        "type": "object",
-        "properties": {
-            "success": {"type": "boolean"},
-            "data": {},
-            "message": {"type": "string"},
-            "error": {
-                "type": "object",
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "field": {"type": "string"},
-                    "details": {},
-                },
-            },
-        },
-        "required": ["success"],
-    },
-}
-
 
 def _openapi_path(path: str) -> tuple[str, list[tuple[str, str]]]:
     params = [(m.group(1), m.group(2) or "str") for m in _PARAM.finditer(path)]
-    return _PARAM.sub(lambda m: "{" + wire.snake_to_camel(m.group(1)) + "}", path), params
+    return _PARAM.sub(lambda m: "{" + codec.snake_to_camel(m.group(1)) + "}", path), params
 
 
 def _query_parameters(tp: type, components: dict[str, Any], schema: dict[str, Any]) -> list[dict[str, Any]]:
@@ -100,7 +60,9 @@ def _family_schema(family: str) -> dict[str, Any]:
 
 
 def build_document(endpoints: list[Endpoint], aliases: list[str]) -> dict[str, Any]:
-    types: set[type] = {wire.ResponseStatus}
+    # The envelopes of the three families (api.md 0.4) are schemas of their own: the ``default`` (error)
+    # response of every endpoint, and the success response of endpoints without a response Struct.
+    types: set[type] = {envelope.EnvelopeA, envelope.EnvelopeB, envelope.EnvelopeC}
     for ep in endpoints:
         for tp in (ep.body, ep.query, ep.extra.get("response")):
             if tp is not None:
@@ -108,7 +70,6 @@ def build_document(endpoints: list[Endpoint], aliases: list[str]) -> dict[str, A
     ordered = sorted(types, key=lambda t: (t.__module__, t.__qualname__))
     schemas, components = msgspec.json.schema_components(ordered, ref_template=_REF, schema_hook=_any_value)
     by_type = dict(zip(ordered, schemas, strict=True))
-    components.update(_ENVELOPES)
 
     paths: dict[str, dict[str, Any]] = {}
     for ep in endpoints:
@@ -145,7 +106,7 @@ def _operation(
     }
     parameters: list[dict[str, Any]] = [
         {
-            "name": wire.snake_to_camel(name),
+            "name": codec.snake_to_camel(name),
             "in": "path",
             "required": True,
             "schema": {"type": "integer"} if kind == "int" else {"type": "string"},

@@ -22,12 +22,14 @@ import msgspec
 from litestar import WebSocket, websocket
 from prometheus_client import Counter
 
-from artemis_server import wire
+from artemis_client.errors import ArtemisError
+from artemis_client.wire import codec
+from artemis_client.wire.ids import MAX_ID_CHARS
+from artemis_client.wire.push import ErrorFrame, Pong, ServiceChange, Subscribed, Unsubscribed, WsChange
+from artemis_client.wire.registry import InstanceChange, KeysRequest
+from artemis_server import edge
 from artemis_server.api.endpoints import Call
 from artemis_server.api.registry import do_heartbeat
-from artemis_server.errors import ArtemisError
-from artemis_server.registry.model import MAX_ID_CHARS, Instance, InstanceChange
-from artemis_server.wire.registry import KeysRequest
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -43,20 +45,12 @@ INSTANCE_CHANGE = "/ws/discovery/instance-change"
 ALL_INSTANCE_CHANGE = "/ws/discovery/all-instance-change"
 
 
-class WsChange(msgspec.Struct, rename="camel"):
-    """InstanceChange on ``/ws``: ``changeTime`` is an RFC 3339 UTC string (api.md 0.3)."""
-
-    instance: Instance
-    change_type: str
-    change_time: str
-
-
 def rfc3339(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _text(obj: Any) -> str:
-    return wire.encode(obj).decode()
+    return codec.encode(obj).decode()
 
 
 class Session:
@@ -184,9 +178,7 @@ class PushHub:
         for svc, evs in grouped.items():
             sid = evs[-1].instance.service_id
             changes = [WsChange(e.instance, e.change_type, rfc3339(e.change_time)) for e in evs]
-            out[svc] = _text(
-                {"type": "service_change", "serviceId": sid, "service_id": sid, "changes": changes}
-            )
+            out[svc] = _text(ServiceChange(sid, sid, changes))
         return out
 
 
@@ -196,7 +188,7 @@ class PushHub:
 def _service_id(doc: dict[str, Any]) -> str | None:
     found: str | None = None
     for k, v in doc.items():
-        if isinstance(k, str) and wire.normkey(k) == "serviceid" and isinstance(v, str) and v.strip():
+        if isinstance(k, str) and codec.normkey(k) == "serviceid" and isinstance(v, str) and v.strip():
             if k == "serviceId":
                 return v.strip()
             found = found or v.strip()
@@ -217,39 +209,35 @@ def on_ws_frame(session: Session, text: str) -> None:
     try:
         doc = msgspec.json.decode(text)
     except msgspec.DecodeError:
-        session.offer([_text({"type": "error", "message": "message is not valid JSON"})])
+        session.offer([_text(ErrorFrame("message is not valid JSON"))])
         return
     if not isinstance(doc, dict):
-        session.offer([_text({"type": "error", "message": "message must be a JSON object"})])
+        session.offer([_text(ErrorFrame("message must be a JSON object"))])
         return
     kind = doc.get("type")
-    kind = wire.normkey(kind) if isinstance(kind, str) else ""
+    kind = codec.normkey(kind) if isinstance(kind, str) else ""
     if kind == "ping":
-        session.offer([_text({"type": "pong"})])
+        session.offer([_text(Pong())])
         return
     if kind in ("subscribe", "unsubscribe"):
         sid = _service_id(doc)
         if sid is None:
-            session.offer([_text({"type": "error", "message": f"{kind} needs serviceId"})])
+            session.offer([_text(ErrorFrame(f"{kind} needs serviceId"))])
             return
         if kind == "subscribe":
             refused = subscribe_refusal(session, sid)
             if refused is not None:  # the session stays open; the id is never echoed (it may be huge)
-                session.offer([_text({"type": "error", "message": refused})])
+                session.offer([_text(ErrorFrame(refused))])
                 return
             session.subs.add(sid.casefold())
         elif len(sid) > MAX_ID_CHARS:
-            session.offer(
-                [_text({"type": "error", "message": f"serviceId is longer than {MAX_ID_CHARS} characters"})]
-            )
+            session.offer([_text(ErrorFrame(f"serviceId is longer than {MAX_ID_CHARS} characters"))])
             return
         else:
             session.subs.discard(sid.casefold())
-        session.offer([_text({"type": kind + "d", "serviceId": sid, "service_id": sid})])
+        session.offer([_text(Subscribed(sid, sid) if kind == "subscribe" else Unsubscribed(sid, sid))])
         return
-    session.offer(
-        [_text({"type": "error", "message": "unknown message type; expected subscribe, unsubscribe, ping"})]
-    )
+    session.offer([_text(ErrorFrame("unknown message type; expected subscribe, unsubscribe, ping"))])
 
 
 def on_discovery_frame(session: Session, text: str) -> None:
@@ -276,13 +264,13 @@ def heartbeat_answer(node: Node, text: str, client_ip: str | None) -> str:
     body = text.encode()
     call = Call(node, "WS", HEARTBEAT, body, {}, {}, {}, client_ip)
     try:
-        call.data = wire.decode(body, KeysRequest)
+        call.data = codec.decode(body, KeysRequest)
     except ArtemisError:
-        return wire.OK_BYTES.decode()  # J: an unparsable frame gets a plain success
+        return edge.OK_BYTES.decode()  # J: an unparsable frame gets a plain success
     try:
         result = do_heartbeat(call, replicated=False)
     except ArtemisError as exc:
-        return wire.error_body("A", exc).decode()
+        return edge.error_body("A", exc).decode()
     return result.decode() if isinstance(result, bytes) else _text(result)
 
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from artemis_server import wire
+from artemis_client.errors import PayloadTooLargeError, RateLimitedError
+from artemis_client.wire.envelope import OK, ResponseStatus, fail_status
+from artemis_client.wire.registry import (
+    FailedInstance,
+    HeartbeatResponse,
+    Instance,
+    InstanceKey,
+    KeysRequest,
+    RawKey,
+    RegisterRequest,
+    RegisterResponse,
+)
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
-from artemis_server.errors import PayloadTooLargeError, RateLimitedError
-from artemis_server.registry.model import FailedInstance, Instance, InstanceKey, RawKey
-from artemis_server.wire.registry import HeartbeatResponse, KeysRequest, RegisterRequest, RegisterResponse
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -16,6 +25,12 @@ if TYPE_CHECKING:
 routes = Routes()
 
 RATE_LIMITED = "Request is rate limited."
+NO_KEYS = "instanceKeys or instances is required and must not be empty"
+
+
+def _fail(message: str, status: str = "fail") -> ResponseStatus:
+    """The ResponseStatus of an input failure reported inside the answer (bad-request, T8)."""
+    return fail_status("bad-request", message, status)
 
 
 def check_rate(node: Node, operation: str) -> None:
@@ -81,7 +96,7 @@ def do_register(call: Call, *, replicated: bool) -> Any:
         check_rate(node, "register")
     items = req.instances
     if not items:
-        return wire.fail_a("bad-request", "instances is required and must not be empty")
+        return RegisterResponse(response_status=_fail("instances is required and must not be empty"))
     check_batch(node, len(items))
     _check_metadata(node, items)
     items, failed = _zone_checks(node, items)
@@ -90,13 +105,9 @@ def do_register(call: Call, *, replicated: bool) -> Any:
     if stored and not replicated and node.replicator is not None:
         node.replicator.register(stored)
     if failed:
-        return wire.fail_a(
-            "bad-request",
-            "Some instances failed: " + ", ".join(_ident(f.instance) for f in failed),
-            status="partial_fail",
-            failedInstances=failed,
-        )
-    return wire.OK_BYTES
+        message = "Some instances failed: " + ", ".join(_ident(f.instance) for f in failed)
+        return RegisterResponse(failed_instances=failed, response_status=_fail(message, "partial_fail"))
+    return edge.OK_BYTES
 
 
 def collect_keys(req: KeysRequest) -> tuple[list[RawKey], dict[int, Instance]]:
@@ -129,23 +140,26 @@ def do_heartbeat(call: Call, *, replicated: bool, failed_instances: bool = True)
     if not failed:
         if call.cache_key is not None and leases:
             node.renewals.put(call.cache_key, leases, node.clock.now())
-        return wire.OK_BYTES
+        return edge.OK_BYTES
     node.metrics.heartbeat_failed_keys.inc(len(failed))
-    payload: dict[str, Any] = {"failedInstanceKeys": [out_key(k) for k in failed]}
+    out: list[FailedInstance] | None = None
     if failed_instances:
-        out: list[FailedInstance] = []
+        out = []
         for k in failed:
             orig = sent.get(id(k))
             fi = node.registry.failed_heartbeat(k)
             out.append(FailedInstance(orig, fi.error_code, fi.error_message) if orig is not None else fi)
-        payload["failedInstances"] = out
-    return wire.fail_a("bad-request", "Some heartbeats failed", status="partial_fail", **payload)
+    return HeartbeatResponse(
+        failed_instance_keys=[out_key(k) for k in failed],
+        failed_instances=out,
+        response_status=_fail("Some heartbeats failed", "partial_fail"),
+    )
 
 
 def heartbeat_again(node: Node, body: bytes) -> bool:
     """:func:`do_heartbeat` of a client heartbeat whose body renewed all its keys before: renew the same
     leases without decoding the body or looking a key up (registry.RenewalCache). True when the request was
-    answered (success, :data:`wire.OK_BYTES`); False sends it down the full path: an unknown body, a rate
+    answered (success, :data:`edge.OK_BYTES`); False sends it down the full path: an unknown body, a rate
     limit to report, or a lease that left its pool since (the entry is dropped and the keys resolved again).
     """
     entry = node.renewals.get(body)
@@ -176,13 +190,13 @@ def do_unregister(call: Call, *, replicated: bool, report_unknown: bool = False)
     removed = node.registry.unregister(valid)
     if removed and not replicated and node.replicator is not None:
         node.replicator.unregister(removed)
-    payload: dict[str, Any] = {}
+    unknown_keys: list[InstanceKey] | None = None
     if report_unknown and len(removed) < len(valid):
         gone = {(i.service_id.casefold(), i.instance_id.casefold()) for i in removed}
         unknown = [k for k in valid if (k.service_id.casefold(), k.instance_id.casefold()) not in gone]
-        payload["failedInstanceKeys"] = [out_key(k) for k in unknown]
+        unknown_keys = [out_key(k) for k in unknown]
     if invalid:
-        payload["failedInstances"] = [
+        bad = [
             FailedInstance(
                 sent.get(id(k)) or Instance(k.service_id, k.instance_id),
                 "bad-request",
@@ -190,10 +204,14 @@ def do_unregister(call: Call, *, replicated: bool, report_unknown: bool = False)
             )
             for k in invalid
         ]
-        return wire.fail_a("bad-request", "Some instance keys are invalid", status="partial_fail", **payload)
-    if payload:
-        return wire.ok_a(**payload)
-    return wire.OK_BYTES
+        return HeartbeatResponse(
+            failed_instance_keys=unknown_keys,
+            failed_instances=bad,
+            response_status=_fail("Some instance keys are invalid", "partial_fail"),
+        )
+    if unknown_keys is not None:
+        return HeartbeatResponse(failed_instance_keys=unknown_keys, response_status=OK)
+    return edge.OK_BYTES
 
 
 def _has_keys(req: KeysRequest) -> bool:
@@ -225,7 +243,7 @@ async def register(call: Call) -> Any:
 async def heartbeat(call: Call) -> Any:
     if not _has_keys(call.data):
         call.node.metrics.heartbeat_requests.inc()
-        return wire.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
+        return HeartbeatResponse(response_status=_fail(NO_KEYS))
     return do_heartbeat(call, replicated=False)
 
 
@@ -240,5 +258,5 @@ async def heartbeat(call: Call) -> Any:
 async def unregister(call: Call) -> Any:
     if not _has_keys(call.data):
         call.node.metrics.unregister_requests.inc()
-        return wire.fail_a("bad-request", "instanceKeys or instances is required and must not be empty")
+        return HeartbeatResponse(response_status=_fail(NO_KEYS))
     return do_unregister(call, replicated=False)

@@ -11,49 +11,79 @@ from __future__ import annotations
 
 from typing import Any
 
-from artemis_server import wire
-from artemis_server.api.endpoints import Call, Routes
-from artemis_server.api.registry import do_heartbeat, do_register, do_unregister
-from artemis_server.wire.registry import KeysRequest, RegisterRequest, Service, ServicesRequest
-from artemis_server.wire.replication import (
+from artemis_client.wire.envelope import OK
+from artemis_client.wire.registry import (
+    HeartbeatResponse,
+    KeysRequest,
+    RegisterRequest,
+    RegisterResponse,
+    Service,
+    ServicesRequest,
+)
+from artemis_client.wire.replication import (
+    ChangesReply,
     ChangesRequest,
-    DeltaRequest,
+    HelloReply,
     PeerHello,
+    ReplicationDeltaRequest,
+    ServicesDeltaReply,
     ServicesQuery,
+    ServicesReply,
+    SyncFullReply,
     SyncFullRequest,
 )
+from artemis_server import edge
+from artemis_server.api.endpoints import Call, Routes
+from artemis_server.api.registry import do_heartbeat, do_register, do_unregister
 
 routes = Routes()
 
 R = "/api/replication/registry/"
 
 
-@routes.post(R + "register.json", family="A", body=RegisterRequest, peer=True, hot=True)
+@routes.post(
+    R + "register.json", family="A", body=RegisterRequest, peer=True, hot=True, response=RegisterResponse
+)
 async def register(call: Call) -> Any:
     return do_register(call, replicated=True)
 
 
-@routes.post(R + "batch-register.json", family="A", body=RegisterRequest, peer=True, hot=True)
+@routes.post(
+    R + "batch-register.json",
+    family="A",
+    body=RegisterRequest,
+    peer=True,
+    hot=True,
+    response=RegisterResponse,
+)
 async def batch_register(call: Call) -> Any:
     return do_register(call, replicated=True)
 
 
-@routes.post(R + "heartbeat.json", family="A", body=KeysRequest, peer=True, hot=True)
+@routes.post(
+    R + "heartbeat.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
+)
 async def heartbeat(call: Call) -> Any:
     return do_heartbeat(call, replicated=True)
 
 
-@routes.post(R + "batch-heartbeat.json", family="A", body=KeysRequest, peer=True, hot=True)
+@routes.post(
+    R + "batch-heartbeat.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
+)
 async def batch_heartbeat(call: Call) -> Any:
     return do_heartbeat(call, replicated=True, failed_instances=False)
 
 
-@routes.post(R + "unregister.json", family="A", body=KeysRequest, peer=True, hot=True)
+@routes.post(
+    R + "unregister.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
+)
 async def unregister(call: Call) -> Any:
     return do_unregister(call, replicated=True)
 
 
-@routes.post(R + "batch-unregister.json", family="A", body=KeysRequest, peer=True, hot=True)
+@routes.post(
+    R + "batch-unregister.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
+)
 async def batch_unregister(call: Call) -> Any:
     return do_unregister(call, replicated=True, report_unknown=True)
 
@@ -67,31 +97,39 @@ def raw_services(call: Call) -> list[Service]:
     ]
 
 
-@routes.post(R + "services.json", family="A", body=ServicesRequest, peer=True)
+@routes.post(R + "services.json", family="A", body=ServicesRequest, peer=True, response=ServicesReply)
 async def services_post(call: Call) -> Any:
-    return wire.ok_a(services=raw_services(call))
+    return ServicesReply(services=raw_services(call), response_status=OK)
 
 
-@routes.get(R + "services.json", family="A", query=ServicesQuery, peer=True)
+@routes.get(R + "services.json", family="A", query=ServicesQuery, peer=True, response=ServicesReply)
 async def services_get(call: Call) -> Any:
-    return wire.ok_a(services=raw_services(call))
+    return ServicesReply(services=raw_services(call), response_status=OK)
 
 
-@routes.post(R + "services-delta.json", family="A", body=DeltaRequest, peer=True)
+@routes.post(
+    R + "services-delta.json",
+    family="A",
+    body=ReplicationDeltaRequest,
+    peer=True,
+    response=ServicesDeltaReply,
+)
 async def services_delta(call: Call) -> Any:
     """S6.4: nothing when the caller is up to date, else every service (R)."""
-    req: DeltaRequest = call.data
+    req: ReplicationDeltaRequest = call.data
     node = call.node
     services = [] if req.since_timestamp >= node.registry.version else raw_services(call)
-    return wire.ok_a(services=services, currentTimestamp=node.now_ms())
+    return ServicesDeltaReply(services=services, current_timestamp=node.now_ms(), response_status=OK)
 
 
-@routes.post(R + "sync-full.json", family="A", body=SyncFullRequest, peer=True)
+@routes.post(R + "sync-full.json", family="A", body=SyncFullRequest, peer=True, response=SyncFullReply)
 async def sync_full(call: Call) -> Any:
-    return wire.ok_a(services=raw_services(call), syncTimestamp=call.node.now_ms())
+    return SyncFullReply(services=raw_services(call), sync_timestamp=call.node.now_ms(), response_status=OK)
 
 
-@routes.post("/api/replication/cluster/hello.json", family="A", body=PeerHello, peer=True)
+@routes.post(
+    "/api/replication/cluster/hello.json", family="A", body=PeerHello, peer=True, response=HelloReply
+)
 async def hello(call: Call) -> Any:
     """A peer announces it is up (after its start-up sync) and its node id; the peer-token hook already marked
     it up. Its management changes are pulled at once."""
@@ -102,13 +140,19 @@ async def hello(call: Call) -> Any:
         node.peers.saw(url, req.node_id or None)
     if node.mgmt_sync is not None:
         node.mgmt_sync.wake(url)
-    return wire.ok_a(nodeId=node.node_id)
+    return HelloReply(node_id=node.node_id, response_status=OK)
 
 
 # -- management change log (S14.2, replication/mgmt_sync.py) -------------------------------------------------
 
 
-@routes.post("/api/replication/management/changes.json", family="A", body=ChangesRequest, peer=True)
+@routes.post(
+    "/api/replication/management/changes.json",
+    family="A",
+    body=ChangesRequest,
+    peer=True,
+    response=ChangesReply,
+)
 async def management_changes(call: Call) -> Any:
     """The change-log entries the caller lacks, oldest stamp first; ``more`` when the answer was cut."""
     node = call.node
@@ -122,12 +166,13 @@ async def management_changes(call: Call) -> Any:
         node.peers.saw(caller, req.node_id)
     if node.mgmt_sync is not None:
         node.mgmt_sync.heard(caller, since)
-    return wire.ok_a(
+    return ChangesReply(
         changes=[e.to_wire() for e in entries],
         more=more,
         origins=dict(mgmt.positions),
-        databaseId=mgmt.database_id,
-        nodeId=node.node_id,
+        database_id=mgmt.database_id,
+        node_id=node.node_id,
+        response_status=OK,
     )
 
 
@@ -141,4 +186,4 @@ async def management_poke(call: Call) -> Any:
         node.mgmt_sync.poked(url)
     elif node.management.watch is not None:
         node.management.watch.poke()
-    return wire.ok_a()
+    return edge.ok_a()

@@ -6,86 +6,24 @@ from typing import Any
 
 import msgspec
 
-from artemis_server import wire
+from artemis_client.errors import BadRequestError, NotFoundError
+from artemis_client.wire.routing import (
+    BatchBindingIn,
+    GroupIn,
+    GroupInstance,
+    ListQuery,
+    OperatorIn,
+    RuleGroupIn,
+    RuleIn,
+    TagsIn,
+)
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
-from artemis_server.errors import BadRequestError, NotFoundError
-from artemis_server.registry.model import CleanId, Id, LocationId, ShortName
-from artemis_server.registry.routing import RoutingTable, binding_view, group_view, rule_group_view, rule_view
+from artemis_server.registry.routing import RoutingTable
+from artemis_server.views import binding_view, group_tags, group_view, rule_group_view, rule_view
 
 routes = Routes()
-
-
-class _In(msgspec.Struct, rename="camel", omit_defaults=True):
-    pass
-
-
-class GroupIn(_In):
-    service_id: CleanId | None = None
-    region_id: LocationId | None = None
-    zone_id: LocationId | None = None
-    name: ShortName | None = None
-    group_type: str | None = None
-    description: str | None = None
-    status: str | None = None
-    app_id: str | None = None
-    operator_id: ShortName | None = None
-
-
-class TagIn(_In):
-    key: ShortName | None = None
-    value: str | int | float | bool | None = None
-
-
-class TagsIn(_In):
-    tags: list[TagIn] | None = None
-    operator_id: ShortName | None = None
-
-
-class BindingIn(_In):
-    instance_id: CleanId | None = None
-    region_id: LocationId | None = None
-    zone_id: LocationId | None = None
-    service_id: CleanId | None = None
-    group_id: int | CleanId | None = None
-    group_key: str | None = None
-    binding_type: str | None = None
-    operator_id: ShortName | None = None
-
-
-class BatchBindingIn(_In):
-    instances: list[BindingIn] | None = None
-    operator_id: ShortName | None = None
-
-
-class RuleGroupIn(_In):
-    group_id: int | CleanId | None = None
-    group_key: str | None = None
-    weight: int | float | None = None
-    region_id: LocationId | None = None
-    zone_id: LocationId | None = None
-    operator_id: ShortName | None = None
-
-
-class RuleIn(_In):
-    route_id: ShortName | None = None  # stored in service_route_rule.NAME, VARCHAR(128)
-    service_id: CleanId | None = None
-    name: Id | None = None  # DISPLAY_NAME, VARCHAR(256)
-    strategy: str | None = None
-    description: str | None = None
-    status: str | None = None
-    groups: list[RuleGroupIn] | None = None
-    operator_id: ShortName | None = None
-
-
-class ListQuery(_In):
-    service_id: CleanId | None = None
-    region_id: LocationId | None = None
-    zone_id: LocationId | None = None
-
-
-class OperatorIn(_In):
-    operator_id: ShortName | None = None
 
 
 def table(call: Call) -> RoutingTable:
@@ -126,7 +64,7 @@ def _group_or_404(call: Call) -> Any:
 )
 async def group_create(call: Call) -> Any:
     req: GroupIn = call.data
-    return wire.ok_c(await run(call, "group.create", _args(req), req.operator_id))
+    return edge.ok_c(await run(call, "group.create", _args(req), req.operator_id))
 
 
 @routes.get("/api/routing/groups", "/api/v1/management/groups", family="C", query=ListQuery)
@@ -137,7 +75,7 @@ async def group_list(call: Call) -> Any:
         groups = [g for g in groups if g.service_id.casefold() == q.service_id.casefold()]
     elif q.region_id:
         groups = [g for g in groups if g.region_id.casefold() == q.region_id.casefold()]
-    return wire.ok_c([group_view(g) for g in groups])
+    return edge.ok_c([group_view(g) for g in groups])
 
 
 @routes.get("/api/routing/groups/by-id/{group_id:int}", family="C")
@@ -146,20 +84,20 @@ async def group_by_id(call: Call) -> Any:
     g = table(call).groups.get(int(gid))
     if g is None:
         raise NotFoundError(f"Group not found: {gid}")
-    return wire.ok_c(group_view(g))
+    return edge.ok_c(group_view(g))
 
 
 @routes.add(("PUT", "PATCH"), "/api/routing/groups/{group_key:str}", family="C", body=GroupIn, mutating=True)
 async def group_update(call: Call) -> Any:
     req: GroupIn = call.data
     args = {"groupKey": _key(call), "description": req.description, "status": req.status}
-    return wire.ok_c(await run(call, "group.update", args, req.operator_id))
+    return edge.ok_c(await run(call, "group.update", args, req.operator_id))
 
 
 @routes.add("DELETE", "/api/routing/groups/{group_key:str}", family="C", mutating=True)
 async def group_delete(call: Call) -> Any:
     await run(call, "group.delete", {"groupKey": _key(call)}, call.param("operatorId"))
-    return wire.ok_c(None)
+    return edge.ok_c(None)
 
 
 @routes.post("/api/routing/groups/{group_key:str}/tags", family="C", body=TagsIn, mutating=True)
@@ -176,7 +114,7 @@ async def group_tags_add(call: Call) -> Any:
         }
         for t in req.tags
     ]
-    return wire.ok_c(
+    return edge.ok_c(
         await run(call, "group.tags.add", {"groupKey": _key(call), "tags": tags}, req.operator_id)
     )
 
@@ -184,13 +122,13 @@ async def group_tags_add(call: Call) -> Any:
 @routes.get("/api/routing/groups/{group_key:str}/tags", family="C")
 async def group_tags_list(call: Call) -> Any:
     g = _group_or_404(call)
-    return wire.ok_c([{"key": k, "value": v} for k, v in g.tags.items()])
+    return edge.ok_c(group_tags(g))
 
 
 @routes.add("DELETE", "/api/routing/groups/{group_key:str}/tags/{tag_key:str}", family="C", mutating=True)
 async def group_tags_remove(call: Call) -> Any:
     args = {"groupKey": _key(call), "tagKey": call.path_params["tag_key"]}
-    return wire.ok_c(await run(call, "group.tags.remove", args, call.param("operatorId")))
+    return edge.ok_c(await run(call, "group.tags.remove", args, call.param("operatorId")))
 
 
 @routes.get("/api/routing/groups/{group_key:str}/instances", family="C", query=ListQuery)
@@ -208,18 +146,18 @@ async def group_instances(call: Call) -> Any:
             continue
         if (inst.group_id or "default") == g.name or inst.instance_id in bound:
             out.append(inst)
-    return wire.ok_c(out)
+    return edge.ok_c(out)
 
 
 @routes.post(
-    "/api/routing/groups/{group_key:str}/instances", family="C", body=BindingIn, status=201, mutating=True
+    "/api/routing/groups/{group_key:str}/instances", family="C", body=GroupInstance, status=201, mutating=True
 )
 async def group_bind(call: Call) -> Any:
-    req: BindingIn = call.data
+    req: GroupInstance = call.data
     args = _args(req)
     args["groupKey"] = _key(call)
     await run(call, "binding.add", args, req.operator_id)
-    return wire.ok_c(None)
+    return edge.ok_c(None)
 
 
 @routes.add(
@@ -232,7 +170,7 @@ async def group_unbind(call: Call) -> Any:
     _group_or_404(call)
     args = {"groupKey": _key(call), "instanceId": call.path_params["instance_id"]}
     await run(call, "binding.remove", args, call.param("operatorId"))
-    return wire.ok_c(None)
+    return edge.ok_c(None)
 
 
 @routes.get("/api/routing/groups/{group_key:str}/bindings", family="C")
@@ -240,7 +178,7 @@ async def group_bindings(call: Call) -> Any:
     """The binding records of a group (GroupInstance, 1.5): read side of the binding endpoints."""
     g = _group_or_404(call)
     bs = [b for (gid, _), b in table(call).bindings.items() if gid == g.group_id]
-    return wire.ok_c([binding_view(b) for b in sorted(bs, key=lambda b: b.binding_id)])
+    return edge.ok_c([binding_view(b) for b in sorted(bs, key=lambda b: b.binding_id)])
 
 
 @routes.post(
@@ -254,7 +192,7 @@ async def service_bind(call: Call) -> Any:
     req: BatchBindingIn = call.data
     items = [_args(i) for i in req.instances or []]
     args = {"serviceId": call.path_params["service_id"], "instances": items}
-    return wire.ok_c(await run(call, "binding.batch", args, req.operator_id))
+    return edge.ok_c(await run(call, "binding.batch", args, req.operator_id))
 
 
 # -- rules ------------------------------------------------------------------------------------------
@@ -272,7 +210,7 @@ def _rule_args(req: RuleIn) -> dict[str, Any]:
 @routes.post("/api/routing/rules", family="C", body=RuleIn, status=201, mutating=True)
 async def rule_create(call: Call) -> Any:
     req: RuleIn = call.data
-    return wire.ok_c(await run(call, "rule.create", _rule_args(req), req.operator_id))
+    return edge.ok_c(await run(call, "rule.create", _rule_args(req), req.operator_id))
 
 
 @routes.post("/api/v1/management/routes", family="C", body=RuleIn, status=201, mutating=True)
@@ -281,7 +219,7 @@ async def rule_create_v1(call: Call) -> Any:
     req: RuleIn = call.data
     args = _rule_args(req)
     args["_requireName"] = False
-    return wire.ok_c(await run(call, "rule.create", args, req.operator_id))
+    return edge.ok_c(await run(call, "rule.create", args, req.operator_id))
 
 
 @routes.get("/api/routing/rules", "/api/v1/management/routes", family="C", query=ListQuery)
@@ -290,7 +228,7 @@ async def rule_list(call: Call) -> Any:
     rules = sorted(table(call).rules.values(), key=lambda r: r.rule_id)
     if q.service_id:
         rules = [r for r in rules if r.service_id.casefold() == q.service_id.casefold()]
-    return wire.ok_c([rule_view(r) for r in rules])
+    return edge.ok_c([rule_view(r) for r in rules])
 
 
 def _rule_or_404(call: Call) -> Any:
@@ -303,7 +241,7 @@ def _rule_or_404(call: Call) -> Any:
 
 @routes.get("/api/routing/rules/{rule_id:str}", family="C")
 async def rule_get(call: Call) -> Any:
-    return wire.ok_c(rule_view(_rule_or_404(call)))
+    return edge.ok_c(rule_view(_rule_or_404(call)))
 
 
 @routes.add(("PUT", "PATCH"), "/api/routing/rules/{rule_id:str}", family="C", body=RuleIn, mutating=True)
@@ -315,25 +253,25 @@ async def rule_update(call: Call) -> Any:
         "description": req.description,
         "strategy": req.strategy,
     }
-    return wire.ok_c(await run(call, "rule.update", args, req.operator_id))
+    return edge.ok_c(await run(call, "rule.update", args, req.operator_id))
 
 
 @routes.add("DELETE", "/api/routing/rules/{rule_id:str}", family="C", mutating=True)
 async def rule_delete(call: Call) -> Any:
     await run(call, "rule.delete", {"routeId": call.path_params["rule_id"]}, call.param("operatorId"))
-    return wire.ok_c(None)
+    return edge.ok_c(None)
 
 
 @routes.post("/api/routing/rules/{rule_id:str}/publish", family="C", body=OperatorIn, mutating=True)
 async def rule_publish(call: Call) -> Any:
     await run(call, "rule.publish", {"routeId": call.path_params["rule_id"]}, call.data.operator_id)
-    return wire.ok_c(None)
+    return edge.ok_c(None)
 
 
 @routes.post("/api/routing/rules/{rule_id:str}/unpublish", family="C", body=OperatorIn, mutating=True)
 async def rule_unpublish(call: Call) -> Any:
     await run(call, "rule.unpublish", {"routeId": call.path_params["rule_id"]}, call.data.operator_id)
-    return wire.ok_c(None)
+    return edge.ok_c(None)
 
 
 @routes.post(
@@ -354,13 +292,13 @@ async def rule_group_add(call: Call) -> Any:
         "zoneId": req.zone_id,
     }
     await run(call, "rulegroup.add", args, req.operator_id)
-    return wire.ok_c(None)
+    return edge.ok_c(None)
 
 
 @routes.get("/api/routing/rules/{rule_id:str}/groups", family="C")
 async def rule_group_list(call: Call) -> Any:
     r = table(call).rules.get(call.path_params["rule_id"])
-    return wire.ok_c([rule_group_view(rg) for rg in r.groups] if r is not None else [])
+    return edge.ok_c([rule_group_view(rg) for rg in r.groups] if r is not None else [])
 
 
 @routes.add(
@@ -379,14 +317,14 @@ async def rule_group_update(call: Call) -> Any:
         "groupId": call.path_params["group_id"],
         "weight": req.weight,
     }
-    return wire.ok_c(await run(call, "rulegroup.update", args, req.operator_id))
+    return edge.ok_c(await run(call, "rulegroup.update", args, req.operator_id))
 
 
 @routes.add("DELETE", "/api/routing/rules/{rule_id:str}/groups/{group_id:str}", family="C", mutating=True)
 async def rule_group_remove(call: Call) -> Any:
     args = {"routeId": call.path_params["rule_id"], "groupId": call.path_params["group_id"]}
     await run(call, "rulegroup.remove", args, call.param("operatorId"))
-    return wire.ok_c(None)
+    return edge.ok_c(None)
 
 
 def _with_java_paths() -> None:

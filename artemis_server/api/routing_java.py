@@ -11,121 +11,24 @@ from typing import Any
 
 import msgspec
 
-from artemis_server import wire
+from artemis_client.errors import BadRequestError, NotFoundError
+from artemis_client.wire.routing import JGroupAdminRequest, JRule, JRuleGroup
+from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
-from artemis_server.errors import BadRequestError, NotFoundError
-from artemis_server.registry.model import CleanId, LocationId, ShortName
 from artemis_server.registry.routing import Group, RoutingTable, Rule, RuleGroup
+from artemis_server.views import (
+    binding_j,
+    group_j,
+    group_ops_j,
+    group_tags_j,
+    rule_group_j,
+    rule_j,
+    service_instance_j,
+)
 
 routes = Routes()
 P = "/api/management/group/"
-
-
-class _In(msgspec.Struct, rename="camel", omit_defaults=True):
-    operator_id: ShortName | None = None
-    token: str | None = None
-    reason: str | None = None
-
-
-class JGroup(_In):
-    group_id: int | None = None
-    service_id: CleanId | None = None
-    region_id: LocationId | None = None
-    zone_id: LocationId | None = None
-    name: ShortName | None = None
-    app_id: str | None = None
-    description: str | None = None
-    status: str | None = None
-    group_type: str | None = None
-    type: str | None = None
-    weight: int | float | None = None
-    operation: str | None = None
-    operation_complete: bool = False
-
-
-class JRule(_In):
-    route_rule_id: int | None = None
-    service_id: CleanId | None = None
-    name: ShortName | None = None
-    description: str | None = None
-    status: str | None = None
-    strategy: str | None = None
-
-
-class JRuleGroup(_In):
-    route_rule_group_id: int | None = None
-    route_rule_id: int | None = None
-    group_id: int | CleanId | None = None
-    weight: int | float | None = None
-    unreleased_weight: int | float | None = None
-
-
-class JGroupTags(_In):
-    group_id: int | None = None
-    tags: dict[str, str] | None = None
-
-
-class JGroupOps(_In):
-    group_id: int | None = None
-    operations: list[str] | None = None
-
-
-class JGroupInstance(_In):
-    id: int | None = None
-    group_id: int | None = None
-    instance_id: CleanId | None = None
-
-
-class JServiceInstance(_In):
-    id: int | None = None
-    service_id: CleanId | None = None
-    instance_id: CleanId | None = None
-    group_id: CleanId | int | None = None
-    ip: str | None = None
-    machine_name: str | None = None
-    metadata: dict[str, str] | None = None
-    port: int | None = None
-    protocol: str | None = None
-    region_id: LocationId | None = None
-    zone_id: LocationId | None = None
-    health_check_url: str | None = None
-    url: str | None = None
-    description: str | None = None
-
-
-class Req(_In):
-    """Every J group-admin request body: each path reads the fields it needs."""
-
-    route_rules: list[JRule] | None = None
-    route_rule_ids: list[int] | None = None
-    route_rule: JRule | None = None
-    groups: list[JGroup] | None = None
-    route_rule_groups: list[JRuleGroup] | None = None
-    route_rule_group_ids: list[int] | None = None
-    group_ids: list[int] | None = None
-    group_tags_list: list[JGroupTags] | None = None
-    group_operations_list: list[JGroupOps] | None = None
-    group_instances: list[JGroupInstance] | None = None
-    group_instance_ids: list[int] | None = None
-    service_instances: list[JServiceInstance] | None = None
-    service_instance_ids: list[int] | None = None
-    region_id: LocationId | None = None
-    route_rule_id: int | None = None
-    route_rule_group_id: int | None = None
-    service_id: CleanId | None = None
-    zone_id: LocationId | None = None
-    name: ShortName | None = None
-    app_id: str | None = None
-    status: str | None = None
-    group_id: int | CleanId | None = None
-    tag_id: int | None = None
-    tag_key: ShortName | None = None
-    tag: ShortName | None = None
-    value: str | None = None
-    instance_id: CleanId | None = None
-    operation: str | None = None
-    operation_complete: bool = False
 
 
 def _t(call: Call) -> RoutingTable:
@@ -166,53 +69,10 @@ def _rg_by_id(call: Call, row_id: int) -> tuple[Rule, RuleGroup]:
     raise BadRequestError(f"Route rule group not found: {row_id}", field="routeRuleGroupIds")
 
 
-async def _run(call: Call, req: _In, command: str, args: dict[str, Any]) -> Any:
+async def _run(call: Call, req: JGroupAdminRequest, command: str, args: dict[str, Any]) -> Any:
     return await call.node.management.execute(
         f"routing.{command}", args, operator=operator_of(call, req.operator_id)
     )
-
-
-def group_j(g: Group) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "groupId": g.group_id,
-        "serviceId": g.service_id,
-        "regionId": g.region_id,
-        "zoneId": g.zone_id,
-        "name": g.name,
-        "appId": g.app_id or g.service_id,
-        "status": g.status,
-        "groupKey": g.key,
-    }
-    if g.description is not None:
-        doc["description"] = g.description
-    if g.tags:
-        doc["metadata"] = dict(g.tags)
-    return doc
-
-
-def rule_j(r: Rule) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "routeRuleId": r.rule_id,
-        "serviceId": r.service_id,
-        "name": r.route_id,
-        "status": r.status,
-        "strategy": r.strategy,
-    }
-    if r.description is not None:
-        doc["description"] = r.description
-    return doc
-
-
-def rg_j(r: Rule, rg: RuleGroup) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "routeRuleGroupId": rg.row_id,
-        "routeRuleId": r.rule_id,
-        "groupId": rg.managed_id if rg.managed_id is not None else rg.group_ref,
-        "weight": rg.weight,
-    }
-    if rg.unreleased_weight is not None:
-        doc["unreleasedWeight"] = rg.unreleased_weight
-    return doc
 
 
 def _in_region(region: str | None, value: str) -> bool:
@@ -233,18 +93,18 @@ def _rule_args(r: JRule, i: int) -> dict[str, Any]:
     }
 
 
-@routes.post(P + "insert-route-rules.json", family="A", body=Req, mutating=True)
+@routes.post(P + "insert-route-rules.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def insert_route_rules(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     items = [_rule_args(r, i) for i, r in enumerate(_need(req.route_rules, "routeRules"))]
     for args in items:
         await _run(call, req, "rule.create", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "update-route-rules.json", family="A", body=Req, mutating=True)
+@routes.post(P + "update-route-rules.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def update_route_rules(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     pairs = [
         (_rule_by_id(call, _need(r.route_rule_id, f"routeRules[{i}].routeRuleId")), r)
         for i, r in enumerate(_need(req.route_rules, "routeRules"))
@@ -257,30 +117,30 @@ async def update_route_rules(call: Call) -> Any:
             "status": r.status,
         }
         await _run(call, req, "rule.update", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "delete-route-rules.json", family="A", body=Req, mutating=True)
+@routes.post(P + "delete-route-rules.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def delete_route_rules(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     rules = [_rule_by_id(call, rid, "routeRuleIds") for rid in _need(req.route_rule_ids, "routeRuleIds")]
     for rule in rules:
         await _run(call, req, "rule.delete", {"routeId": rule.route_id})
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 def _rules(call: Call) -> list[Rule]:
     return sorted(_t(call).rules.values(), key=lambda r: r.rule_id)
 
 
-@routes.post(P + "get-all-route-rules.json", family="A", body=Req)
+@routes.post(P + "get-all-route-rules.json", family="A", body=JGroupAdminRequest)
 async def get_all_route_rules(call: Call) -> Any:
-    return wire.ok_a(routeRules=[rule_j(r) for r in _rules(call)])
+    return edge.ok_a(routeRules=[rule_j(r) for r in _rules(call)])
 
 
-@routes.post(P + "get-route-rules.json", family="A", body=Req)
+@routes.post(P + "get-route-rules.json", family="A", body=JGroupAdminRequest)
 async def get_route_rules(call: Call) -> Any:
-    q: Req = call.data
+    q: JGroupAdminRequest = call.data
     out = [
         rule_j(r)
         for r in _rules(call)
@@ -289,12 +149,12 @@ async def get_route_rules(call: Call) -> Any:
         and (not q.name or r.route_id == q.name)
         and (not q.status or r.status == q.status.lower())
     ]
-    return wire.ok_a(routeRules=out)
+    return edge.ok_a(routeRules=out)
 
 
-@routes.post(P + "create-route-rule.json", family="A", body=Req, mutating=True)
+@routes.post(P + "create-route-rule.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def create_route_rule(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     rule = _need(req.route_rule, "routeRule")
     args = _rule_args(rule, 0)
     groups = []
@@ -307,13 +167,13 @@ async def create_route_rule(call: Call) -> Any:
         groups.append({"groupId": ref, "weight": gw.weight if gw.weight is not None else 5})
     args["groups"] = groups
     await _run(call, req, "rule.create", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 # -- route rule groups -------------------------------------------------------------------------------------
 
 
-def _staged(call: Call, req: Req) -> list[tuple[Rule, str, JRuleGroup]]:
+def _staged(call: Call, req: JGroupAdminRequest) -> list[tuple[Rule, str, JRuleGroup]]:
     out = []
     for i, rg in enumerate(_need(req.route_rule_groups, "routeRuleGroups")):
         if rg.route_rule_group_id is not None:
@@ -327,7 +187,7 @@ def _staged(call: Call, req: Req) -> list[tuple[Rule, str, JRuleGroup]]:
 
 
 async def _stage(call: Call, command: str) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     for rule, ref, rg in _staged(call, req):
         args: dict[str, Any] = {"routeId": rule.route_id, "groupId": ref}
         if rg.weight is not None:
@@ -335,53 +195,53 @@ async def _stage(call: Call, command: str) -> Any:
         if rg.unreleased_weight is not None:
             args["unreleasedWeight"] = rg.unreleased_weight
         await _run(call, req, command, args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "insert-route-rule-groups.json", family="A", body=Req, mutating=True)
+@routes.post(P + "insert-route-rule-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def insert_route_rule_groups(call: Call) -> Any:
     return await _stage(call, "rulegroup.stage")
 
 
-@routes.post(P + "update-route-rule-groups.json", family="A", body=Req, mutating=True)
+@routes.post(P + "update-route-rule-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def update_route_rule_groups(call: Call) -> Any:
     return await _stage(call, "rulegroup.stage")
 
 
-@routes.post(P + "release-route-rule-groups.json", family="A", body=Req, mutating=True)
+@routes.post(P + "release-route-rule-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def release_route_rule_groups(call: Call) -> Any:
     return await _stage(call, "rulegroup.release")
 
 
-@routes.post(P + "delete-route-rule-groups.json", family="A", body=Req, mutating=True)
+@routes.post(P + "delete-route-rule-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def delete_route_rule_groups(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     found = [_rg_by_id(call, row_id) for row_id in _need(req.route_rule_group_ids, "routeRuleGroupIds")]
     for rule, rg in found:
         await _run(call, req, "rulegroup.remove", {"routeId": rule.route_id, "groupId": rg.group_ref})
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 def _all_rgs(call: Call) -> list[tuple[Rule, RuleGroup]]:
     return [(r, rg) for r in _rules(call) for rg in r.groups]
 
 
-@routes.post(P + "get-all-route-rule-groups.json", family="A", body=Req)
+@routes.post(P + "get-all-route-rule-groups.json", family="A", body=JGroupAdminRequest)
 async def get_all_route_rule_groups(call: Call) -> Any:
-    return wire.ok_a(routeRuleGroups=[rg_j(r, rg) for r, rg in _all_rgs(call)])
+    return edge.ok_a(routeRuleGroups=[rule_group_j(r, rg) for r, rg in _all_rgs(call)])
 
 
-@routes.post(P + "get-route-rule-groups.json", family="A", body=Req)
+@routes.post(P + "get-route-rule-groups.json", family="A", body=JGroupAdminRequest)
 async def get_route_rule_groups(call: Call) -> Any:
-    q: Req = call.data
+    q: JGroupAdminRequest = call.data
     out = [
-        rg_j(r, rg)
+        rule_group_j(r, rg)
         for r, rg in _all_rgs(call)
         if (q.route_rule_group_id is None or rg.row_id == q.route_rule_group_id)
         and (q.route_rule_id is None or r.rule_id == q.route_rule_id)
         and (q.group_id is None or str(q.group_id) in (str(rg.managed_id), rg.group_ref))
     ]
-    return wire.ok_a(routeRuleGroups=out)
+    return edge.ok_a(routeRuleGroups=out)
 
 
 # -- groups ------------------------------------------------------------------------------------------------
@@ -391,9 +251,9 @@ def _groups(call: Call) -> list[Group]:
     return sorted(_t(call).groups.values(), key=lambda g: g.group_id)
 
 
-@routes.post(P + "insert-groups.json", family="A", body=Req, mutating=True)
+@routes.post(P + "insert-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def insert_groups(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     items = []
     for i, g in enumerate(_need(req.groups, "groups")):
         items.append(
@@ -410,12 +270,12 @@ async def insert_groups(call: Call) -> Any:
         )
     for args in items:
         await _run(call, req, "group.create", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "update-groups.json", family="A", body=Req, mutating=True)
+@routes.post(P + "update-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def update_groups(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     pairs = [
         (_group(call, _need(g.group_id, f"groups[{i}].groupId")), g)
         for i, g in enumerate(_need(req.groups, "groups"))
@@ -424,27 +284,27 @@ async def update_groups(call: Call) -> Any:
         await _run(
             call, req, "group.update", {"groupKey": grp.key, "description": g.description, "status": g.status}
         )
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "delete-groups.json", family="A", body=Req, mutating=True)
+@routes.post(P + "delete-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def delete_groups(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     groups = [_group(call, gid, "groupIds") for gid in _need(req.group_ids, "groupIds")]
     for g in groups:
         await _run(call, req, "group.delete", {"groupKey": g.key})
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "get-all-groups.json", family="A", body=Req)
+@routes.post(P + "get-all-groups.json", family="A", body=JGroupAdminRequest)
 async def get_all_groups(call: Call) -> Any:
     region = call.data.region_id
-    return wire.ok_a(groups=[group_j(g) for g in _groups(call) if _in_region(region, g.region_id)])
+    return edge.ok_a(groups=[group_j(g) for g in _groups(call) if _in_region(region, g.region_id)])
 
 
-@routes.post(P + "get-groups.json", family="A", body=Req)
+@routes.post(P + "get-groups.json", family="A", body=JGroupAdminRequest)
 async def get_groups(call: Call) -> Any:
-    q: Req = call.data
+    q: JGroupAdminRequest = call.data
     out = [
         group_j(g)
         for g in _groups(call)
@@ -456,14 +316,14 @@ async def get_groups(call: Call) -> Any:
         and (not q.app_id or (g.app_id or g.service_id) == q.app_id)
         and (not q.status or g.status == q.status.lower())
     ]
-    return wire.ok_a(groups=out)
+    return edge.ok_a(groups=out)
 
 
 # -- group tags ----------------------------------------------------------------------------------------------
 
 
 async def _put_tags(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     pairs = [
         (_group(call, _need(gt.group_id, f"groupTagsList[{i}].groupId")), gt)
         for i, gt in enumerate(_need(req.group_tags_list, "groupTagsList"))
@@ -472,60 +332,56 @@ async def _put_tags(call: Call) -> Any:
         tags = [{"key": k, "value": v} for k, v in (gt.tags or {}).items()]
         if tags:
             await _run(call, req, "group.tags.add", {"groupKey": g.key, "tags": tags})
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "insert-group-tags.json", family="A", body=Req, mutating=True)
+@routes.post(P + "insert-group-tags.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def insert_group_tags(call: Call) -> Any:
     return await _put_tags(call)
 
 
-@routes.post(P + "update-group-tags.json", family="A", body=Req, mutating=True)
+@routes.post(P + "update-group-tags.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def update_group_tags(call: Call) -> Any:
     return await _put_tags(call)
 
 
-@routes.post(P + "delete-group-tags.json", family="A", body=Req, mutating=True)
+@routes.post(P + "delete-group-tags.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def delete_group_tags(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     g = _group(call, _need(req.group_id, "groupId"))
     tag = _need(req.tag or req.tag_key, "tag")
     if tag not in g.tags:
         raise NotFoundError(f"Group {g.group_id} has no tag {tag}")
     await _run(call, req, "group.tags.remove", {"groupKey": g.key, "tagKey": tag})
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "get-all-group-tags.json", family="A", body=Req)
+@routes.post(P + "get-all-group-tags.json", family="A", body=JGroupAdminRequest)
 async def get_all_group_tags(call: Call) -> Any:
     region = call.data.region_id
-    out = [
-        {"groupId": g.group_id, "tags": dict(g.tags)}
-        for g in _groups(call)
-        if g.tags and _in_region(region, g.region_id)
-    ]
-    return wire.ok_a(allGroupTags=out)
+    out = [group_tags_j(g) for g in _groups(call) if g.tags and _in_region(region, g.region_id)]
+    return edge.ok_a(allGroupTags=out)
 
 
-@routes.post(P + "get-group-tags.json", family="A", body=Req)
+@routes.post(P + "get-group-tags.json", family="A", body=JGroupAdminRequest)
 async def get_group_tags(call: Call) -> Any:
-    q: Req = call.data
+    q: JGroupAdminRequest = call.data
     out = []
     for g in _groups(call):
         if q.group_id is not None and str(g.group_id) != str(q.group_id):
             continue
         tags = {k: v for k, v in g.tags.items() if not q.tag_key or k == q.tag_key}
         if tags:
-            out.append({"groupId": g.group_id, "tags": tags})
-    return wire.ok_a(groupTags=out)
+            out.append(group_tags_j(g, tags))
+    return edge.ok_a(groupTags=out)
 
 
 # -- group operations ---------------------------------------------------------------------------------------
 
 
-@routes.post(P + "operate-group-operations.json", family="A", body=Req, mutating=True)
+@routes.post(P + "operate-group-operations.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def operate_group_operations(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     items = [
         (_group(call, _need(go.group_id, f"groupOperationsList[{i}].groupId")), go.operations or [])
         for i, go in enumerate(_need(req.group_operations_list, "groupOperationsList"))
@@ -534,12 +390,12 @@ async def operate_group_operations(call: Call) -> Any:
         for op in ops:
             args = {"groupKey": g.key, "operation": op, "operationComplete": req.operation_complete}
             await _run(call, req, "group.operate", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "operate-group-operation.json", family="A", body=Req, mutating=True)
+@routes.post(P + "operate-group-operation.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def operate_group_operation(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     g = _group(call, _need(req.group_id, "groupId"))
     args = {
         "groupKey": g.key,
@@ -547,35 +403,33 @@ async def operate_group_operation(call: Call) -> Any:
         "operationComplete": req.operation_complete,
     }
     await _run(call, req, "group.operate", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "get-all-group-operations.json", family="A", body=Req)
+@routes.post(P + "get-all-group-operations.json", family="A", body=JGroupAdminRequest)
 async def get_all_group_operations(call: Call) -> Any:
     t = _t(call)
     region = call.data.region_id
     out = [
-        {"groupId": g.group_id, "operations": sorted(t.group_ops[g.group_id])}
+        group_ops_j(t, g)
         for g in _groups(call)
         if g.group_id in t.group_ops and _in_region(region, g.region_id)
     ]
-    return wire.ok_a(allGroupOperations=out)
+    return edge.ok_a(allGroupOperations=out)
 
 
-@routes.post(P + "get-group-operations.json", family="A", body=Req)
+@routes.post(P + "get-group-operations.json", family="A", body=JGroupAdminRequest)
 async def get_group_operations(call: Call) -> Any:
     g = _group(call, _need(call.data.group_id, "groupId"))
-    return wire.ok_a(
-        groupOperations={"groupId": g.group_id, "operations": sorted(_t(call).group_ops.get(g.group_id, ()))}
-    )
+    return edge.ok_a(groupOperations=group_ops_j(_t(call), g))
 
 
 # -- group instances (bindings) ----------------------------------------------------------------------------
 
 
-@routes.post(P + "insert-group-instances.json", family="A", body=Req, mutating=True)
+@routes.post(P + "insert-group-instances.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def insert_group_instances(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     items = [
         (
             _group(call, _need(gi.group_id, f"groupInstances[{i}].groupId")),
@@ -592,12 +446,12 @@ async def insert_group_instances(call: Call) -> Any:
             "zoneId": g.zone_id,
         }
         await _run(call, req, "binding.add", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "delete-group-instances.json", family="A", body=Req, mutating=True)
+@routes.post(P + "delete-group-instances.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def delete_group_instances(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     t = _t(call)
     by_id = {b.binding_id: b for b in t.bindings.values()}
     found = []
@@ -610,27 +464,27 @@ async def delete_group_instances(call: Call) -> Any:
         await _run(
             call, req, "binding.remove", {"groupKey": t.groups[b.group_id].key, "instanceId": b.instance_id}
         )
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "get-group-instances.json", family="A", body=Req)
+@routes.post(P + "get-group-instances.json", family="A", body=JGroupAdminRequest)
 async def get_group_instances(call: Call) -> Any:
-    q: Req = call.data
+    q: JGroupAdminRequest = call.data
     out = [
-        {"id": b.binding_id, "groupId": b.group_id, "instanceId": b.instance_id}
+        binding_j(b)
         for b in sorted(_t(call).bindings.values(), key=lambda b: b.binding_id)
         if (q.group_id is None or str(b.group_id) == str(q.group_id))
         and (not q.instance_id or b.instance_id == q.instance_id)
     ]
-    return wire.ok_a(groupInstances=out)
+    return edge.ok_a(groupInstances=out)
 
 
 # -- service instances -------------------------------------------------------------------------------------
 
 
-@routes.post(P + "insert-service-instances.json", family="A", body=Req, mutating=True)
+@routes.post(P + "insert-service-instances.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def insert_service_instances(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     items = []
     for i, si in enumerate(_need(req.service_instances, "serviceInstances")):
         _need(si.service_id, f"serviceInstances[{i}].serviceId")
@@ -643,12 +497,12 @@ async def insert_service_instances(call: Call) -> Any:
         items.append(args)
     for args in items:
         await _run(call, req, "service_instance.put", args)
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "delete-service-instances.json", family="A", body=Req, mutating=True)
+@routes.post(P + "delete-service-instances.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def delete_service_instances(call: Call) -> Any:
-    req: Req = call.data
+    req: JGroupAdminRequest = call.data
     by_id = {int(d["id"]): d for d in _t(call).service_instances.values()}
     found = []
     for sid in _need(req.service_instance_ids, "serviceInstanceIds"):
@@ -659,24 +513,23 @@ async def delete_service_instances(call: Call) -> Any:
         await _run(
             call, req, "service_instance.delete", {"serviceId": d["serviceId"], "instanceId": d["instanceId"]}
         )
-    return wire.ok_a()
+    return edge.ok_a()
 
 
-@routes.post(P + "get-service-instances.json", family="A", body=Req)
+@routes.post(P + "get-service-instances.json", family="A", body=JGroupAdminRequest)
 async def get_service_instances(call: Call) -> Any:
-    q: Req = call.data
+    q: JGroupAdminRequest = call.data
     out = []
     for d in sorted(_t(call).service_instances.values(), key=lambda d: int(d["id"])):
         if q.service_id and str(d["serviceId"]).casefold() != q.service_id.casefold():
             continue
         if q.instance_id and d["instanceId"] != q.instance_id:
             continue
-        doc = dict(d)
-        md = doc.get("metadata")
+        md = d.get("metadata")
         if isinstance(md, str):
             try:
-                doc["metadata"] = json.loads(md)
+                md = json.loads(md)
             except ValueError:
-                doc.pop("metadata")
-        out.append(doc)
-    return wire.ok_a(serviceInstances=out)
+                md = None
+        out.append(service_instance_j(d, md))
+    return edge.ok_a(serviceInstances=out)

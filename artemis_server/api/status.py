@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from artemis_server import wire
-from artemis_server.api.endpoints import Call, Reply, Routes
-from artemis_server.api.registry import check_rate
-from artemis_server.exposure import exposures
-from artemis_server.registry.leases import LeasePool
-from artemis_server.wire.registry import (
+from artemis_client.wire import codec
+from artemis_client.wire.envelope import OK, fail_status
+from artemis_client.wire.registry import ServicesRequest
+from artemis_client.wire.status import (
     ClusterStatusResponse,
+    ConfigResponse,
+    Connections,
+    DeploymentResponse,
+    Exposure,
     LeasesRequest,
+    LeasesResponse,
     LeaseStatus,
     NodesResponse,
     NodeStatusResponse,
     ServiceNode,
     ServiceNodeStatus,
-    ServicesRequest,
     StatusRequest,
     Zone,
 )
+from artemis_server.api.endpoints import Call, Reply, Routes
+from artemis_server.api.registry import check_rate
+from artemis_server.exposure import exposures
+from artemis_server.registry.leases import LeasePool
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -76,8 +82,9 @@ async def status_node(call: Call) -> Any:
     node = call.node
     # `exposure` is ours (Java readers ignore unknown keys): what this node opens beyond loopback and the
     # settings that close it; `artemis server status` shows it.
-    return wire.ok_a(
-        nodeStatus=node_status(node, self_node(node), node.status), exposure=exposures(node.settings)
+    exposure = [Exposure(e["risk"], e["fix"]) for e in exposures(node.settings)]
+    return NodeStatusResponse(
+        node_status=node_status(node, self_node(node), node.status), exposure=exposure, response_status=OK
     )
 
 
@@ -107,7 +114,7 @@ async def status_cluster(call: Call) -> Any:
     node = call.node
     nodes = [node_status(node, self_node(node), node.status)]
     nodes += [peer_status(node, p) for p in up_peer_nodes(node)]
-    return wire.ok_a(nodesStatus=nodes, nodeCount=len(nodes))
+    return ClusterStatusResponse(nodes_status=nodes, node_count=len(nodes), response_status=OK)
 
 
 async def _cluster_nodes(call: Call) -> Any:
@@ -115,8 +122,8 @@ async def _cluster_nodes(call: Call) -> Any:
     check_rate(node, "cluster-nodes")
     nodes = ([self_node(node)] if node.status == "up" else []) + up_peer_nodes(node)
     if not nodes:
-        return wire.fail_a("data-not-found", "No available service nodes.")
-    return wire.ok_a(nodes=nodes)
+        return NodesResponse(response_status=fail_status("data-not-found", "No available service nodes."))
+    return NodesResponse(nodes=nodes, response_status=OK)
 
 
 @routes.post("/api/cluster/up-registry-nodes.json", family="A", body=ServicesRequest, response=NodesResponse)
@@ -150,7 +157,7 @@ def _lease_filter(call: Call) -> set[str] | None:
     ids: list[str] = []
     if call.method == "GET":
         for k, values in call.query.items():
-            if wire.normkey(k) in ("appids", "serviceids"):
+            if codec.normkey(k) in ("appids", "serviceids"):
                 for v in values:
                     ids.extend(x for x in v.split(",") if x)
     else:
@@ -159,7 +166,7 @@ def _lease_filter(call: Call) -> set[str] | None:
     return {i.casefold() for i in ids} if ids else None
 
 
-def leases_doc(call: Call, pool: LeasePool) -> dict[str, Any]:
+def leases_doc(call: Call, pool: LeasePool) -> LeasesResponse:
     node = call.node
     wanted = _lease_filter(call)
     now = node.clock.now()
@@ -181,24 +188,25 @@ def leases_doc(call: Call, pool: LeasePool) -> dict[str, Any]:
         )
         count += 1
     safe = node.registry.safe
-    return wire.ok_a(
-        leaseUpdateMaxCount=safe.max_count,
-        leaseUpdateMaxCountLastUpdateTime=int(safe.max_updated * 1000),
-        leaseUpdateCountLastTimeWindow=safe.window_count,
-        isSafe=safe.is_safe,
-        isSafeCheckEnabled=safe.enabled,
-        leaseCount=count,
-        leasesStatus=by_service,
+    return LeasesResponse(
+        lease_update_max_count=safe.max_count,
+        lease_update_max_count_last_update_time=int(safe.max_updated * 1000),
+        lease_update_count_last_time_window=safe.window_count,
+        is_safe=safe.is_safe,
+        is_safe_check_enabled=safe.enabled,
+        lease_count=count,
+        leases_status=by_service,
         leases=by_service,
+        response_status=OK,
     )
 
 
-@routes.add(("GET", "POST"), "/api/status/leases.json", family="A")
+@routes.add(("GET", "POST"), "/api/status/leases.json", family="A", response=LeasesResponse)
 async def status_leases(call: Call) -> Any:
     return leases_doc(call, call.node.registry.pool)
 
 
-@routes.add(("GET", "POST"), "/api/status/legacy-leases.json", family="A")
+@routes.add(("GET", "POST"), "/api/status/legacy-leases.json", family="A", response=LeasesResponse)
 async def status_legacy_leases(call: Call) -> Any:
     return leases_doc(call, call.node.registry.legacy_pool)
 
@@ -211,12 +219,20 @@ def _properties(node: Node) -> dict[str, str]:
     return {"node_id": node.node_id, "region_id": s.region, "zone_id": s.zone, "app_id": "artemis"}
 
 
-@routes.add(("GET", "POST"), "/api/status/config.json", family="A", body=StatusRequest)
+@routes.add(
+    ("GET", "POST"), "/api/status/config.json", family="A", body=StatusRequest, response=ConfigResponse
+)
 async def status_config(call: Call) -> Any:
-    return wire.ok_a(sources={"default": 1}, properties=_properties(call.node))
+    return ConfigResponse(sources={"default": 1}, properties=_properties(call.node), response_status=OK)
 
 
-@routes.add(("GET", "POST"), "/api/status/deployment.json", family="A", body=StatusRequest)
+@routes.add(
+    ("GET", "POST"),
+    "/api/status/deployment.json",
+    family="A",
+    body=StatusRequest,
+    response=DeploymentResponse,
+)
 async def status_deployment(call: Call) -> Any:
     from urllib.parse import urlsplit
 
@@ -226,21 +242,22 @@ async def status_deployment(call: Call) -> Any:
     parts = urlsplit(url)
     props = _properties(node)
     props["server_url"] = url
-    return wire.ok_a(
-        regionId=s.region,
-        zoneId=s.zone,
-        appId="artemis",
-        machineName=node.machine_name,
+    return DeploymentResponse(
+        region_id=s.region,
+        zone_id=s.zone,
+        app_id="artemis",
+        machine_name=node.machine_name,
         ip=parts.hostname or "",
         port=parts.port or (443 if parts.scheme == "https" else 80),
         protocol=parts.scheme,
         path=parts.path or "/",
         sources={"default": 1},
         properties=props,
+        response_status=OK,
     )
 
 
 @routes.get("/api/status/message/connections.json", family="raw")
 async def status_connections(call: Call) -> Any:
     c = call.node.ws_counts
-    return {"registry": str(c.get("registry", 0)), "discovery": str(c.get("discovery", 0))}
+    return Connections(str(c.get("registry", 0)), str(c.get("discovery", 0)))

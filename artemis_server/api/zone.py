@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from artemis_server import wire
-from artemis_server.api.endpoints import Call, Routes
-from artemis_server.api.management import operator_of
-from artemis_server.errors import BadRequestError
-from artemis_server.wire.management import (
+from artemis_client.errors import BadRequestError
+from artemis_client.wire import codec
+from artemis_client.wire.management import (
     OperateZonesRequest,
     RegionQuery,
     ZoneKey,
@@ -16,6 +14,9 @@ from artemis_server.wire.management import (
     ZoneListRequest,
     ZoneRequest,
 )
+from artemis_server import edge, views
+from artemis_server.api.endpoints import Call, Routes
+from artemis_server.api.management import operator_of
 
 routes = Routes()
 
@@ -43,78 +44,49 @@ async def _operate(call: Call, req: ZoneRequest, operation: str, operator: str) 
 @routes.post("/api/management/zone/pull-out", family="C", body=ZoneRequest, mutating=True)
 async def zone_pull_out(call: Call) -> Any:
     await _operate(call, call.data, "pullout", operator_of(call, call.data.operator_id))
-    return wire.ok_c("Zone pulled out successfully")
+    return edge.ok_c("Zone pulled out successfully")
 
 
 @routes.post("/api/management/zone/pull-in", family="C", body=ZoneRequest, mutating=True)
 async def zone_pull_in(call: Call) -> Any:
     await _operate(call, call.data, "pullin", operator_of(call, call.data.operator_id))
-    return wire.ok_c("Zone pulled in successfully")
+    return edge.ok_c("Zone pulled in successfully")
 
 
 @routes.add("DELETE", "/api/management/zone/{zone_id:str}/{region_id:str}", family="C", mutating=True)
 async def zone_delete(call: Call) -> Any:
     req = ZoneRequest(zone_id=call.path_params["zone_id"], region_id=call.path_params["region_id"])
     await _operate(call, req, "pullin", operator_of(call, "system"))
-    return wire.ok_c("Zone operation removed")
+    return edge.ok_c("Zone operation removed")
 
 
 @routes.post("/api/v1/management/zones/pullout", family="C", mutating=True)
 async def zone_pull_out_v1(call: Call) -> Any:
     """2.14 alias: parameters in the query string (``zone_id``, ``region_id``, ``operator_id``)."""
-    q = wire.convert(wire.query_to_obj(call.query, ZoneRequest), ZoneRequest)
+    q = codec.convert(codec.query_to_obj(call.query, ZoneRequest), ZoneRequest)
     body = call.json()
     if isinstance(body, dict) and body:
-        b = wire.convert(body, ZoneRequest)
+        b = codec.convert(body, ZoneRequest)
         q = ZoneRequest(
             zone_id=q.zone_id or b.zone_id,
             region_id=q.region_id or b.region_id,
             operator_id=q.operator_id or b.operator_id,
         )
     await _operate(call, q, "pullout", operator_of(call, q.operator_id))
-    return wire.ok_c("Zone pulled out successfully")
+    return edge.ok_c("Zone pulled out successfully")
 
 
 @routes.get("/api/management/zone/status/{zone_id:str}/{region_id:str}", family="C")
 async def zone_status(call: Call) -> Any:
     zone, region = call.path_params["zone_id"], call.path_params["region_id"]
-    mgmt = call.node.mgmt
-    ops = mgmt.zone_ops.get((region.casefold(), zone, ""), {})
-    rec = ops.get("pullout") or next(iter(ops.values()), None)
-    doc: dict[str, Any] = {"zoneId": zone, "regionId": region, "isDown": mgmt.is_zone_down(region, zone)}
-    if rec is not None:
-        doc["operation"] = rec.operation
-        doc["operatorId"] = rec.operator_id
-    return wire.ok_c(doc)
-
-
-def zone_records(call: Call, region: str | None) -> list[dict[str, Any]]:
-    mgmt = call.node.mgmt
-    out: list[dict[str, Any]] = []
-    for key, ops in mgmt.zone_ops.items():
-        r, z, s = mgmt.zone_keys[key]
-        if region and r.casefold() != region.casefold():
-            continue
-        for rec in ops.values():
-            doc: dict[str, Any] = {
-                "zoneId": z,
-                "regionId": r,
-                "operation": rec.operation,
-                "operatorId": rec.operator_id,
-                "operationTime": int(rec.time),
-            }
-            if s:
-                doc["serviceId"] = s
-            out.append(doc)
-    out.sort(key=lambda d: (d["regionId"], d["zoneId"], d.get("serviceId", "")))
-    return out
+    return edge.ok_c(views.zone_status(call.node.mgmt, region, zone))
 
 
 @routes.get(
     "/api/management/zone/operations", "/api/v1/management/zones/operations", family="C", query=RegionQuery
 )
 async def zone_operations(call: Call) -> Any:
-    return wire.ok_c(zone_records(call, call.data.region_id))
+    return edge.ok_c(views.zone_records(call.node.mgmt, call.data.region_id))
 
 
 # -- J paths (family A) ------------------------------------------------------------------------------------
@@ -126,22 +98,6 @@ def _zone_key(call: Call, key: ZoneKey | None, field: str = "zoneKey") -> tuple[
     zone = _need(key.zone_id, f"{field}.zoneId")
     region = (key.region_id or "").strip() or call.node.settings.server.region
     return region, zone, (key.service_id or "").strip()
-
-
-def _j_zone_ops(call: Call, filt: tuple[str | None, str | None, str | None]) -> list[dict[str, Any]]:
-    region, service, zone = filt
-    mgmt = call.node.mgmt
-    out: list[dict[str, Any]] = []
-    for key, ops in mgmt.zone_ops.items():
-        r, z, s = mgmt.zone_keys[key]
-        if region and r.casefold() != region.casefold():
-            continue
-        if service is not None and s.casefold() != service.casefold():
-            continue
-        if zone and z != zone:
-            continue
-        out.append({"zoneKey": {"regionId": r, "serviceId": s, "zoneId": z}, "operations": sorted(ops)})
-    return out
 
 
 @routes.post(
@@ -171,29 +127,28 @@ async def j_operate_zones(call: Call) -> Any:
             },
             operator=operator,
         )
-    return wire.ok_a()
+    return edge.ok_a()
 
 
 @routes.post("/api/management/zone/get-all-zone-operations.json", family="A", body=RegionQuery)
 async def j_all_zone_operations(call: Call) -> Any:
-    return wire.ok_a(allZoneOperations=_j_zone_ops(call, (call.data.region_id, None, None)))
+    return edge.ok_a(allZoneOperations=views.zone_operations(call.node.mgmt, call.data.region_id, None, None))
 
 
 @routes.post("/api/management/zone/get-zone-operations.json", family="A", body=ZoneKeyRequest)
 async def j_zone_operations(call: Call) -> Any:
     region, zone, service = _zone_key(call, call.data.zone_key)
-    ops = sorted(call.node.mgmt.zone_ops.get((region.casefold(), zone, service.casefold()), {}))
-    key = {"regionId": region, "serviceId": service, "zoneId": zone}
-    return wire.ok_a(operations={"zoneKey": key, "operations": ops})
+    return edge.ok_a(operations=views.zone_key_operations(call.node.mgmt, region, zone, service))
 
 
 @routes.post("/api/management/zone/get-zone-operations-list.json", family="A", body=ZoneListRequest)
 async def j_zone_operations_list(call: Call) -> Any:
     req: ZoneListRequest = call.data
-    return wire.ok_a(zoneOperationsList=_j_zone_ops(call, (req.region_id, req.service_id, req.zone_id)))
+    ops = views.zone_operations(call.node.mgmt, req.region_id, req.service_id, req.zone_id)
+    return edge.ok_a(zoneOperationsList=ops)
 
 
 @routes.post("/api/management/zone/is-zone-down.json", family="A", body=ZoneKeyRequest)
 async def j_is_zone_down(call: Call) -> Any:
     region, zone, service = _zone_key(call, call.data.zone_key)
-    return wire.ok_a(down=call.node.mgmt.is_zone_down(region, zone, service))
+    return edge.ok_a(down=call.node.mgmt.is_zone_down(region, zone, service))

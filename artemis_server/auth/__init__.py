@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from artemis_client.errors import ArtemisError, AuthError, ForbiddenError
 from artemis_server.auth.service import AuthService, Principal, allowed
-from artemis_server.errors import ArtemisError, AuthError, ForbiddenError
 
 if TYPE_CHECKING:
     from artemis_server.node import Node

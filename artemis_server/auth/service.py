@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from artemis_server.auth import passwords, tokens
-from artemis_server.errors import (
+from artemis_client.errors import (
     AuthError,
     BadRequestError,
     ConflictError,
@@ -30,6 +29,8 @@ from artemis_server.errors import (
     RateLimitedError,
     StorageUnavailableError,
 )
+from artemis_client.wire.auth import LoginHistory, LoginResult, Session, User
+from artemis_server.auth import passwords, tokens
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -112,36 +113,43 @@ def _entry(kind: str, target: str, operation: str, actor: Principal, details: An
     return (kind, target, operation, actor.username, details)
 
 
-def user_view(u: dict[str, Any]) -> dict[str, Any]:
-    """User (api.md 1.6); the password hash is never written."""
-    out: dict[str, Any] = {"userId": u["user_id"], "username": u["username"]}
-    if u.get("email"):
-        out["email"] = u["email"]
-    if u.get("description"):
-        out["description"] = u["description"]
-    out.update(role=u["role"], status=u["status"], createdAt=u["created_at"], updatedAt=u["updated_at"])
-    return out
+def user_view(u: dict[str, Any]) -> User:
+    """User (api.md 1.6) from its row; the password hash is never written."""
+    return User(
+        user_id=u["user_id"],
+        username=u["username"],
+        email=u.get("email") or None,
+        description=u.get("description") or None,
+        role=u["role"],
+        status=u["status"],
+        created_at=u["created_at"],
+        updated_at=u["updated_at"],
+    )
 
 
-def session_view(s: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"sessionId": s["session_id"], "userId": s["user_id"]}
-    if s.get("ip_address"):
-        out["ipAddress"] = s["ip_address"]
-    if s.get("user_agent"):
-        out["userAgent"] = s["user_agent"]
-    out.update(createdAt=s["created_at"], expiresAt=s["expires_at"], lastActivity=s["last_activity"])
-    return out
+def session_view(s: dict[str, Any]) -> Session:
+    """Session (api.md 1.6) from its row; the token fingerprint is never written."""
+    return Session(
+        session_id=s["session_id"],
+        user_id=s["user_id"],
+        ip_address=s.get("ip_address") or None,
+        user_agent=s.get("user_agent") or None,
+        created_at=s["created_at"],
+        expires_at=s["expires_at"],
+        last_activity=s["last_activity"],
+    )
 
 
-def history_view(h: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": h["id"],
-        "userId": h["user_id"],
-        "loginTime": h["login_time"],
-        "ipAddress": h.get("ip_address") or "",
-        "userAgent": h.get("user_agent") or "",
-        "status": h["status"],
-    }
+def history_view(h: dict[str, Any]) -> LoginHistory:
+    """LoginHistory (api.md 1.6) from its row."""
+    return LoginHistory(
+        h["id"],
+        h["user_id"],
+        h["login_time"],
+        h.get("ip_address") or "",
+        h.get("user_agent") or "",
+        h["status"],
+    )
 
 
 class AuthService:
@@ -255,7 +263,7 @@ class AuthService:
         if len(self._failures) > 10_000:  # bounded memory under a spray of random user names
             self._failures.pop(next(iter(self._failures)))
 
-    async def login(self, username: str, password: str, ip: str | None, agent: str | None) -> dict[str, Any]:
+    async def login(self, username: str, password: str, ip: str | None, agent: str | None) -> LoginResult:
         repo, secret = await self._ready()
         reserved = self._reserve(username)
         try:
@@ -299,8 +307,8 @@ class AuthService:
         log.info("user %r logged in from %s", user["username"], ip)
         return self._login_result(token)
 
-    def _login_result(self, token: str) -> dict[str, Any]:
-        return {"accessToken": token, "tokenType": "Bearer", "expiresIn": self.expiry}
+    def _login_result(self, token: str) -> LoginResult:
+        return LoginResult(token, "Bearer", self.expiry)
 
     async def authenticate(self, token: str | None) -> Principal:
         """S19.4. Raises AuthError (401) for a missing, forged, expired or logged-out token."""
@@ -324,7 +332,7 @@ class AuthService:
             await self._run(repo.touch_session, session["session_id"], now)
         return Principal(user["user_id"], user["username"], user["role"], session["session_id"], fp)
 
-    async def refresh(self, token: str | None) -> dict[str, Any]:
+    async def refresh(self, token: str | None) -> LoginResult:
         principal = await self.authenticate(token)
         repo, secret = await self._ready()
         now = int(time.time())
@@ -351,7 +359,7 @@ class AuthService:
             raise BadRequestError(f"invalid field `{field}`: at most {MAX_PASSWORD_BYTES} bytes", field=field)
         return password
 
-    async def user_of(self, p: Principal) -> dict[str, Any]:
+    async def user_of(self, p: Principal) -> User:
         repo, _ = await self._ready()
         u = await self._run(repo.user, p.user_id)
         if u is None:
@@ -374,7 +382,7 @@ class AuthService:
         audit = [_entry("user", user_target(u), "password-change", p)]
         await self._run(repo.set_password, p.user_id, hashed, int(time.time()), None, audit)
 
-    async def sessions(self, p: Principal) -> list[dict[str, Any]]:
+    async def sessions(self, p: Principal) -> list[Session]:
         repo, _ = await self._ready()
         return [session_view(s) for s in await self._run(repo.sessions, p.user_id, int(time.time()))]
 
@@ -393,7 +401,7 @@ class AuthService:
         if not p.can(resource, action):
             raise ForbiddenError(f"role {p.role} may not {action} {resource}")
 
-    async def users(self) -> list[dict[str, Any]]:
+    async def users(self) -> list[User]:
         repo, _ = await self._ready()
         return [user_view(u) for u in await self._run(repo.users)]
 
@@ -432,7 +440,7 @@ class AuthService:
             raise BadRequestError(f"invalid field `{field}`: at most {limit} characters", field=field)
         return value
 
-    async def create_user(self, data: dict[str, Any], actor: Principal) -> dict[str, Any]:
+    async def create_user(self, data: dict[str, Any], actor: Principal) -> User:
         repo, _ = await self._ready()
         username = data.get("username")
         if not isinstance(username, str) or not username.strip():
@@ -477,7 +485,7 @@ class AuthService:
         if admins == [user["user_id"]]:
             raise BadRequestError("the last active admin cannot be removed, demoted or deactivated")
 
-    async def update_user(self, user_id: str, data: dict[str, Any], actor: Principal) -> dict[str, Any]:
+    async def update_user(self, user_id: str, data: dict[str, Any], actor: Principal) -> User:
         repo, _ = await self._ready()
         user = await self.get_user(user_id)
         values: dict[str, Any] = {}
@@ -510,7 +518,7 @@ class AuthService:
         await self._run(lambda: repo.update_user(user_id, values, kill_sessions=kill, audit=audit))
         return user_view(await self.get_user(user_id))
 
-    async def set_status(self, user_id: str, status: Any, actor: Principal) -> dict[str, Any]:
+    async def set_status(self, user_id: str, status: Any, actor: Principal) -> User:
         return await self.update_user(user_id, {"status": self._status(status)}, actor)
 
     async def delete_user(self, user_id: str, actor: Principal) -> None:
@@ -530,7 +538,7 @@ class AuthService:
         audit = [_entry("user", user_target(user), "password-reset", actor)]
         await self._run(repo.set_password, user_id, hashed, int(time.time()), None, audit)
 
-    async def login_history(self, user_id: str) -> list[dict[str, Any]]:
+    async def login_history(self, user_id: str) -> list[LoginHistory]:
         repo, _ = await self._ready()
         await self.get_user(user_id)
         return [history_view(h) for h in await self._run(repo.history, user_id)]

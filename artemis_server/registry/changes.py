@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from artemis_server.registry.model import Instance, InstanceChange, reload_placeholder
+from artemis_client.wire.registry import Instance, InstanceChange
+from artemis_server.registry.model import reload_placeholder
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import random
 from dataclasses import dataclass
 from typing import Protocol
 
+from artemis_client.wire.registry import Instance
 from artemis_server.registry.management import ManagementState
-from artemis_server.registry.model import Instance
 
 
 @dataclass(slots=True, frozen=True)

@@ -14,7 +14,7 @@ import math
 
 import msgspec
 
-from artemis_server.registry.model import Instance
+from artemis_client.wire.registry import Instance
 
 
 class RenewalGroup(msgspec.Struct, gc=False):

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from artemis_server.registry.model import Instance, identity, instance_identity
+from artemis_client.wire.registry import Instance
+from artemis_server.registry.model import identity, instance_identity
 
 
 @dataclass(slots=True)

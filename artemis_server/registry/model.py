@@ -1,8 +1,8 @@
-"""Domain types of the registry core.
+"""Rules of the registry core about instances: identity, defaults, validation, the legacy pool.
 
-Instances are msgspec Structs because the same definition is the wire shape (spec/api.md 1.1, camelCase out)
-and because a node holds up to a million of them: Structs are slotted, compact and encode without a copy.
-Nothing here imports a web framework or a database.
+The instance itself is the wire shape :class:`artemis_client.wire.registry.Instance` (api.md 1.1): one
+definition for the wire and for the registry, which holds up to a million of them (slotted, frozen, out of
+the cyclic GC, encoded without a copy). Nothing here imports a web framework or a database.
 """
 
 from __future__ import annotations
@@ -10,39 +10,33 @@ from __future__ import annotations
 import ipaddress
 import re
 import sys
-from typing import Annotated, Literal
+from typing import Literal
 
-import msgspec
+from artemis_client.wire.ids import bad_id_char
+from artemis_client.wire.registry import Instance, InstanceKey, RawKey
+
+# The rules only: the shapes themselves are imported from artemis_client.wire, never from here.
+__all__ = [
+    "INSTANCE_STATUSES",
+    "ChangeType",
+    "fold",
+    "identity",
+    "instance_from_key",
+    "instance_identity",
+    "is_legacy",
+    "key_of",
+    "normalize_instance",
+    "normalize_status",
+    "reload_placeholder",
+    "valid_ip",
+]
 
 INSTANCE_STATUSES = ("starting", "up", "down", "unhealthy", "unknown")
 ChangeType = Literal["new", "delete", "change", "reload"]
 
 _intern = sys.intern
 
-MAX_ID_CHARS = 256
-"""Longest service, instance, group, region or zone id (api.md T11); longer is a 400 naming the field."""
-Id = Annotated[str, msgspec.Meta(max_length=MAX_ID_CHARS)]
-
-# C0/C1 control characters (NUL, ESC, ...) and the bidirectional formatting characters (U+202E right-to-left
-# override, isolates, marks): they make an id print as something it is not in logs, terminals and consoles.
-_ID_FORBIDDEN = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-ID_PATTERN = f"^[^{_ID_FORBIDDEN}]*$"
-_BAD_ID_CHAR = re.compile(f"[{_ID_FORBIDDEN}]")
-CleanId = Annotated[str, msgspec.Meta(max_length=MAX_ID_CHARS, pattern=ID_PATTERN)]
-"""An id of a management request: length-limited and free of control and bidi characters (400 otherwise)."""
-# Management state is persisted in the J/R schema (S17), whose columns are narrower for some ids:
-# REGION_ID / ZONE_ID VARCHAR(64); SERVER_ID, NAME, OPERATOR_ID, TAG VARCHAR(128). Longer values are a 400
-# naming the field rather than a database error.
-LocationId = Annotated[str, msgspec.Meta(max_length=64, pattern=ID_PATTERN)]
-ShortName = Annotated[str, msgspec.Meta(max_length=128, pattern=ID_PATTERN)]
-
 _DOTTED_QUAD = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
-
-
-def bad_id_char(value: str) -> str | None:
-    """The first control or bidi formatting character of ``value`` as ``U+XXXX``, or None."""
-    m = _BAD_ID_CHAR.search(value)
-    return f"U+{ord(m.group()):04X}" if m else None
 
 
 def valid_ip(value: str) -> bool:
@@ -57,54 +51,6 @@ def valid_ip(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-class Instance(msgspec.Struct, rename="camel", omit_defaults=True, frozen=True, gc=False):
-    """A registered service instance (api.md 1.1). Identity is (regionId, serviceId, instanceId), S1.1.
-
-    ``serviceId``/``instanceId`` default to ``""`` only so that one bad item of a batch can be reported in
-    ``failedInstances`` instead of failing the whole request (S2.2); stored instances always have both.
-    """
-
-    service_id: Id = ""
-    instance_id: Id = ""
-    region_id: Id | None = None
-    zone_id: Id | None = None
-    group_id: Id | None = None
-    machine_name: str | None = None
-    ip: str | None = None
-    port: int | None = None
-    protocol: str | None = None
-    url: str | None = None
-    health_check_url: str | None = None
-    status: str | None = None
-    metadata: dict[str, str] | None = None
-
-
-class InstanceKey(msgspec.Struct, rename="camel", frozen=True, gc=False):
-    """Output shape of an instance key (api.md 1.2): all five fields, zone/group ``""`` when unknown."""
-
-    region_id: str
-    zone_id: str
-    service_id: str
-    group_id: str
-    instance_id: str
-
-
-class FailedInstance(msgspec.Struct, rename="camel", omit_defaults=True):
-    """J FailedInstance: the item as sent plus a per-item error code (api.md 1.4)."""
-
-    instance: Instance
-    error_code: str
-    error_message: str
-
-
-class InstanceChange(msgspec.Struct, rename="camel"):
-    """A change event (S13). ``change_time`` is epoch milliseconds; the /ws encoder rewrites it."""
-
-    instance: Instance
-    change_type: str
-    change_time: int
 
 
 def fold(text: str) -> str:
@@ -147,16 +93,6 @@ def instance_from_key(key: InstanceKey | RawKey) -> Instance:
         zone_id=key.zone_id or None,
         group_id=key.group_id or None,
     )
-
-
-class RawKey(msgspec.Struct, rename="camel", omit_defaults=True, frozen=True):
-    """An instance key as received (api.md 1.2 input). zone/group are accepted and ignored for identity."""
-
-    service_id: Id = ""
-    instance_id: Id = ""
-    region_id: Id | None = None
-    zone_id: Id | None = None
-    group_id: Id | None = None
 
 
 def normalize_status(status: str | None) -> str:

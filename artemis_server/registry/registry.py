@@ -10,12 +10,10 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from artemis_client.wire.registry import FailedInstance, Instance, RawKey
 from artemis_server.registry.changes import ChangeBus
 from artemis_server.registry.leases import Lease, LeasePool, RenewalEntry, SafeChecker
 from artemis_server.registry.model import (
-    FailedInstance,
-    Instance,
-    RawKey,
     identity,
     instance_from_key,
     instance_identity,

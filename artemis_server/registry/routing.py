@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from artemis_client.wire.registry import Instance
 from artemis_server.registry.discovery import ClientContext
-from artemis_server.registry.model import Instance
 
 WEIGHT_MIN, WEIGHT_MAX = 1, 100
 STRATEGIES = ("weighted-round-robin", "close-by-visit")
@@ -164,14 +164,6 @@ class RoutingTable:
                 return g.group_id
         return None
 
-    def groups_of(self, service_id: str) -> list[dict[str, Any]]:
-        sid = service_id.casefold()
-        return [
-            group_view(g)
-            for g in sorted(self.groups.values(), key=lambda g: g.group_id)
-            if g.service_id.casefold() == sid
-        ]
-
     def active_rule(self, service_id: str) -> Rule | None:
         return self._active.get(service_id.casefold())
 
@@ -235,68 +227,3 @@ class RoutingTable:
         chosen = self.choose(rule, ctx)
         members = self.members(chosen, instances)
         return members or instances  # S9.8 fallback
-
-
-def group_view(g: Group) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "groupId": g.group_id,
-        "serviceId": g.service_id,
-        "regionId": g.region_id,
-        "zoneId": g.zone_id,
-        "name": g.name,
-        "groupType": g.group_type,
-        "status": g.status,
-        "groupKey": g.key,
-        "createdAt": g.created_at,
-        "updatedAt": g.updated_at,
-    }
-    if g.description is not None:
-        doc["description"] = g.description
-    if g.tags:
-        doc["tags"] = [{"key": k, "value": v} for k, v in g.tags.items()]
-    return doc
-
-
-def rule_view(r: Rule) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "routeRuleId": r.rule_id,
-        "routeId": r.route_id,
-        "serviceId": r.service_id,
-        "name": r.name,
-        "status": r.status,
-        "strategy": r.strategy,
-        "groups": [{"groupKey": rg.group_ref, "weight": rg.weight} for rg in r.groups],
-        "createdAt": r.created_at,
-        "updatedAt": r.updated_at,
-    }
-    if r.description is not None:
-        doc["description"] = r.description
-    return doc
-
-
-def rule_group_view(rg: RuleGroup) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "routeRuleId": rg.route_id,
-        "groupId": rg.group_ref,
-        "weight": rg.weight,
-        "unreleasable": False,
-    }
-    if rg.region_id:
-        doc["regionId"] = rg.region_id
-    if rg.zone_id:
-        doc["zoneId"] = rg.zone_id
-    return doc
-
-
-def binding_view(b: Binding) -> dict[str, Any]:
-    return {
-        "id": b.binding_id,
-        "groupId": b.group_id,
-        "instanceId": b.instance_id,
-        "regionId": b.region_id,
-        "zoneId": b.zone_id,
-        "serviceId": b.service_id,
-        "bindingType": b.binding_type,
-        "operatorId": b.operator_id,
-        "createdAt": b.created_at,
-    }

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from artemis_server.registry.model import Instance, InstanceChange
+from artemis_client.wire.registry import Instance, InstanceChange
 
 if TYPE_CHECKING:
     from artemis_server.registry.management import ManagementState

@@ -37,8 +37,8 @@ def peer_token_ok(expected: str | None, authorization: str | None) -> bool:
 
 
 def _token_hook(node: Node) -> Any:
-    from artemis_server import wire
-    from artemis_server.errors import AuthError
+    from artemis_client.errors import AuthError
+    from artemis_server import edge
 
     secret = node.settings.cluster.peer_token
     expected = secret.get_secret_value() if secret is not None else None
@@ -53,7 +53,7 @@ def _token_hook(node: Node) -> Any:
         from artemis_server.api.endpoints import Reply
 
         err = AuthError("a valid peer token is required (Authorization: Bearer <cluster.peer_token>)")
-        return Reply(wire.error_body("A", err), 401)
+        return Reply(edge.error_body("A", err), 401)
 
     hook.applies = lambda ep: bool(ep.extra.get("peer"))  # type: ignore[attr-defined]
     return hook

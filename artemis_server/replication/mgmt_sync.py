@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from artemis_server import wire
-from artemis_server.errors import StorageUnavailableError
+from artemis_client.errors import StorageUnavailableError
+from artemis_client.wire import codec
 from artemis_server.replication.client import Outcome, PeerClient
 from artemis_server.replication.peers import Peer, PeerSet, same_address
 from artemis_server.store.changelog import Entry
@@ -158,7 +158,7 @@ class ManagementSync:
         if st.same_db:
             return True
         for _ in range(MAX_PAGES):
-            body = wire.encode(
+            body = codec.encode(
                 {
                     "since": dict(mgmt.positions),
                     "limit": PAGE,
@@ -204,7 +204,7 @@ class ManagementSync:
     # -- poking ----------------------------------------------------------------------------------------------
     async def _poker(self) -> None:
         """After local commits, tell every peer (pokes coalesce: one round covers every commit before it)."""
-        body = wire.encode({"nodeId": self.node.node_id, "url": self.node.url})
+        body = codec.encode({"nodeId": self.node.node_id, "url": self.node.url})
         while True:
             await self._poke.wait()
             self._poke.clear()

@@ -18,8 +18,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from artemis_server import wire
-from artemis_server.registry.model import Instance, key_of
+from artemis_client.wire import codec
+from artemis_client.wire.registry import Instance
+from artemis_server.registry.model import key_of
 from artemis_server.replication.client import Outcome, PeerClient, Result
 from artemis_server.replication.peers import Peer, PeerSet
 
@@ -50,8 +51,8 @@ SINGLE_PATHS = {
 def payload(kind: str, items: list[Instance], java: bool) -> bytes:
     """One replication body: registers carry instances, the rest keys (full instances for J peers)."""
     if kind == "register" or java:
-        return wire.encode({"instances": items})
-    return wire.encode({"instanceKeys": [key_of(i) for i in items]})
+        return codec.encode({"instances": items})
+    return codec.encode({"instanceKeys": [key_of(i) for i in items]})
 
 
 @dataclass(slots=True)
@@ -174,7 +175,7 @@ class PeerLink:
             return
         keys: list[Any] = []
         for k, v in body.items():
-            nk = wire.normkey(k)
+            nk = codec.normkey(k)
             if nk == "failedinstancekeys" and isinstance(v, list):
                 keys.extend(v)
             elif nk == "failedinstances" and isinstance(v, list):
@@ -184,7 +185,7 @@ class PeerLink:
         for key in keys:
             if not isinstance(key, dict):
                 continue
-            norm = {wire.normkey(a): b for a, b in key.items() if isinstance(a, str)}
+            norm = {codec.normkey(a): b for a, b in key.items() if isinstance(a, str)}
             service, instance = norm.get("serviceid"), norm.get("instanceid")
             if not isinstance(service, str) or not isinstance(instance, str):
                 continue
@@ -332,7 +333,7 @@ class Replicator:
     async def announce(self) -> None:
         """Tell every peer we are (back) up, and our node id, so none drops writes for us until its next
         health check and each lists us under the right id at once."""
-        body = wire.encode({"nodeId": self.node.node_id, "url": self.node.url})
+        body = codec.encode({"nodeId": self.node.node_id, "url": self.node.url})
         await asyncio.gather(
             *(self.client.post(p.url, HELLO, body, timeout=2.0) for p in self.peers.peers),
             return_exceptions=True,
@@ -344,13 +345,13 @@ class Replicator:
 
 def services_instances(body: Any) -> list[Instance] | None:
     """Every instance of a services.json answer (any key spelling, N1), or None if it is not one."""
-    from artemis_server.errors import BadRequestError
-    from artemis_server.wire.replication import ServicesReply
+    from artemis_client.errors import BadRequestError
+    from artemis_client.wire.replication import ServicesReply
 
     if not isinstance(body, dict):
         return None
     try:
-        doc = wire.convert(body, ServicesReply)
+        doc = codec.convert(body, ServicesReply)
     except BadRequestError:
         return None
     if doc.services is None:

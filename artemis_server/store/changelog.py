@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, text, update
 
+from artemis_client.wire.replication import ChangeEntry
 from artemis_server.entities import EntityChange
 from artemis_server.hlc import Stamp
 from artemis_server.store import tables as t
@@ -63,14 +64,8 @@ class Entry:
             ensure_ascii=False,
         )
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "origin": self.origin,
-            "seq": self.seq,
-            "hlc": [self.stamp.ms, self.stamp.n],
-            "createdAt": self.created_at,
-            "body": self.body(),
-        }
+    def to_wire(self) -> ChangeEntry:
+        return ChangeEntry(self.origin, self.seq, [self.stamp.ms, self.stamp.n], self.created_at, self.body())
 
     @classmethod
     def from_parts(cls, origin: str, seq: int, ms: int, n: int, body: str, created_at: int = 0) -> Entry:

@@ -22,8 +22,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
+from artemis_client.errors import BadRequestError, StorageUnavailableError
+from artemis_client.wire.audit import AuditLog, JLog
 from artemis_server.entities import EntityChange, fold
-from artemis_server.errors import BadRequestError, StorageUnavailableError
 from artemis_server.hlc import HybridClock, Stamp, wins
 from artemis_server.registry.routing import Binding, Group, Rule
 from artemis_server.store import changelog
@@ -418,10 +419,10 @@ class SqlStore:
 
         return self._guard(run)
 
-    def query_audit(self, q: AuditQuery) -> list[dict[str, Any]]:
+    def query_audit(self, q: AuditQuery) -> list[AuditLog]:
         return self._guard(lambda: self._query_audit(q))
 
-    def _query_audit(self, q: AuditQuery) -> list[dict[str, Any]]:
+    def _query_audit(self, q: AuditQuery) -> list[AuditLog]:
         c = t.audit_log.c
         cond: list[Any] = []
         if q.types:
@@ -448,23 +449,23 @@ class SqlStore:
         stmt = select(t.audit_log).where(*cond).order_by(c.id.desc()).limit(max(0, q.limit))
         with self.engine.connect() as conn:
             return [
-                {
-                    "logId": int(r["log_id"] or r["id"]),
-                    "operationType": r["operation_type"],
-                    "targetId": r["target_id"],
-                    "operation": r["operation"],
-                    "operatorId": r["operator_id"] or "",
-                    "operationTime": int(r["operation_time"]),
-                    "details": r["details"],
-                }
+                AuditLog(
+                    log_id=int(r["log_id"] or r["id"]),
+                    operation_type=r["operation_type"],
+                    target_id=r["target_id"],
+                    operation=r["operation"],
+                    operator_id=r["operator_id"] or "",
+                    operation_time=int(r["operation_time"]),
+                    details=r["details"],
+                )
                 for r in conn.execute(stmt).mappings()
             ]
 
-    def query_j_logs(self, table: str, filters: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    def query_j_logs(self, table: str, filters: dict[str, Any], limit: int) -> list[JLog]:
         """Rows of a Java log table (``instance_log``, ``server_log``, ...) as J log objects, newest first."""
         return self._guard(lambda: self._query_j_logs(table, filters, limit))
 
-    def _query_j_logs(self, table: str, filters: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    def _query_j_logs(self, table: str, filters: dict[str, Any], limit: int) -> list[JLog]:
         tbl = t.metadata.tables[table]
         cond = []
         folded: list[tuple[str, str]] = []  # ids compare Unicode-folded (S17.2): filtered here, not in SQL
@@ -483,7 +484,7 @@ class SqlStore:
         stmt = select(tbl).where(*cond).order_by(tbl.c.id.desc())
         if not folded:
             stmt = stmt.limit(limit)
-        out: list[dict[str, Any]] = []
+        out: list[JLog] = []
         with self.engine.connect() as conn:
             for r in conn.execution_options(yield_per=500).execute(stmt).mappings():
                 if all(fold(r[c] or "") == v for c, v in folded):
@@ -501,32 +502,35 @@ def _ts(value: Any) -> float:
     return 0.0
 
 
+# J log columns and the JLog fields they fill, in the order the J log paths have always written them.
 _J_NAMES = {
-    "INSTANCE_ID": "instanceId",
-    "SERVICE_ID": "serviceId",
-    "REGION_ID": "regionId",
-    "SERVER_ID": "serverId",
-    "ZONE_ID": "zoneId",
-    "GROUP_ID": "groupId",
+    "INSTANCE_ID": "instance_id",
+    "SERVICE_ID": "service_id",
+    "REGION_ID": "region_id",
+    "SERVER_ID": "server_id",
+    "ZONE_ID": "zone_id",
+    "GROUP_ID": "group_id",
     "OPERATION": "operation",
-    "OPERATOR_ID": "operatorId",
+    "OPERATOR_ID": "operator_id",
     "TOKEN": "token",
     "REASON": "reason",
 }
 
 
-def _j_log(r: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": r["id"]}
-    for col, name in _J_NAMES.items():
-        if col in r and r[col] is not None:
-            out[name] = r[col]
+def _j_log(r: dict[str, Any]) -> JLog:
+    fields: dict[str, Any] = {
+        name: r[col] for col, name in _J_NAMES.items() if col in r and r[col] is not None
+    }
     if "COMPLETE" in r:
-        out["complete"] = bool(r["COMPLETE"])
+        fields["complete"] = bool(r["COMPLETE"])
     if "EXTENSIONS" in r:
         try:
-            out["extensions"] = json.loads(r["EXTENSIONS"] or "{}")
+            fields["extensions"] = json.loads(r["EXTENSIONS"] or "{}")
         except ValueError:
-            out["extensions"] = {}
-    out["createTime"] = int(_ts(r.get("CREATE_TIME")) * 1000)
-    out["updateTime"] = int(_ts(r.get("DataChange_LastTime")) * 1000)
-    return out
+            fields["extensions"] = {}
+    return JLog(
+        id=r["id"],
+        create_time=int(_ts(r.get("CREATE_TIME")) * 1000),
+        update_time=int(_ts(r.get("DataChange_LastTime")) * 1000),
+        **fields,
+    )

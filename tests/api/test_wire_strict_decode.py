@@ -1,4 +1,4 @@
-"""wire.decode's strict fast path gives exactly what the tolerant path gives, and falls back otherwise."""
+"""codec.decode's strict fast path gives exactly what the tolerant path gives, and falls back otherwise."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from artemis_server import wire
-from artemis_server.errors import BadRequestError
-from artemis_server.wire.registry import KeysRequest, RegisterRequest, ServiceRequest
+from artemis_client.errors import BadRequestError
+from artemis_client.wire import codec
+from artemis_client.wire.registry import KeysRequest, RegisterRequest, ServiceRequest
 
 
 def plain(obj: Any) -> Any:
@@ -36,11 +36,11 @@ BODIES = [
 
 @pytest.mark.parametrize(("tp", "body"), BODIES)
 def test_strict_and_tolerant_paths_agree(tp: type, body: bytes) -> None:
-    fast = wire.decode(body, tp)
-    tolerant = wire.convert(wire.parse_json(body), tp)
+    fast = codec.decode(body, tp)
+    tolerant = codec.convert(codec.parse_json(body), tp)
     assert isinstance(fast, tp)
     assert plain(fast) == plain(tolerant)
-    assert wire.encode(fast) == wire.encode(tolerant)
+    assert codec.encode(fast) == codec.encode(tolerant)
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,7 @@ def test_strict_and_tolerant_paths_agree(tp: type, body: bytes) -> None:
 )
 def test_bad_bodies_still_get_the_tolerant_error(body: bytes) -> None:
     with pytest.raises(BadRequestError) as fast:
-        wire.decode(body or b"[]", RegisterRequest)
+        codec.decode(body or b"[]", RegisterRequest)
     with pytest.raises(BadRequestError) as tolerant:
-        wire.convert(wire.parse_json(body or b"[]"), RegisterRequest)
+        codec.convert(codec.parse_json(body or b"[]"), RegisterRequest)
     assert (fast.value.message, fast.value.field) == (tolerant.value.message, tolerant.value.field)

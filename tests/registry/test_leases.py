@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from artemis_client.wire.registry import Instance, InstanceChange, RawKey
 from artemis_server.registry.changes import ChangeBus
-from artemis_server.registry.model import Instance, InstanceChange, RawKey
 from artemis_server.registry.ports import FakeClock
 from artemis_server.registry.ratelimit import RateLimiter
 from artemis_server.registry.registry import LeaseSettings, Registry

@@ -1,40 +1,45 @@
-"""Wire layer: tolerant JSON in (spec/api.md N1), compact camelCase JSON out (N2), the envelopes of 0.4.
+"""Tolerant JSON in (api.md N1), compact camelCase JSON out (N2): how every wire shape is read and written.
 
-Every request body is decoded by :func:`decode` into a msgspec Struct. Before conversion, object keys are
-matched to the Struct's fields after lower-casing and deleting ``_``/``-`` (``regionId``, ``region_id``,
-``regionid`` all bind ``regionId``); map-typed fields (metadata, ...) keep their keys untouched (N3).
-Type errors become :class:`BadRequestError` naming the field path (T7).
+A body is decoded by :func:`decode` into a msgspec Struct. Before conversion, object keys are matched to the
+Struct's fields after lower-casing and deleting ``_``/``-`` (``regionId``, ``region_id``, ``regionid`` all
+bind ``regionId``); map-typed fields (metadata, ...) keep their keys untouched (N3). Type errors become
+:class:`~artemis_client.errors.BadRequestError` naming the field path (T7). Encoding is msgspec's: compact
+separators, UTF-8 written raw (T2).
 
-Responses are encoded in this one place with msgspec: compact separators, UTF-8 written raw (T2).
+Every shape derives from :class:`CamelStruct`: camelCase names on the wire, fields at their default left
+out (N7). The server decodes requests with these functions; clients decode answers with the same ones.
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
 import operator
-import zlib
 from functools import lru_cache
 from types import UnionType
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import msgspec
 from msgspec import inspect as mi
 
-from artemis_server.errors import ArtemisError, BadRequestError, PayloadTooLargeError
+from artemis_client.errors import BadRequestError
 
 T = TypeVar("T")
-Family = Literal["A", "B", "C", "raw"]
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
 
 
+class CamelStruct(msgspec.Struct, rename="camel", omit_defaults=True):
+    """Base of the wire shapes: camelCase keys (N2), fields at their default omitted (N7)."""
+
+
 def encode(obj: Any) -> bytes:
+    """Compact JSON, UTF-8 written raw (api.md T2): the one encoder of every answer and request."""
     return _encoder.encode(obj)
 
 
 def normkey(key: str) -> str:
+    """The key N1 compares: lower case, without ``_`` and ``-`` (``region_id`` -> ``regionid``)."""
     return key.lower().replace("_", "").replace("-", "")
 
 
@@ -43,7 +48,8 @@ def snake_to_camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def _to_snake(camel: str) -> str:
+def to_snake(camel: str) -> str:
+    """``regionId`` -> ``region_id`` (the snake spelling N1 accepts and N8 writes)."""
     out = []
     for ch in camel:
         if ch.isupper():
@@ -90,7 +96,7 @@ def _build_plan(st: mi.StructType) -> _Plan:
     plan = _Plan()
     for f in st.fields:
         kind, sub = _sub_plan(f.type)
-        plan.fields[normkey(f.encode_name)] = (f.encode_name, _to_snake(f.encode_name), kind, sub)
+        plan.fields[normkey(f.encode_name)] = (f.encode_name, to_snake(f.encode_name), kind, sub)
     return plan
 
 
@@ -159,7 +165,7 @@ def _field_from_error(msg: str) -> str | None:
 
 
 def _plain(text: str) -> str:
-    """msgspec's wording of the id constraints (registry.model.Id / CleanId) in plain words."""
+    """msgspec's wording of the id constraints (wire.ids.Id / CleanId) in plain words."""
     if text.startswith("Expected `str` matching regex"):
         return "contains a control or bidi formatting character (NUL, U+202E, ...)"
     if text.startswith("Expected `str` of length <= "):
@@ -288,116 +294,3 @@ def query_to_obj(params: dict[str, list[str]], tp: type) -> dict[str, Any]:
         else:
             out[camel] = v
     return out
-
-
-def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
-    """Inflate a gzip/deflate request body (T4), refusing to expand past ``limit`` bytes."""
-    if not content_encoding or not body:
-        return body  # an empty body is {} whatever its headers say (T3)
-    enc = content_encoding.strip().lower()
-    if enc in ("", "identity"):
-        return body
-    if enc not in ("gzip", "x-gzip", "deflate"):
-        raise BadRequestError(f"unsupported Content-Encoding: {content_encoding}", field="Content-Encoding")
-    wbits = 16 + zlib.MAX_WBITS if enc != "deflate" else zlib.MAX_WBITS
-    try:
-        d = zlib.decompressobj(wbits)
-        out = d.decompress(body, limit + 1)
-        if len(out) > limit or d.unconsumed_tail:
-            raise PayloadTooLargeError(f"request body exceeds {limit} bytes once inflated", field="body")
-        if not d.eof:
-            raise BadRequestError(f"malformed {enc} body: truncated stream", field="body")
-        return out
-    except (zlib.error, gzip.BadGzipFile) as exc:
-        raise BadRequestError(f"malformed {enc} body: {exc}", field="body") from None
-
-
-# -- envelopes (0.4) --------------------------------------------------------------------------------
-
-
-class ResponseStatus(msgspec.Struct, rename="camel", omit_defaults=True):
-    status: str
-    error_code: str
-    message: str
-    error_message: str | None = None
-
-
-OK = ResponseStatus("success", "success", "")
-OK_BYTES = encode({"responseStatus": OK})
-
-
-def fail_status(code: str, message: str, status: str = "fail") -> ResponseStatus:
-    return ResponseStatus(status, code, message, message)
-
-
-def error_body(family: Family, exc: ArtemisError) -> bytes:
-    """Render an error in the envelope family of the endpoint."""
-    code = exc.code
-    if family in ("A", "B"):
-        rs = fail_status(code, exc.message)
-        doc: dict[str, Any] = {"responseStatus": rs}
-        if family == "B":
-            doc["status"] = rs
-        return encode(doc)
-    err: dict[str, Any] = {"code": code, "message": exc.message}
-    if exc.field:
-        err["field"] = exc.field
-    if exc.details is not None:
-        err["details"] = exc.details
-    return encode({"success": False, "message": exc.message, "error": err})
-
-
-def ok_a(**payload: Any) -> dict[str, Any]:
-    """Family A success document: payload fields (already camelCase names) + responseStatus."""
-    payload["responseStatus"] = OK
-    return payload
-
-
-def ok_b(**payload: Any) -> dict[str, Any]:
-    payload["responseStatus"] = OK
-    payload["status"] = OK
-    return payload
-
-
-def ok_c(data: Any) -> dict[str, Any]:
-    return {"success": True, "data": data}
-
-
-def fail_a(code: str, message: str, status: str = "fail", **payload: Any) -> dict[str, Any]:
-    payload["responseStatus"] = fail_status(code, message, status)
-    return payload
-
-
-# -- optional snake_case output (N8) ------------------------------------------------------------------
-
-# N3: the keys of these maps are data (metadata keys, service ids, property names) and are never renamed.
-_DATA_MAPS = frozenset({"metadata", "discoveryData", "properties", "sources", "tags"})
-# Maps keyed by service id whose values are model objects (their keys are renamed).
-_KEYED_BY_DATA = frozenset({"leasesStatus", "leases", "delta"})
-
-
-def _snake_keys(obj: Any) -> Any:
-    if isinstance(obj, list):
-        return [_snake_keys(v) for v in obj]
-    if not isinstance(obj, dict):
-        return obj
-    out: dict[str, Any] = {}
-    for k, v in obj.items():
-        if k in _DATA_MAPS and isinstance(v, dict):
-            out[_to_snake(k)] = v
-        elif k in _KEYED_BY_DATA and isinstance(v, dict):
-            out[_to_snake(k)] = {dk: _snake_keys(dv) for dk, dv in v.items()}
-        else:
-            out[_to_snake(k)] = _snake_keys(v)
-    return out
-
-
-def to_snake_json(body: bytes | str) -> bytes | str:
-    """Rewrite an encoded camelCase JSON document with snake_case keys (config ``wire.naming = "snake"``)."""
-    if not body:
-        return body
-    try:
-        doc = _decoder.decode(body)
-    except msgspec.DecodeError:
-        return body
-    return encode(_snake_keys(doc))
