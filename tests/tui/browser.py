@@ -10,13 +10,20 @@ script installed before the page's own scripts catches the xterm ``Terminal`` ob
 (``this.terminal = new Terminal(...)``) and :meth:`Page.text` reads its buffer, the characters the terminal
 shows (not pixels).
 
-Usage (see ``tests/tui/test_browser.py``)::
+Usage: tests take the ``dashboard`` fixture (tests/tui/conftest.py: one browser and one `artemis tui --web`
+per module, a fresh tab per test, on the session's live node) and drive it like an operator::
 
-    browser = Chromium.launch(artifacts_dir)       # skips the test when chromium is not installed
-    page = browser.open(url)                       # a fresh tab
-    page.wait_for_text("Cluster")
-    page.press("2", "p", "a", "enter")
-    page.screenshot("services")
+    def test_something(dashboard: Page, server: LiveServer) -> None:
+        # (a one-sentence docstring)
+        dashboard.press("2")                            # Textual's key names: "enter", "ctrl+p", "slash"
+        dashboard.wait_for_text("Services", "SERVICE")  # every needle somewhere on the screen
+        row = dashboard.wait_for_line("payments", "4")  # one row holding every needle
+        dashboard.type("pay")                           # text, one key per character
+        dashboard.screenshot("services")                # tests/tui/artifacts/<test>/NN-services.png
+
+Assert through the ``wait_*`` methods: the screen is always in flux (pushes, polls), so a one-shot read may
+catch the frame before the one you expect. Key bursts are delivered as fast as a fast typist: when a key
+moves the focus (a filter box, a modal), wait for what it shows before pressing the next.
 """
 
 from __future__ import annotations
