@@ -21,8 +21,13 @@ def run(
     from artemis_cli.errors import parse_servers
 
     urls = parse_servers(servers)
-    if web:
-        return serve_web(
+    if web:  # artemis_cli/tui/web: our page, loopback and origin checks, one process per browser tab
+        try:
+            from artemis_cli.tui.web.server import run_web
+        except ModuleNotFoundError as exc:
+            print(f"error: --web needs the textual-serve package ({exc.name} is missing)", file=sys.stderr)
+            return 1
+        return run_web(
             urls, token=token, timeout=timeout, refresh=refresh, port=port, host=host, operator=operator
         )
     from artemis_cli.tui.app import make_dashboard
@@ -30,24 +35,3 @@ def run(
     app = make_dashboard(urls, token=token, timeout=timeout, refresh=refresh, operator=operator)
     code = app.run()
     return int(code or 0)
-
-
-def serve_web(
-    servers: list[str],
-    *,
-    token: str | None,
-    timeout: float,
-    refresh: float,
-    port: int,
-    host: str = "127.0.0.1",
-    operator: str | None = None,
-) -> int:
-    """Serve the dashboard to browsers (artemis_cli/tui/web: our page, loopback and origin checks)."""
-    try:
-        from artemis_cli.tui.web.server import run_web
-    except ModuleNotFoundError as exc:
-        print(f"error: --web needs the textual-serve package ({exc.name} is missing)", file=sys.stderr)
-        return 1
-    return run_web(
-        servers, token=token, timeout=timeout, refresh=refresh, port=port, host=host, operator=operator
-    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 import shlex
@@ -17,30 +16,12 @@ import jinja2
 from aiohttp import web
 from textual_serve.server import Server
 
+from artemis_cli.config import is_loopback
 from artemis_cli.tui.web import ORIGINS_ENV, SESSION_ENV
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def is_loopback_host(host: str) -> bool:
-    """``localhost`` (and ``*.localhost``), 127.0.0.0/8 or ::1; ``host`` without a port."""
-    name = host.strip("[]").rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def split_host(value: str) -> str:
-    """The host name of a ``Host`` header value (``name:port``, ``[v6]:port``, ``name``)."""
-    value = value.strip()
-    if value.startswith("["):
-        return value[1 : value.find("]")] if "]" in value else value
-    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
 def parse_origins(value: str | None) -> frozenset[str]:
@@ -73,7 +54,7 @@ class DashboardServer(Server):
     # -- checks ------------------------------------------------------------------------------------
     def host_allowed(self, host_header: str) -> bool:
         host = host_header.strip().lower()
-        return bool(host) and (is_loopback_host(split_host(host)) or host in self.hosts)
+        return bool(host) and (is_loopback(f"http://{host}") or host in self.hosts)
 
     def origin_allowed(self, request: web.Request) -> bool:
         origin = request.headers.get("Origin")
@@ -231,4 +212,4 @@ def run_web(
     return 0
 
 
-__all__ = ["DashboardServer", "is_loopback_host", "parse_origins", "run_web", "session_command"]
+__all__ = ["DashboardServer", "parse_origins", "run_web", "session_command"]
