@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.sync.client import connect
+from websockets.exceptions import ConnectionClosedOK
+from websockets.sync.client import ClientConnection, connect
 
 from tests.cli.conftest import one_line_error, run_proc
 from tests.helpers import ROOT, LiveServer, wait_for
@@ -128,6 +130,45 @@ def test_session_gets_the_token_in_its_environment_not_its_command_line(console:
                 assert TOKEN.encode() not in Path(f"/proc/{p}/cmdline").read_bytes()
             except FileNotFoundError:
                 pass  # a shell that has exec'd or exited meanwhile
+
+
+def test_ctrl_c_ends_open_sessions_at_once(server: LiveServer, tmp_path: Path) -> None:
+    """Ctrl+C with a browser session open closes it as "going away" (1001) instead of waiting out the
+    graceful period, the console exits 0, and the session's dashboard process is gone."""
+    console = WebConsole([server.url], tmp_path / "console").start()
+    try:
+        with connect(console.ws_url + "?width=80&height=24", open_timeout=10) as ws:
+            ws.recv(timeout=30)
+            sessions = wait_for(console.session_pids, timeout=10, what="the session process")
+            assert console.proc is not None
+            console.proc.send_signal(signal.SIGINT)
+            closed = _drain(ws)
+            assert closed.rcvd is not None
+            assert closed.rcvd.code == 1001
+        assert console.proc.wait(timeout=30) == 0
+        wait_for(
+            lambda: not any(_alive(pid) for pid in sessions), timeout=15, what="the session processes to exit"
+        )
+    finally:
+        console.stop()
+
+
+def _drain(ws: ClientConnection) -> ConnectionClosedOK:
+    """Read until the server closes the session cleanly (a bounded loop: each read waits at most 30 s)."""
+    for _ in range(100_000):
+        try:
+            ws.recv(timeout=30)
+        except ConnectionClosedOK as closed:
+            return closed
+    raise AssertionError("the session kept sending and never closed")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_busy_port_and_bad_origins_are_one_line_errors(console: WebConsole, server: LiveServer) -> None:

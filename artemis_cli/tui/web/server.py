@@ -9,11 +9,12 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from textual_serve.server import Server
 
 from artemis_cli.config import is_loopback
@@ -50,6 +51,7 @@ class DashboardServer(Server):
         super().__init__(command, host=host, port=port, title=title, templates_path=TEMPLATES)
         self.origins = frozenset(o.lower() for o in origins)
         self.hosts = frozenset(urlsplit(o).netloc for o in self.origins)
+        self.sockets: set[web.WebSocketResponse] = set()  # open browser sessions, closed on shutdown
 
     # -- checks ------------------------------------------------------------------------------------
     def host_allowed(self, host_header: str) -> bool:
@@ -129,6 +131,20 @@ class DashboardServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         pass  # run_web says where it listens (one line, not textual-serve's banner with the command)
+
+    async def _process_messages(self, websocket: web.WebSocketResponse, app_service: Any) -> None:
+        """textual-serve's message loop of one session, with the session's socket known to on_shutdown."""
+        self.sockets.add(websocket)
+        try:
+            await super()._process_messages(websocket, app_service)
+        finally:
+            self.sockets.discard(websocket)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Ctrl+C: end every session now (1001, going away; the page says "Session ended" and each dashboard
+        process gets its quit) instead of waiting out the graceful period for sockets that never finish."""
+        for websocket in list(self.sockets):
+            await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"the console is shutting down")
 
     def bind(self) -> socket.socket:
         """The listening socket (before anything else, so a busy port is one clear error)."""
