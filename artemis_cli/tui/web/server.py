@@ -110,7 +110,7 @@ class DashboardServer(Server):
         except ValueError:
             font_size = 16
         scheme = "wss" if request.secure else "ws"
-        websocket_url = f"{scheme}://{request.host}/ws"
+        websocket_url = f"{scheme}://{request.host}/ws"  # the page corrects the scheme behind an https proxy
         nonce = secrets.token_urlsafe(16)
         context = {
             "title": self.title,
@@ -124,7 +124,8 @@ class DashboardServer(Server):
         # xterm.js injects its styles at run time (style-src 'unsafe-inline'); scripts: textual.js and ours
         response.headers["Content-Security-Policy"] = (
             f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
-            f"font-src 'self'; img-src 'self' data:; connect-src 'self' {websocket_url}; "
+            f"font-src 'self'; img-src 'self' data:; connect-src 'self' ws://{request.host}/ws "
+            f"wss://{request.host}/ws; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
         )
         return response
