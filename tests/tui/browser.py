@@ -718,6 +718,11 @@ class WebConsole:
 _LOAD_STATE = "[location.href, document.readyState, document.body ? document.body.className : '', !!window.__artemisTerm]"
 
 
+def cluster_loaded(server_url: str) -> Callable[[str], bool]:
+    """Usable: the Cluster screen, connected to ``server_url``, has drawn its first load ("N of M nodes up")."""
+    return lambda screen: f"connected to {server_url}" in screen and " nodes up" in screen
+
+
 def load_timeline(
     page: Page, url: str, usable: Callable[[str], Any], *, timeout: float = 30
 ) -> dict[str, float]:
