@@ -399,6 +399,14 @@ class Page:
         if result.get("errorText"):
             raise CDPError(f"navigating to {url}: {result['errorText']}")
 
+    def wait_loaded(self, timeout: float = 15) -> None:
+        """Wait for the current document's load event (a page that is not the console: no terminal)."""
+        deadline = time.monotonic() + timeout
+        while self.evaluate("document.readyState") != "complete":
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the page did not finish loading within {timeout}s")
+            time.sleep(0.05)
+
     def evaluate(self, expression: str, timeout: float = 15) -> Any:
         """The value of a JavaScript expression in the page (awaited when it is a promise)."""
         result = self.call(
