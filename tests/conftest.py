@@ -17,7 +17,7 @@ from tests.helpers import LiveServer, make_settings
 @pytest.fixture(autouse=True)
 def _isolate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
-        if name.startswith("ARTEMIS_") and name != "ARTEMIS_TEST_POSTGRES_URL":
+        if name.startswith("ARTEMIS_") and not name.startswith("ARTEMIS_TEST_"):  # the tests' own settings
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")

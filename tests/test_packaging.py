@@ -30,3 +30,19 @@ def test_migrations_are_package_data() -> None:
     assert scripts
     uncovered = [s for s in scripts if not any(fnmatch(s, pat) for pat in patterns)]
     assert not uncovered, f"migration scripts not shipped in the wheel: {uncovered}"
+
+
+def test_tui_assets_are_package_data() -> None:
+    """The dashboard's stylesheet and the web console's page template ship in the wheel (a missing one only
+    shows once installed: no styles, or `artemis tui --web` answering 500)."""
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = cfg["tool"]["setuptools"]["package-data"]["artemis_cli"]
+    base = ROOT / "artemis_cli"
+    assets = [
+        p.relative_to(base).as_posix()
+        for p in (base / "tui").rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+    ]
+    assert any(a.endswith(".html") for a in assets)
+    uncovered = [a for a in assets if not any(fnmatch(a, pat) for pat in patterns)]
+    assert not uncovered, f"TUI files not shipped in the wheel: {uncovered}"
