@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks import procs
 from benchmarks.loadgen import Pool, http_request, run_all, saturate
-from benchmarks.run import OK_MARK, SERVER_ENV, dataset, heartbeat_requests, instance, register_requests
+from benchmarks.shapes import OK_MARK, SERVER_ENV, dataset, heartbeat_requests, instance, register_requests
 
 
 def shapes(insts: list[dict[str, object]]) -> dict[str, list[bytes]]:
