@@ -205,6 +205,12 @@ async def startup_sync(bench: Bench) -> dict[str, Any]:
         f"{j['rss_after_bytes'] / 2**20:.0f}/{j['rss_peak_bytes'] / 2**20:.0f}",
         goal="< 1.5 GB (issue 20)",
     )
+    bench.row(
+        label,
+        "longest /health answer during the join, ms",
+        j["health_max_ms"],
+        goal=f"{j['health_over_2s']} answers over the peers' 2 s health-check timeout",
+    )
     pa = out["peer_answer"]
     bench.row(
         label,
@@ -220,6 +226,11 @@ async def watch_join(bench: Bench, node: procs.Proc, peer: procs.Proc, n: int) -
     await asyncio.to_thread(node.start, 60.0)
     t0 = node.t_spawn
     url = f"http://127.0.0.1:{node.port}"
+    # /health asked every 50 ms meanwhile: how long the node keeps a caller (a peer's health check has
+    # cluster.health_check_timeout_secs = 2 s) waiting while it copies the registry
+    stop = asyncio.Event()
+    health: list[float] = []
+    prober = asyncio.create_task(health_probe(url, stop, health))
     assert node.usage is not None
     assert peer.usage is not None
     up_at: float | None = None
@@ -244,6 +255,8 @@ async def watch_join(bench: Bench, node: procs.Proc, peer: procs.Proc, n: int) -
             if up_at is not None and all_at is not None:
                 break
             await asyncio.sleep(0.02)
+        stop.set()
+        await prober
         time.sleep(0.5)
         rss_after = node.usage.rss()
         sampled = await discovery_sample(node.port, n)
@@ -258,8 +271,24 @@ async def watch_join(bench: Bench, node: procs.Proc, peer: procs.Proc, n: int) -
         "rss_peak_bytes": rss_peak,
         "peer_rss_peak_bytes": peer_peak,
         "discovery_sample": sampled,
+        "health_max_ms": ms(max(health, default=None)),
+        "health_p99_ms": ms(pct(health, 99)),
+        "health_over_2s": sum(1 for h in health if h > 2.0),
         "sync_log": "; ".join(sync_log) or "no start-up sync line in the log",
     }
+
+
+async def health_probe(url: str, stop: asyncio.Event, out: list[float]) -> None:
+    """GET /health every 50 ms until ``stop``; each answer's time (a stalled loop shows as a long one)."""
+    async with httpx.AsyncClient(timeout=120, trust_env=False) as http:
+        while not stop.is_set():
+            t = time.perf_counter()
+            try:
+                await http.get(url + "/health")
+            except httpx.HTTPError:
+                pass
+            out.append(time.perf_counter() - t)
+            await asyncio.sleep(0.05)
 
 
 async def discovery_sample(port: int, n: int) -> dict[str, Any]:

@@ -922,6 +922,7 @@ def main(argv: list[str] | None = None) -> int:
         runner = asyncio.run
     bench = Bench(prof, pin)
     started = time.time()
+    load_before = os.getloadavg()
     only = {s.strip() for s in args.only.split(",")}
     if "cluster" in only:
         only |= {"sync", "mgmtpush", "rejoin", "cost"}
@@ -936,6 +937,9 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])]),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "wall_seconds": round(time.time() - started, 1),
+        # other processes on this shared machine: 1/5/15-minute load averages before and after the run
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "results": results,
         "table": [list(r) for r in bench.rows],
         "goals": GOALS,
