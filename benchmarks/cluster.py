@@ -841,12 +841,13 @@ def summarize_rejoin(
     restart = events.get("restart", float("inf"))
     up = events.get("up", float("inf"))
 
-    def lags(k: int, lo: float, hi: float) -> list[float]:
+    def lags(k: int, lo: float, hi: float, by: float = float("inf")) -> list[float]:
+        """Lags of the probes written in [lo, hi) and seen on node k before ``by`` (s after t0)."""
         seen = fleet.seen[k]
         out = []
         for j, sched in fleet.probe_sent.items():
             rel = sched - fleet.t0
-            if lo <= rel < hi and j in seen:
+            if lo <= rel < hi and j in seen and seen[j] - fleet.t0 < by:
                 out.append(seen[j] - sched)
         return out
 
@@ -877,8 +878,8 @@ def summarize_rejoin(
         v = events.get(name)
         return None if v is None or restart == float("inf") else round(v - restart, 2)
 
-    def p99(k: int, lo: float, hi: float) -> float | None:
-        return ms(pct(lags(k, lo, hi), 99))
+    def p99(k: int, lo: float, hi: float, by: float = float("inf")) -> float | None:
+        return ms(pct(lags(k, lo, hi, by), 99))
 
     summary = {
         "instances": instances,
@@ -905,7 +906,14 @@ def summarize_rejoin(
         "lag_B_before_p99_ms": p99(1, 0, kill),
         "lag_B_down_p99_ms": p99(1, kill, up),
         "lag_B_after_p99_ms": p99(1, up, float("inf")),
-        "lag_C_before_p99_ms": p99(2, 0, kill),
+        # only what the first C pushed before it was killed; probes it missed are counted below
+        "lag_C_before_p99_ms": p99(2, 0, kill, kill),
+        "probes_before_kill_C_got_only_after_restart": sum(
+            1
+            for j, sched in fleet.probe_sent.items()
+            if sched - fleet.t0 < kill and fleet.seen[2].get(j, 0.0) - fleet.t0 >= kill
+        ),
+        "probes_while_down_C_got_after_restart": len(lags(2, kill, restart)),
         "lag_C_first5s_p99_ms": p99(2, up, up + 5),
         "lag_C_after_up_p99_ms": p99(2, up, float("inf")),
         "probes_lost_C_after_up": sum(
