@@ -400,16 +400,16 @@ async def mgmt_push(bench: Bench) -> dict[str, Any]:
                 )
                 state.update(mark=change, count=0, first=0.0, last=0.0, local=0.0)
                 done.clear()
+                body = {
+                    "instanceKey": {"serviceId": svc, "instanceId": iid},
+                    "operation": op,
+                    "operationComplete": True,
+                    "operatorId": "bench",
+                }
                 t0 = time.perf_counter()
                 write = asyncio.create_task(
-                    http.post(
-                        nodes.url(0) + "/api/management/instance/operate-instance.json",
-                        json={
-                            "instanceKey": {"serviceId": svc, "instanceId": iid},
-                            "operation": op,
-                            "operationComplete": True,
-                            "operatorId": "bench",
-                        },
+                    timed(
+                        http.post(nodes.url(0) + "/api/management/instance/operate-instance.json", json=body)
                     )
                 )
                 try:
@@ -420,8 +420,8 @@ async def mgmt_push(bench: Bench) -> dict[str, Any]:
                         locals_.append(state["local"] - t0)
                 except TimeoutError:
                     lost += 1
-                resp = await write
-                answers.append(time.perf_counter() - t0)
+                resp, answered = await write
+                answers.append(answered - t0)
                 if resp.status_code != 200:
                     raise RuntimeError(f"{op} on A answered {resp.status_code}: {resp.text[:200]}")
                 await asyncio.sleep(0.15)
@@ -437,7 +437,6 @@ async def mgmt_push(bench: Bench) -> dict[str, Any]:
                 "first_subscriber_p99_ms": ms(pct(firsts, 99)),
                 "subscriber_on_A_p50_ms": ms(pct(locals_, 50)),
                 "subscriber_on_A_p99_ms": ms(pct(locals_, 99)),
-                # includes the time until the answer was read, so it can end after the push
                 "write_answer_on_A_p50_ms": ms(pct(answers, 50)),
                 "write_answer_on_A_p99_ms": ms(pct(answers, 99)),
                 "rss_bytes_C": c.usage.rss(),
@@ -464,6 +463,12 @@ async def mgmt_push(bench: Bench) -> dict[str, Any]:
         f"{out['subscriber_on_A_p50_ms']}/{out['subscriber_on_A_p99_ms']}",
     )
     return out
+
+
+async def timed(call: Any) -> tuple[Any, float]:
+    """Await ``call``; its result and the perf_counter when it came."""
+    res = await call
+    return res, time.perf_counter()
 
 
 async def poll(check: Any, timeout: float, every: float = 0.05) -> bool:
@@ -1001,7 +1006,21 @@ async def per_key_cost(bench: Bench) -> dict[str, Any]:
                     "load": res,
                 }
         reqs, rate = shapes["client100"]
-        idle, share, res = await cpu_at_rate(nodes.procs, nodes.procs[0], reqs, rate, p.cost_seconds)
+        # the peers count the replicated batches they take: the sender's cost per key depends on how many
+        # keys it gets into one batch (backlogged links merge batches)
+        async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+            before = [gauges((await http.get(nodes.url(k) + "/metrics")).text) for k in (1, 2)]
+            idle, share, res = await cpu_at_rate(nodes.procs, nodes.procs[0], reqs, rate, p.cost_seconds)
+            await asyncio.sleep(0.5)  # batches in flight
+            after = [gauges((await http.get(nodes.url(k) + "/metrics")).text) for k in (1, 2)]
+        batches = sum(
+            a.get("artemis_heartbeat_requests_total", 0) - b.get("artemis_heartbeat_requests_total", 0)
+            for a, b in zip(after, before, strict=True)
+        )
+        absorbed = sum(
+            a.get("artemis_heartbeat_keys_total", 0) - b.get("artemis_heartbeat_keys_total", 0)
+            for a, b in zip(after, before, strict=True)
+        )
         keys = rate * 100
         out["cluster_client100"] = {
             "requests_per_s": rate,
@@ -1009,6 +1028,9 @@ async def per_key_cost(bench: Bench) -> dict[str, Any]:
             "cpu": share,
             "origin_us_per_key": round((share[0] - idle[0]) / keys * 1e6, 3),
             "peer_us_per_key": [round((share[k] - idle[k]) / keys * 1e6, 3) for k in (1, 2)],
+            "replicated_batches": batches,
+            "replicated_keys": absorbed,
+            "keys_per_batch": round(absorbed / batches, 1) if batches else None,
             "load": res,
         }
     finally:
@@ -1040,5 +1062,10 @@ async def per_key_cost(bench: Bench) -> dict[str, Any]:
         f"{client}/{first}/{single}",
         goal=f"ceiling: {out['ceiling_client100']['us_per_key']} / {out['ceiling_client1']['us_per_key']}",
     )
-    bench.row(label, "us per key and peer: origin sends / peer absorbs", f"{send}/{recv}")
+    bench.row(
+        label,
+        "us per key and peer: origin sends / peer absorbs",
+        f"{send}/{recv}",
+        goal=f"{cl['keys_per_batch']} keys per replicated batch",
+    )
     return out
