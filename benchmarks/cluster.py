@@ -936,6 +936,22 @@ def summarize_rejoin(
 # -- 10: per-key CPU cost at a fixed rate -------------------------------------------------------------------
 
 
+def fit(out: dict[str, Any], cpu_key: str) -> dict[str, float | None]:
+    """Solve cpu = batches/s * us_per_batch + keys/s * us_per_key from the two cluster rates (None when the
+    two points do not separate, e.g. both at the same batch size, or when the solution is negative)."""
+    hi, lo = out["cluster_client100"], out["cluster_client100_low"]
+    b1, k1, c1 = hi["batches_per_s_per_peer"], hi["keys_per_s_per_peer"], hi[cpu_key]
+    b2, k2, c2 = lo["batches_per_s_per_peer"], lo["keys_per_s_per_peer"], lo[cpu_key]
+    det = b1 * k2 - b2 * k1
+    if not det:
+        return {"us_per_batch": None, "us_per_key": None}
+    per_batch = (c1 * k2 - c2 * k1) / det * 1e6
+    per_key = (b1 * c2 - b2 * c1) / det * 1e6
+    if per_batch < 0 or per_key < 0:
+        return {"us_per_batch": None, "us_per_key": None, "raw": [round(per_batch, 2), round(per_key, 4)]}
+    return {"us_per_batch": round(per_batch, 1), "us_per_key": round(per_key, 4)}
+
+
 async def cpu_at_rate(
     nodes: list[procs.Proc], target: procs.Proc, reqs: list[bytes], rate: float, seconds: float
 ) -> tuple[list[float], list[float], dict[str, Any]]:
@@ -1005,34 +1021,44 @@ async def per_key_cost(bench: Bench) -> dict[str, Any]:
                     "us_per_key": round((share[0] - idle[0]) / keys * 1e6, 3),
                     "load": res,
                 }
-        reqs, rate = shapes["client100"]
-        # the peers count the replicated batches they take: the sender's cost per key depends on how many
-        # keys it gets into one batch (backlogged links merge batches)
-        async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
-            before = [gauges((await http.get(nodes.url(k) + "/metrics")).text) for k in (1, 2)]
-            idle, share, res = await cpu_at_rate(nodes.procs, nodes.procs[0], reqs, rate, p.cost_seconds)
-            await asyncio.sleep(0.5)  # batches in flight
-            after = [gauges((await http.get(nodes.url(k) + "/metrics")).text) for k in (1, 2)]
-        batches = sum(
-            a.get("artemis_heartbeat_requests_total", 0) - b.get("artemis_heartbeat_requests_total", 0)
-            for a, b in zip(after, before, strict=True)
-        )
-        absorbed = sum(
-            a.get("artemis_heartbeat_keys_total", 0) - b.get("artemis_heartbeat_keys_total", 0)
-            for a, b in zip(after, before, strict=True)
-        )
-        keys = rate * 100
-        out["cluster_client100"] = {
-            "requests_per_s": rate,
-            "idle_cpu": idle,
-            "cpu": share,
-            "origin_us_per_key": round((share[0] - idle[0]) / keys * 1e6, 3),
-            "peer_us_per_key": [round((share[k] - idle[k]) / keys * 1e6, 3) for k in (1, 2)],
-            "replicated_batches": batches,
-            "replicated_keys": absorbed,
-            "keys_per_batch": round(absorbed / batches, 1) if batches else None,
-            "load": res,
-        }
+        # The peers count the replicated batches they take: what the sender pays per key depends on how
+        # many keys it gets into one batch (a link with batches queued merges them). Two rates give two
+        # (batches/s, keys/s) points per peer, from which the cost per batch and per key are solved.
+        reqs = shapes["client100"][0]
+        for name, rate in (
+            ("cluster_client100", p.cost_rate / 100),
+            ("cluster_client100_low", p.cost_rate / 500),
+        ):
+            async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+                before = [gauges((await http.get(nodes.url(k) + "/metrics")).text) for k in (1, 2)]
+                idle, share, res = await cpu_at_rate(nodes.procs, nodes.procs[0], reqs, rate, p.cost_seconds)
+                await asyncio.sleep(0.5)  # batches in flight
+                after = [gauges((await http.get(nodes.url(k) + "/metrics")).text) for k in (1, 2)]
+            batches = sum(
+                a.get("artemis_heartbeat_requests_total", 0) - b.get("artemis_heartbeat_requests_total", 0)
+                for a, b in zip(after, before, strict=True)
+            )
+            absorbed = sum(
+                a.get("artemis_heartbeat_keys_total", 0) - b.get("artemis_heartbeat_keys_total", 0)
+                for a, b in zip(after, before, strict=True)
+            )
+            keys = rate * 100
+            out[name] = {
+                "requests_per_s": rate,
+                "idle_cpu": idle,
+                "cpu": share,
+                "origin_us_per_key": round((share[0] - idle[0]) / keys * 1e6, 3),
+                "peer_us_per_key": [round((share[k] - idle[k]) / keys * 1e6, 3) for k in (1, 2)],
+                "replicated_batches": batches,
+                "replicated_keys": absorbed,
+                "keys_per_batch": round(absorbed / batches, 1) if batches else None,
+                # per peer and second, for the fit below
+                "batches_per_s_per_peer": round(batches / 2 / p.cost_seconds, 1),
+                "keys_per_s_per_peer": round(absorbed / 2 / p.cost_seconds, 1),
+                "send_cpu_per_peer": None,  # filled in once the client cost is known
+                "absorb_cpu_per_peer": round(sum(share[k] - idle[k] for k in (1, 2)) / 2, 4),
+                "load": res,
+            }
     finally:
         for x in alone.values():
             x.stop()
@@ -1043,6 +1069,14 @@ async def per_key_cost(bench: Bench) -> dict[str, Any]:
     cl = out["cluster_client100"]
     send = round((cl["origin_us_per_key"] - client) / 2, 3)
     recv = round(sum(cl["peer_us_per_key"]) / 2, 3)
+    for name in ("cluster_client100", "cluster_client100_low"):
+        r = out[name]
+        own = r["requests_per_s"] * 100 * client / 1e6  # what the client heartbeats cost the origin itself
+        r["send_cpu_per_peer"] = round((r["cpu"][0] - r["idle_cpu"][0] - own) / 2, 4)
+    out["per_batch_fit"] = {
+        "send": fit(out, "send_cpu_per_peer"),
+        "absorb": fit(out, "absorb_cpu_per_peer"),
+    }
     out["per_key_us"] = {
         "client_heartbeat_100_keys_cached": client,
         "client_heartbeat_100_keys_first_sight": out["alone_cache_off_client100"]["us_per_key"],
@@ -1067,5 +1101,13 @@ async def per_key_cost(bench: Bench) -> dict[str, Any]:
         "us per key and peer: origin sends / peer absorbs",
         f"{send}/{recv}",
         goal=f"{cl['keys_per_batch']} keys per replicated batch",
+    )
+    fs, fa = out["per_batch_fit"]["send"], out["per_batch_fit"]["absorb"]
+    bench.row(
+        "10 CPU per replicated batch (2 rates)",
+        "us per batch + us per key: send / absorb",
+        f"{fs['us_per_batch']} + {fs['us_per_key']} / {fa['us_per_batch']} + {fa['us_per_key']}",
+        goal=f"{out['cluster_client100_low']['keys_per_batch']} keys per batch at "
+        f"{p.cost_rate / 5:,.0f} keys/s",
     )
     return out
