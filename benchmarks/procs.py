@@ -95,9 +95,12 @@ class Proc:
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.usage: Usage | None = None
+        self.t_spawn = 0.0  # perf_counter when the process was spawned
+        self.t_listen = 0.0  # ... when it printed its listening line
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
 
     def start(self, timeout: float = 30.0) -> Proc:
+        self.t_spawn = time.perf_counter()
         self.proc = subprocess.Popen(
             self.cmd, env=self.env, stdout=subprocess.PIPE, stderr=self._log, cwd=str(ROOT)
         )
@@ -110,6 +113,7 @@ class Proc:
             m = _LISTEN.search(line)
             if m:
                 self.port = int(m.group(1))
+                self.t_listen = time.perf_counter()
                 break
         if not self.port:
             self.stop()
@@ -126,6 +130,18 @@ class Proc:
     def pid(self) -> int:
         assert self.proc is not None
         return self.proc.pid
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no shutdown hook runs."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def log(self) -> str:
+        """What the process wrote to stderr so far (its log). pread: the child shares the file offset, so a
+        seek here would make it write over its own log."""
+        fd = self._log.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -176,8 +192,9 @@ def artemis(
     return Proc(cmd, env=env, cpus=cpus, name=name)
 
 
-def ceiling(cpus: set[int] | None = None) -> Proc:
-    return Proc([sys.executable, "-m", "benchmarks.ceiling", "--port", "0"], cpus=cpus, name="ceiling")
+def ceiling(cpus: set[int] | None = None, decode: bool = False) -> Proc:
+    cmd = [sys.executable, "-m", "benchmarks.ceiling", "--port", "0", *(["--decode"] if decode else [])]
+    return Proc(cmd, cpus=cpus, name="ceiling-decode" if decode else "ceiling")
 
 
 def tmpdir(prefix: str) -> Path:

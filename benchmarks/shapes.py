@@ -1,0 +1,121 @@
+"""Request shapes and small helpers shared by the runner (run.py), the cluster scenarios (cluster.py) and the
+profiler (profile.py): the data set, pre-built request bytes, one-off fetches, percentiles.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import msgspec
+
+from benchmarks.loadgen import Pool, http_request, run_all
+
+OK_MARK = b'"errorCode":"success"'
+SERVER_ENV = {
+    # The limiter would cap every figure at its 10,000 requests/s default: benchmarks measure the server.
+    "ARTEMIS_RATELIMIT__ENABLED": "false",
+    # Long leases so that instances not heartbeated by a scenario stay registered for the whole run.
+    "ARTEMIS_LEASE__TTL_SECS": "3600",
+    "ARTEMIS_LEASE__LEGACY_TTL_SECS": "3600",
+    "ARTEMIS_LOGGING__LEVEL": "warn",
+    "ARTEMIS_LIMITS__MAX_BATCH_INSTANCES": "10000",
+}
+PEER_HEARTBEAT = "/api/replication/registry/heartbeat.json"
+
+
+def instance(svc: str, i: int) -> dict[str, Any]:
+    ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+    return {
+        "serviceId": svc,
+        "instanceId": f"{svc}-{i}",
+        "ip": ip,
+        "port": 8080,
+        "url": f"http://{ip}:8080/",
+        "status": "up",
+        "machineName": f"host-{i}",
+    }
+
+
+def register_requests(instances: list[dict[str, Any]], batch: int) -> list[bytes]:
+    return [
+        http_request(
+            "POST",
+            "/api/registry/register.json",
+            msgspec.json.encode({"instances": instances[k : k + batch]}),
+        )
+        for k in range(0, len(instances), batch)
+    ]
+
+
+def heartbeat_requests(instances: list[dict[str, Any]], batch: int) -> list[bytes]:
+    keys = [{"serviceId": x["serviceId"], "instanceId": x["instanceId"]} for x in instances]
+    return [
+        http_request(
+            "POST", "/api/registry/heartbeat.json", msgspec.json.encode({"instanceKeys": keys[k : k + batch]})
+        )
+        for k in range(0, len(keys), batch)
+    ]
+
+
+def peer_heartbeat_requests(
+    instances: list[dict[str, Any]],
+    batch: int,
+    bodies: int,
+    region: str,
+    zone: str,
+    seed: int = 20,
+) -> list[bytes]:
+    """Replicated heartbeat batches as a peer sends them (replicator.payload: ``{"instanceKeys": [...]}``
+    with all five key fields, in the order of the InstanceKey Struct), each batch a random mix of the
+    registered keys: a peer's batch holds the keys its clients renewed in the last 100 ms, so the same body
+    practically never comes twice. ``bodies`` distinct bodies, seeded, so two runs send the same bytes."""
+    rng = random.Random(seed)
+    keys = [
+        {
+            "regionId": region,
+            "zoneId": zone,
+            "serviceId": x["serviceId"],
+            "groupId": "",
+            "instanceId": x["instanceId"],
+        }
+        for x in instances
+    ]
+    n = min(batch, len(keys))
+    return [
+        http_request("POST", PEER_HEARTBEAT, msgspec.json.encode({"instanceKeys": rng.sample(keys, n)}))
+        for _ in range(bodies)
+    ]
+
+
+def dataset(services: int) -> list[dict[str, Any]]:
+    """``services`` services of 100 instances each; service 0 is the one discovery reads."""
+    return [instance(f"bench-svc-{s}", s * 100 + k) for s in range(services) for k in range(100)]
+
+
+async def fetch(port: int, req: bytes) -> bytes:
+    pool = await Pool("127.0.0.1", port, 1).open()
+    got: list[bytes] = []
+    conn = pool.conns[0]
+    conn.expect = b""
+    conn.keep = got
+    await run_all(pool, [req], depth=1, timeout=60)
+    await pool.close()
+    if not got:
+        raise RuntimeError("no answer")
+    return got[0]
+
+
+async def can(ceiling_port: int, path: str, body: bytes) -> None:
+    await fetch(ceiling_port, http_request("PUT", "/__canned" + path, body))
+
+
+def pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    return s[min(len(s) - 1, int(p / 100.0 * len(s)))]
+
+
+def ms(v: float | None) -> float | None:
+    return None if v is None else round(v * 1000, 2)
