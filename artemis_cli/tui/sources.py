@@ -1,0 +1,578 @@
+"""What the console's screens read and write, as ``artemis_client.wire`` Structs or small typed views.
+
+Every new screen (Overview, Cluster, Routing, Zones, Canary, Audit, Users) reads through this one module, so
+moving them onto a typed client is a change here only. Calls go through ``ArtemisDashboard.call`` (shared
+client, failover, connection state); the few endpoints the CLI client has no method for (user admin, a
+discovery call on behalf of a client IP) are sent as client ``Request``s through the same path.
+
+The cluster sampler asks every node's ``/metrics`` once per refresh period and keeps a short history of
+rates per node, which the Overview charts and the Cluster screen share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+import weakref
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from artemis_cli.errors import ClientError, NotFound
+from artemis_cli.tui import data
+from artemis_client.wire import codec
+from artemis_client.wire.audit import AuditLog
+from artemis_client.wire.auth import LoginHistory, Session, User
+from artemis_client.wire.management import CanaryConfig, ZoneOperationRecord
+from artemis_client.wire.registry import Instance, Service
+from artemis_client.wire.routing import GroupInstance, RouteRule, ServiceGroup
+from artemis_client.wire.status import ServiceNodeStatus
+
+if TYPE_CHECKING:
+    from artemis_cli.tui.app import ArtemisDashboard
+
+T = TypeVar("T")
+
+
+def typed(items: Iterable[Any] | None, tp: type[T]) -> list[T]:
+    """Decode JSON objects of an answer into wire Structs (tolerant keys, as every reader of ours)."""
+    return [codec.convert(x, tp) for x in items or [] if isinstance(x, dict)]
+
+
+def one(item: Any, tp: type[T]) -> T:
+    return codec.convert(item, tp)
+
+
+async def _raw(dash: ArtemisDashboard, method: str, path: str, **kw: Any) -> Any:
+    """An endpoint the CLI client has no method for, through the same failover path and error kinds."""
+    from artemis_cli.client import Request
+
+    return await dash.call("_call", Request(method, path, **kw))
+
+
+# -- cluster: nodes, their metrics, rates over time ----------------------------------------------------------
+
+COUNTERS = {
+    "registrations": "artemis_register_requests_total",
+    "heartbeats": "artemis_heartbeat_requests_total",
+    "evictions": "artemis_evictions_total",
+    "discovery": "artemis_discovery_requests_total",
+}
+CHARTS = ("registrations", "heartbeats", "evictions", "discovery", "replication")
+CHART_TITLES = {
+    "registrations": "Registrations /s",
+    "heartbeats": "Heartbeats /s",
+    "evictions": "Evictions /s",
+    "discovery": "Discovery calls /s",
+    "replication": "Replication queue (items for peers)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PeerLink:
+    """One replication link as the sending node reports it in /metrics."""
+
+    url: str
+    up: bool
+    pending: int = 0
+    dropped: int = 0
+    management_pending: int = 0
+
+
+@dataclass(slots=True)
+class NodeView:
+    """A node: what cluster.json says about it plus its own /metrics (gauges, counters, peer links)."""
+
+    url: str
+    node_id: str = "-"
+    region: str = "-"
+    zone: str = "-"
+    status: str = "unknown"
+    gauges: dict[str, float] = field(default_factory=dict)
+    peers: list[PeerLink] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def up(self) -> bool:
+        return self.status == "up"
+
+    @property
+    def name(self) -> str:
+        """A short label: the node id (its first 8 characters when it is a UUID), else host:port."""
+        if self.node_id == "-":
+            return self.url.split("//")[-1]
+        return self.node_id[:8] if len(self.node_id) > 12 else self.node_id
+
+    def gauge(self, name: str) -> int | None:
+        v = self.gauges.get(name)
+        return None if v is None else int(v)
+
+    @property
+    def queue(self) -> int:
+        return sum(p.pending for p in self.peers)
+
+    @property
+    def lag(self) -> int:
+        """Management changes this node holds that its peers had not pulled at their last pull."""
+        return sum(p.management_pending for p in self.peers)
+
+
+@dataclass(frozen=True, slots=True)
+class Preservation:
+    """Self-preservation (S3.7) of one node: renewals per minute against the eviction threshold."""
+
+    per_minute: int
+    threshold_per_minute: int
+    max_per_minute: int
+    safe: bool
+    armed: bool  # the check only bites once the window maximum reached SAFE_MIN_MAX
+
+    @property
+    def ratio(self) -> float:
+        return self.per_minute / self.threshold_per_minute if self.threshold_per_minute else 1.0
+
+
+def preservation(node: NodeView) -> Preservation | None:
+    g = node.gauges
+    if "artemis_lease_renewals_last_window" not in g:
+        return None
+    win = int(g["artemis_lease_renewals_last_window"])
+    mx = int(g.get("artemis_lease_renewals_max_window", 0))
+    # /metrics windows are 10 s long: six per minute
+    return Preservation(
+        per_minute=win * 6,
+        threshold_per_minute=mx * 6 * data.SAFE_PERCENT // 100,
+        max_per_minute=mx * 6,
+        safe=g.get("artemis_lease_safe", 1.0) >= 1.0,
+        armed=mx >= data.SAFE_MIN_MAX,
+    )
+
+
+def _peer_links(metrics_text: str) -> list[PeerLink]:
+    from artemis_cli.commands.cluster import peer_metrics
+
+    return [
+        PeerLink(
+            url=url,
+            up=bool(info.get("up", 0)),
+            pending=int(info.get("replicationPending", 0)),
+            dropped=int(info.get("replicationDropped", 0)),
+            management_pending=int(info.get("managementPending", 0)),
+        )
+        for url, info in sorted(peer_metrics(metrics_text).items())
+    ]
+
+
+class ClusterSampler:
+    """Samples every node of the cluster; one per dashboard (see :func:`sampler`).
+
+    ``sample()`` asks cluster.json on the connected node, adds configured peers that are down (cluster.json
+    lists up nodes only, S14.6), then every node's /metrics concurrently (2 s timeout each). Counter deltas
+    between two samples become per-second rates kept for the last ``HISTORY`` samples per node; a node
+    that does not answer gets a gap (0) and keeps its row. Concurrent callers share one sample.
+    """
+
+    HISTORY = 90
+
+    def __init__(self, dash: ArtemisDashboard) -> None:
+        self.dash = dash
+        self.nodes: dict[str, NodeView] = {}
+        self.history: dict[tuple[str, str], deque[float]] = {}
+        self.sampled_at = 0.0
+        self._counters: dict[str, tuple[float, dict[str, float]]] = {}
+        self._clients: dict[str, Any] = {}
+        self._lock = asyncio.Lock()
+
+    def _client(self, url: str) -> Any:
+        from artemis_cli.client import AsyncArtemisClient
+
+        c = self._clients.get(url)
+        if c is None:
+            c = AsyncArtemisClient([url], token=self.dash.token, timeout=min(self.dash.timeout, 2.0))
+            self._clients[url] = c
+        return c
+
+    async def aclose(self) -> None:
+        for c in self._clients.values():
+            try:
+                await c.aclose()
+            except Exception:
+                pass
+        self._clients.clear()
+
+    async def _metrics(self, url: str) -> tuple[str | None, str | None]:
+        try:
+            return str(await self._client(url).metrics()), None
+        except ClientError as exc:
+            return None, str(exc)
+
+    async def sample(self, max_age: float = 0.5) -> list[NodeView]:
+        async with self._lock:
+            if time.monotonic() - self.sampled_at >= max_age:
+                await self._sample()
+        return list(self.nodes.values())
+
+    async def _sample(self) -> None:
+        doc = await self.dash.call("cluster_status")
+        listed = typed((doc or {}).get("nodesStatus"), ServiceNodeStatus)
+        views: dict[str, NodeView] = {}
+        for st in listed:
+            url = st.node.url.rstrip("/")
+            views[url] = NodeView(url, st.node.node_id, st.node.region_id, st.node.zone_id, st.status)
+        for url, known in self.nodes.items():
+            if url not in views:  # a node that stopped answering keeps its row, marked down below
+                views[url] = NodeView(url, known.node_id, known.region, known.zone, "down")
+        texts = await asyncio.gather(*(self._metrics(u) for u in views))
+        now = time.monotonic()
+        for (url, view), (text, err) in zip(list(views.items()), texts, strict=True):
+            if text is None:
+                view.error = err
+                if view.status == "up":
+                    view.status = "unreachable"  # listed by the cluster, but this dashboard cannot reach it
+                self._record(url, now, None)
+                continue
+            view.gauges = data.gauges(text)
+            view.peers = _peer_links(text)
+            for peer in view.peers:  # configured peers the connected node sees down
+                if peer.url not in views and not peer.up:
+                    views[peer.url] = NodeView(peer.url, status="down")
+                    self._record(peer.url, now, None)
+            self._record(url, now, view)
+        self.nodes = dict(sorted(views.items(), key=lambda kv: (kv[1].node_id == "-", kv[0])))
+        self.sampled_at = now
+
+    def _record(self, url: str, now: float, view: NodeView | None) -> None:
+        rates = dict.fromkeys(CHARTS, 0.0)
+        if view is not None:
+            counters = {k: view.gauges.get(name, 0.0) for k, name in COUNTERS.items()}
+            before = self._counters.get(url)
+            if before is not None and now > before[0]:
+                dt = now - before[0]
+                for k, v in counters.items():
+                    delta = v - before[1].get(k, 0.0)
+                    rates[k] = (v if delta < 0 else delta) / dt  # below the last value: the node restarted
+            self._counters[url] = (now, counters)
+            rates["replication"] = float(view.queue)
+        else:
+            self._counters.pop(url, None)
+        for k, v in rates.items():
+            series = self.history.setdefault((url, k), deque(maxlen=self.HISTORY))
+            series.append(v)
+
+    def series(self, url: str, chart: str) -> list[float]:
+        return list(self.history.get((url, chart), ()))
+
+
+_SAMPLERS: weakref.WeakKeyDictionary[Any, ClusterSampler] = weakref.WeakKeyDictionary()
+
+
+def sampler(dash: ArtemisDashboard) -> ClusterSampler:
+    """The dashboard's one cluster sampler (the Overview and Cluster screens share its history)."""
+    s = _SAMPLERS.get(dash)
+    if s is None:
+        s = _SAMPLERS[dash] = ClusterSampler(dash)
+    return s
+
+
+# -- services and instances --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Inventory:
+    """Every registered instance (admin view when allowed) with the pull-outs in force."""
+
+    services: list[Service]
+    pulls: data.PullOuts
+    canaries: list[CanaryConfig]
+    raw: list[dict[str, Any]]
+
+    def counts(self) -> list[data.ServiceCounts]:
+        return data.service_counts(self.raw, self.pulls, [msgspec_dict(c) for c in self.canaries])
+
+
+def msgspec_dict(obj: Any) -> dict[str, Any]:
+    import msgspec
+
+    out: dict[str, Any] = msgspec.to_builtins(obj)
+    return out
+
+
+async def inventory(dash: ArtemisDashboard) -> Inventory:
+    from artemis_cli.tui.screens.services import admin_or_discovery, load_canaries, load_pullouts
+
+    raw = list(await admin_or_discovery(dash, "services") or [])
+    pulls = await load_pullouts(dash)
+    canaries = typed(await load_canaries(dash), CanaryConfig)
+    return Inventory(typed(raw, Service), pulls, canaries, raw)
+
+
+# -- zones ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ZoneView:
+    """A zone of a region: its registered instances, how many serve, and the zone pull-outs in force."""
+
+    region: str
+    zone: str
+    instances: int = 0
+    serving: int = 0
+    services: set[str] = field(default_factory=set)
+    pulled_out: bool = False  # the whole zone (every service)
+    pulled_services: list[str] = field(default_factory=list)  # zone pull-outs scoped to one service (J)
+    operator: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.region.lower()}|{self.zone.lower()}"
+
+    @property
+    def state(self) -> str:
+        if self.pulled_out:
+            return "pulled out"
+        if self.pulled_services:
+            return f"pulled out for {len(self.pulled_services)} service(s)"
+        return "serving"
+
+
+async def zones(dash: ArtemisDashboard) -> tuple[list[ZoneView], data.PullOuts]:
+    """Every zone that has instances or a pull-out, and the pull-outs in force (for the modal)."""
+    inv = await inventory(dash)
+    try:
+        ops = typed(await dash.call("zone_operations"), ZoneOperationRecord)
+    except ClientError as exc:
+        if exc.kind == "unreachable":
+            raise
+        ops = []
+    out: dict[str, ZoneView] = {}
+
+    def view(region: str | None, zone: str | None) -> ZoneView:
+        z = ZoneView(region or "default", zone or "")
+        return out.setdefault(z.key, z)
+
+    for svc in inv.raw:
+        for inst in svc.get("instances") or []:
+            z = view(inst.get("regionId"), inst.get("zoneId"))
+            z.instances += 1
+            z.services.add(str(svc.get("serviceId") or ""))
+            if not inv.pulls.reason(inst):
+                z.serving += 1
+    for op in ops:
+        if op.operation.lower() != "pullout":
+            continue
+        z = view(op.region_id, op.zone_id)
+        if op.service_id:
+            z.pulled_services.append(op.service_id)
+        else:
+            z.pulled_out = True
+            z.operator = op.operator_id
+    return sorted(out.values(), key=lambda z: z.key), inv.pulls
+
+
+# -- canary --------------------------------------------------------------------------------------------------
+
+
+def check_ip_entry(text: str) -> str:
+    """One whitelist entry: an IP address or a CIDR block (normalised). Raises ValueError naming it."""
+    entry = text.strip()
+    try:
+        if "/" in entry:
+            return str(ipaddress.ip_network(entry, strict=False))
+        return str(ipaddress.ip_address(entry))
+    except ValueError:
+        raise ValueError(f"{entry!r} is not an IP address or CIDR block") from None
+
+
+def parse_whitelist(text: str) -> list[str]:
+    """Comma- or space-separated IPs / CIDR blocks; every entry validated, duplicates dropped."""
+    out: list[str] = []
+    for part in text.replace(",", " ").split():
+        e = check_ip_entry(part)
+        if e not in out:
+            out.append(e)
+    return out
+
+
+async def canaries(dash: ArtemisDashboard) -> list[CanaryConfig]:
+    return sorted(typed(await dash.call("canary_list"), CanaryConfig), key=lambda c: c.service_id.lower())
+
+
+async def canary(dash: ArtemisDashboard, service_id: str) -> CanaryConfig | None:
+    try:
+        return one(await dash.call("canary_get", service_id), CanaryConfig)
+    except NotFound:
+        return None
+
+
+async def seen_by(dash: ArtemisDashboard, service_id: str, client_ip: str) -> list[Instance]:
+    """The instances discovery gives a client at ``client_ip`` (the server applies the canary filter, F5,
+    to ``discoveryData.clientIp``, S7.5)."""
+    body = {"discoveryConfig": {"serviceId": service_id, "discoveryData": {"clientIp": client_ip}}}
+    svc = await _raw(
+        dash, "POST", "/api/discovery/service.json", json=body, safe=True, pick="service", what=service_id
+    )
+    return typed((svc or {}).get("instances"), Instance)
+
+
+async def served(dash: ArtemisDashboard, service_id: str) -> list[Instance]:
+    try:
+        svc = await dash.call("service", service_id)
+    except NotFound:
+        return []
+    return typed((svc or {}).get("instances"), Instance)
+
+
+# -- routing -------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Routing:
+    """Groups and rules of one service, and the instances bound to each group."""
+
+    service_id: str
+    groups: list[ServiceGroup]
+    rules: list[RouteRule]
+    bound: dict[str, list[GroupInstance]]  # by group key
+
+
+async def routing(dash: ArtemisDashboard, service_id: str) -> Routing:
+    groups = typed(await dash.call("group_list", service_id), ServiceGroup)
+    rules = typed(await dash.call("rule_list", service_id), RouteRule)
+    bound_lists = await asyncio.gather(*(dash.call("group_instances", g.group_key) for g in groups))
+    bound = {g.group_key: typed(b, GroupInstance) for g, b in zip(groups, bound_lists, strict=True)}
+    return Routing(service_id, groups, rules, bound)
+
+
+async def routed_services(dash: ArtemisDashboard) -> list[str]:
+    """Services that have groups or rules (and every registered service, to create the first one)."""
+    names = {str(s.get("serviceId")) for s in await dash.call("services") or []}
+    for g in typed(await dash.call("group_list"), ServiceGroup):
+        names.add(g.service_id)
+    for r in typed(await dash.call("rule_list"), RouteRule):
+        names.add(r.service_id)
+    return sorted((n for n in names if n), key=str.lower)
+
+
+def weight_shares(weights: dict[str, int]) -> dict[str, float]:
+    """Configured share of each group (weights over their sum)."""
+    total = sum(max(w, 0) for w in weights.values())
+    return {k: (max(w, 0) / total if total else 0.0) for k, w in weights.items()}
+
+
+async def observed_split(
+    dash: ArtemisDashboard, service_id: str, groups: dict[str, set[str]], samples: int = 100
+) -> tuple[dict[str, float], int]:
+    """Share of single-instance lookups (S8) answered by each group's instances, over ``samples`` lookups:
+    the split clients really get. ``groups`` maps a group key to its bound instance ids (lower case)."""
+    hits: dict[str, int] = dict.fromkeys(groups, 0)
+    done = 0
+    for _ in range(samples):
+        try:
+            inst = await dash.call("lookup", service_id)
+        except NotFound:
+            break
+        done += 1
+        iid = data.low((inst or {}).get("instanceId"))
+        for key, ids in groups.items():
+            if iid in ids:
+                hits[key] += 1
+    return ({k: (v / done if done else 0.0) for k, v in hits.items()}, done)
+
+
+# -- audit ---------------------------------------------------------------------------------------------------
+
+SINCE = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 7 * 86400}
+
+
+async def audit(
+    dash: ArtemisDashboard,
+    *,
+    operator: str = "",
+    operation: str = "",
+    service: str = "",
+    since: str = "",
+    limit: int = 500,
+) -> list[AuditLog]:
+    """Audit records newest first; operator / operation / time range are filtered by the server, the
+    service by target (a record's target names its service as ``service...`` or ``...:service:...``)."""
+    secs = SINCE.get(since)
+    logs = typed(
+        await dash.call(
+            "audit_logs",
+            operator=operator or None,
+            operation=operation or None,
+            since=int(time.time()) - secs if secs else None,
+            limit=limit,
+        ),
+        AuditLog,
+    )
+    s = service.lower()
+    if s:
+        logs = [x for x in logs if _targets_service(x.target_id.lower(), s)]
+    return sorted(logs, key=lambda x: -x.log_id)
+
+
+def _targets_service(target: str, service: str) -> bool:
+    parts = target.replace("/", ":").split(":")
+    return service in parts or target.startswith(service)
+
+
+# -- users (auth 2.12) ---------------------------------------------------------------------------------------
+
+
+async def me(dash: ArtemisDashboard) -> User | None:
+    """The user of the dashboard's token; None without a token or when the server has no auth."""
+    if not dash.token:
+        return None
+    try:
+        return one(await dash.call("whoami"), User)
+    except ClientError as exc:
+        if exc.kind == "unreachable":
+            raise
+        return None
+
+
+async def users(dash: ArtemisDashboard) -> list[User]:
+    return sorted(
+        typed(await _raw(dash, "GET", "/api/auth/users", family="C", safe=True), User),
+        key=lambda u: u.username.lower(),
+    )
+
+
+async def sessions(dash: ArtemisDashboard) -> list[Session]:
+    return typed(await _raw(dash, "GET", "/api/auth/sessions", family="C", safe=True), Session)
+
+
+async def login_history(dash: ArtemisDashboard, user_id: str) -> list[LoginHistory]:
+    path = f"/api/auth/users/{quote(user_id, safe='')}/login-history"
+    rows = typed(await _raw(dash, "GET", path, family="C", safe=True), LoginHistory)
+    return sorted(rows, key=lambda h: -h.login_time)
+
+
+async def roles(dash: ArtemisDashboard) -> list[str]:
+    return [str(r) for r in await _raw(dash, "GET", "/api/auth/roles", family="C", safe=True) or []]
+
+
+async def create_user(dash: ArtemisDashboard, username: str, password: str, role: str, email: str) -> User:
+    body = {"username": username, "password": password, "role": role}
+    if email:
+        body["email"] = email
+    return one(await _raw(dash, "POST", "/api/auth/users", family="C", json=body), User)
+
+
+async def update_user(dash: ArtemisDashboard, user_id: str, **changes: str) -> User:
+    path = f"/api/auth/users/{quote(user_id, safe='')}"
+    return one(await _raw(dash, "PUT", path, family="C", json=changes), User)
+
+
+async def set_user_status(dash: ArtemisDashboard, user_id: str, status: str) -> User:
+    path = f"/api/auth/users/{quote(user_id, safe='')}/status"
+    return one(await _raw(dash, "PUT", path, family="C", json={"status": status}), User)
+
+
+async def reset_password(dash: ArtemisDashboard, user_id: str, new_password: str) -> None:
+    path = f"/api/auth/password/reset/{quote(user_id, safe='')}"
+    await _raw(dash, "POST", path, family="C", json={"newPassword": new_password})
