@@ -24,6 +24,7 @@ from textual.screen import Screen
 from artemis_cli.errors import ClientError, Unreachable, parse_servers
 from artemis_cli.tui.commands import ArtemisCommands
 from artemis_cli.tui.push import Backoff, ChangeFeed
+from artemis_cli.tui.screens.registry import SCREENS, allowed, register_modes
 
 
 class ArtemisDashboard(App[int]):
@@ -34,9 +35,7 @@ class ArtemisDashboard(App[int]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
-        Binding("1", "show('cluster')", "Cluster"),
-        Binding("2", "show('services')", "Services"),
-        Binding("3", "show('audit')", "Operations"),
+        *(Binding(e.key, f"show('{e.mode}')", e.title, show=int(e.key) <= 3) for e in SCREENS),
         Binding("r", "reload", "Refresh"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -54,7 +53,7 @@ class ArtemisDashboard(App[int]):
         refresh: float = 2.0,
         operator: str = "tui",
         label: str | None = None,
-        start: str = "cluster",
+        start: str = "overview",
         live: bool = True,
     ) -> None:
         super().__init__()
@@ -82,13 +81,7 @@ class ArtemisDashboard(App[int]):
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        from artemis_cli.tui.screens.audit import AuditScreen
-        from artemis_cli.tui.screens.cluster import ClusterScreen
-        from artemis_cli.tui.screens.services import ServicesScreen
-
-        self.add_mode("cluster", ClusterScreen)
-        self.add_mode("services", ServicesScreen)
-        self.add_mode("audit", AuditScreen)
+        register_modes(self)
         self._render_link()
         self.run_worker(self._monitor(), name="monitor", group="monitor", exit_on_error=False)
         if self.live_feed:
@@ -218,6 +211,8 @@ class ArtemisDashboard(App[int]):
 
     # -- actions -----------------------------------------------------------------------------------
     def action_show(self, mode: str) -> None:
+        if not allowed(self, mode):
+            return
         if self.current_mode != mode:
             self.switch_mode(mode)
 
@@ -274,7 +269,7 @@ def make_dashboard(
     refresh: float = 2.0,
     operator: str | None = None,
     label: str | None = None,
-    start: str = "cluster",
+    start: str = "overview",
     live: bool = True,
 ) -> ArtemisDashboard:
     """Build the dashboard (shared by ``artemis tui`` and the tests)."""

@@ -13,8 +13,8 @@ from textual.widgets import Label, Static
 
 ABOUT = "\n".join(
     [
-        "Screens: 1 Cluster, 2 Services, 3 Operations. Enter opens a service, then an instance; "
-        "Esc goes back.",
+        "Screens: 1 Overview, 2 Cluster, 3 Services, 4 Routing, 5 Zones, 6 Canary, 7 Audit, 8 Users "
+        "(admins). Enter opens a service, then an instance; Esc goes back.",
         "Services: type a name to filter (or / first); c toggles canary routing of the selected service.",
         "Instances: o pulls the instance out/in, s its server IP, z its zone; a confirmation shows the "
         "blast radius first.",

@@ -140,7 +140,7 @@ class OverviewScreen(DashScreen):
         links = [(n, p) for n in self.nodes if n.up for p in n.peers]
         if not links:
             card.show("no peers", "single node")
-            self.query_one("#peers", Static).update("")
+            self.query_one("#peers", Static).display = False
             return
         queue = sum(p.pending for _, p in links)
         lag = sum(p.management_pending for _, p in links)
@@ -157,7 +157,9 @@ class OverviewScreen(DashScreen):
             peer = names.get(p.url) or p.url.split("//")[-1]
             state = f"{p.pending} queued" if p.up else f"DOWN, {p.pending} queued"
             parts.append(f"{n.name} → {peer}: {state}")
-        self.query_one("#peers", Static).update("Replication queue per peer: " + " · ".join(parts))
+        peers = self.query_one("#peers", Static)
+        peers.update("Replication queue per peer: " + " · ".join(parts))
+        peers.display = True
 
     def on_changes(self, changes: list[dict[str, Any]]) -> None:
         if self.is_current:

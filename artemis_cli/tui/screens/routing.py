@@ -63,6 +63,7 @@ class RoutingScreen(DashScreen):
         self.view: sources.Routing | None = None
         self.rules: dict[str, RouteRule] = {}
         self.observed: dict[str, dict[str, float]] = {}  # rule id -> group key -> share
+        self._names: list[str] = []
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="routing"):
@@ -93,16 +94,21 @@ class RoutingScreen(DashScreen):
     async def load(self) -> None:
         names = await sources.routed_services(self.dash)
         select = self.query_one("#routing-service", Select)
-        options = [(n, n) for n in names]
-        if [o[0] for o in options] != [str(o[0]) for o in getattr(select, "_options", [])[1:]]:
-            select.set_options(options)
+        if names != self._names:
+            self._names = names
+            select.set_options([(n, n) for n in names])
         if not self.service_id and names:
             self.service_id = names[0]
         if self.service_id:
-            if select.value != self.service_id:
+            if self.service_id in names and select.value != self.service_id:
                 select.value = self.service_id
             self.view = await sources.routing(self.dash, self.service_id)
         self.redraw()
+
+    def open(self, service_id: str) -> None:
+        """Show the groups and rules of ``service_id``."""
+        self.service_id = service_id
+        self.reload()
 
     @on(Select.Changed, "#routing-service")
     def _service(self, event: Select.Changed) -> None:
