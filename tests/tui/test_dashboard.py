@@ -10,13 +10,14 @@ from typing import Any
 import httpx
 
 from artemis_cli.tui.app import make_dashboard
-from artemis_cli.tui.screens.audit import AuditScreen
-from artemis_cli.tui.screens.cluster import ClusterScreen
+from artemis_cli.tui.screens.audit_log import AuditLogScreen
 from artemis_cli.tui.screens.detail import InstanceDetailScreen
 from artemis_cli.tui.screens.help import HelpScreen
 from artemis_cli.tui.screens.instances import InstancesScreen
 from artemis_cli.tui.screens.modals import ConfirmScreen
+from artemis_cli.tui.screens.overview import OverviewScreen
 from artemis_cli.tui.screens.services import ServicesScreen
+from artemis_cli.tui.screens.topology import TopologyScreen
 from tests.helpers import LiveServer
 from tests.tui.conftest import aregister, is_instance_down, is_server_down, register, table_cells, until
 
@@ -32,13 +33,15 @@ async def test_navigation_across_every_screen(server: LiveServer, unique: Callab
     register(server.url, sid, ("n1", _ip()), ("n2", _ip()))
     app = make_dashboard([server.url], operator="pilot")
     async with app.run_test(size=SIZE) as pilot:
-        # Cluster first: this node, up, with its counts from /metrics
-        assert isinstance(app.screen, ClusterScreen)
+        # Overview first, then the Cluster: this node, up, with its counts from /metrics
+        assert isinstance(app.screen, OverviewScreen)
+        await pilot.press("2")
+        assert isinstance(app.screen, TopologyScreen)
         rows = await until(pilot, lambda: list(table_cells(app).values()), what="cluster rows")
         assert any(r[1] == "up" and r[2] == server.url for r in rows), rows
         assert app.link_state == "connected"
 
-        await pilot.press("2")
+        await pilot.press("3")
         assert isinstance(app.screen, ServicesScreen)
         await until(pilot, lambda: sid.lower() in table_cells(app), what="service listed")
         assert table_cells(app)[sid.lower()][1:4] == ("2", "2", "0")
@@ -62,11 +65,21 @@ async def test_navigation_across_every_screen(server: LiveServer, unique: Callab
         await pilot.press("escape")
         assert isinstance(app.screen, InstancesScreen)
 
-        await pilot.press("3")
-        assert isinstance(app.screen, AuditScreen)
-        await pilot.press("1")
-        assert isinstance(app.screen, ClusterScreen)
-        await pilot.press("2")  # the services stack kept the open service
+        for key, mode in (
+            ("4", "routing"),
+            ("5", "zones"),
+            ("6", "canary"),
+            ("7", "audit"),
+            ("1", "overview"),
+        ):
+            await pilot.press(key)
+            assert app.current_mode == mode
+        assert isinstance(app.screen, OverviewScreen)
+        await pilot.press("8")  # Users is for admins: no token, no screen
+        assert app.current_mode == "overview"
+        await pilot.press("7")
+        assert isinstance(app.screen, AuditLogScreen)
+        await pilot.press("3")  # the services stack kept the open service
         assert isinstance(app.screen, InstancesScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, ServicesScreen)
@@ -266,8 +279,10 @@ async def test_disconnected_state_then_failover_to_the_other_server(
         assert app.feed_server is None
         # still usable: navigation works and nothing crashed
         await pilot.press("1")
-        assert isinstance(app.screen, ClusterScreen)
+        assert isinstance(app.screen, OverviewScreen)
         await pilot.press("2")
+        assert isinstance(app.screen, TopologyScreen)
+        await pilot.press("3")
         assert isinstance(app.screen, InstancesScreen)
     assert app.return_code in (None, 0)
 
@@ -387,45 +402,6 @@ def test_web_serves_the_dashboard_on_loopback(server: LiveServer) -> None:
     err = proc.stderr.read().decode() if proc.stderr else ""
     assert f"http://127.0.0.1:{port}" in err
     assert "Traceback" not in err
-
-
-async def test_cluster_screen_shows_a_stopped_node_down(make_server: Callable[..., LiveServer]) -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
-    b = make_server()
-    a = make_server(
-        cluster={
-            "enabled": True,
-            "peers": [b.url, dead],
-            "health_check_initial_delay_secs": 0,
-            "health_check_interval_secs": 0.2,
-        }
-    )
-    register(b.url, "cl", ("c1", "10.4.0.1"), ("c2", "10.4.0.2"))
-    app = make_dashboard([a.url], operator="pilot", refresh=0.5)
-    async with app.run_test(size=SIZE) as pilot:
-
-        def by_url() -> dict[str, tuple[str, ...]]:
-            return {cells[2]: cells for cells in table_cells(app).values()}
-
-        await until(
-            pilot,
-            lambda: by_url().get(b.url, ("",) * 5)[1] == "up" and by_url().get(dead, ("",) * 2)[1] == "down",
-            timeout=20,
-            what="b up, the dead peer down",
-        )
-        assert by_url()[a.url][1] == "up"
-        await until(pilot, lambda: by_url()[b.url][4] == "2", what="b's instance count from its /metrics")
-        assert by_url()[b.url][7] == "safe"
-
-        await asyncio.to_thread(b.stop)
-        await until(pilot, lambda: by_url().get(b.url, ("",) * 2)[1] == "down", timeout=20, what="b down")
-        assert app.link_state == "connected"  # the node the dashboard talks to is still up
-        summary = app.screen.query_one("#cluster-summary")
-        await until(pilot, lambda: "1 of 3 nodes up" in str(summary.render()), what="summary")
 
 
 async def test_type_to_filter_survives_a_burst_of_keys(
