@@ -148,9 +148,10 @@ async def test_cluster_shows_a_stopped_node_down_with_its_links(
         assert app.link_state == "connected"  # the node the console talks to is still up
         summary = app.screen.query_one("#cluster-summary")
         await until(pilot, lambda: "1 of 3 nodes up" in text(summary), what="summary")
-        a_links = lambda: [
-            str(x.label) for n in tree.root.children if a.url in str(n.label) for x in n.children
-        ]  # noqa: E731
+
+        def a_links() -> list[str]:
+            return [str(x.label) for n in tree.root.children if a.url in str(n.label) for x in n.children]
+
         await until(
             pilot, lambda: sum("DOWN" in x for x in a_links()) == 2, timeout=20, what="a's two links down"
         )
@@ -201,7 +202,8 @@ async def test_canary_config_whitelist_and_client_view(
         await confirm(pilot, app, f"Create the canary config of {sid}", "canary instances: 1 of 3")
         await until(pilot, lambda: sid.lower() in cells(app, "canaries"), what="config listed")
         cfg = client.canary_get(sid)
-        assert cfg["ipWhitelist"] == ["10.7.0.1", "10.8.0.0/16"] and cfg["enabled"] is False
+        assert cfg["ipWhitelist"] == ["10.7.0.1", "10.8.0.0/16"]
+        assert cfg["enabled"] is False
 
         table = app.screen.query_one("#canaries", KeyedTable)
         table.move_cursor(row=table.get_row_index(sid.lower()))
@@ -282,7 +284,8 @@ async def test_routing_rule_weights_publish_and_observed_split(
         await pilot.press("m")
         await until(pilot, lambda: app.screen.observed.get(f"{sid}-rule"), timeout=20, what="measured split")
         shares = app.screen.observed[f"{sid}-rule"]
-        assert abs(sum(shares.values()) - 1.0) < 0.01 and all(v > 0.2 for v in shares.values()), shares
+        assert abs(sum(shares.values()) - 1.0) < 0.01, shares
+        assert all(v > 0.2 for v in shares.values()), shares
 
 
 async def test_audit_is_newest_first_and_filters(server: LiveServer, unique: Callable[[str], str]) -> None:
@@ -301,7 +304,8 @@ async def test_audit_is_newest_first_and_filters(server: LiveServer, unique: Cal
         await until(pilot, lambda: len(cells(app, "audit")) == 2, what="the new record, live")
         table = app.screen.query_one("#audit", KeyedTable)
         first = table.get_row_at(0)
-        assert first[4] == "pullin" and int(first[0]) > int(table.get_row_at(1)[0])  # newest first
+        assert first[4] == "pullin"
+        assert int(first[0]) > int(table.get_row_at(1)[0])  # newest first
         app.screen.query_one("#f-operation", Input).value = "pullout"
         await until(
             pilot, lambda: [r[4] for r in cells(app, "audit").values()] == ["pullout"], what="operation"
@@ -342,11 +346,11 @@ async def test_users_for_admins_only(auth_admin: tuple[LiveServer, str]) -> None
         await pilot.press("p")
         await fill(pilot, app, password="carol-new-pw-1")
         await confirm(pilot, app, "Reset the password of carol")
-        login = lambda pw: (
-            httpx.post(  # noqa: E731
-                f"{srv.url}/api/auth/login", json={"username": "carol", "password": pw}, timeout=10
-            ).status_code
-        )
+
+        def login(pw: str) -> int:
+            body = {"username": "carol", "password": pw}
+            return httpx.post(f"{srv.url}/api/auth/login", json=body, timeout=10).status_code
+
         await until(pilot, lambda: login("carol-new-pw-1") == 200, what="new password works")
 
         await pilot.press("d")
