@@ -52,9 +52,6 @@ class RoutingScreen(DashScreen):
     ]
     DEFAULT_CSS = """
     RoutingScreen #routing-service { width: 60; }
-    RoutingScreen #rules { height: auto; max-height: 8; }
-    RoutingScreen #split { height: auto; max-height: 10; }
-    RoutingScreen #groups { height: auto; max-height: 10; }
     """
 
     def __init__(self, **kw: Any) -> None:

@@ -98,7 +98,6 @@ class TopologyScreen(DashScreen):
     what = "cluster refresh"
 
     DEFAULT_CSS = """
-    TopologyScreen #nodes { height: auto; max-height: 10; }
     TopologyScreen #gauges { height: auto; padding: 0 1; }
     TopologyScreen #topology { height: auto; min-height: 4; padding: 0 1; }
     """

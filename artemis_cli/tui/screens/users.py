@@ -47,11 +47,6 @@ class UsersScreen(DashScreen):
         Binding("d", "status", "Deactivate/activate"),
         Binding("p", "reset", "Reset password"),
     ]
-    DEFAULT_CSS = """
-    UsersScreen #users { height: auto; max-height: 12; }
-    UsersScreen #history { height: auto; max-height: 8; }
-    UsersScreen #sessions { height: auto; max-height: 6; }
-    """
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
