@@ -417,12 +417,18 @@ async def seen_by(dash: ArtemisDashboard, service_id: str, client_ip: str) -> li
     return typed((svc or {}).get("instances"), Instance)
 
 
-async def served(dash: ArtemisDashboard, service_id: str) -> list[Instance]:
-    try:
-        svc = await dash.call("service", service_id)
-    except NotFound:
-        return []
-    return typed((svc or {}).get("instances"), Instance)
+async def served_by_service(dash: ArtemisDashboard) -> dict[str, list[dict[str, Any]]]:
+    """Instances discovery serves now, by lower-cased service id (what a canary change acts on)."""
+    services = await dash.call("services")
+    return {data.low(s.get("serviceId")): list(s.get("instances") or []) for s in services or []}
+
+
+async def save_canary(dash: ArtemisDashboard, service_id: str, ips: list[str], enabled: bool) -> None:
+    await dash.call("canary_set", service_id, ips, operator=dash.operator, enabled=enabled)
+
+
+async def delete_canary(dash: ArtemisDashboard, service_id: str) -> None:
+    await dash.call("canary_delete", service_id, operator=dash.operator)
 
 
 # -- routing -------------------------------------------------------------------------------------------------
@@ -480,6 +486,57 @@ async def observed_split(
             if iid in ids:
                 hits[key] += 1
     return ({k: (v / done if done else 0.0) for k, v in hits.items()}, done)
+
+
+async def publish_rule(dash: ArtemisDashboard, route_id: str, publish: bool) -> None:
+    await dash.call("rule_publish", route_id, publish=publish, operator=dash.operator)
+
+
+async def set_weight(dash: ArtemisDashboard, route_id: str, group_key: str, weight: int) -> None:
+    await dash.call("rule_group_update", route_id, group_key, weight, operator=dash.operator)
+
+
+async def add_rule_group(dash: ArtemisDashboard, route_id: str, group_key: str, weight: int) -> None:
+    await dash.call("rule_group_add", route_id, group_key, weight, operator=dash.operator)
+
+
+async def create_rule(
+    dash: ArtemisDashboard, service_id: str, route_id: str, name: str, strategy: str
+) -> None:
+    await dash.call(
+        "rule_create",
+        route_id=route_id,
+        service_id=service_id,
+        name=name,
+        strategy=strategy,
+        operator=dash.operator,
+    )
+
+
+async def create_group(
+    dash: ArtemisDashboard, service_id: str, region: str, zone: str, name: str, group_type: str
+) -> None:
+    await dash.call(
+        "group_create",
+        service_id=service_id,
+        region=region,
+        zone=zone,
+        name=name,
+        group_type=group_type,
+        operator=dash.operator,
+    )
+
+
+async def bind(dash: ArtemisDashboard, group: ServiceGroup, instance_id: str) -> None:
+    await dash.call(
+        "group_bind",
+        group.group_key,
+        instance_id=instance_id,
+        service_id=group.service_id,
+        region=group.region_id,
+        zone=group.zone_id,
+        operator=dash.operator,
+    )
 
 
 # -- audit ---------------------------------------------------------------------------------------------------

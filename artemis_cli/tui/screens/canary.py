@@ -71,8 +71,7 @@ class CanaryScreen(DashScreen):
 
     async def load(self) -> None:
         configs = await sources.canaries(self.dash)
-        services = await self.dash.call("services")
-        self.served = {data.low(s.get("serviceId")): list(s.get("instances") or []) for s in services or []}
+        self.served = await sources.served_by_service(self.dash)
         self.configs = {c.service_id.lower(): c for c in configs}
         self.query_one(KeyedTable).sync((k, self._cells(c)) for k, c in self.configs.items())
         on = sum(1 for c in configs if c.enabled)
@@ -139,7 +138,7 @@ class CanaryScreen(DashScreen):
         lines += self._effect(service_id, ips, enabled)
 
         async def run() -> None:
-            await self.dash.call("canary_set", service_id, ips, operator=self.dash.operator, enabled=enabled)
+            await sources.save_canary(self.dash, service_id, ips, enabled)
 
         confirm_then(
             self,
@@ -163,7 +162,7 @@ class CanaryScreen(DashScreen):
         )
 
         async def run() -> None:
-            await self.dash.call("canary_delete", c.service_id, operator=self.dash.operator)
+            await sources.delete_canary(self.dash, c.service_id)
 
         confirm_then(
             self, "Delete canary config?", lines, run, verb="Delete", done=f"canary of {c.service_id} deleted"

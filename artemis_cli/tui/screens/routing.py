@@ -200,7 +200,7 @@ class RoutingScreen(DashScreen):
         verb = "Publish" if publish else "Unpublish"
 
         async def run() -> None:
-            await self.dash.call("rule_publish", rule.route_id, publish=publish, operator=self.dash.operator)
+            await sources.publish_rule(self.dash, rule.route_id, publish)
 
         confirm_then(
             self, f"{verb} rule?", lines, run, verb=verb, done=f"rule {rule.route_id}: {verb.lower()}ed"
@@ -233,9 +233,7 @@ class RoutingScreen(DashScreen):
             lines.append("  the rule is unpublished: clients are not affected until it is published")
 
         async def run() -> None:
-            await self.dash.call(
-                "rule_group_update", rule.route_id, group_key, weight, operator=self.dash.operator
-            )
+            await sources.set_weight(self.dash, rule.route_id, group_key, weight)
             self.observed.pop(rule.route_id, None)
 
         confirm_then(
@@ -260,14 +258,7 @@ class RoutingScreen(DashScreen):
 
         def then(v: dict[str, str]) -> None:
             async def run() -> None:
-                await self.dash.call(
-                    "rule_create",
-                    route_id=v["route_id"],
-                    service_id=self.service_id,
-                    name=v["name"],
-                    strategy=v["strategy"],
-                    operator=self.dash.operator,
-                )
+                await sources.create_rule(self.dash, self.service_id, v["route_id"], v["name"], v["strategy"])
 
             lines = [
                 f"Create rule {v['route_id']} ({v['strategy']}) for {self.service_id}",
@@ -298,14 +289,8 @@ class RoutingScreen(DashScreen):
 
         def then(v: dict[str, str]) -> None:
             async def run() -> None:
-                await self.dash.call(
-                    "group_create",
-                    service_id=self.service_id,
-                    region=v["region"],
-                    zone=v["zone"],
-                    name=v["name"],
-                    group_type=v["type"],
-                    operator=self.dash.operator,
+                await sources.create_group(
+                    self.dash, self.service_id, v["region"], v["zone"], v["name"], v["type"]
                 )
 
             key = f"{self.service_id}:{v['region']}:{v['zone']}:{v['name']}"
@@ -339,9 +324,7 @@ class RoutingScreen(DashScreen):
             lines += [f"    {k}: {s * 100:5.1f}%" for k, s in sources.weight_shares(weights).items()]
 
             async def run() -> None:
-                await self.dash.call(
-                    "rule_group_add", rule.route_id, v["group"], int(v["weight"]), operator=self.dash.operator
-                )
+                await sources.add_rule_group(self.dash, rule.route_id, v["group"], int(v["weight"]))
 
             confirm_then(
                 self,
@@ -364,15 +347,7 @@ class RoutingScreen(DashScreen):
 
         def then(v: dict[str, str]) -> None:
             async def run() -> None:
-                await self.dash.call(
-                    "group_bind",
-                    group.group_key,
-                    instance_id=v["instance"],
-                    service_id=group.service_id,
-                    region=group.region_id,
-                    zone=group.zone_id,
-                    operator=self.dash.operator,
-                )
+                await sources.bind(self.dash, group, v["instance"])
 
             lines = [
                 f"Bind instance {v['instance']} to {group.group_key}",
