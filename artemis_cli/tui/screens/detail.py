@@ -72,7 +72,10 @@ class InstanceDetailScreen(DashScreen):
             limit=200,
         )
         table = self.query_one("#history", KeyedTable)
+        before = set(table.cells)
         table.sync((str(log.get("logId")), data.audit_cells(log)) for log in logs or [])
+        if set(table.cells) - before:  # sync appends rows it adds: keep the newest on top
+            table.sort("id", key=lambda v: -int(v or 0))
 
     def _render_fields(self) -> None:
         t = Table.grid(padding=(0, 2))

@@ -115,13 +115,8 @@ def confirm_pull(screen: Any, target: str, inst: dict[str, Any], pulls: data.Pul
             lines.append("Clients stop receiving these instances (a 'delete' is pushed to watchers).")
         else:
             services = await dash.call("admin_services")
-            radius = by_service(
-                [
-                    {**s, "instances": [i for i in s.get("instances") or [] if pulls.reason(i)]}
-                    for s in services
-                ],
-                match,
-            )
+            # every registered instance counts in a service's total; only pulled-out ones can come back
+            radius = by_service(services, lambda i: match(i) and bool(pulls.reason(i)))
             n = radius["instancesAffected"]
             lines = [f"Pull in {what}: up to {n} pulled-out instance{'s' if n != 1 else ''} may serve again"]
             lines = _clip(lines + lines_for(radius, "pulled out now")[1:])
@@ -169,7 +164,8 @@ def confirm_canary(screen: Any, service_id: str) -> None:
             cfg = await dash.call("canary_get", service_id)
         except NotFound:
             dash.notify(
-                f"{service_id} has no canary config; create one with 'artemis canary set {service_id} IP...'",
+                f"{service_id} has no canary config: create one on the Canary screen (6, then n) or with "
+                f"'artemis canary set {service_id} --ip IP'",
                 severity="warning",
                 timeout=8,
             )

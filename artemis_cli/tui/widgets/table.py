@@ -34,7 +34,8 @@ class KeyedTable(DataTable[str]):
             return False
         for col, before, after in zip(self.column_keys, old, cells, strict=True):
             if before != after:
-                self.update_cell(key, col, after)
+                # update_width: a value longer than the column was cut ("unreachable" drawn "unreac")
+                self.update_cell(key, col, after, update_width=True)
         self.cells[key] = cells
         return True
 
