@@ -27,7 +27,7 @@ from artemis_client.wire import codec
 from artemis_client.wire.audit import AuditLog
 from artemis_client.wire.auth import LoginHistory, Session, User
 from artemis_client.wire.management import CanaryConfig, ZoneOperationRecord
-from artemis_client.wire.registry import Instance, Service
+from artemis_client.wire.registry import Instance
 from artemis_client.wire.routing import GroupInstance, RouteRule, ServiceGroup
 from artemis_client.wire.status import ServiceNodeStatus
 
@@ -282,9 +282,9 @@ def sampler(dash: ArtemisDashboard) -> ClusterSampler:
 
 @dataclass(slots=True)
 class Inventory:
-    """Every registered instance (admin view when allowed) with the pull-outs in force."""
+    """Every registered instance (admin view when allowed) with the pull-outs in force. ``raw`` stays JSON:
+    decoding 10,000 instances into Structs on the event loop cost a 300 ms frame for counts only."""
 
-    services: list[Service]
     pulls: data.PullOuts
     canaries: list[CanaryConfig]
     raw: list[dict[str, Any]]
@@ -306,7 +306,7 @@ async def inventory(dash: ArtemisDashboard) -> Inventory:
     raw = list(await admin_or_discovery(dash, "services") or [])
     pulls = await load_pullouts(dash)
     canaries = typed(await load_canaries(dash), CanaryConfig)
-    return Inventory(typed(raw, Service), pulls, canaries, raw)
+    return Inventory(pulls, canaries, raw)
 
 
 # -- zones ---------------------------------------------------------------------------------------------------
