@@ -125,15 +125,17 @@ class OverviewScreen(DashScreen):
         if not states:
             card.show("-", "no renewal figures")
             return
-        per_min = sum(p.per_minute for _, p in states)
-        threshold = sum(p.threshold_per_minute for _, p in states)
-        holding = [n.name for n, p in states if not p.safe]
-        if holding:
-            card.show(f"{per_min:,}/min", f"PRESERVING: {', '.join(holding)}", alert=True)
-        elif not any(p.armed for _, p in states):
-            card.show(f"{per_min:,}/min", "not armed yet")
+        # self-preservation is decided per node (each counts the renewals it receives, replicated ones
+        # included): show the node closest to its threshold rather than a sum that counts a heartbeat twice
+        # (the Cluster screen has the gauge of every node)
+        _, p = min(states, key=lambda s: (s[1].safe, s[1].ratio))
+        if not p.safe:
+            holding = ", ".join(n.name for n, q in states if not q.safe)
+            card.show(f"{p.per_minute:,}/min", f"PRESERVING: {holding}", alert=True)
+        elif not p.armed:
+            card.show(f"{p.per_minute:,}/min", "not armed yet")
         else:
-            card.show(f"{per_min:,}/min", f"min {threshold:,}", warn=per_min < threshold)
+            card.show(f"{p.per_minute:,}/min", f"min {p.threshold_per_minute:,}", warn=p.ratio < 1.1)
 
     def _render_replication(self) -> None:
         card = self.query_one("#card-replication", StatCard)
