@@ -23,8 +23,8 @@ from textual.screen import Screen
 
 from artemis_cli.errors import ClientError, Unreachable, parse_servers
 from artemis_cli.tui.commands import ArtemisCommands
+from artemis_cli.tui.navigation import SCREENS, SHOWN_IN_FOOTER, allowed, set_role
 from artemis_cli.tui.push import Backoff, ChangeFeed
-from artemis_cli.tui.screens.registry import SCREENS, allowed, register_modes
 
 
 class ArtemisDashboard(App[int]):
@@ -35,7 +35,10 @@ class ArtemisDashboard(App[int]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
-        *(Binding(e.key, f"show('{e.mode}')", e.title, show=int(e.key) <= 3) for e in SCREENS),
+        *(
+            Binding(e.key, f"show('{e.mode}')", e.title, show=n < SHOWN_IN_FOOTER)
+            for n, e in enumerate(SCREENS)
+        ),
         Binding("r", "reload", "Refresh"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -81,7 +84,10 @@ class ArtemisDashboard(App[int]):
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        from artemis_cli.tui.screens.registry import register_modes
+
         register_modes(self)
+        self.run_worker(self._learn_role(), name="whoami", group="whoami", exit_on_error=False)
         self._render_link()
         self.run_worker(self._monitor(), name="monitor", group="monitor", exit_on_error=False)
         if self.live_feed:
@@ -117,6 +123,20 @@ class ArtemisDashboard(App[int]):
             raise ClientError(f"{type(exc).__name__}: {exc}") from None
         self._http_up()
         return result
+
+    async def _learn_role(self) -> None:
+        """Who the token belongs to: the Users screen is for admins only (no token: nobody)."""
+        set_role(self, "")
+        while self.token:
+            try:
+                user = await self.call("whoami")
+            except Unreachable:
+                await asyncio.sleep(max(self.refresh_secs, 1.0))  # ask again once a server answers
+                continue
+            except ClientError:
+                return  # no auth on the server, or a token it refuses: not an admin
+            set_role(self, str((user or {}).get("role") or ""))
+            return
 
     def _http_down(self, detail: str) -> None:
         was = self.http_ok

@@ -8,11 +8,11 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from artemis_cli.tui.navigation import visible
+
 
 class ArtemisCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
-        from artemis_cli.tui.screens.registry import visible
-
         app: Any = self.app
         cmds: list[tuple[str, Callable[[], Any], str]] = [
             (e.title, partial(app.action_show, e.mode), f"{e.help} ({e.key})") for e in visible(app)

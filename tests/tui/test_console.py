@@ -323,7 +323,7 @@ async def test_users_for_admins_only(auth_admin: tuple[LiveServer, str]) -> None
     srv, token = auth_admin
     app = make_dashboard([srv.url], token=token, operator="admin")
     async with app.run_test(size=SIZE) as pilot:
-        from artemis_cli.tui.screens.registry import is_admin
+        from artemis_cli.tui.navigation import is_admin
 
         await until(pilot, lambda: is_admin(app), what="the console knows it is an admin")
         await pilot.press("8")

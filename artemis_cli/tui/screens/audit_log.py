@@ -14,7 +14,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static
 
-from artemis_cli.tui import data, sources
+from artemis_cli.tui import data
+from artemis_cli.tui.screens import sources
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.widgets import KeyedTable
 

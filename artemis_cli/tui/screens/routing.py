@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Select, Static
 
-from artemis_cli.tui import sources
+from artemis_cli.tui.screens import sources
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.screens.forms import Field, ask, confirm_then
 from artemis_cli.tui.widgets import KeyedTable

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, ProgressBar, Static, Tree
 
-from artemis_cli.tui import sources
+from artemis_cli.tui.screens import sources
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.widgets import KeyedTable
 

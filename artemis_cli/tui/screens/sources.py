@@ -580,18 +580,6 @@ def _targets_service(target: str, service: str) -> bool:
 # -- users (auth 2.12) ---------------------------------------------------------------------------------------
 
 
-async def me(dash: ArtemisDashboard) -> User | None:
-    """The user of the dashboard's token; None without a token or when the server has no auth."""
-    if not dash.token:
-        return None
-    try:
-        return one(await dash.call("whoami"), User)
-    except ClientError as exc:
-        if exc.kind == "unreachable":
-            raise
-        return None
-
-
 async def users(dash: ArtemisDashboard) -> list[User]:
     return sorted(
         typed(await _raw(dash, "GET", "/api/auth/users", family="C", safe=True), User),
