@@ -135,7 +135,7 @@ async def one_round(pilot: Any, url: str, args: argparse.Namespace, rnd: int, fr
     probe.start()
     t0 = time.perf_counter()
     await asyncio.to_thread(register, url, [inst(BIG, k, status=status) for k in range(args.burst)])
-    await until(pilot, lambda: all(table.cells.get(k, ("",) * 5)[4] == status for k in keys))
+    await until(pilot, lambda: all(table.cells.get(k, ("",) * 6)[5] == status for k in keys))
     shown = time.perf_counter() - t0
     out.append(report(f"instances of a {args.instances:,} service", args.burst, shown, probe.stop()))
     await pilot.press("escape")

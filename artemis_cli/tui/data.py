@@ -106,14 +106,23 @@ class ServiceCounts:
     up: int = 0
     down: int = 0
     pulled: int = 0
-    canary: str = ""
+    canary: str = ""  # the canary config: "on", "off" or "" (none)
+    canary_instances: int = 0  # registered instances marked canary (metadata canary=true, group canary)
 
     def cells(self) -> tuple[str, ...]:
-        return (self.service_id, str(self.total), str(self.up), str(self.down), str(self.pulled), self.canary)
+        return (
+            self.service_id,
+            str(self.total),
+            str(self.up),
+            str(self.down),
+            str(self.pulled),
+            self.canary,
+            str(self.canary_instances),
+        )
 
 
-SERVICE_LABELS = ("SERVICE", "INSTANCES", "UP", "DOWN", "PULLED OUT", "CANARY")
-SERVICE_COLUMNS = ("service", "total", "up", "down", "pulled", "canary")
+SERVICE_LABELS = ("SERVICE", "INSTANCES", "SERVING", "NOT UP", "PULLED OUT", "CANARY", "CANARY INST")
+SERVICE_COLUMNS = ("service", "total", "up", "down", "pulled", "canary", "canary_n")
 
 
 def service_counts(
@@ -125,6 +134,7 @@ def service_counts(
         sc = ServiceCounts(str(svc.get("serviceId") or ""))
         for inst in svc.get("instances") or []:
             sc.total += 1
+            sc.canary_instances += is_canary_instance(inst)
             if pulls.reason(inst):
                 sc.pulled += 1
             elif low(inst.get("status")) == "up":

@@ -364,3 +364,48 @@ async def test_users_for_admins_only(auth_admin: tuple[LiveServer, str]) -> None
     async with plain.run_test(size=SIZE) as pilot:
         await pilot.press("8")
         assert plain.current_mode == "overview"
+
+
+async def test_bulk_pull_out_and_in_with_one_confirm(
+    server: LiveServer, unique: Callable[[str], str]
+) -> None:
+    """Instances selected with space are pulled out together after one confirm naming the blast radius, then
+    pulled back in together; > sorts the rows and the Services screen counts canary instances."""
+    from tests.tui.conftest import is_instance_down, table_cells
+
+    sid = unique("bulk")
+    register(server.url, sid, ("b1", "10.20.0.4"), ("b2", "10.20.0.3"), ("b3", "10.20.0.2"))
+    register(server.url, sid, ("b4", "10.20.0.1"), metadata={"canary": "true"})
+    app = make_dashboard([server.url], operator="bulk-op", start="services")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: sid.lower() in table_cells(app), what="service listed")
+        assert table_cells(app)[sid.lower()][1:] == ("4", "4", "0", "0", "", "1")
+        app.open_service(sid)
+        await until(pilot, lambda: len(table_cells(app)) == 4, what="rows")
+        await pilot.press("space", "space")  # b1, b2
+        await until(pilot, lambda: app.screen.chosen == {"default|b1", "default|b2"}, what="two selected")
+        assert table_cells(app)["default|b1"][0] == "✓"
+        await pilot.press("o")
+        await confirm(pilot, app, "Pull out 2 selected instances", f"{sid}: 2 of 4 instances (50%)", "b1, b2")
+        await until(
+            pilot,
+            lambda: is_instance_down(server.url, sid, "b1") and is_instance_down(server.url, sid, "b2"),
+            what="both pulled out",
+        )
+        await until(pilot, lambda: table_cells(app)["default|b2"][7] == "instance", what="marked out")
+        assert not app.screen.chosen  # done: the selection is cleared
+        assert not is_instance_down(server.url, sid, "b3")
+
+        await pilot.press("a")  # select all four; i pulls in only the two that are out
+        await pilot.press("i")
+        await confirm(pilot, app, "Pull in 2 selected instances")
+        await until(
+            pilot,
+            lambda: (
+                not is_instance_down(server.url, sid, "b1") and not is_instance_down(server.url, sid, "b2")
+            ),
+            what="both back in",
+        )
+        table = app.screen.query_one("#instances", KeyedTable)
+        await pilot.press("greater_than_sign")  # by address
+        await until(pilot, lambda: table.get_row_at(0)[1] == "b4", what="sorted by address")

@@ -104,7 +104,7 @@ async def test_live_update_after_registration_updates_rows_in_place(
         await until(pilot, lambda: "default|c" in table_cells(app), what="pushed registration")
         # a status change of an existing instance updates its cells in place
         await aregister(server.url, sid, ("a", ip1), status="starting")
-        await until(pilot, lambda: table_cells(app)["default|a"][4] == "starting", what="status update")
+        await until(pilot, lambda: table_cells(app)["default|a"][5] == "starting", what="status update")
         assert table.row_count == 3
         assert table.cursor_row == 1  # not rebuilt: the cursor stays where it was
         assert table.get_row_index("default|a") == 0
@@ -142,8 +142,8 @@ async def test_pull_out_and_in_through_the_modal(server: LiveServer, unique: Cal
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="modal again")
         await pilot.press("y")
         await until(pilot, lambda: is_instance_down(server.url, sid, "p1"), what="server says pulled out")
-        await until(pilot, lambda: table_cells(app)["default|p1"][6] == "instance", what="pulled-out marker")
-        assert table_cells(app)["default|p1"][4] == "up"  # its own status is kept
+        await until(pilot, lambda: table_cells(app)["default|p1"][7] == "instance", what="pulled-out marker")
+        assert table_cells(app)["default|p1"][5] == "up"  # its own status is kept
         # audited with the operator
         logs = httpx.get(
             server.url + "/api/management/audit/instance-logs", params={"serviceId": sid}, timeout=10
@@ -158,7 +158,7 @@ async def test_pull_out_and_in_through_the_modal(server: LiveServer, unique: Cal
         assert modal.title_text.startswith("Pull in")
         await pilot.press("y")
         await until(pilot, lambda: not is_instance_down(server.url, sid, "p1"), what="pulled back in")
-        await until(pilot, lambda: table_cells(app)["default|p1"][6] == "", what="marker cleared")
+        await until(pilot, lambda: table_cells(app)["default|p1"][7] == "", what="marker cleared")
 
         # the detail screen: fields, metadata and the operations history from the audit log
         await pilot.press("enter")
@@ -193,7 +193,7 @@ async def test_server_pull_out_shows_blast_radius_across_services(
         await pilot.press("y")
         try:
             await until(pilot, lambda: is_server_down(server.url, ip), what="server pulled out")
-            await until(pilot, lambda: table_cells(app)["default|a1"][6] == "server", what="marker")
+            await until(pilot, lambda: table_cells(app)["default|a1"][7] == "server", what="marker")
         finally:
             httpx.post(
                 server.url + "/api/management/server/operate-server.json",
@@ -249,7 +249,7 @@ async def test_zone_pull_out_and_canary_modals(make_server: Callable[..., LiveSe
             return bool(d["data"]["isDown"])
 
         await until(pilot, zone_down, what="zone pulled out")
-        await until(pilot, lambda: table_cells(app)["default|z1"][6] == "zone", what="zone marker")
+        await until(pilot, lambda: table_cells(app)["default|z1"][7] == "zone", what="zone marker")
 
 
 async def test_disconnected_state_then_failover_to_the_other_server(
@@ -333,7 +333,7 @@ async def test_ten_thousand_instances_stay_responsive(make_server: Callable[...,
         await aregister(srv.url, "big", ("zz-new", "10.200.0.1"))
         await aregister(srv.url, "big", ("i00007", "10.0.0.7"), status="down")
         await until(pilot, lambda: "default|zz-new" in table_cells(app), what="new row")
-        await until(pilot, lambda: table_cells(app)["default|i00007"][4] == "down", what="updated cell")
+        await until(pilot, lambda: table_cells(app)["default|i00007"][5] == "down", what="updated cell")
         assert table.row_count == n + 1
         assert table.cursor_row == n - 1  # updates did not rebuild the table
 
@@ -343,7 +343,7 @@ async def test_ten_thousand_instances_stay_responsive(make_server: Callable[...,
         await aregister(srv.url, "big", ("zz-other", "10.200.0.2"))
         await aregister(srv.url, "big", ("i09995", "10.0.39.11"), status="starting")
         await until(
-            pilot, lambda: table_cells(app)["default|i09995"][4] == "starting", what="filtered update"
+            pilot, lambda: table_cells(app)["default|i09995"][5] == "starting", what="filtered update"
         )
         assert "default|zz-other" not in table_cells(app)
         await pilot.press("escape")

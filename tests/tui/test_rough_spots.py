@@ -87,7 +87,7 @@ async def test_pull_in_radius_counts_the_whole_service(
     async with app.run_test(size=SIZE) as pilot:
         app.open_service(sid)
         await until(
-            pilot, lambda: table_cells(app).get("default|i0", ("",) * 7)[6] == "instance", what="i0 out"
+            pilot, lambda: table_cells(app).get("default|i0", ("",) * 8)[7] == "instance", what="i0 out"
         )
         await pilot.press("o")
         modal = await until(

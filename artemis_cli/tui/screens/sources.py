@@ -423,6 +423,32 @@ async def served_by_service(dash: ArtemisDashboard) -> dict[str, list[dict[str, 
     return {data.low(s.get("serviceId")): list(s.get("instances") or []) for s in services or []}
 
 
+async def served_services(dash: ArtemisDashboard) -> list[dict[str, Any]]:
+    """Every service as discovery serves it now (JSON), for blast radii."""
+    return list(await dash.call("services") or [])
+
+
+async def operate_instances(dash: ArtemisDashboard, instances: list[dict[str, Any]], op: str) -> list[str]:
+    """Pull each instance out or in (effective at once); returns the failures (the others are done)."""
+    failed = []
+    for inst in instances:
+        try:
+            await dash.call(
+                "operate_instance",
+                str(inst.get("serviceId")),
+                str(inst.get("instanceId")),
+                op,
+                operator=dash.operator,
+                region=inst.get("regionId") or None,
+                complete=True,
+            )
+        except ClientError as exc:
+            if exc.kind == "unreachable":
+                raise
+            failed.append(f"{inst.get('instanceId')}: {exc}")
+    return failed
+
+
 async def save_canary(dash: ArtemisDashboard, service_id: str, ips: list[str], enabled: bool) -> None:
     await dash.call("canary_set", service_id, ips, operator=dash.operator, enabled=enabled)
 
