@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from artemis_cli.blast import by_service, lines_for
 from artemis_cli.tui import data
 from artemis_cli.tui.screens import sources
 from artemis_cli.tui.screens.forms import confirm_then
@@ -36,12 +35,9 @@ def confirm_bulk(screen: Any, op: str, chosen: list[dict[str, Any]], pulls: data
 
     async def prepare() -> None:
         if op == "pullout":
-            served = await sources.served_services(dash)
-            radius = by_service(
-                [s for s in served if data.low(s.get("serviceId")) == sid.lower()],
-                lambda i: data.instance_key(i) in keys,
+            lines = await sources.pullout_radius(
+                dash, sid, keys, f"Pull out {len(targets)} selected instances of {sid}"
             )
-            lines = lines_for(radius, f"Pull out {len(targets)} selected instances of {sid}")
             lines.append("Clients stop receiving them (a 'delete' is pushed to watchers).")
         else:
             lines = [f"Pull in {len(targets)} selected instances of {sid}: they serve again"]

@@ -423,9 +423,15 @@ async def served_by_service(dash: ArtemisDashboard) -> dict[str, list[dict[str, 
     return {data.low(s.get("serviceId")): list(s.get("instances") or []) for s in services or []}
 
 
-async def served_services(dash: ArtemisDashboard) -> list[dict[str, Any]]:
-    """Every service as discovery serves it now (JSON), for blast radii."""
-    return list(await dash.call("services") or [])
+async def pullout_radius(dash: ArtemisDashboard, service_id: str, keys: set[str], what: str) -> list[str]:
+    """The blast radius of pulling out the instances ``keys`` (``region|instance``, lower case) of one
+    service: what its clients stop receiving, from the discovery view."""
+    from artemis_cli.blast import by_service, lines_for
+
+    served = [
+        s for s in await dash.call("services") or [] if data.low(s.get("serviceId")) == service_id.lower()
+    ]
+    return lines_for(by_service(served, lambda i: data.instance_key(i) in keys), what)
 
 
 async def operate_instances(dash: ArtemisDashboard, instances: list[dict[str, Any]], op: str) -> list[str]:
