@@ -117,3 +117,24 @@ async def test_canary_hint_names_a_command_that_works(
         )
         assert f"artemis canary set {sid} --ip IP" in note
         assert "Canary screen (6, then n)" in note
+
+
+async def test_enter_enter_from_the_filter_opens_the_service(
+    server: LiveServer, unique: Callable[[str], str]
+) -> None:
+    """Enter in the filter box followed at once by Enter opens the service, though the second Enter reaches
+    the box before the table has the focus."""
+    from textual import events
+
+    from artemis_cli.tui.screens.instances import InstancesScreen
+
+    sid = unique("ee")
+    register(server.url, sid, ("e1", _ip()))
+    app = make_dashboard([server.url], operator="pilot", start="services")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: sid.lower() in table_cells(app), what="service listed")
+        await pilot.press("slash", *sid)
+        await until(pilot, lambda: list(table_cells(app)) == [sid.lower()], what="filtered")
+        app.post_message(events.Key("enter", None))
+        app.post_message(events.Key("enter", None))
+        await until(pilot, lambda: isinstance(app.screen, InstancesScreen), what="service opened")

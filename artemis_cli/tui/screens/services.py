@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual import events, on
@@ -75,6 +76,7 @@ class ServicesScreen(DashScreen):
         self.filter_text = ""
         self._typing = False
         self.sort_by = 0  # index in SORTS
+        self._submitted = 0.0  # when Enter last left the filter box
 
     def compose_body(self) -> ComposeResult:
         yield Input(
@@ -135,6 +137,13 @@ class ServicesScreen(DashScreen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
+        now = time.monotonic()
+        if now - self._submitted < 1.0:
+            # Enter, Enter: the second reached the box before the focus moved to the table; it means "open"
+            self._submitted = 0.0
+            self.action_open()
+            return
+        self._submitted = now
         self._typing = False
         self.query_one(KeyedTable).focus()
 
