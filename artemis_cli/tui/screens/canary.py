@@ -97,13 +97,8 @@ class CanaryScreen(DashScreen):
             f"  canary instances: {n} of {len(insts)} served",
         ]
         if not enabled:
-            lines.append("  the config stays disabled: discovery does not change")
-        elif n == 0:
-            lines.append("  no canary instance: discovery results do not change (F5 keeps its input)")
-        else:
-            lines.append(f"  whitelisted clients see only the {n} canary instances;")
-            lines.append(f"  every other client loses them ({len(insts) - n} instances remain)")
-        return lines
+            return [*lines, "  the config stays disabled: discovery does not change"]
+        return lines + data.canary_effect(n, len(insts))
 
     # -- actions ---------------------------------------------------------------------------------------
     def action_enable(self) -> None:

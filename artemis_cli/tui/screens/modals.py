@@ -183,11 +183,8 @@ def confirm_canary(screen: Any, service_id: str) -> None:
         ]
         if enabled:
             lines.append("  every client sees all instances again")
-        elif canary == 0:
-            lines.append("  no canary instance: discovery results do not change (F5 keeps its input)")
         else:
-            lines.append(f"  whitelisted clients see only the {canary} canary instances;")
-            lines.append(f"  every other client loses them ({len(insts) - canary} instances remain)")
+            lines += data.canary_effect(canary, len(insts))
         lines.append(f"Operator: {dash.operator}")
         dash.push_screen(
             ConfirmScreen(f"{verb} canary?", lines, confirm=verb, danger=not enabled),
