@@ -236,7 +236,7 @@ async def test_routing_rule_weights_publish_and_observed_split(
     server: LiveServer, unique: Callable[[str], str]
 ) -> None:
     """A rule's groups show their configured split; a weight edit previews the split before and after, publish
-    needs a confirm, and the measured split comes from discovery."""
+    and a strategy edit need a confirm, and the measured split comes from discovery."""
     sid = unique("rt")
     register(server.url, sid, ("a1", "10.10.0.1"), ("b1", "10.10.0.2"))
     c = api(server.url)
@@ -286,6 +286,12 @@ async def test_routing_rule_weights_publish_and_observed_split(
         shares = app.screen.observed[f"{sid}-rule"]
         assert abs(sum(shares.values()) - 1.0) < 0.01, shares
         assert all(v > 0.2 for v in shares.values()), shares
+
+        await pilot.press("e")
+        await fill(pilot, app, strategy="close-by-visit")
+        await confirm(pilot, app, "strategy: weighted-round-robin -> close-by-visit", "published")
+        await until(pilot, lambda: c.rule_get(f"{sid}-rule")["strategy"] == "close-by-visit", what="edited")
+        await until(pilot, lambda: cells(app, "rules")[f"{sid}-rule"][3] == "close-by-visit", what="shown")
 
 
 async def test_audit_is_newest_first_and_filters(server: LiveServer, unique: Callable[[str], str]) -> None:

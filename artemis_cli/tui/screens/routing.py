@@ -29,6 +29,7 @@ RULE_LABELS = ("RULE", "NAME", "STATUS", "STRATEGY", "GROUPS")
 GROUP_COLUMNS = ("group", "status", "tags", "bound")
 GROUP_LABELS = ("GROUP", "STATUS", "TAGS", "BOUND INSTANCES")
 BAR = 16
+STRATEGIES = ("weighted-round-robin", "close-by-visit")
 
 
 def _weight(text: str) -> str:
@@ -45,6 +46,7 @@ class RoutingScreen(DashScreen):
         Binding("p", "publish", "Publish/unpublish"),
         Binding("w", "weight", "Weight"),
         Binding("n", "new_rule", "New rule"),
+        Binding("e", "edit_rule", "Edit rule"),
         Binding("g", "new_group", "New group"),
         Binding("a", "add_group", "Add group to rule"),
         Binding("b", "bind", "Bind instance"),
@@ -253,7 +255,7 @@ class RoutingScreen(DashScreen):
         fields = [
             Field("route_id", "Route id:"),
             Field("name", "Name:"),
-            Field("strategy", "Strategy:", choices=("weighted-round-robin", "close-by-visit")),
+            Field("strategy", "Strategy:", choices=STRATEGIES),
         ]
 
         def then(v: dict[str, str]) -> None:
@@ -275,6 +277,42 @@ class RoutingScreen(DashScreen):
             )
 
         ask(self, f"New route rule for {self.service_id}", fields, then)
+
+    def action_edit_rule(self) -> None:
+        rule = self._need_rule()
+        if rule is None:
+            return
+        fields = [
+            Field("name", "Name:", rule.name),
+            Field("strategy", "Strategy:", rule.strategy, choices=STRATEGIES),
+        ]
+
+        def then(v: dict[str, str]) -> None:
+            if (v["name"], v["strategy"]) == (rule.name, rule.strategy):
+                self.notify("nothing changed")
+                return
+
+            async def run() -> None:
+                await sources.update_rule(self.dash, rule.route_id, v["name"], v["strategy"])
+
+            lines = [f"Update rule {rule.route_id} of {rule.service_id}"]
+            if v["name"] != rule.name:
+                lines.append(f"  name: {rule.name} -> {v['name']}")
+            if v["strategy"] != rule.strategy:
+                lines.append(f"  strategy: {rule.strategy} -> {v['strategy']}")
+                if rule.status == "active":
+                    lines.append("  the rule is published: clients are routed by the new strategy at once")
+            confirm_then(
+                self,
+                "Update rule?",
+                lines,
+                run,
+                verb="Update",
+                danger=rule.status == "active",
+                done=f"rule {rule.route_id} updated",
+            )
+
+        ask(self, f"Edit rule {rule.route_id}", fields, then)
 
     def action_new_group(self) -> None:
         if not self.service_id:

@@ -524,6 +524,10 @@ async def publish_rule(dash: ArtemisDashboard, route_id: str, publish: bool) -> 
     await dash.call("rule_publish", route_id, publish=publish, operator=dash.operator)
 
 
+async def update_rule(dash: ArtemisDashboard, route_id: str, name: str, strategy: str) -> None:
+    await dash.call("rule_update", route_id, operator=dash.operator, name=name, strategy=strategy)
+
+
 async def set_weight(dash: ArtemisDashboard, route_id: str, group_key: str, weight: int) -> None:
     await dash.call("rule_group_update", route_id, group_key, weight, operator=dash.operator)
 
