@@ -75,6 +75,8 @@ async def _settled(pilot: Any, table: str | None = None, rows: int = 0) -> None:
 
 
 def test_overview_at_80x24(shop: LiveServer, snap_compare: Any) -> None:
+    """The Overview fits 80x24: five cards, then the charts (the body scrolls)."""
+
     async def run_before(pilot: Any) -> None:
         screen = pilot.app.screen
         await until(pilot, lambda: "1/1 up" in str(screen.query_one("#card-nodes").render()), what="nodes")
@@ -87,6 +89,8 @@ def test_overview_at_80x24(shop: LiveServer, snap_compare: Any) -> None:
 
 
 def test_zones_at_80x24(shop: LiveServer, snap_compare: Any) -> None:
+    """The Zones table at 80x24: a zone pulled out by alice next to one serving."""
+
     async def run_before(pilot: Any) -> None:
         await _settled(pilot, "zones", 2)
 
@@ -94,6 +98,8 @@ def test_zones_at_80x24(shop: LiveServer, snap_compare: Any) -> None:
 
 
 def test_canary_at_80x24(shop: LiveServer, snap_compare: Any) -> None:
+    """The Canary table at 80x24: an enabled config with an IP and a CIDR block, 1 canary of 3."""
+
     async def run_before(pilot: Any) -> None:
         await _settled(pilot, "canaries", 1)
 
@@ -101,6 +107,8 @@ def test_canary_at_80x24(shop: LiveServer, snap_compare: Any) -> None:
 
 
 def test_routing_weights_at_80x24(shop: LiveServer, snap_compare: Any) -> None:
+    """A 70/30 rule at 80x24: its groups with the configured split drawn as bars."""
+
     async def run_before(pilot: Any) -> None:
         pilot.app.screen.open("orders")
         await _settled(pilot, "rules", 1)
@@ -111,6 +119,8 @@ def test_routing_weights_at_80x24(shop: LiveServer, snap_compare: Any) -> None:
 
 
 def test_whitelist_form_names_a_bad_entry(shop: LiveServer, snap_compare: Any) -> None:
+    """The whitelist form keeps an invalid entry on screen and names it under the field."""
+
     async def run_before(pilot: Any) -> None:
         await _settled(pilot, "canaries", 1)
         await pilot.press("w")
