@@ -3,7 +3,7 @@
 Cards: nodes up / total, services, instances serving / pulled out, renewals per minute against the
 self-preservation threshold, the replication queue per peer. Charts (one sparkline per node): registrations,
 heartbeats, evictions and discovery calls per second, and the replication queue. The cluster sampler
-(sources.py) asks every node's /metrics each refresh period, also while another screen is shown, so the
+(screens/nodes.py) asks every node's /metrics each refresh period, also while another screen is shown, so the
 charts have no hole when the operator comes back; the inventory (counts) reloads on push events.
 """
 
@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
+from artemis_cli.tui.screens import nodes as cluster
 from artemis_cli.tui.screens import sources
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.widgets.charts import ChartPanel, StatCard
@@ -38,7 +39,7 @@ class OverviewScreen(DashScreen):
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-        self.nodes: list[sources.NodeView] = []
+        self.nodes: list[cluster.NodeView] = []
         self.counts: tuple[int, int, int, int] | None = None  # services, instances, serving, pulled out
 
     def compose_body(self) -> ComposeResult:
@@ -50,8 +51,8 @@ class OverviewScreen(DashScreen):
                 yield StatCard("Renewals", id="card-renewals")
                 yield StatCard("Peers", id="card-replication")
             yield Static("", id="peers", markup=False)
-            for chart in sources.CHARTS:
-                yield ChartPanel(sources.CHART_TITLES[chart], id=f"chart-{chart}")
+            for chart in cluster.CHARTS:
+                yield ChartPanel(cluster.CHART_TITLES[chart], id=f"chart-{chart}")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -61,7 +62,7 @@ class OverviewScreen(DashScreen):
 
     async def on_unmount(self) -> None:  # type: ignore[override]
         super().on_unmount()
-        await sources.sampler(self.dash).aclose()
+        await cluster.sampler(self.dash).aclose()
 
     # -- loading ---------------------------------------------------------------------------------------
     def _sample_tick(self) -> None:
@@ -75,7 +76,7 @@ class OverviewScreen(DashScreen):
         )
 
     async def _sample(self) -> None:
-        self.nodes = await sources.sampler(self.dash).sample()
+        self.nodes = await cluster.sampler(self.dash).sample()
         if self.is_mounted:
             self._render_nodes()
 
@@ -109,8 +110,8 @@ class OverviewScreen(DashScreen):
         self.query_one("#card-nodes", StatCard).show(f"{len(up)}/{len(nodes)} up", detail, alert=bool(down))
         self._render_preservation(up)
         self._render_replication()
-        sampler = sources.sampler(self.dash)
-        for chart in sources.CHARTS:
+        sampler = cluster.sampler(self.dash)
+        for chart in cluster.CHARTS:
             rows = []
             for n in nodes:
                 series = sampler.series(n.url, chart)
@@ -119,9 +120,9 @@ class OverviewScreen(DashScreen):
                 rows.append((n.url, n.name, series, value if n.up else n.status, not n.up))
             self.query_one(f"#chart-{chart}", ChartPanel).show(rows)
 
-    def _render_preservation(self, up: list[sources.NodeView]) -> None:
+    def _render_preservation(self, up: list[cluster.NodeView]) -> None:
         card = self.query_one("#card-renewals", StatCard)
-        states = [(n, p) for n in up if (p := sources.preservation(n)) is not None]
+        states = [(n, p) for n in up if (p := cluster.preservation(n)) is not None]
         if not states:
             card.show("-", "no renewal figures")
             return

@@ -1,7 +1,7 @@
 """Cluster: every node with status, region/zone, instance and lease counts, renewals, replication queue and
 management lag; a self-preservation gauge per node; and the topology of who replicates to whom.
 
-Nodes come from the shared cluster sampler (sources.py): cluster.json of the connected node, configured
+Nodes come from the shared cluster sampler (screens/nodes.py): cluster.json of the connected node, configured
 peers it sees down, and each node's own /metrics (a node this dashboard cannot reach is ``unreachable``).
 The topology lists each node's outgoing replication links as that node reports them (peer up, items
 queued for it, management changes it has not pulled yet).
@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, ProgressBar, Static, Tree
 
-from artemis_cli.tui.screens import sources
+from artemis_cli.tui.screens import nodes as cluster
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.widgets import KeyedTable
 
@@ -33,11 +33,11 @@ LABELS = (
 )
 
 
-def node_cells(n: sources.NodeView) -> tuple[str, ...]:
+def node_cells(n: cluster.NodeView) -> tuple[str, ...]:
     def num(v: int | None) -> str:
         return "-" if v is None else f"{v:,}"
 
-    p = sources.preservation(n)
+    p = cluster.preservation(n)
     renewals = "-" if p is None else f"{p.per_minute:,}"
     up = n.up and n.error is None
     return (
@@ -74,7 +74,7 @@ class GaugeRow(Horizontal):
         yield ProgressBar(total=100, show_eta=False, show_percentage=False)
         yield Label("", classes="gauge-text")
 
-    def show(self, p: sources.Preservation | None, status: str) -> None:
+    def show(self, p: cluster.Preservation | None, status: str) -> None:
         bar = self.query_one(ProgressBar)
         text = self.query_one(".gauge-text", Label)
         if p is None:
@@ -104,7 +104,7 @@ class TopologyScreen(DashScreen):
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-        self.nodes: list[sources.NodeView] = []
+        self.nodes: list[cluster.NodeView] = []
         self.gauges: dict[str, GaugeRow] = {}
         self._tree_lines: list[str] = []
 
@@ -128,7 +128,7 @@ class TopologyScreen(DashScreen):
         from artemis_cli.errors import Unreachable
 
         try:
-            self.nodes = await sources.sampler(self.dash).sample()
+            self.nodes = await cluster.sampler(self.dash).sample()
         except Unreachable:
             table = self.query_one(KeyedTable)
             for key, cells in list(table.cells.items()):
@@ -147,7 +147,7 @@ class TopologyScreen(DashScreen):
             self.gauges.pop(url).remove()
         for n in self.nodes:
             row = self.gauges.get(n.url)
-            p = sources.preservation(n) if n.up else None
+            p = cluster.preservation(n) if n.up else None
             if row is None:
                 row = self.gauges[n.url] = GaugeRow(n.name)
                 box.mount(row)
