@@ -17,7 +17,7 @@ endpoint is written once, as a function that builds a :class:`~artemis_client._c
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Generic, ParamSpec, Self, TypeVar, overload
 
 import httpx
 
@@ -50,6 +50,8 @@ def failure(exc: httpx.TransportError) -> Failure:
 
 
 class _Transport:
+    _http: httpx.Client | httpx.AsyncClient
+
     def __init__(
         self,
         servers: str | Sequence[str] | None = None,
@@ -85,6 +87,12 @@ class _Transport:
     def preferred(self) -> int:
         return self.failover.preferred
 
+    def set_token(self, token: str | None) -> None:
+        """Send ``token`` from now on (None: no token), e.g. after a login."""
+        self.auth.token = token
+        self._http.headers.clear()
+        self._http.headers.update(self.auth.headers(self.user_agent))
+
     def _prepare(self, req: Request[Any]) -> Request[Any]:
         if req.auth_hint is None:
             req.auth_hint = self.auth.hint()
@@ -102,13 +110,15 @@ class _Transport:
 class SyncTransport(_Transport):
     """Blocking runner; use as a context manager or call :meth:`close`."""
 
+    _http: httpx.Client
+
     def __init__(self, servers: str | Sequence[str] | None = None, **kw: Any) -> None:
         super().__init__(servers, **kw)
         self._http = httpx.Client(
             timeout=self.timeout, headers=self.auth.headers(self.user_agent), follow_redirects=False
         )
 
-    def __enter__(self) -> SyncTransport:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -116,11 +126,6 @@ class SyncTransport(_Transport):
 
     def close(self) -> None:
         self._http.close()
-
-    def set_token(self, token: str | None) -> None:
-        self.auth.token = token
-        self._http.headers.clear()
-        self._http.headers.update(self.auth.headers(self.user_agent))
 
     def call(self, req: Request[T]) -> T:
         attempts = self.failover.attempts(self._prepare(req))
@@ -140,13 +145,15 @@ class SyncTransport(_Transport):
 class AsyncTransport(_Transport):
     """asyncio runner of the same policy."""
 
+    _http: httpx.AsyncClient
+
     def __init__(self, servers: str | Sequence[str] | None = None, **kw: Any) -> None:
         super().__init__(servers, **kw)
         self._http = httpx.AsyncClient(
             timeout=self.timeout, headers=self.auth.headers(self.user_agent), follow_redirects=False
         )
 
-    async def __aenter__(self) -> AsyncTransport:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -154,11 +161,6 @@ class AsyncTransport(_Transport):
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-    def set_token(self, token: str | None) -> None:
-        self.auth.token = token
-        self._http.headers.clear()
-        self._http.headers.update(self.auth.headers(self.user_agent))
 
     async def call(self, req: Request[T]) -> T:
         attempts = self.failover.attempts(self._prepare(req))
