@@ -53,7 +53,10 @@ class SyncChangeStream(_Runner):
     def _open(self, server: str) -> tuple[Any, list[Event]]:
         from websockets.sync.client import connect
 
-        ws = connect(self.stream.url(server), open_timeout=self.open_timeout, close_timeout=1, max_size=None)
+        # entered as a context manager (the form websockets supports); closed by _close_ws / on failure
+        ws = connect(
+            self.stream.url(server), open_timeout=self.open_timeout, close_timeout=1, max_size=None
+        ).__enter__()
         try:
             for frame in self.stream.opening_frames():
                 ws.send(frame.decode())
