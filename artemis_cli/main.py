@@ -222,7 +222,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from artemis_server import __version__
+        from artemis_client import __version__  # one version for the whole distribution
 
         print(f"artemis {__version__}")
         raise typer.Exit(0)
