@@ -56,9 +56,9 @@ class ZoneRow(msgspec.Struct, rename="camel", omit_defaults=True):
 
     region_id: str
     zone_id: str
-    instances: int = 0
-    services: int = 0
-    is_down: bool = False
+    instances: int
+    services: int
+    is_down: bool
     operator_id: str | None = None
     operation_time: int | None = None
 

@@ -87,7 +87,7 @@ def _zones(st: Any, region: str | None) -> list[ZoneRow]:
     names: dict[tuple[str, str], set[str]] = {}
 
     def row(r: str, z: str) -> ZoneRow:
-        return zones.setdefault((r.lower(), z), ZoneRow(r, z))
+        return zones.setdefault((r.lower(), z), ZoneRow(r, z, 0, 0, False))
 
     for svc in services:
         for i in svc.instances:
