@@ -54,3 +54,25 @@ INSTANCE_COLS: list[Col] = [
     Col("LEASE", lease_text, wide=True),
     Col("METADATA", "metadata", wide=True),
 ]
+
+GROUP_COLS = [
+    Col("ID", "groupId"),
+    Col("SERVICE", "serviceId"),
+    Col("REGION", "regionId"),
+    Col("ZONE", "zoneId"),
+    Col("NAME", "name"),
+    Col("TYPE", "groupType"),
+    Col("STATUS", "status"),
+    Col("TAGS", lambda g: {t.key: t.value for t in g.tags or []}, wide=True),
+    Col("DESCRIPTION", "description", wide=True),
+]
+RULE_COLS = [
+    Col("ROUTE ID", "routeId"),
+    Col("ID", "routeRuleId"),
+    Col("SERVICE", "serviceId"),
+    Col("NAME", "name"),
+    Col("STRATEGY", "strategy"),
+    Col("STATUS", "status"),
+    Col("GROUPS", lambda r: [f"{g.group_key}={g.weight}" for g in r.groups]),
+    Col("DESCRIPTION", "description", wide=True),
+]

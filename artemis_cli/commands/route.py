@@ -16,6 +16,7 @@ import typer
 from artemis_cli import inventory
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
+from artemis_cli.columns import GROUP_COLS, RULE_COLS
 from artemis_cli.commands._opts import (
     Description,
     DryRun,
@@ -32,12 +33,13 @@ from artemis_cli.commands._opts import (
 )
 from artemis_cli.common import state
 from artemis_cli.destructive import Plan, carry_out
+from artemis_cli.groups import group_key, in_rule, resolve_group, rule_group
 from artemis_cli.output import Col
 from artemis_client.errors import InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
     from artemis_client.wire.registry import Instance
-    from artemis_client.wire.routing import RouteRule, ServiceGroup
+    from artemis_client.wire.routing import ServiceGroup
 
 app = group_app("Group routing: service groups, tags, bindings, route rules.")
 group_app_ = group_app("Service groups (and their tags and instance bindings).")
@@ -70,82 +72,6 @@ class Status(StrEnum):
 class Strategy(StrEnum):
     weighted_round_robin = "weighted-round-robin"
     close_by_visit = "close-by-visit"
-
-
-GROUP_COLS = [
-    Col("ID", "groupId"),
-    Col("SERVICE", "serviceId"),
-    Col("REGION", "regionId"),
-    Col("ZONE", "zoneId"),
-    Col("NAME", "name"),
-    Col("TYPE", "groupType"),
-    Col("STATUS", "status"),
-    Col("TAGS", lambda g: {t.key: t.value for t in g.tags or []}, wide=True),
-    Col("DESCRIPTION", "description", wide=True),
-]
-RULE_COLS = [
-    Col("ROUTE ID", "routeId"),
-    Col("ID", "routeRuleId"),
-    Col("SERVICE", "serviceId"),
-    Col("NAME", "name"),
-    Col("STRATEGY", "strategy"),
-    Col("STATUS", "status"),
-    Col("GROUPS", lambda r: [f"{g.group_key}={g.weight}" for g in r.groups]),
-    Col("DESCRIPTION", "description", wide=True),
-]
-
-
-def group_key(g: ServiceGroup) -> str:
-    return g.group_key or f"{g.service_id}:{g.region_id}:{g.zone_id}:{g.name}"
-
-
-def _same_key(g: ServiceGroup, parts: list[str]) -> bool:
-    """Group keys: service and region case-insensitive, zone and name exact (S1.3, S1.4)."""
-    service, region, zone, name = parts
-    return (
-        inventory.ieq(g.service_id, service)
-        and inventory.ieq(g.region_id, region)
-        and g.zone_id == zone
-        and g.name == name
-    )
-
-
-def resolve_group(st: Any, ref: str, service: str | None = None) -> ServiceGroup:
-    """The managed group named by ``ref`` (see the module docstring); exit 3 when there is none."""
-    ref = ref.strip()
-    if ref.isdigit():
-        found: ServiceGroup = st.client.group_by_id(int(ref))
-        return found
-    parts = ref.split(":")
-    if len(parts) == 4 and all(p.strip() for p in parts):
-        for g in st.client.group_list(service_id=parts[0]):
-            if _same_key(g, parts):
-                return g
-        raise NotFoundError(f"group {ref} not found")
-    if ":" in ref:
-        raise InvalidArgumentError(
-            f"GROUP: {ref!r} is neither a groupId, nor SERVICE:REGION:ZONE:NAME, nor a group name"
-        )
-    if not service:
-        raise InvalidArgumentError(
-            f"GROUP: {ref!r} is a bare group name: give its service with -s SERVICE "
-            "(or name the group by its groupId or SERVICE:REGION:ZONE:NAME)"
-        )
-    named: list[ServiceGroup] = [g for g in st.client.group_list(service_id=service) if g.name == ref]
-    region, zone = st.settings.region, st.settings.zone
-    if region:
-        named = [g for g in named if inventory.ieq(g.region_id, region)]
-    if zone:
-        named = [g for g in named if g.zone_id == zone]
-    if not named:
-        where = "".join(f" {k} {x}" for k, x in (("in region", region), ("zone", zone)) if x)
-        raise NotFoundError(f"group {ref} of service {service}{where} not found")
-    if len(named) > 1:
-        keys = ", ".join(sorted(group_key(g) for g in named))
-        raise InvalidArgumentError(
-            f"GROUP: {len(named)} groups of {service} are named {ref} ({keys}); give one of these keys"
-        )
-    return named[0]
 
 
 # -- groups --------------------------------------------------------------------------------------------
@@ -558,31 +484,6 @@ Weight = Annotated[
 ]
 
 
-def _rule_group(st: Any, rule: RouteRule, ref: str, service: str | None) -> ServiceGroup:
-    """The managed group ``ref`` names, which must belong to the rule's service."""
-    g = resolve_group(st, ref, service or rule.service_id)
-    if not inventory.ieq(g.service_id, rule.service_id):
-        raise InvalidArgumentError(
-            f"GROUP: group {group_key(g)} belongs to service {g.service_id}, rule "
-            f"{rule.route_id} routes service {rule.service_id}"
-        )
-    return g
-
-
-def _in_rule(st: Any, rule: RouteRule, ref: str, service: str | None) -> str:
-    """The rule group ``ref`` names, as the rule stores it (its groupId string); exit 3 when it has none."""
-    rule_id = rule.route_id
-    stored = [rg.group_id for rg in st.client.rule_groups(rule_id)]
-    if ref.strip() in stored:
-        return ref.strip()
-    g = _rule_group(st, rule, ref, service)
-    names = {group_key(g), str(g.group_id), g.name}
-    for gid in stored:
-        if gid in names:
-            return gid
-    raise NotFoundError(f"group {group_key(g)} is not in rule {rule_id}")
-
-
 @rule_app.command("add-group")
 def rule_add_group(
     ctx: typer.Context,
@@ -600,7 +501,7 @@ def rule_add_group(
     r = st.client.rule_get(
         rule
     )  # an unknown rule is "not found" (exit 3), although the wire answers 400 here
-    key = group_key(_rule_group(st, r, group, service))
+    key = group_key(rule_group(st, r, group, service))
     st.client.rule_group_add(rule, key, weight, region=region, zone=zone, operator=st.operator(operator))
     st.out.done(
         {"routeId": rule, "groupId": key, "weight": weight},
@@ -619,7 +520,7 @@ def rule_update_group(
 ) -> None:
     """Change the weight of a rule's group; exits 3 when the group is not in the rule."""
     st = state(ctx)
-    gid = _in_rule(st, st.client.rule_get(rule), group, service)
+    gid = in_rule(st, st.client.rule_get(rule), group, service)
     rg = st.client.rule_group_update(rule, gid, weight, operator=st.operator(operator))
     st.out.done(
         rg or {"routeId": rule, "groupId": gid, "weight": weight},
@@ -637,6 +538,6 @@ def rule_remove_group(
 ) -> None:
     """Remove a group from a rule; exits 3 when the group is not in the rule."""
     st = state(ctx)
-    gid = _in_rule(st, st.client.rule_get(rule), group, service)
+    gid = in_rule(st, st.client.rule_get(rule), group, service)
     st.client.rule_group_remove(rule, gid, operator=st.operator(operator))
     st.out.done({"routeId": rule, "groupId": gid, "removed": True}, f"group {gid} removed from {rule}")
