@@ -1,7 +1,7 @@
 """Flag and argument values, checked by the CLI before any request is sent.
 
 Every value a user types goes through one of these functions, either as a Typer ``parser=`` (see
-``commands/_opts.py``) or called by a command. A bad value raises
+``options.py``) or called by a command. A bad value raises
 :class:`~artemis_client.errors.InvalidArgumentError` (exit 2) with one plain sentence that names the flag:
 ``--ip: 'x' is not an IP address or CIDR block``.
 Typer's own coercion (pydantic wording such as ``Input should be ...``) is never reached for our parameters.

@@ -306,23 +306,14 @@ class Failover:
 
 @dataclass(slots=True)
 class Auth:
-    """The bearer token a client sends, and what to tell the user when it is refused (HTTP 401)."""
+    """The bearer token a client sends, and what to tell the user when a call is refused with HTTP 401:
+    ``hint(token)`` gives the advice for the token in use (None: no token); without it, none is added."""
 
     token: str | None = None
-    withheld_from: str | None = None  # a context whose stored token was not sent to these servers
+    hint: Callable[[str | None], str] | None = None
 
-    def hint(self) -> str:
-        if self.token:
-            return (
-                "the token was refused: it may have expired or been revoked; log in again with "
-                "'artemis login'"
-            )
-        if self.withheld_from:
-            return (
-                f"the token stored in context {self.withheld_from!r} is sent only to that context's "
-                "servers; use --context, or pass --token / ARTEMIS_TOKEN for this server"
-            )
-        return "log in with 'artemis login' or pass --token"
+    def advice(self) -> str:
+        return self.hint(self.token) if self.hint is not None else ""
 
     def headers(self, user_agent: str = USER_AGENT) -> dict[str, str]:
         h = {"User-Agent": user_agent, "Accept": "application/json"}

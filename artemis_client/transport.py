@@ -60,13 +60,13 @@ class _Transport:
         timeout: float = 10.0,
         log: Hook | None = None,
         before_send: Hook | None = None,
-        token_withheld: str | None = None,
+        auth_hint: Callable[[str | None], str] | None = None,
         user_agent: str = USER_AGENT,
     ) -> None:
         if timeout <= 0:
             raise InvalidArgumentError("--timeout: must be more than 0 seconds", field="timeout")
         self.failover = Failover(parse_servers(servers), log=log, before_send=before_send)
-        self.auth = Auth(token, token_withheld)
+        self.auth = Auth(token, auth_hint)
         self.timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self.user_agent = user_agent
 
@@ -95,7 +95,7 @@ class _Transport:
 
     def _prepare(self, req: Request[Any]) -> Request[Any]:
         if req.auth_hint is None:
-            req.auth_hint = self.auth.hint()
+            req.auth_hint = self.auth.advice()
         return req
 
     @staticmethod

@@ -122,7 +122,26 @@ def _options(
             warned.add(server)
             say(exposure_warning(server))
 
-    return {"log": verbose, "before_send": before_send, "user_agent": USER_AGENT, **kw}
+    withheld = kw.pop("token_withheld", None)
+    return {
+        "log": verbose,
+        "before_send": before_send,
+        "user_agent": USER_AGENT,
+        "auth_hint": lambda token: _auth_hint(token, withheld),
+        **kw,
+    }
+
+
+def _auth_hint(token: str | None, withheld_from: str | None) -> str:
+    """What to do about an HTTP 401, given the token sent (or the context whose token was withheld)."""
+    if token:
+        return "the token was refused: it may have expired or been revoked; log in again with 'artemis login'"
+    if withheld_from:
+        return (
+            f"the token stored in context {withheld_from!r} is sent only to that context's servers; use "
+            "--context, or pass --token / ARTEMIS_TOKEN for this server"
+        )
+    return "log in with 'artemis login' or pass --token"
 
 
 class _CliHooks:

@@ -11,8 +11,8 @@ import typer
 
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands._opts import id_option, service_opt
 from artemis_cli.common import complete_instance, state
+from artemis_cli.options import id_option, service_opt
 from artemis_cli.output import Col
 from artemis_client.errors import InvalidArgumentError
 

@@ -9,9 +9,9 @@ import typer
 from artemis_cli import inventory
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands._opts import DryRun, Operator, ServiceArg, Yes
 from artemis_cli.common import state
 from artemis_cli.destructive import Plan, carry_out
+from artemis_cli.options import DryRun, Operator, ServiceArg, Yes
 from artemis_cli.output import Col
 from artemis_client.wire.management import CanaryConfig
 

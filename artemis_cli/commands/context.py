@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import typer
 
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands._opts import id_argument, id_option
 from artemis_cli.common import complete_context, state
 from artemis_cli.errors import parse_servers
+from artemis_cli.options import id_argument, id_option
 from artemis_cli.output import Col
 from artemis_client.errors import InvalidArgumentError, NotFoundError
 

@@ -14,7 +14,10 @@ from artemis_cli import inventory
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
 from artemis_cli.columns import INSTANCE_COLS, lease_text
-from artemis_cli.commands._opts import (
+from artemis_cli.common import complete_service, percent, state
+from artemis_cli.destructive import Plan, carry_out
+from artemis_cli.errors import Interrupted
+from artemis_cli.options import (
     DryRun,
     Force,
     InstanceArg,
@@ -30,9 +33,6 @@ from artemis_cli.commands._opts import (
     service_opt,
     zone_opt,
 )
-from artemis_cli.common import complete_service, percent, state
-from artemis_cli.destructive import Plan, carry_out
-from artemis_cli.errors import Interrupted
 from artemis_cli.output import Col
 from artemis_client.errors import ArtemisError, InvalidArgumentError, NotFoundError, TransportError
 

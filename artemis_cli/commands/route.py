@@ -17,7 +17,10 @@ from artemis_cli import inventory
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
 from artemis_cli.columns import GROUP_COLS, RULE_COLS
-from artemis_cli.commands._opts import (
+from artemis_cli.common import state
+from artemis_cli.destructive import Plan, carry_out
+from artemis_cli.groups import group_key, in_rule, resolve_group, rule_group
+from artemis_cli.options import (
     Description,
     DryRun,
     GroupArg,
@@ -31,9 +34,6 @@ from artemis_cli.commands._opts import (
     service_opt,
     zone_opt,
 )
-from artemis_cli.common import state
-from artemis_cli.destructive import Plan, carry_out
-from artemis_cli.groups import group_key, in_rule, resolve_group, rule_group
 from artemis_cli.output import Col
 from artemis_client.errors import InvalidArgumentError, NotFoundError
 

@@ -12,9 +12,9 @@ import typer
 from artemis_cli import blast, inventory
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands._opts import DryRun, Force, Operator, Yes, id_argument, id_option, region_opt
 from artemis_cli.common import state
 from artemis_cli.destructive import Plan, carry_out
+from artemis_cli.options import DryRun, Force, Operator, Yes, id_argument, id_option, region_opt
 from artemis_cli.output import Col, plain
 from artemis_client.errors import InvalidArgumentError, NotFoundError
 

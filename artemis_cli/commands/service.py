@@ -9,8 +9,8 @@ import typer
 from artemis_cli import inventory
 from artemis_cli.cmdline import group_app
 from artemis_cli.columns import INSTANCE_COLS, SERVICE_COLS
-from artemis_cli.commands._opts import ServiceArg, region_opt, zone_opt
 from artemis_cli.common import state
+from artemis_cli.options import ServiceArg, region_opt, zone_opt
 from artemis_client.errors import NotFoundError
 
 app = group_app("List and inspect services.")
