@@ -48,7 +48,7 @@ def routing_signature(node: Any) -> dict[str, tuple[str, str]]:
         names.setdefault(key, service_id)
         parts.setdefault(key, []).append(what)
 
-    for cfg in list(getattr(node.mgmt, "canary", {}).values()):
+    for cfg in list(node.mgmt.canary.values()):
         add(cfg.service_id, f"canary:{cfg!r}")
     router = node.router
     for g in list(getattr(router, "groups", {}).values()):

@@ -30,8 +30,7 @@ routes = Routes()
 
 
 def _svc(call: Call) -> AuthService:
-    svc: AuthService = call.node.auth  # type: ignore[attr-defined]
-    return svc
+    return call.node.auth
 
 
 async def _me(call: Call) -> Principal:
