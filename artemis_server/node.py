@@ -21,13 +21,13 @@ from artemis_client.wire.registry import Instance, Service
 from artemis_server.registry.changes import ChangeBus
 from artemis_server.registry.discovery import ClientContext, LoadBalancer, Router, filter_service
 from artemis_server.registry.leases import RenewalCache
-from artemis_server.registry.management import ManagementState
 from artemis_server.registry.ports import Clock, SystemClock
 from artemis_server.registry.ratelimit import RateLimiter
 from artemis_server.registry.registry import LeaseSettings, Registry
 from artemis_server.registry.routing import RoutingTable
 from artemis_server.registry.service import RegistryService, WriteRules
 from artemis_server.registry.snapshots import SnapshotRing
+from artemis_server.registry.visibility import ManagementState
 from artemis_server.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _stable_node_id(settings: Settings) -> str:
     """No ``server.node_id``: the id kept in the data directory (generated on first start)."""
     import uuid
 
-    from artemis_server.datadir import stable_node_id
+    from artemis_server.store.datadir import stable_node_id
 
     try:
         return stable_node_id(settings.data_dir())
@@ -64,7 +64,7 @@ class Node:
         self.settings = settings
         if not settings.server.node_id:
             settings.server.node_id = _stable_node_id(settings)
-        from artemis_server.datadir import DataDirLock
+        from artemis_server.store.datadir import DataDirLock
 
         self.dir_lock = DataDirLock(settings.data_dir())
         self.clock: Clock = clock or SystemClock()
@@ -106,7 +106,7 @@ class Node:
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self.on_start(self._claim)  # first: a node on a data directory in use stops before touching it
         self.on_stop(self._release)  # last (stop hooks run in reverse)
-        from artemis_server.management import ManagementService
+        from artemis_server.management.service import ManagementService
 
         self.management: ManagementService = ManagementService(self)
         self.on_start(self.management.open)

@@ -41,10 +41,9 @@ from artemis_client.wire.routing import (
 from artemis_server.registry.model import identity
 
 if TYPE_CHECKING:
-    from artemis_server.registry.management import CanaryConfig as CanaryState
-    from artemis_server.registry.management import ManagementState
     from artemis_server.registry.routing import Binding, Group, RoutingTable, Rule, RuleGroup
-    from artemis_server.store.repository import CanaryRow
+    from artemis_server.registry.visibility import CanaryConfig as CanaryState
+    from artemis_server.registry.visibility import ManagementState
 
 
 # -- routing, R (api.md 1.5) ---------------------------------------------------------------------------------
@@ -197,7 +196,7 @@ def service_instance_j(doc: dict[str, Any], metadata: Any) -> JServiceInstance:
 # -- canary (S11) ------------------------------------------------------------------------------------------
 
 
-def canary_view(c: CanaryRow | CanaryState) -> CanaryConfig:
+def canary_view(c: CanaryState) -> CanaryConfig:
     return CanaryConfig(c.service_id, list(c.ip_whitelist), c.enabled)
 
 

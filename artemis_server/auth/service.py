@@ -188,7 +188,10 @@ class AuthService:
                         (mgmt.error if mgmt is not None else None) or "management database not ready"
                     )
                 from artemis_server.store.auth_repo import AuthRepo
+                from artemis_server.store.repository import SqlStore
 
+                if not isinstance(store, SqlStore):  # console users live in the SQL store's tables
+                    raise StorageUnavailableError("console users need the SQL management database")
                 repo = AuthRepo(store)
                 secret = self._env_secret or await anyio.to_thread.run_sync(repo.jwt_secret)
                 await self._bootstrap_admin(repo)

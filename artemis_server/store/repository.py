@@ -24,9 +24,10 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 
 from artemis_client.errors import BadRequestError, StorageUnavailableError
 from artemis_client.wire.audit import AuditLog, JLog
-from artemis_server.entities import EntityChange, fold
-from artemis_server.hlc import HybridClock, Stamp, wins
+from artemis_server.registry.entities import EntityChange, fold
+from artemis_server.registry.hlc import HybridClock, Stamp, wins
 from artemis_server.registry.routing import Binding, Group, Rule
+from artemis_server.registry.visibility import CanaryConfig, OperationRecord
 from artemis_server.store import changelog
 from artemis_server.store import tables as t
 from artemis_server.store.changelog import Entry
@@ -45,31 +46,18 @@ class StaleStateError(Exception):
 
 @dataclass(slots=True)
 class OpRow:
-    """An instance, server or zone operation record as stored."""
+    """Where an operation record applies (instance, server or zone) and the record itself, as stored."""
 
     kind: str  # instance | server | zone
     region_id: str
     target: tuple[str, ...]  # (serviceId, instanceId) | (serverId,) | (zoneId, serviceId)
-    operation: str
-    effective: bool = True
-    operator_id: str = ""
-    token: str | None = None
-    time: float = 0.0
-
-
-@dataclass(slots=True)
-class CanaryRow:
-    service_id: str
-    ip_whitelist: list[str]
-    enabled: bool
-    created_at: int
-    updated_at: int
+    record: OperationRecord
 
 
 @dataclass(slots=True)
 class Loaded:
     ops: list[OpRow] = field(default_factory=list)
-    canary: list[CanaryRow] = field(default_factory=list)
+    canary: list[CanaryConfig] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
     bindings: list[Binding] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
@@ -358,11 +346,14 @@ class SqlStore:
                         "instance",
                         r["REGION_ID"],
                         (r["SERVICE_ID"], r["INSTANCE_ID"]),
-                        r["OPERATION"],
-                        bool(r["EFFECTIVE"]),
-                        r["OPERATOR_ID"] or "",
-                        r["TOKEN"],
-                        _ts(r["DataChange_LastTime"]),
+                        OperationRecord(
+                            r["OPERATION"],
+                            bool(r["EFFECTIVE"]),
+                            False,
+                            r["OPERATOR_ID"] or "",
+                            r["TOKEN"],
+                            _ts(r["DataChange_LastTime"]),
+                        ),
                     )
                 )
             for r in conn.execute(select(t.server)).mappings():
@@ -371,11 +362,14 @@ class SqlStore:
                         "server",
                         r["REGION_ID"],
                         (r["SERVER_ID"],),
-                        r["OPERATION"],
-                        True,
-                        r["OPERATOR_ID"] or "",
-                        r["TOKEN"],
-                        _ts(r["DataChange_LastTime"]),
+                        OperationRecord(
+                            r["OPERATION"],
+                            True,
+                            False,
+                            r["OPERATOR_ID"] or "",
+                            r["TOKEN"],
+                            _ts(r["DataChange_LastTime"]),
+                        ),
                     )
                 )
             for r in conn.execute(select(t.service_zone)).mappings():
@@ -384,11 +378,14 @@ class SqlStore:
                         "zone",
                         r["REGION_ID"],
                         (r["ZONE_ID"], r["SERVICE_ID"] or ""),
-                        r["OPERATION"],
-                        True,
-                        r["OPERATOR_ID"] or "",
-                        None,
-                        _ts(r["DataChange_LastTime"]),
+                        OperationRecord(
+                            r["OPERATION"],
+                            True,
+                            False,
+                            r["OPERATOR_ID"] or "",
+                            None,
+                            _ts(r["DataChange_LastTime"]),
+                        ),
                     )
                 )
             for r in conn.execute(select(t.canary_config)).mappings():
@@ -397,7 +394,7 @@ class SqlStore:
                 except ValueError:
                     ips = []
                 out.canary.append(
-                    CanaryRow(
+                    CanaryConfig(
                         r["service_id"],
                         [str(i) for i in ips] if isinstance(ips, list) else [],
                         bool(r["enabled"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from artemis_client.wire.registry import Instance
 from artemis_server.registry.discovery import ClientContext, NoRouting, filter_service
-from artemis_server.registry.management import CanaryConfig, ManagementState, OperationRecord
+from artemis_server.registry.visibility import CanaryConfig, ManagementState, OperationRecord
 from artemis_server.registry.routing import Binding, Group, RoutingTable, Rule, RuleGroup
 
 

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from artemis_server.registry.management import CanaryConfig, ManagementState, OperationRecord
+from artemis_server.registry.visibility import CanaryConfig, ManagementState, OperationRecord
 
 SEP = "\x1f"
 OP_KINDS = ("instance", "server", "zone")

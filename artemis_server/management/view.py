@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from artemis_server.entities import EntityChange, fold
+from artemis_server.registry.entities import EntityChange, fold
 from artemis_server.registry.routing import RoutingTable
 
 # Changes of these kinds raise `reload` for their service (J group operations and static service
