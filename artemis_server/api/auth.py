@@ -24,7 +24,8 @@ from artemis_client.wire.auth import (
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.auth import Principal, allowed, bearer_token
-from artemis_server.auth.service import PERMISSIONS, ROLES, AuthService, user_view
+from artemis_server.auth.service import PERMISSIONS, ROLES, AuthService
+from artemis_server.views import user_view
 
 routes = Routes()
 

@@ -19,6 +19,8 @@ from artemis_server.api import (
     registry,
     replication,
     routing,
+    routing_java,
+    routing_java_instances,
     status,
     zone,
 )
@@ -34,6 +36,8 @@ ENDPOINT_MODULES: list[ModuleType] = [
     canary,
     audit,
     routing,
+    routing_java,
+    routing_java_instances,
     auth,
 ]
 

@@ -31,6 +31,7 @@ from artemis_client.errors import (
 )
 from artemis_client.wire.auth import LoginHistory, LoginResult, Session, User
 from artemis_server.auth import passwords, tokens
+from artemis_server.views import history_view, session_view, user_view
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -111,45 +112,6 @@ def user_target(u: dict[str, Any]) -> str:
 def _entry(kind: str, target: str, operation: str, actor: Principal, details: Any = None) -> tuple[Any, ...]:
     """One audit record (store.auth_repo.AuditEntry); the operator is the token's user, never the body."""
     return (kind, target, operation, actor.username, details)
-
-
-def user_view(u: dict[str, Any]) -> User:
-    """User (api.md 1.6) from its row; the password hash is never written."""
-    return User(
-        user_id=u["user_id"],
-        username=u["username"],
-        email=u.get("email") or None,
-        description=u.get("description") or None,
-        role=u["role"],
-        status=u["status"],
-        created_at=u["created_at"],
-        updated_at=u["updated_at"],
-    )
-
-
-def session_view(s: dict[str, Any]) -> Session:
-    """Session (api.md 1.6) from its row; the token fingerprint is never written."""
-    return Session(
-        session_id=s["session_id"],
-        user_id=s["user_id"],
-        ip_address=s.get("ip_address") or None,
-        user_agent=s.get("user_agent") or None,
-        created_at=s["created_at"],
-        expires_at=s["expires_at"],
-        last_activity=s["last_activity"],
-    )
-
-
-def history_view(h: dict[str, Any]) -> LoginHistory:
-    """LoginHistory (api.md 1.6) from its row."""
-    return LoginHistory(
-        h["id"],
-        h["user_id"],
-        h["login_time"],
-        h.get("ip_address") or "",
-        h.get("user_agent") or "",
-        h["status"],
-    )
 
 
 class AuthService:

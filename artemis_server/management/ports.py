@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from artemis_client.wire.audit import AuditLog, JLog
     from artemis_server.registry.entities import EntityChange
     from artemis_server.registry.hlc import HybridClock, Stamp
+    from artemis_server.store.audit_reads import AuditQuery
     from artemis_server.store.changelog import Entry
-    from artemis_server.store.repository import AuditQuery, Loaded
+    from artemis_server.store.repository import Loaded
 
 
 class Store(Protocol):

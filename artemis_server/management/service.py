@@ -46,8 +46,9 @@ from artemis_server.registry.hlc import ZERO, HybridClock, Stamp, wins
 from artemis_server.registry.model import instance_identity
 from artemis_server.registry.routing import RoutingTable
 from artemis_server.registry.visibility import ManagementState, OperationRecord
+from artemis_server.store.audit_reads import AuditQuery
 from artemis_server.store.changelog import Entry
-from artemis_server.store.repository import AuditQuery, Loaded, StaleStateError
+from artemis_server.store.repository import Loaded, StaleStateError
 
 if TYPE_CHECKING:
     from artemis_server.management.watch import SharedWatch
