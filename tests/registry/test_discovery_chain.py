@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from artemis_client.wire.registry import Instance
 from artemis_server.registry.discovery import ClientContext, NoRouting, filter_service
-from artemis_server.registry.visibility import CanaryConfig, ManagementState, OperationRecord
 from artemis_server.registry.routing import Binding, Group, RoutingTable, Rule, RuleGroup
+from artemis_server.registry.visibility import CanaryConfig, ManagementState, OperationRecord
 
 
 def inst(iid: str, **kw: object) -> Instance:
