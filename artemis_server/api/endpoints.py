@@ -30,6 +30,7 @@ from artemis_server import edge
 from artemis_server.api import cors
 
 if TYPE_CHECKING:
+    from artemis_server.auth.service import Principal
     from artemis_server.node import Node
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class Call:
         self.headers = headers
         self.client_ip = client_ip
         self.data: Any = None
-        self.user: Any = None  # set by auth when a valid token is presented
+        self.user: Principal | None = None  # set by the auth guard when a valid token is presented
         # The raw body when a heartbeat that renews all its keys may be remembered (registry.RenewalCache)
         self.cache_key: bytes | None = None
 

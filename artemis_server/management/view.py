@@ -51,11 +51,12 @@ def routing_signature(node: Any) -> dict[str, tuple[str, str]]:
     for cfg in list(node.mgmt.canary.values()):
         add(cfg.service_id, f"canary:{cfg!r}")
     router = node.router
-    for g in list(getattr(router, "groups", {}).values()):
-        add(g.service_id, f"group:{g!r}")
-    for b in list(getattr(router, "bindings", {}).values()):
-        if b.service_id:
-            add(b.service_id, f"binding:{b!r}")
-    for r in list(getattr(router, "rules", {}).values()):
-        add(r.service_id, f"rule:{r!r}")
+    if isinstance(router, RoutingTable):
+        for g in list(router.groups.values()):
+            add(g.service_id, f"group:{g!r}")
+        for b in list(router.bindings.values()):
+            if b.service_id:
+                add(b.service_id, f"binding:{b!r}")
+        for r in list(router.rules.values()):
+            add(r.service_id, f"rule:{r!r}")
     return {k: (names[k], "\n".join(sorted(v))) for k, v in parts.items()}
