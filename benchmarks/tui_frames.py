@@ -107,7 +107,7 @@ def report(name: str, size: int, shown: float, gaps: list[float]) -> str:
 
 
 async def run(url: str, args: argparse.Namespace) -> list[str]:
-    from artemis_cli.tui.app import make_dashboard
+    from artemis_cli.tui.dashboard import make_dashboard
 
     out: list[str] = []
     app = make_dashboard([url], operator="bench", refresh=2.0)

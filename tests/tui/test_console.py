@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import Input, Select
 
 from artemis_cli.client import ArtemisClient
-from artemis_cli.tui.app import make_dashboard
+from artemis_cli.tui.dashboard import make_dashboard
 from artemis_cli.tui.screens.forms import FormScreen
 from artemis_cli.tui.screens.modals import ConfirmScreen
 from artemis_cli.tui.screens.overview import OverviewScreen
@@ -172,12 +172,12 @@ async def test_zone_pull_out_and_in(make_server: Callable[..., LiveServer]) -> N
         await pilot.press("o")
         await confirm(pilot, app, "zone zone-a", "zsvc: 2 of 3 instances")
         status = lambda: api(srv.url).zone_status("zone-a", "default")  # noqa: E731
-        await until(pilot, lambda: status()["isDown"], what="zone-a pulled out")
+        await until(pilot, lambda: status().is_down, what="zone-a pulled out")
         await until(pilot, lambda: cells(app, "zones")["default|zone-a"][5] == "pulled out", what="shown out")
         assert cells(app, "zones")["default|zone-a"][6] == "zone-op"
         await pilot.press("o")
         await confirm(pilot, app, "Pull in zone zone-a")
-        await until(pilot, lambda: not status()["isDown"], what="zone-a back in")
+        await until(pilot, lambda: not status().is_down, what="zone-a back in")
 
 
 async def test_canary_config_whitelist_and_client_view(
@@ -202,8 +202,8 @@ async def test_canary_config_whitelist_and_client_view(
         await confirm(pilot, app, f"Create the canary config of {sid}", "canary instances: 1 of 3")
         await until(pilot, lambda: sid.lower() in cells(app, "canaries"), what="config listed")
         cfg = client.canary_get(sid)
-        assert cfg["ipWhitelist"] == ["10.7.0.1", "10.8.0.0/16"]
-        assert cfg["enabled"] is False
+        assert cfg.ip_whitelist == ["10.7.0.1", "10.8.0.0/16"]
+        assert cfg.enabled is False
 
         table = app.screen.query_one("#canaries", KeyedTable)
         table.move_cursor(row=table.get_row_index(sid.lower()))
@@ -211,12 +211,12 @@ async def test_canary_config_whitelist_and_client_view(
         await fill(pilot, app, ips="10.8.0.0/16 10.9.0.5")
         await confirm(pilot, app, "adds: 10.9.0.5; removes: 10.7.0.1")
         await until(
-            pilot, lambda: client.canary_get(sid)["ipWhitelist"] == ["10.8.0.0/16", "10.9.0.5"], what="saved"
+            pilot, lambda: client.canary_get(sid).ip_whitelist == ["10.8.0.0/16", "10.9.0.5"], what="saved"
         )
 
         await pilot.press("e")
         await confirm(pilot, app, f"Enable canary routing of {sid}")
-        await until(pilot, lambda: client.canary_get(sid)["enabled"] is True, what="enabled")
+        await until(pilot, lambda: client.canary_get(sid).enabled is True, what="enabled")
 
         await pilot.press("p")
         await fill(pilot, app, ip="10.8.3.4")
@@ -271,12 +271,12 @@ async def test_routing_rule_weights_publish_and_observed_split(
         await fill(pilot, app, weight="1")
         await confirm(pilot, app, " 25.0% ->  50.0%", " 75.0% ->  50.0%", "unpublished")
         await until(
-            pilot, lambda: [g["weight"] for g in c.rule_groups(f"{sid}-rule")] == [1, 1], what="weights 1/1"
+            pilot, lambda: [g.weight for g in c.rule_groups(f"{sid}-rule")] == [1, 1], what="weights 1/1"
         )
 
         await pilot.press("p")
         await confirm(pilot, app, f"Publish rule {sid}-rule")
-        await until(pilot, lambda: c.rule_get(f"{sid}-rule")["status"] == "active", what="published")
+        await until(pilot, lambda: c.rule_get(f"{sid}-rule").status == "active", what="published")
         await until(
             pilot, lambda: cells(app, "rules")[f"{sid}-rule"][2] == "published", what="shown published"
         )
@@ -290,7 +290,7 @@ async def test_routing_rule_weights_publish_and_observed_split(
         await pilot.press("e")
         await fill(pilot, app, strategy="close-by-visit")
         await confirm(pilot, app, "strategy: weighted-round-robin -> close-by-visit", "published")
-        await until(pilot, lambda: c.rule_get(f"{sid}-rule")["strategy"] == "close-by-visit", what="edited")
+        await until(pilot, lambda: c.rule_get(f"{sid}-rule").strategy == "close-by-visit", what="edited")
         await until(pilot, lambda: cells(app, "rules")[f"{sid}-rule"][3] == "close-by-visit", what="shown")
 
 

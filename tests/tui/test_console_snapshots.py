@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from artemis_cli.client import ArtemisClient
-from artemis_cli.tui.app import make_dashboard
+from artemis_cli.tui.dashboard import make_dashboard
 from artemis_cli.tui.screens.forms import FormScreen
 from artemis_cli.tui.widgets import KeyedTable
 from tests.helpers import LiveServer

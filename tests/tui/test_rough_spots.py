@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 from textual.app import App, ComposeResult
 
-from artemis_cli.tui.app import make_dashboard
+from artemis_cli.tui.dashboard import make_dashboard
 from artemis_cli.tui.screens.detail import InstanceDetailScreen
 from artemis_cli.tui.screens.modals import ConfirmScreen
 from artemis_cli.tui.widgets import KeyedTable
@@ -117,6 +117,23 @@ async def test_canary_hint_names_a_command_that_works(
         )
         assert f"artemis canary set {sid} --ip IP" in note
         assert "Canary screen (6, then n)" in note
+
+
+async def test_a_pulled_out_instance_shows_its_registered_status(
+    server: LiveServer, unique: Callable[[str], str]
+) -> None:
+    """An instance pulled out before the console started shows the status it is registered with (up), as one
+    pulled out while the console watched does; not the admin view's down."""
+    sid = unique("pst")
+    register(server.url, sid, ("s1", _ip()), ("s2", _ip()))
+    _operate(server.url, sid, "s1", "pullout")
+    app = make_dashboard([server.url], operator="pilot", start="services")
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_service(sid)
+        await until(
+            pilot, lambda: table_cells(app).get("default|s1", ("",) * 8)[7] == "instance", what="s1 out"
+        )
+        assert table_cells(app)["default|s1"][5] == "up"
 
 
 async def test_enter_enter_from_the_filter_opens_the_service(

@@ -15,6 +15,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static
 
 from artemis_cli.tui import data
+from artemis_cli.tui.messages import InstancesChanged
 from artemis_cli.tui.screens import sources
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.widgets import KeyedTable
@@ -124,5 +125,5 @@ class AuditLogScreen(DashScreen):
         self.query_one("#f-since", Select).value = ""
         self.query_one(KeyedTable).focus()
 
-    def on_changes(self, changes: list[dict[str, Any]]) -> None:
+    def on_instances_changed(self, message: InstancesChanged) -> None:
         return None  # audit records are not instance changes; the poll brings new ones

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Static
 
 from artemis_cli.tui import data
 from artemis_cli.tui.messages import InstancesChanged
+from artemis_cli.tui.screens import sources
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.screens.services import admin_or_discovery, load_pullouts
 from artemis_cli.tui.widgets import KeyedTable
@@ -93,9 +94,13 @@ class InstancesScreen(DashScreen):
         before, before_pulled = self.instances, self.pulled
         self.instances = {data.instance_key(i): i for i in insts}
         self.pulled = {k: r for k, i in self.instances.items() if (r := self.pulls.reason(i))}
+        # the admin view says "down" for a pulled-out instance: show the status it is registered with
+        # (the inventory endpoint), else the one it had while this screen saw it serve
+        registered = await sources.registered_status(self.dash, self.service_id) if self.pulled else {}
         for k in self.pulled:
-            # the admin view says "down" for a pulled-out instance: keep the status it had while serving
-            if k not in self.known_status and k in before and k not in before_pulled:
+            if k in registered:
+                self.known_status[k] = registered[k]
+            elif k not in self.known_status and k in before and k not in before_pulled:
                 self.known_status[k] = str(before[k].get("status") or "unknown")
         self.known_status = {k: v for k, v in self.known_status.items() if k in self.instances}
         self.chosen &= set(self.instances)

@@ -14,10 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from artemis_cli.errors import ClientError
 from artemis_cli.tui import data
-from artemis_cli.tui.screens.sources import typed
-from artemis_client.wire.status import ServiceNodeStatus
+from artemis_client.errors import ArtemisError
 
 if TYPE_CHECKING:
     from artemis_cli.tui.app import ArtemisDashboard
@@ -119,17 +117,17 @@ def preservation(node: NodeView) -> Preservation | None:
 
 
 def _peer_links(metrics_text: str) -> list[PeerLink]:
-    from artemis_cli.commands.cluster import peer_metrics
+    from artemis_cli.cluster_view import peer_metrics
 
     return [
         PeerLink(
             url=url,
-            up=bool(info.get("up", 0)),
-            pending=int(info.get("replicationPending", 0)),
-            dropped=int(info.get("replicationDropped", 0)),
-            management_pending=int(info.get("managementPending", 0)),
+            up=bool(g.up),
+            pending=g.replication_pending or 0,
+            dropped=g.replication_dropped or 0,
+            management_pending=g.management_pending or 0,
         )
-        for url, info in sorted(peer_metrics(metrics_text).items())
+        for url, g in sorted(peer_metrics(metrics_text).items())
     ]
 
 
@@ -173,7 +171,7 @@ class ClusterSampler:
     async def _metrics(self, url: str) -> tuple[str | None, str | None]:
         try:
             return str(await self._client(url).metrics()), None
-        except ClientError as exc:
+        except ArtemisError as exc:
             return None, str(exc)
 
     async def sample(self, max_age: float = 0.5) -> list[NodeView]:
@@ -183,8 +181,7 @@ class ClusterSampler:
         return list(self.nodes.values())
 
     async def _sample(self) -> None:
-        doc = await self.dash.call("cluster_status")
-        listed = typed((doc or {}).get("nodesStatus"), ServiceNodeStatus)
+        listed = (await self.dash.call(self.dash.api.cluster_status())).nodes_status or []
         views: dict[str, NodeView] = {}
         for st in listed:
             url = st.node.url.rstrip("/")

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
+from artemis_cli.tui.messages import InstancesChanged
 from artemis_cli.tui.screens import nodes as cluster
 from artemis_cli.tui.screens import sources
 from artemis_cli.tui.screens.base import DashScreen
@@ -60,8 +61,7 @@ class OverviewScreen(DashScreen):
         self.set_interval(self.dash.refresh_secs, self._sample_tick)
         self._sample_tick()
 
-    async def on_unmount(self) -> None:  # type: ignore[override]
-        super().on_unmount()
+    async def on_unmount(self) -> None:
         await cluster.sampler(self.dash).aclose()
 
     # -- loading ---------------------------------------------------------------------------------------
@@ -164,6 +164,6 @@ class OverviewScreen(DashScreen):
         peers.update("Replication queue per peer: " + " · ".join(parts))
         peers.display = True
 
-    def on_changes(self, changes: list[dict[str, Any]]) -> None:
+    def on_instances_changed(self, message: InstancesChanged) -> None:
         if self.is_current:
             self.soon(1.0)  # a burst of registrations is one inventory reload

@@ -144,7 +144,7 @@ class RoutingScreen(DashScreen):
                     g.group_key,
                     g.status,
                     ", ".join(f"{t.key}={t.value}" for t in g.tags or []) or "-",
-                    ", ".join(b.instance_id or "" for b in v.bound.get(g.group_key, [])) or "-",
+                    ", ".join(v.bound.get(g.group_key, [])) or "-",
                 ),
             )
             for g in v.groups
@@ -399,10 +399,7 @@ class RoutingScreen(DashScreen):
         rule = self._need_rule()
         if rule is None or self.view is None:
             return
-        ids = {
-            g.group_key: {(b.instance_id or "").lower() for b in self.view.bound.get(g.group_key, [])}
-            for g in rule.groups
-        }
+        ids = {g.group_key: {i.lower() for i in self.view.bound.get(g.group_key, [])} for g in rule.groups}
 
         async def measure() -> None:
             shares, n = await sources.observed_split(self.dash, rule.service_id, ids)

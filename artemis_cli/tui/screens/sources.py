@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-from artemis_cli.errors import ClientError, NotFound
 from artemis_cli.tui import data
+from artemis_client.errors import ArtemisError, NotFoundError, TransportError
 from artemis_client.wire import codec
 from artemis_client.wire.audit import AuditLog
 from artemis_client.wire.auth import LoginHistory, Session, User
-from artemis_client.wire.management import CanaryConfig, ZoneOperationRecord
+from artemis_client.wire.management import CanaryConfig
 from artemis_client.wire.registry import Instance
-from artemis_client.wire.routing import GroupInstance, RouteRule, ServiceGroup
+from artemis_client.wire.routing import RouteRule, ServiceGroup
 
 if TYPE_CHECKING:
     from artemis_cli.tui.app import ArtemisDashboard
@@ -43,10 +43,10 @@ def one(item: Any, tp: type[T]) -> T:
 
 
 async def _raw(dash: ArtemisDashboard, method: str, path: str, **kw: Any) -> Any:
-    """An endpoint the CLI client has no method for, through the same failover path and error kinds."""
-    from artemis_cli.client import Request
+    """An endpoint the CLI client has no method for, through the same failover path and error tree."""
+    from artemis_client._core import Request
 
-    return await dash.call("_call", Request(method, path, **kw))
+    return await dash.call(dash.api.call(Request(method, path, **kw)))
 
 
 # -- services and instances --------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def msgspec_dict(obj: Any) -> dict[str, Any]:
 async def inventory(dash: ArtemisDashboard) -> Inventory:
     from artemis_cli.tui.screens.services import admin_or_discovery, load_canaries, load_pullouts
 
-    raw = list(await admin_or_discovery(dash, "services") or [])
+    raw = list(await admin_or_discovery(dash) or [])
     pulls = await load_pullouts(dash)
     canaries = typed(await load_canaries(dash), CanaryConfig)
     return Inventory(pulls, canaries, raw)
@@ -114,10 +114,10 @@ async def zones(dash: ArtemisDashboard) -> tuple[list[ZoneView], data.PullOuts]:
     """Every zone that has instances or a pull-out, and the pull-outs in force (for the modal)."""
     inv = await inventory(dash)
     try:
-        ops = typed(await dash.call("zone_operations"), ZoneOperationRecord)
-    except ClientError as exc:
-        if exc.kind == "unreachable":
-            raise
+        ops = await dash.call(dash.api.zone_operations())
+    except TransportError:
+        raise
+    except ArtemisError:
         ops = []
     out: dict[str, ZoneView] = {}
 
@@ -169,13 +169,13 @@ def parse_whitelist(text: str) -> list[str]:
 
 
 async def canaries(dash: ArtemisDashboard) -> list[CanaryConfig]:
-    return sorted(typed(await dash.call("canary_list"), CanaryConfig), key=lambda c: c.service_id.lower())
+    return sorted(await dash.call(dash.api.canary_list()), key=lambda c: c.service_id.lower())
 
 
 async def canary(dash: ArtemisDashboard, service_id: str) -> CanaryConfig | None:
     try:
-        return one(await dash.call("canary_get", service_id), CanaryConfig)
-    except NotFound:
+        return await dash.call(dash.api.canary_get(service_id))
+    except NotFoundError:
         return None
 
 
@@ -191,8 +191,24 @@ async def seen_by(dash: ArtemisDashboard, service_id: str, client_ip: str) -> li
 
 async def served_by_service(dash: ArtemisDashboard) -> dict[str, list[dict[str, Any]]]:
     """Instances discovery serves now, by lower-cased service id (what a canary change acts on)."""
-    services = await dash.call("services")
+    services = data.plain(await dash.call(dash.api.services()))
     return {data.low(s.get("serviceId")): list(s.get("instances") or []) for s in services or []}
+
+
+async def registered_status(dash: ArtemisDashboard, service_id: str) -> dict[str, str]:
+    """The status each instance of the service is registered with (``region|instance`` -> status), pulled out
+    or not (the admin view reports ``down`` for a pulled-out one); {} when the server does not serve it."""
+    try:
+        services = await dash.call(dash.api.instances(service_id))
+    except TransportError:
+        raise
+    except ArtemisError:
+        return {}
+    return {
+        f"{data.low(r.instance.region_id)}|{r.instance.instance_id.lower()}": r.instance.status or "unknown"
+        for s in services
+        for r in s.instances
+    }
 
 
 async def pullout_radius(dash: ArtemisDashboard, service_id: str, keys: set[str], what: str) -> list[str]:
@@ -200,10 +216,10 @@ async def pullout_radius(dash: ArtemisDashboard, service_id: str, keys: set[str]
     service: what its clients stop receiving, from the discovery view."""
     from artemis_cli.blast import by_service, lines_for
 
-    served = [
-        s for s in await dash.call("services") or [] if data.low(s.get("serviceId")) == service_id.lower()
-    ]
-    return lines_for(by_service(served, lambda i: data.instance_key(i) in keys), what)
+    served = [s for s in await dash.call(dash.api.services()) if s.service_id.lower() == service_id.lower()]
+    return lines_for(
+        by_service(served, lambda i: f"{data.low(i.region_id)}|{i.instance_id.lower()}" in keys), what
+    )
 
 
 async def operate_instances(dash: ArtemisDashboard, instances: list[dict[str, Any]], op: str) -> list[str]:
@@ -212,27 +228,28 @@ async def operate_instances(dash: ArtemisDashboard, instances: list[dict[str, An
     for inst in instances:
         try:
             await dash.call(
-                "operate_instance",
-                str(inst.get("serviceId")),
-                str(inst.get("instanceId")),
-                op,
-                operator=dash.operator,
-                region=inst.get("regionId") or None,
-                complete=True,
+                dash.api.operate_instance(
+                    str(inst.get("serviceId")),
+                    str(inst.get("instanceId")),
+                    op,
+                    operator=dash.operator,
+                    region=inst.get("regionId") or None,
+                    complete=True,
+                )
             )
-        except ClientError as exc:
-            if exc.kind == "unreachable":
-                raise
+        except TransportError:
+            raise
+        except ArtemisError as exc:
             failed.append(f"{inst.get('instanceId')}: {exc}")
     return failed
 
 
 async def save_canary(dash: ArtemisDashboard, service_id: str, ips: list[str], enabled: bool) -> None:
-    await dash.call("canary_set", service_id, ips, operator=dash.operator, enabled=enabled)
+    await dash.call(dash.api.canary_set(service_id, ips, operator=dash.operator, enabled=enabled))
 
 
 async def delete_canary(dash: ArtemisDashboard, service_id: str) -> None:
-    await dash.call("canary_delete", service_id, operator=dash.operator)
+    await dash.call(dash.api.canary_delete(service_id, operator=dash.operator))
 
 
 # -- routing -------------------------------------------------------------------------------------------------
@@ -245,23 +262,23 @@ class Routing:
     service_id: str
     groups: list[ServiceGroup]
     rules: list[RouteRule]
-    bound: dict[str, list[GroupInstance]]  # by group key
+    bound: dict[str, list[str]]  # group key -> instance ids of the group (S12.8)
 
 
 async def routing(dash: ArtemisDashboard, service_id: str) -> Routing:
-    groups = typed(await dash.call("group_list", service_id), ServiceGroup)
-    rules = typed(await dash.call("rule_list", service_id), RouteRule)
-    bound_lists = await asyncio.gather(*(dash.call("group_instances", g.group_key) for g in groups))
-    bound = {g.group_key: typed(b, GroupInstance) for g, b in zip(groups, bound_lists, strict=True)}
+    groups = await dash.call(dash.api.group_list(service_id))
+    rules = await dash.call(dash.api.rule_list(service_id))
+    bound_lists = await asyncio.gather(*(dash.call(dash.api.group_instances(g.group_key)) for g in groups))
+    bound = {g.group_key: [i.instance_id for i in b] for g, b in zip(groups, bound_lists, strict=True)}
     return Routing(service_id, groups, rules, bound)
 
 
 async def routed_services(dash: ArtemisDashboard) -> list[str]:
     """Services that have groups or rules (and every registered service, to create the first one)."""
-    names = {str(s.get("serviceId")) for s in await dash.call("services") or []}
-    for g in typed(await dash.call("group_list"), ServiceGroup):
+    names = {s.service_id for s in await dash.call(dash.api.services())}
+    for g in await dash.call(dash.api.group_list()):
         names.add(g.service_id)
-    for r in typed(await dash.call("rule_list"), RouteRule):
+    for r in await dash.call(dash.api.rule_list()):
         names.add(r.service_id)
     return sorted((n for n in names if n), key=str.lower)
 
@@ -281,11 +298,11 @@ async def observed_split(
     done = 0
     for _ in range(samples):
         try:
-            inst = await dash.call("lookup", service_id)
-        except NotFound:
+            inst = await dash.call(dash.api.lookup(service_id))
+        except NotFoundError:
             break
         done += 1
-        iid = data.low((inst or {}).get("instanceId"))
+        iid = inst.instance_id.lower()
         for key, ids in groups.items():
             if iid in ids:
                 hits[key] += 1
@@ -293,31 +310,28 @@ async def observed_split(
 
 
 async def publish_rule(dash: ArtemisDashboard, route_id: str, publish: bool) -> None:
-    await dash.call("rule_publish", route_id, publish=publish, operator=dash.operator)
+    await dash.call(dash.api.rule_publish(route_id, publish=publish, operator=dash.operator))
 
 
 async def update_rule(dash: ArtemisDashboard, route_id: str, name: str, strategy: str) -> None:
-    await dash.call("rule_update", route_id, operator=dash.operator, name=name, strategy=strategy)
+    await dash.call(dash.api.rule_update(route_id, operator=dash.operator, name=name, strategy=strategy))
 
 
 async def set_weight(dash: ArtemisDashboard, route_id: str, group_key: str, weight: int) -> None:
-    await dash.call("rule_group_update", route_id, group_key, weight, operator=dash.operator)
+    await dash.call(dash.api.rule_group_update(route_id, group_key, weight, operator=dash.operator))
 
 
 async def add_rule_group(dash: ArtemisDashboard, route_id: str, group_key: str, weight: int) -> None:
-    await dash.call("rule_group_add", route_id, group_key, weight, operator=dash.operator)
+    await dash.call(dash.api.rule_group_add(route_id, group_key, weight, operator=dash.operator))
 
 
 async def create_rule(
     dash: ArtemisDashboard, service_id: str, route_id: str, name: str, strategy: str
 ) -> None:
     await dash.call(
-        "rule_create",
-        route_id=route_id,
-        service_id=service_id,
-        name=name,
-        strategy=strategy,
-        operator=dash.operator,
+        dash.api.rule_create(
+            route_id=route_id, service_id=service_id, name=name, strategy=strategy, operator=dash.operator
+        )
     )
 
 
@@ -325,25 +339,27 @@ async def create_group(
     dash: ArtemisDashboard, service_id: str, region: str, zone: str, name: str, group_type: str
 ) -> None:
     await dash.call(
-        "group_create",
-        service_id=service_id,
-        region=region,
-        zone=zone,
-        name=name,
-        group_type=group_type,
-        operator=dash.operator,
+        dash.api.group_create(
+            service_id=service_id,
+            region=region,
+            zone=zone,
+            name=name,
+            group_type=group_type,
+            operator=dash.operator,
+        )
     )
 
 
 async def bind(dash: ArtemisDashboard, group: ServiceGroup, instance_id: str) -> None:
     await dash.call(
-        "group_bind",
-        group.group_key,
-        instance_id=instance_id,
-        service_id=group.service_id,
-        region=group.region_id,
-        zone=group.zone_id,
-        operator=dash.operator,
+        dash.api.group_bind(
+            group.group_key,
+            instance_id=instance_id,
+            service_id=group.service_id,
+            region=group.region_id,
+            zone=group.zone_id,
+            operator=dash.operator,
+        )
     )
 
 
@@ -364,15 +380,13 @@ async def audit(
     """Audit records newest first; operator / operation / time range are filtered by the server, the
     service by target (a record's target names its service as ``service...`` or ``...:service:...``)."""
     secs = SINCE.get(since)
-    logs = typed(
-        await dash.call(
-            "audit_logs",
+    logs = await dash.call(
+        dash.api.audit_logs(
             operator=operator or None,
             operation=operation or None,
             since=int(time.time()) - secs if secs else None,
             limit=limit,
-        ),
-        AuditLog,
+        )
     )
     s = service.lower()
     if s:

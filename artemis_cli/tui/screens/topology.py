@@ -15,9 +15,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, ProgressBar, Static, Tree
 
+from artemis_cli.tui.messages import InstancesChanged
 from artemis_cli.tui.screens import nodes as cluster
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.widgets import KeyedTable
+from artemis_client.errors import TransportError
 
 COLUMNS = ("node", "status", "url", "where", "instances", "leases", "renewals", "queue", "lag")
 LABELS = (
@@ -125,11 +127,9 @@ class TopologyScreen(DashScreen):
         self.query_one(KeyedTable).focus()
 
     async def load(self) -> None:
-        from artemis_cli.errors import Unreachable
-
         try:
             self.nodes = await cluster.sampler(self.dash).sample()
-        except Unreachable:
+        except TransportError:
             table = self.query_one(KeyedTable)
             for key, cells in list(table.cells.items()):
                 table.upsert(key, (cells[0], "unreachable", *cells[2:]))
@@ -187,5 +187,5 @@ class TopologyScreen(DashScreen):
                 node.add_leaf(k)
         tree.root.expand()
 
-    def on_changes(self, changes: list[dict[str, Any]]) -> None:
+    def on_instances_changed(self, message: InstancesChanged) -> None:
         return None  # node figures move without push events; the poll refreshes them
