@@ -1,0 +1,211 @@
+"""Optional OpenTelemetry traces of a node (the ``otel`` extra; issue 20 item 4).
+
+A node owns one :class:`Tracing`. With ``[tracing] enabled = false`` (the default) or without the extra
+installed it is :data:`OFF`: ``on`` is False, :meth:`Tracing.span` hands back one shared null context
+manager, :meth:`Tracing.headers` an empty dict, and nothing of OpenTelemetry is imported. Callers on a hot
+path test ``tracing.on`` before they build a name or attributes, so the cost when off is one attribute read.
+
+When on, each node has its own ``TracerProvider`` (never the process-global one: tests run several nodes in
+one process, and an embedding application keeps its own), its resource naming the node
+(``service.instance.id`` = node id, region, zone), a parent-based ratio sampler (a peer follows the decision
+of the node that started the trace, so a sampled trace is complete on every node) and one exporter behind a
+batch processor: the standard OTLP/HTTP exporter (``endpoint`` or the ``OTEL_EXPORTER_OTLP_*`` variables it
+reads itself, headers included) or the console exporter. Context crosses nodes as W3C ``traceparent`` /
+``tracestate`` headers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+
+from artemis_server.settings import ConfigError, _Section
+
+INSTALL_HINT = "pip install 'artemis-registry[otel]'"
+_NULL: contextlib.nullcontext[None] = contextlib.nullcontext()
+_MAX_LINKS = 64  # a replicated batch links at most this many other traces (the SDK's own limit is 128)
+
+
+class TracingSettings(_Section):
+    enabled: bool = False
+    """Record OpenTelemetry spans (needs the `otel` extra: pip install 'artemis-registry[otel]')."""
+    exporter: Literal["otlp", "console"] = "otlp"
+    """Where spans go: "otlp" (OTLP over HTTP/protobuf) or "console" (each span as JSON on stdout)."""
+    endpoint: str = ""
+    """OTLP traces URL, e.g. "http://127.0.0.1:4318/v1/traces"; empty: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT /
+    OTEL_EXPORTER_OTLP_ENDPOINT, else the exporter's default (localhost:4318). Headers such as an API key
+    come from OTEL_EXPORTER_OTLP_HEADERS, never from this file."""
+    sampler_ratio: float = Field(1.0, ge=0.0, le=1.0)
+    """Share of traces started on this node that are recorded (0.01 = 1%); a trace started on a peer keeps
+    the peer's decision."""
+    service_name: str = Field("artemis", min_length=1)
+    """service.name of every span (OTEL_SERVICE_NAME, when set, wins)."""
+
+    @field_validator("endpoint")
+    @classmethod
+    def _check_endpoint(cls, v: str) -> str:
+        v = v.strip()
+        if v:
+            parts = urlsplit(v)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"must be an http:// or https:// URL, got {v!r}")
+        return v
+
+
+class Tracing:
+    """One node's tracer, or nothing (``on`` False)."""
+
+    __slots__ = ("_links", "_propagator", "_trace", "_tracer", "on", "provider")
+
+    def __init__(self, tracer: Any = None, provider: Any = None) -> None:
+        self._tracer = tracer
+        self.provider = provider
+        self.on = tracer is not None
+        self._trace: Any = None
+        self._propagator: Any = None
+        self._links: Any = None
+        if self.on:
+            from opentelemetry import trace
+            from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+            self._trace = trace
+            self._propagator = TraceContextTextMapPropagator()
+            self._links = trace.Link
+
+    def span(
+        self,
+        name: str,
+        attributes: Mapping[str, Any] | None = None,
+        *,
+        parent: Any = None,
+        links: Iterable[Any] = (),
+        kind: str = "internal",
+    ) -> contextlib.AbstractContextManager[Any]:
+        """A span made current for the ``with`` block (the shared null context when off). ``parent`` is a
+        context from :meth:`extract` or :meth:`capture` (None: the current one); ``links`` span contexts
+        from :meth:`current`; ``kind`` "internal", "server", "client", "producer" or "consumer"."""
+        if self._tracer is None:
+            return _NULL
+        trace = self._trace
+        assert trace is not None
+        return self._tracer.start_as_current_span(
+            name,
+            context=parent,
+            kind=getattr(trace.SpanKind, kind.upper()),
+            attributes=attributes,
+            links=[self._links(sc) for sc in links],
+        )
+
+    def current(self) -> Any:
+        """The current span's context when it is recorded (to carry with queued work), else None."""
+        if self._trace is None:
+            return None
+        sc = self._trace.get_current_span().get_span_context()
+        return sc if sc.is_valid and sc.trace_flags.sampled else None
+
+    def capture(self) -> Any:
+        """The whole current context (to parent a span made in another thread or task), else None."""
+        if self._trace is None:
+            return None
+        from opentelemetry import context
+
+        return context.get_current()
+
+    def headers(self, into: dict[str, str] | None = None) -> dict[str, str]:
+        """``traceparent`` (and ``tracestate``) of the current span added to ``into`` (a new dict by
+        default); nothing when off or when no span is current."""
+        out = {} if into is None else into
+        if self._propagator is not None:
+            self._propagator.inject(out)
+        return out
+
+    def extract(self, headers: Mapping[str, str]) -> Any:
+        """The remote context a peer sent in ``headers`` (None when off or when it sent none)."""
+        if self._propagator is None:
+            return None
+        carrier = {k.lower(): v for k, v in headers.items() if k.lower() in ("traceparent", "tracestate")}
+        if "traceparent" not in carrier:
+            return None
+        return self._propagator.extract(carrier)
+
+    def batch_parent(self, contexts: Iterable[Any]) -> tuple[Any, list[Any]]:
+        """For work done once for many traced items (a replicated batch): the first item's trace as the
+        parent and links to the other traces, without repeats."""
+        if self._trace is None:
+            return None, []
+        seen: set[int] = set()
+        parent_sc = None
+        links: list[Any] = []
+        for sc in contexts:
+            if sc is None or sc.trace_id in seen:
+                continue
+            seen.add(sc.trace_id)
+            if parent_sc is None:
+                parent_sc = sc
+            elif len(links) < _MAX_LINKS:
+                links.append(sc)
+        if parent_sc is None:
+            return None, []
+        return self._trace.set_span_in_context(self._trace.NonRecordingSpan(parent_sc)), links
+
+    def force_flush(self, timeout_ms: int = 5_000) -> bool:
+        return bool(self.provider.force_flush(timeout_ms)) if self.provider is not None else True
+
+    def shutdown(self) -> None:
+        """Export what is pending and stop the exporter (at node stop)."""
+        if self.provider is not None:
+            self.provider.shutdown()
+
+
+OFF = Tracing()
+
+
+def setup(settings: TracingSettings, *, node_id: str, region: str = "", zone: str = "") -> Tracing:
+    """The node's :class:`Tracing` from its ``[tracing]`` settings: :data:`OFF` unless enabled; a
+    :class:`ConfigError` naming the extra when enabled without it installed."""
+    if not settings.enabled:
+        return OFF
+    try:
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+    except ImportError as exc:
+        raise ConfigError(
+            f"tracing.enabled = true needs the OpenTelemetry SDK ({INSTALL_HINT}): {exc}"
+        ) from None
+    from artemis_server import __version__
+
+    resource = Resource.create(
+        {
+            "service.name": settings.service_name,
+            "service.version": __version__,
+            "service.instance.id": node_id,
+            "artemis.region": region,
+            "artemis.zone": zone,
+        }
+    )
+    provider = TracerProvider(
+        resource=resource, sampler=ParentBased(TraceIdRatioBased(settings.sampler_ratio))
+    )
+    provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
+    return Tracing(provider.get_tracer("artemis_server", __version__), provider)
+
+
+def _exporter(settings: TracingSettings) -> Any:
+    if settings.exporter == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        return ConsoleSpanExporter(service_name=settings.service_name, out=sys.stdout)
+    try:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    except ImportError as exc:
+        raise ConfigError(
+            f"tracing.exporter = 'otlp' needs the OTLP exporter ({INSTALL_HINT}): {exc}"
+        ) from None
+    return OTLPSpanExporter(endpoint=settings.endpoint or None)
