@@ -85,8 +85,18 @@ class PeerClient:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def post(self, base_url: str, path: str, payload: bytes, *, timeout: float | None = None) -> Result:
-        """POST a JSON body; never raises for transport problems, they become a :class:`Result`."""
+    async def post(
+        self,
+        base_url: str,
+        path: str,
+        payload: bytes,
+        *,
+        timeout: float | None = None,
+        decode: bool = True,
+    ) -> Result:
+        """POST a JSON body; never raises for transport problems, they become a :class:`Result`. With
+        ``decode=False`` a successful answer's body is the bytes as received (the caller decodes them into
+        its own shape, e.g. the start-up sync's 200 MB answer straight into Structs)."""
         try:
             resp = await self._http.post(
                 base_url + path, content=payload, timeout=timeout if timeout is not None else self.timeout
@@ -97,7 +107,9 @@ class PeerClient:
             return Result(Outcome.RETRY, error=f"connection error: {exc!r}")
         outcome = classify(resp.status_code)
         body: Any = None
-        if outcome is Outcome.OK:
+        if outcome is Outcome.OK and not decode:
+            body = resp.content
+        elif outcome is Outcome.OK:
             try:
                 body = _decoder.decode(resp.content) if resp.content else {}
             except msgspec.DecodeError:

@@ -18,6 +18,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from artemis_client.wire import codec
 from artemis_client.wire.registry import Instance
 from artemis_server.registry.model import key_of
@@ -26,6 +28,7 @@ from artemis_server.replication.peers import Peer, PeerSet
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
+    from artemis_server.registry.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -307,20 +310,21 @@ class Replicator:
             for peer in self.peers.peers:
                 if not peer.up:
                     continue
-                res = await self.client.post(peer.url, R + "services.json", b"{}", timeout=timeout)
+                res = await self.client.post(
+                    peer.url, R + "services.json", b"{}", timeout=timeout, decode=False
+                )
                 if res.outcome is not Outcome.OK:
                     log.warning(
                         "start-up sync from %s failed (%s); trying the next peer", peer.url, res.error
                     )
                     continue
-                instances = services_instances(res.body)
-                if instances is None:
+                services = services_of(res.body)
+                del res  # the answer's bytes live on only in the services' raw slices
+                if services is None:
                     log.warning("start-up sync from %s: unexpected answer; trying the next peer", peer.url)
                     continue
-                _, failed = node.registry.register(instances)
-                log.info(
-                    "start-up sync: copied %d instance(s) from %s", len(instances) - len(failed), peer.url
-                )
+                copied = await copy_services(node.registry, services)
+                log.info("start-up sync: copied %d instance(s) from %s", copied, peer.url)
                 return
             if self.peers.peers:
                 log.warning("start-up sync: no peer answered; starting with an empty registry")
@@ -343,23 +347,68 @@ class Replicator:
         await self.client.close()
 
 
-def services_instances(body: Any) -> list[Instance] | None:
-    """Every instance of a services.json answer (any key spelling, N1), or None if it is not one."""
+SYNC_CHUNK = 20_000
+"""Instances decoded and registered per step of the start-up sync: the event loop serves requests (the
+peers' health checks among them) between steps, so a node copying a million instances keeps answering."""
+
+
+class _RawServices(msgspec.Struct):
+    """A services.json answer with each service left undecoded (a slice of the answer's bytes)."""
+
+    services: list[msgspec.Raw] | None = None
+
+
+_raw_services = msgspec.json.Decoder(_RawServices)
+
+
+def services_of(body: bytes) -> list[Any] | None:
+    """The services of a peer's services.json answer, each as raw JSON (``msgspec.Raw``) or, when the
+    answer does not spell ``services`` as R and J nodes do, as an already decoded ``Service``; None when
+    it is not a services answer."""
+    try:
+        doc = _raw_services.decode(body)
+    except msgspec.DecodeError:
+        return None
+    if doc.services is not None:
+        return doc.services
+    # Another spelling of the keys (N1): the tolerant decode of the whole answer.
     from artemis_client.errors import BadRequestError
     from artemis_client.wire.replication import ServicesReply
 
-    if not isinstance(body, dict):
-        return None
     try:
-        doc = codec.convert(body, ServicesReply)
+        reply = codec.decode(body, ServicesReply)
     except BadRequestError:
         return None
-    if doc.services is None:
-        return None
-    out: list[Instance] = []
-    for svc in doc.services:
-        out.extend(svc.instances or ())
-    return out
+    return reply.services
+
+
+async def copy_services(registry: Registry, services: list[Any]) -> int:
+    """Register every instance of ``services`` (raw slices decoded here, :data:`SYNC_CHUNK` instances per
+    step, yielding to the event loop between steps); the number of instances stored. A service that does not
+    decode is skipped with a warning, the others are copied."""
+    from artemis_client.errors import BadRequestError
+    from artemis_client.wire.registry import Service
+
+    copied = 0
+    batch: list[Instance] = []
+    for k, item in enumerate(services):
+        if isinstance(item, msgspec.Raw):
+            try:
+                svc = codec.decode(bytes(item), Service)
+            except BadRequestError as exc:
+                log.warning("start-up sync: service #%d of the peer's answer skipped: %s", k, exc)
+                continue
+        else:
+            svc = item
+        services[k] = None  # let the slice (and at the end the whole answer) go
+        batch.extend(svc.instances or ())
+        if len(batch) >= SYNC_CHUNK:
+            copied += len(registry.register(batch)[0])
+            batch = []
+            await asyncio.sleep(0)
+    if batch:
+        copied += len(registry.register(batch)[0])
+    return copied
 
 
 class ReplicationCollector:
