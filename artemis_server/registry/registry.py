@@ -60,6 +60,7 @@ class Registry:
         self.pool = LeasePool(cfg.ttl_secs)
         self.legacy_pool = LeasePool(cfg.legacy_ttl_secs)
         self.safe = SafeChecker(cfg.safe_check_enabled, clock.now())
+        self.touched = 0  # management changes (touch()): part of every cached discovery answer's version
         self.services: dict[str, ServiceEntry] = {}
         self.version = 0
         self.evictions_total = 0
@@ -76,7 +77,9 @@ class Registry:
         return now_ms
 
     def touch(self) -> int:
-        """A visibility change made outside the registry (management): a new version, so deltas see it."""
+        """A visibility change made outside the registry (management): a new version, so deltas see it, and
+        a new ``touched`` count, so no discovery answer made before it is served again (answers.py)."""
+        self.touched += 1
         return self._bump()
 
     # -- reads ------------------------------------------------------------------------------------
