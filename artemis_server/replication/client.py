@@ -93,13 +93,18 @@ class PeerClient:
         *,
         timeout: float | None = None,
         decode: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> Result:
         """POST a JSON body; never raises for transport problems, they become a :class:`Result`. With
         ``decode=False`` a successful answer's body is the bytes as received (the caller decodes them into
-        its own shape, e.g. the start-up sync's 200 MB answer straight into Structs)."""
+        its own shape, e.g. the start-up sync's 200 MB answer straight into Structs). ``headers`` are sent
+        besides the client's own (a trace's ``traceparent``)."""
         try:
             resp = await self._http.post(
-                base_url + path, content=payload, timeout=timeout if timeout is not None else self.timeout
+                base_url + path,
+                content=payload,
+                headers=headers,
+                timeout=timeout if timeout is not None else self.timeout,
             )
         except httpx.TimeoutException as exc:
             return Result(Outcome.RETRY, error=f"timeout: {exc!r}")

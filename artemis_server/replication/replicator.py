@@ -25,6 +25,7 @@ from artemis_client.wire.registry import Instance
 from artemis_server.registry.model import key_of
 from artemis_server.replication.client import Outcome, PeerClient, Result
 from artemis_server.replication.peers import Peer, PeerSet
+from artemis_server.tracing import OFF, Tracing
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -72,7 +73,8 @@ class PeerLink:
     def __init__(self, rep: Replicator, peer: Peer) -> None:
         self.rep = rep
         self.peer = peer
-        self.queue: deque[tuple[str, list[Instance]]] = deque()
+        # (kind, items, the trace contexts of the writes they came from: empty unless tracing is on)
+        self.queue: deque[tuple[str, list[Instance], list[Any]]] = deque()
         self.queued = 0
         self.retries: list[RetryItem] = []
         self._wake = asyncio.Event()
@@ -81,12 +83,12 @@ class PeerLink:
         self._last_warn = -WARN_EVERY
 
     # -- enqueue (event loop, never blocks) -------------------------------------------------------
-    def enqueue(self, kind: str, items: list[Instance]) -> None:
-        self.queue.append((kind, items))
+    def enqueue(self, kind: str, items: list[Instance], traces: list[Any] | None = None) -> None:
+        self.queue.append((kind, items, traces or []))
         self.queued += len(items)
         cap = self.rep.queue_size
         while self.queued > cap and len(self.queue) > 1:
-            _, old = self.queue.popleft()
+            _, old, _ = self.queue.popleft()
             self.queued -= len(old)
             self.dropped += len(old)
             self.rep.node.metrics.replication_failed.labels(self.peer.url).inc()
@@ -100,40 +102,58 @@ class PeerLink:
         self.retries.clear()
 
     # -- sender ----------------------------------------------------------------------------------
-    def _next_batch(self) -> tuple[str, list[Instance]]:
-        kind, items = self.queue.popleft()
+    def _next_batch(self) -> tuple[str, list[Instance], list[Any]]:
+        kind, items, traces = self.queue.popleft()
         items = list(items)
+        traces = list(traces)
         # Merge queued batches of the same kind: a backlog drains in full batches, and a long backlog
         # (the peer is slower than the writes) in larger ones, so fewer round trips catch up faster.
         limit = self.rep.batch_size * (BACKLOG_FACTOR if len(self.queue) >= BACKLOG_BATCHES else 1)
         while self.queue and self.queue[0][0] == kind and len(items) + len(self.queue[0][1]) <= limit:
-            items.extend(self.queue.popleft()[1])
+            _, more, more_traces = self.queue.popleft()
+            items.extend(more)
+            traces.extend(more_traces)
         self.queued -= len(items)
-        return kind, items
+        return kind, items, traces
 
     async def run(self) -> None:
         while True:
             await self._wake.wait()
             while self.queue:
-                kind, items = self._next_batch()
+                kind, items, traces = self._next_batch()
                 try:
-                    await self._send_batch(kind, items)
+                    await self._send_batch(kind, items, traces)
                 except Exception:
                     log.exception("replication to %s failed", self.peer.url)
             self._wake.clear()
 
-    async def _send_batch(self, kind: str, items: list[Instance]) -> None:
+    async def _send_batch(self, kind: str, items: list[Instance], traces: list[Any] | None = None) -> None:
         if not self.peer.up:
             self.dropped += len(items)
             return
+        tracing = self.rep.tracing
+        if traces and tracing.on:
+            # One span per batch and peer: a child of the first traced write's trace, linked to the others;
+            # its context travels in the request's traceparent header to the peer's receiving span.
+            parent, links = tracing.batch_parent(traces)
+            attrs = {"artemis.kind": kind, "artemis.items": len(items), "artemis.peer": self.peer.url}
+            with tracing.span("replication.send", attrs, parent=parent, links=links, kind="client"):
+                res = await self._post(kind, items, tracing.headers())
+        else:
+            res = await self._post(kind, items, None)
+        self._settle(kind, items, res)
+
+    async def _post(self, kind: str, items: list[Instance], headers: dict[str, str] | None) -> Result:
         client = self.rep.client
         path = SINGLE_PATHS[kind] if self.peer.java else BATCH_PATHS[kind]
-        res = await client.post(self.peer.url, path, payload(kind, items, self.peer.java))
+        res = await client.post(self.peer.url, path, payload(kind, items, self.peer.java), headers=headers)
         if res.outcome is Outcome.NOT_FOUND and not self.peer.java and path != SINGLE_PATHS[kind]:
             log.warning("peer %s has no %s: treating it as a Java peer", self.peer.url, path)
             self.peer.java = True
-            res = await client.post(self.peer.url, SINGLE_PATHS[kind], payload(kind, items, True))
-        self._settle(kind, items, res)
+            res = await client.post(
+                self.peer.url, SINGLE_PATHS[kind], payload(kind, items, True), headers=headers
+            )
+        return res
 
     def _settle(self, kind: str, items: list[Instance], res: Result) -> None:
         metrics = self.rep.node.metrics
@@ -261,8 +281,9 @@ class Replicator:
         self.retry_interval = s.retry_interval_secs
         self.queue_size = s.queue_size
         self.links = {p.url: PeerLink(self, p) for p in peers.peers}
-        self._pending: list[tuple[str, list[Instance]]] = []
+        self._pending: list[tuple[str, list[Instance], list[Any]]] = []
         self._count = 0
+        self.tracing: Tracing = OFF  # the node's, set by replication.attach
         peers.on_down.append(lambda p: self.links[p.url].drop_all())
 
     # -- called by api/registry.py on the event loop ------------------------------------------------
@@ -278,10 +299,14 @@ class Replicator:
     def _add(self, kind: str, items: list[Instance]) -> None:
         if not items or not self.peers.any_up:
             return  # writes for peers that are down are dropped (S14.5)
+        trace = self.tracing.current() if self.tracing.on else None
         if self._pending and self._pending[-1][0] == kind:
-            self._pending[-1][1].extend(items)
+            last = self._pending[-1]
+            last[1].extend(items)
+            if trace is not None:
+                last[2].append(trace)
         else:
-            self._pending.append((kind, list(items)))
+            self._pending.append((kind, list(items), [] if trace is None else [trace]))
         self._count += len(items)
         if self._count >= self.batch_size:
             self.flush()
@@ -291,11 +316,11 @@ class Replicator:
         if not pending:
             return
         links = [self.links[p.url] for p in self.peers.up_peers()]
-        for kind, items in pending:
+        for kind, items, traces in pending:
             for i in range(0, len(items), self.batch_size):
                 chunk = items[i : i + self.batch_size]
                 for link in links:
-                    link.enqueue(kind, chunk)
+                    link.enqueue(kind, chunk, traces)
 
     async def ticker(self) -> None:
         while True:
