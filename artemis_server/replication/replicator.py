@@ -331,33 +331,46 @@ class Replicator:
     # -- start-up sync (S14.8) ------------------------------------------------------------------------
     async def startup_sync(self, timeout: float) -> None:
         node = self.node
+        tracing = self.tracing
         try:
-            for peer in self.peers.peers:
-                if not peer.up:
-                    continue
-                res = await self.client.post(
-                    peer.url, R + "services.json", b"{}", timeout=timeout, decode=False
-                )
-                if res.outcome is not Outcome.OK:
-                    log.warning(
-                        "start-up sync from %s failed (%s); trying the next peer", peer.url, res.error
-                    )
-                    continue
-                services = services_of(res.body)
-                del res  # the answer's bytes live on only in the services' raw slices
-                if services is None:
-                    log.warning("start-up sync from %s: unexpected answer; trying the next peer", peer.url)
-                    continue
-                copied = await copy_services(node.registry, services)
-                log.info("start-up sync: copied %d instance(s) from %s", copied, peer.url)
-                return
-            if self.peers.peers:
-                log.warning("start-up sync: no peer answered; starting with an empty registry")
+            with tracing.span("replication.startup_sync", {"artemis.peers": len(self.peers.peers)}):
+                await self._sync_from_peers(timeout)
         finally:
             try:
                 await self.announce()
             finally:
                 node.status = "up"
+
+    async def _sync_from_peers(self, timeout: float) -> None:
+        tracing = self.tracing
+        for peer in self.peers.peers:
+            if not peer.up:
+                continue
+            with tracing.span("replication.startup_sync.fetch", {"artemis.peer": peer.url}, kind="client"):
+                res = await self.client.post(
+                    peer.url,
+                    R + "services.json",
+                    b"{}",
+                    timeout=timeout,
+                    decode=False,
+                    headers=tracing.headers() if tracing.on else None,
+                )
+            if res.outcome is not Outcome.OK:
+                log.warning("start-up sync from %s failed (%s); trying the next peer", peer.url, res.error)
+                continue
+            services = services_of(res.body)
+            del res  # the answer's bytes live on only in the services' raw slices
+            if services is None:
+                log.warning("start-up sync from %s: unexpected answer; trying the next peer", peer.url)
+                continue
+            with tracing.span("replication.startup_sync.copy", {"artemis.services": len(services)}) as span:
+                copied = await copy_services(self.node.registry, services)
+                if span is not None:
+                    span.set_attribute("artemis.instances", copied)
+            log.info("start-up sync: copied %d instance(s) from %s", copied, peer.url)
+            return
+        if self.peers.peers:
+            log.warning("start-up sync: no peer answered; starting with an empty registry")
 
     async def announce(self) -> None:
         """Tell every peer we are (back) up, and our node id, so none drops writes for us until its next
