@@ -6,9 +6,9 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
-import pytest
+import msgspec
 
-from artemis_cli.commands.cluster import peer_metrics
+from artemis_cli.cluster_view import peer_metrics
 from tests.cli.conftest import run_inproc
 from tests.helpers import LiveServer, wait_for
 
@@ -22,14 +22,13 @@ def test_peer_metrics_parsing() -> None:
         'artemis_peer_up{peer="http://b:2/"} 0.0\n'
         "artemis_register_requests_total 5.0\n"
     )
-    assert peer_metrics(text) == {
+    assert msgspec.to_builtins(peer_metrics(text)) == {
         "http://a:1": {"up": 1, "replicationPending": 3, "replicationDropped": 0},
         "http://b:2": {"up": 0},
     }
 
 
 def test_cluster_nodes_shows_up_and_down_peers(make_server: Callable[..., LiveServer]) -> None:
-    pytest.importorskip("artemis_server.replication", reason="peer replication not in this tree")
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     dead = f"http://127.0.0.1:{s.getsockname()[1]}"
