@@ -19,42 +19,15 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
-from pydantic import Field, field_validator
-
-from artemis_server.settings import ConfigError, _Section
+from artemis_server.settings import ConfigError, TracingSettings
 
 INSTALL_HINT = "pip install 'artemis-registry[otel]'"
 _NULL: contextlib.nullcontext[None] = contextlib.nullcontext()
 _MAX_LINKS = 64  # a replicated batch links at most this many other traces (the SDK's own limit is 128)
 
-
-class TracingSettings(_Section):
-    enabled: bool = False
-    """Record OpenTelemetry spans (needs the `otel` extra: pip install 'artemis-registry[otel]')."""
-    exporter: Literal["otlp", "console"] = "otlp"
-    """Where spans go: "otlp" (OTLP over HTTP/protobuf) or "console" (each span as JSON on stdout)."""
-    endpoint: str = ""
-    """OTLP traces URL, e.g. "http://127.0.0.1:4318/v1/traces"; empty: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT /
-    OTEL_EXPORTER_OTLP_ENDPOINT, else the exporter's default (localhost:4318). Headers such as an API key
-    come from OTEL_EXPORTER_OTLP_HEADERS, never from this file."""
-    sampler_ratio: float = Field(1.0, ge=0.0, le=1.0)
-    """Share of traces started on this node that are recorded (0.01 = 1%); a trace started on a peer keeps
-    the peer's decision."""
-    service_name: str = Field("artemis", min_length=1)
-    """service.name of every span (OTEL_SERVICE_NAME, when set, wins)."""
-
-    @field_validator("endpoint")
-    @classmethod
-    def _check_endpoint(cls, v: str) -> str:
-        v = v.strip()
-        if v:
-            parts = urlsplit(v)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"must be an http:// or https:// URL, got {v!r}")
-        return v
+__all__ = ["INSTALL_HINT", "OFF", "Tracing", "TracingSettings", "setup"]
 
 
 class Tracing:

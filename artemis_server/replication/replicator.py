@@ -25,7 +25,7 @@ from artemis_client.wire.registry import Instance
 from artemis_server.registry.model import key_of
 from artemis_server.replication.client import Outcome, PeerClient, Result
 from artemis_server.replication.peers import Peer, PeerSet
-from artemis_server.tracing import OFF, Tracing
+from artemis_server.tracing import Tracing
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -283,7 +283,7 @@ class Replicator:
         self.links = {p.url: PeerLink(self, p) for p in peers.peers}
         self._pending: list[tuple[str, list[Instance], list[Any]]] = []
         self._count = 0
-        self.tracing: Tracing = OFF  # the node's, set by replication.attach
+        self.tracing: Tracing = node.tracing
         peers.on_down.append(lambda p: self.links[p.url].drop_all())
 
     # -- called by api/registry.py on the event loop ------------------------------------------------
