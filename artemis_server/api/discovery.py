@@ -151,6 +151,7 @@ async def service_post(call: Call) -> Any:
     "/api/discovery/service",
     family="A",
     query=ServiceQuery,
+    hot=True,
     response=ServiceResponse,
 )
 async def service_get(call: Call) -> Any:
@@ -189,6 +190,7 @@ def services_doc(call: Call) -> bytes:
     "/api/discovery/services",
     family="A",
     body=ServicesRequest,
+    hot=True,
     response=ServicesResponse,
 )
 async def services_post(call: Call) -> Any:
@@ -200,6 +202,7 @@ async def services_post(call: Call) -> Any:
     "/api/discovery/services",
     family="A",
     query=ServicesRequest,
+    hot=True,
     response=ServicesResponse,
 )
 async def services_get(call: Call) -> Any:
