@@ -98,13 +98,19 @@ class Tracing:
         return out
 
     def extract(self, headers: Mapping[str, str]) -> Any:
-        """The remote context a peer sent in ``headers`` (None when off or when it sent none)."""
+        """The remote context a peer sent in ``headers`` (a case-insensitive mapping, or a dict in any case)
+        as a parent for :meth:`span`; None when off or when it sent none."""
         if self._propagator is None:
             return None
-        carrier = {k.lower(): v for k, v in headers.items() if k.lower() in ("traceparent", "tracestate")}
-        if "traceparent" not in carrier:
+        tp, ts = headers.get("traceparent"), headers.get("tracestate")
+        if tp is None and type(headers) is dict:
+            low = {k.lower(): v for k, v in headers.items()}
+            tp, ts = low.get("traceparent"), low.get("tracestate")
+        if tp is None:
             return None
-        return self._propagator.extract(carrier)
+        return self._propagator.extract(
+            {"traceparent": tp} if ts is None else {"traceparent": tp, "tracestate": ts}
+        )
 
     def batch_parent(self, contexts: Iterable[Any]) -> tuple[Any, list[Any]]:
         """For work done once for many traced items (a replicated batch): the first item's trace as the

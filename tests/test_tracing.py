@@ -8,14 +8,13 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import ValidationError
 
 from artemis_server import tracing
 from artemis_server.tracing import OFF, Tracing, TracingSettings
-
-sdk_trace = pytest.importorskip("opentelemetry.sdk.trace")
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 
 
 def node_tracing(node_id: str, ratio: float = 1.0) -> tuple[Tracing, InMemorySpanExporter]:
@@ -174,9 +173,8 @@ def test_console_exporter_prints_each_span(capsys: pytest.CaptureFixture[str]) -
 
 def test_otlp_exporter_takes_the_configured_endpoint() -> None:
     """exporter = "otlp" builds the standard OTLP/HTTP exporter aimed at the configured endpoint."""
-    otlp = pytest.importorskip("opentelemetry.exporter.otlp.proto.http.trace_exporter")
     exp = tracing._exporter(TracingSettings(enabled=True, endpoint="http://127.0.0.1:4318/v1/traces"))
-    assert isinstance(exp, otlp.OTLPSpanExporter)
+    assert isinstance(exp, OTLPSpanExporter)
     assert exp._endpoint == "http://127.0.0.1:4318/v1/traces"
     exp.shutdown()
 
