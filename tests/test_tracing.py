@@ -223,3 +223,25 @@ def test_without_the_extra_off_works_and_on_is_one_clear_error() -> None:
     assert "tracing.enabled" in config_line
     assert "artemis-registry[otel]" in config_line
     assert "artemis-registry[otel]" in setup_line
+
+
+async def test_a_dropped_root_records_nothing_under_it_and_dropped_roots_interleave() -> None:
+    """A root the sampler drops records no span below it and sends an unsampled traceparent; dropped roots
+    of concurrent tasks enter and leave in any order."""
+    import asyncio
+
+    tr, mem = node_tracing("n", ratio=0.0)
+
+    async def task(k: int) -> None:
+        with tr.span("root"):
+            await asyncio.sleep(0.01 * (3 - k))
+            with tr.span("child", parent=tr.capture()):
+                assert tr.current() is None
+            assert tr.headers()["traceparent"].endswith("-00")
+
+    try:
+        await asyncio.gather(*(task(k) for k in range(3)))
+        assert mem.get_finished_spans() == ()
+        assert tr.headers() == {}  # nothing left current after the blocks
+    finally:
+        tr.shutdown()

@@ -116,7 +116,10 @@ def _traced_answer(call: Call, service_id: str, ctx: ClientContext) -> bytes | N
     if not tracing.on:
         return service_answer(call, service_id, ctx)
     hits = call.node.answers.hits
-    with tracing.span("discovery.service", {"artemis.service": service_id}, kind="server") as span:
+    parent = tracing.extract(call.headers)  # a client that traces its calls: the answer joins its trace
+    with tracing.span(
+        "discovery.service", {"artemis.service": service_id}, parent=parent, kind="server"
+    ) as span:
         body = service_answer(call, service_id, ctx)
         if span is not None:
             span.set_attribute("artemis.found", body is not None)
