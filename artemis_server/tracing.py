@@ -7,9 +7,10 @@ path test ``tracing.on`` before they build a name or attributes, so the cost whe
 
 When on, each node has its own ``TracerProvider`` (never the process-global one: tests run several nodes in
 one process, and an embedding application keeps its own), its resource naming the node
-(``service.instance.id`` = node id, region, zone), a parent-based ratio sampler (a peer follows the decision
-of the node that started the trace, so a sampled trace is complete on every node) and one exporter behind a
-batch processor: the standard OTLP/HTTP exporter (``endpoint`` or the ``OTEL_EXPORTER_OTLP_*`` variables it
+(``service.instance.id`` = node id, region, zone), roots sampled at ``sampler_ratio`` by one random draw
+before any span is built, everything else following its parent (a peer follows the decision of the node
+that started the trace, so a sampled trace is complete on every node), and one exporter behind a batch
+processor: the standard OTLP/HTTP exporter (``endpoint`` or the ``OTEL_EXPORTER_OTLP_*`` variables it
 reads itself, headers included) or the console exporter. Context crosses nodes as W3C ``traceparent`` /
 ``tracestate`` headers.
 """
