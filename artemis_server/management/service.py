@@ -183,6 +183,28 @@ class ManagementService:
 
     # -- the one entry point ---------------------------------------------------------------------------
     async def execute(self, command: str, args: dict[str, Any], *, operator: str = "") -> Any:
+        tracing = self.node.tracing
+        if not tracing.on:
+            return await self._execute(command, args, operator)
+        with tracing.span("management.execute", {"artemis.command": command, "artemis.operator": operator}):
+            return await self._execute(command, args, operator)
+
+    def _committer(self, store: Any) -> Any:
+        """``store.commit_local``, in a span of the store transaction (a child of the command's) when
+        tracing is on: the worker thread it runs in does not inherit the command's context by itself."""
+        tracing = self.node.tracing
+        if not tracing.on:
+            return store.commit_local
+        parent = tracing.capture()
+
+        def commit(entry: Entry, clock: Any, expected: Any, now: float) -> Any:
+            attrs = {"artemis.entities": len(entry.entities), "artemis.command": entry.command}
+            with tracing.span("management.store.transaction", attrs, parent=parent):
+                return store.commit_local(entry, clock, expected, now)
+
+        return commit
+
+    async def _execute(self, command: str, args: dict[str, Any], operator: str) -> Any:
         builder = self._commands.get(command)
         if builder is None:
             raise BadRequestError(f"unknown management command {command!r}", field="command")
@@ -198,7 +220,7 @@ class ManagementService:
                 entry = Entry(self.origin, 0, ZERO, command, plan.entities, plan.audits, plan.j_logs)
                 expected = {e.id: self.versions.get(e.id) for e in plan.entities}
                 try:
-                    await anyio.to_thread.run_sync(store.commit_local, entry, self.clock, expected, now)
+                    await anyio.to_thread.run_sync(self._committer(store), entry, self.clock, expected, now)
                 except StaleStateError:
                     # a node sharing the database changed one of these entities: take its change, re-plan
                     await self._read_shared_locked()
@@ -219,6 +241,13 @@ class ManagementService:
         """Merge changes pulled from a peer (own database): write what is new here, then update the view."""
         if not entries:
             return 0
+        tracing = self.node.tracing
+        if tracing.on:
+            with tracing.span("management.merge", {"artemis.entries": len(entries)}):
+                return await self._merge_remote(entries)
+        return await self._merge_remote(entries)
+
+    async def _merge_remote(self, entries: list[Entry]) -> int:
         store = self._require_store()
         async with self.get_lock():
             done = await anyio.to_thread.run_sync(lambda: store.apply_remote(entries, self.clock))
