@@ -13,6 +13,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from artemis_cli.tui import data
@@ -56,6 +57,7 @@ class InstancesScreen(DashScreen):
         self.pulls = data.PullOuts()
         self._deleted: set[str] = set()
         self.filter_text = ""
+        self._summary_timer: Timer | None = None
         self.chosen: set[str] = set()  # keys of the selected rows (bulk pull-out / pull-in)
         self.sort_by = 0
 
@@ -166,8 +168,13 @@ class InstancesScreen(DashScreen):
             elif kind == "delete":
                 self._deleted.add(key)
                 self.soon(0.25)
-        if touched:
-            self._summary()
+        if touched and self._summary_timer is None:
+            # one message per pushed change: the summary (a pass over every instance) once per burst
+            self._summary_timer = self.set_timer(0.1, self._summary_later)
+
+    def _summary_later(self) -> None:
+        self._summary_timer = None
+        self._summary()
 
     # -- actions ---------------------------------------------------------------------------------
     def selected(self) -> dict[str, Any] | None:
