@@ -213,8 +213,9 @@ class ArtemisDashboard(App[int]):
     def _flush_changes(self) -> None:
         self._flush_timer = None
         batch, self._changes = self._changes, []
-        if batch:
-            self.screen.post_message(InstancesChanged(batch))
+        if not batch or not self.screen_stack:  # nothing, or the app is closing
+            return
+        self.screen.post_message(InstancesChanged(batch))
 
     def _feed_state(self, server: str | None, detail: str) -> None:
         was = self.feed_server
