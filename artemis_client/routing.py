@@ -132,17 +132,24 @@ class RouteRule:
     strategy: str
     groups: tuple[RouteGroup, ...]
     _weights: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _places: tuple[tuple[str | None, str | None], ...] = field(init=False, repr=False, compare=False)
     _counter: itertools.count[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_weights", tuple(g.weight for g in self.groups))
+        object.__setattr__(self, "_places", tuple((g.region_id, g.zone_id) for g in self.groups))
         object.__setattr__(self, "_counter", itertools.count())
 
-    def choose(self, region: str | None = None, zone: str | None = None) -> RouteGroup:
-        """One evaluation of the rule (advances the weighted counter, as the server does per call)."""
+    def choose_index(self, region: str | None = None, zone: str | None = None) -> int:
+        """One evaluation of the rule: the index of the chosen group (advances the weighted counter, as the
+        server does on every discovery call)."""
         if self.strategy == CLOSE_BY:
-            return self.groups[close_by_index([(g.region_id, g.zone_id) for g in self.groups], region, zone)]
-        return self.groups[weighted_index(self._weights, next(self._counter))]
+            return close_by_index(self._places, region, zone)
+        return weighted_index(self._weights, next(self._counter))
+
+    def choose(self, region: str | None = None, zone: str | None = None) -> RouteGroup:
+        """One evaluation of the rule: the chosen group."""
+        return self.groups[self.choose_index(region, zone)]
 
     def route(
         self, instances: Sequence[Instance], region: str | None = None, zone: str | None = None
