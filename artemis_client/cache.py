@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from artemis_client.balance import Pool
+from artemis_client.registration import identity as _identity
 from artemis_client.routing import RouteRule, rule_from_view
 from artemis_client.wire.registry import Instance, InstanceChange, Service
 
@@ -35,11 +36,6 @@ __all__ = ["Applied", "ServiceCache", "Snapshot", "is_canary", "service_key"]
 def service_key(service_id: str) -> str:
     """Service ids compare case-insensitively (S1.3)."""
     return service_id.casefold()
-
-
-def _identity(inst: Instance) -> tuple[str, str]:
-    # S1.1: (region, service, instance), compared lower-cased; one snapshot holds one service.
-    return ((inst.region_id or "").casefold(), inst.instance_id.casefold())
 
 
 def is_canary(inst: Instance) -> bool:
