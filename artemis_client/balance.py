@@ -32,6 +32,7 @@ import itertools
 import math
 import random
 import time
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -90,7 +91,7 @@ class Pool:
     def __init__(self, instances: Sequence[Instance]) -> None:
         self.instances: tuple[Instance, ...] = tuple(instances)
         self._cum: tuple[list[float], float] | None = None
-        self._ring: tuple[list[int], list[int]] | None = None
+        self._ring: tuple[array[int], array[int]] | None = None
         self._local: dict[tuple[str, str], Pool] = {}
         self._ids: frozenset[str] | None = None
 
@@ -114,8 +115,8 @@ class Pool:
             cum = self._cum = (acc, acc[-1] if acc else 0.0)
         return cum
 
-    def ring(self) -> tuple[list[int], list[int]]:
-        """Sorted ring points and the instance index of each."""
+    def ring(self) -> tuple[array[int], array[int]]:
+        """Sorted ring points and the instance index of each (packed arrays: 12 bytes a point)."""
         ring = self._ring
         if ring is None:
             points = sorted(
@@ -123,7 +124,7 @@ class Pool:
                 for idx, inst in enumerate(self.instances)
                 for k in range(RING_POINTS)
             )
-            ring = self._ring = ([p for p, _ in points], [i for _, i in points])
+            ring = self._ring = (array("Q", [p for p, _ in points]), array("I", [i for _, i in points]))
         return ring
 
     def local(self, region: str | None, zone: str) -> Pool:
