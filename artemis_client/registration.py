@@ -167,6 +167,11 @@ class Registrar:
         """No successful heartbeat for this long (2/3 of the TTL) raises the watchdog."""
         return self.ttl * 2 / 3
 
+    def settled(self, instances: Iterable[Instance], kind: Kind) -> bool:
+        """Whether nothing of ``kind`` (``register`` / ``unregister``) is still due for these instances."""
+        pending = self._to_register if kind == "register" else self._to_unregister
+        return not any(identity(i) in pending for i in instances)
+
     def check(self, now: float) -> list[Event]:
         """The watchdog (one ``watchdog`` event when heartbeats have failed for 2/3 of the TTL), plus events
         raised while preparing requests (a registry filter that raised)."""
@@ -238,8 +243,8 @@ class Registrar:
 
     def failed(self, send: Send, error: Exception, now: float, *, rate_limited: bool = False) -> list[Event]:
         """No server could take ``send``. A register and a heartbeat are retried after a jittered delay
-        (longer when rate-limited); an unregister stays due. Returns the events to log (first failure
-        only)."""
+        (longer when rate-limited); an unregister is given up (the lease ends by itself). Returns the
+        events to log (first failure only)."""
         self._in_flight = None
         events: list[Event] = []
         base = self.retry_base * (4 if rate_limited else 1)
@@ -248,6 +253,17 @@ class Registrar:
             self._register_at = now + full_jitter(self._register_failures, base, self.interval, self._rng)
             if self._register_failures == 1:
                 events.append(Event("register-failed", f"register failed: {error}", send.instances))
+        elif send.kind == "unregister":
+            # No server took it: give up rather than hold the loop; the lease ends by itself within the TTL.
+            for inst in send.instances:
+                self._to_unregister.pop(identity(inst), None)
+            events.append(
+                Event(
+                    "unregister-failed",
+                    f"unregister failed ({error}); the lease ends by itself",
+                    send.instances,
+                )
+            )
         elif send.kind == "heartbeat":
             self._beat_failures += 1
             self._beat_at = now + max(

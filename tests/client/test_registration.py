@@ -171,3 +171,21 @@ def test_full_jitter_stays_under_its_cap() -> None:
     delays = [full_jitter(n, 0.5, 4.0, rng) for n in range(12) for _ in range(20)]
     assert all(0 <= d < 4.0 for d in delays)
     assert max(delays) > 2.0
+
+
+def test_a_failed_unregister_is_given_up_and_settles() -> None:
+    """When no server takes an unregister it is dropped with one event (the lease ends by itself) instead
+    of holding the loop; settled() tells a waiting caller it is over."""
+    reg = Registrar(interval=5, ttl=20)
+    a = inst("a")
+    reg.add([a], now=0)
+    assert not reg.settled([a], "register")
+    ack(reg, reg.next_send(0), 0)
+    assert reg.settled([a], "register")
+    reg.remove([a])
+    assert not reg.settled([a], "unregister")
+    send = reg.next_send(1)
+    assert send is not None
+    assert [e.kind for e in reg.failed(send, OSError("down"), 1)] == ["unregister-failed"]
+    assert reg.settled([a], "unregister")
+    assert reg.next_send(100) is None
