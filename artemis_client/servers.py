@@ -63,27 +63,28 @@ class ServerPool:
         self._ejected: dict[str, _Ejection] = {}
 
     # -- the choice ------------------------------------------------------------------------------------
-    def order(self) -> list[str]:
+    def order(self, *, probe: bool = True) -> list[str]:
         """Servers to try for one call, in order: a server due for its half-open probe, the current one,
-        the other healthy ones, then the ejected ones (soonest back first)."""
+        the other healthy ones, then the ejected ones (soonest back first). ``probe=False`` only ranks (for
+        a caller that does not report outcomes): no probe is started."""
         now = self._clock()
-        probe: list[str] = []
+        probing: list[str] = []
         healthy: list[str] = []
         ejected: list[tuple[float, str]] = []
         for s in self.servers:
             ej = self._ejected.get(s)
             if ej is None:
                 healthy.append(s)
-            elif now >= ej.until and not ej.probing:
-                probe.append(s)
+            elif now >= ej.until and not ej.probing and probe:
+                probing.append(s)
             else:
                 ejected.append((ej.until, s))
         if self.current in healthy:
             healthy.remove(self.current)
             healthy.insert(0, self.current)
-        for s in probe:
+        for s in probing:
             self._ejected[s].probing = True
-        return probe + healthy + [s for _, s in sorted(ejected)]
+        return probing + healthy + [s for _, s in sorted(ejected)]
 
     def is_ejected(self, server: str) -> bool:
         """Whether ``server`` is out of rotation now."""

@@ -150,6 +150,7 @@ def test_server_pool_is_sticky_ejects_with_backoff_and_probes_half_open() -> Non
     assert pool.order()[-1] == first
     assert pool.is_ejected(first)
     now[0] = 1.0
+    assert pool.order(probe=False)[-1] == first  # ranking alone starts no probe
     assert pool.order()[0] == first  # half-open probe
     assert pool.order()[0] != first  # only one probe at a time
     assert pool.succeeded(first) is True
