@@ -1,11 +1,11 @@
-"""Shared plumbing of the commands: per-run state, operator id, confirmation of destructive operations."""
+"""Shared plumbing of the commands: per-run state, operator id, shell completion (destructive operations:
+``artemis_cli.destructive``)."""
 
 from __future__ import annotations
 
 import getpass
 import os
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +15,6 @@ if TYPE_CHECKING:
     from artemis_cli.client import ArtemisClient
     from artemis_cli.config import Settings
     from artemis_cli.output import Output
-
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_NOT_FOUND = 3
-EXIT_UNREACHABLE = 4
 
 
 class Refusal(Exception):  # noqa: N818
@@ -122,44 +116,6 @@ def stdin_is_tty() -> bool:
         return False
 
 
-def confirm(
-    st: State, *, action: str, lines: Iterable[str], plan: dict[str, Any], yes: bool, dry_run: bool
-) -> bool:
-    """Show the blast radius of a destructive action and decide whether to go on.
-
-    Returns False for --dry-run (the plan was printed, nothing to do). Raises :class:`Refusal` (exit 2) when
-    there is no terminal to ask and no --yes, or when the user answers no.
-    """
-    out = st.out
-    text = list(lines)
-    if dry_run:
-        if out.structured:
-            out.document({**plan, "dryRun": True})
-        else:
-            out.line(f"dry run: would {action}")
-            for line in text:
-                out.line(f"  {line}")
-        return False
-    if not yes and not stdin_is_tty():
-        # one line, with the blast radius in it: scripts log it, nobody could have answered anyway
-        impact = f" ({' '.join(text[0].split())})" if text else ""
-        raise Refusal(
-            f"refusing to {action} without confirmation{impact}: no terminal to ask; pass --yes to proceed "
-            "or --dry-run to only show the effect"
-        )
-    for line in text:
-        out.message(line)
-    if yes:
-        return True
-    try:
-        ok = typer.confirm(f"{action[0].upper()}{action[1:]}?", default=False, err=True)
-    except (typer.Abort, EOFError, KeyboardInterrupt):
-        ok = False
-    if not ok:
-        raise Refusal(f"not confirmed: did not {action}")
-    return True
-
-
 def percent(n: int, total: int) -> str:
     if total <= 0:
         return "0%"
@@ -228,20 +184,17 @@ def complete_context(ctx: typer.Context, incomplete: str) -> list[str]:
 def complete_service(ctx: typer.Context, incomplete: str) -> list[str]:
     try:
         with _completion_client(ctx) as c:
-            ids = {str(s.get("serviceId", "")) for s in _every_service(c)}
+            ids = {i.service_id for i in _every_instance(c)}
     except Exception:
         return []
     return _matching(ids, incomplete, fold=True)
 
 
-def _every_service(c: Any) -> list[dict[str, Any]]:
-    """Registered services, pulled-out instances included when the node shows its admin view."""
-    from artemis_cli.errors import ClientError
+def _every_instance(c: Any) -> list[Any]:
+    """Registered instances, pulled-out ones included when the node shows its inventory."""
+    from artemis_cli import inventory
 
-    try:
-        return list(c.admin_services() or [])
-    except ClientError:
-        return list(c.services() or [])
+    return [i for s in inventory.services(c) for i in s.instances]
 
 
 def complete_instance(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -249,23 +202,18 @@ def complete_instance(ctx: typer.Context, incomplete: str) -> list[str]:
     sid = _param(ctx, "service_id", "service")
     try:
         with _completion_client(ctx) as c:
-            insts = [
-                i
-                for s in _every_service(c)
-                if not sid or str(s.get("serviceId", "")).lower() == str(sid).lower()
-                for i in s.get("instances") or []
-            ]
+            insts = [i for i in _every_instance(c) if not sid or i.service_id.lower() == str(sid).lower()]
     except Exception:
         return []
-    return _matching((str(i.get("instanceId", "")) for i in insts), incomplete)
+    return _matching((i.instance_id for i in insts), incomplete)
 
 
 def complete_zone(ctx: typer.Context, incomplete: str) -> list[str]:
     try:
         with _completion_client(ctx) as c:
-            zones = {str(i.get("zoneId", "")) for s in _every_service(c) for i in s.get("instances") or []}
+            zones = {i.zone_id or "" for i in _every_instance(c)}
             try:
-                zones |= {str(z.get("zoneId", "")) for z in c.zone_operations()}
+                zones |= {z.zone_id for z in c.zone_operations()}
             except Exception:
                 pass
     except Exception:
@@ -276,9 +224,7 @@ def complete_zone(ctx: typer.Context, incomplete: str) -> list[str]:
 def complete_region(ctx: typer.Context, incomplete: str) -> list[str]:
     try:
         with _completion_client(ctx) as c:
-            regions = {
-                str(i.get("regionId", "")) for s in _every_service(c) for i in s.get("instances") or []
-            }
+            regions = {i.region_id or "" for i in _every_instance(c)}
     except Exception:
         return []
     return _matching(regions, incomplete, fold=True)
@@ -291,16 +237,16 @@ def complete_group(ctx: typer.Context, incomplete: str) -> list[str]:
     try:
         with _completion_client(ctx) as c:
             if not sid and rule:
-                sid = (c.rule_get(str(rule)) or {}).get("serviceId")
+                sid = c.rule_get(str(rule)).service_id
             groups = c.group_list(service_id=sid) if sid else c.group_list()
     except Exception:
         return []
     values: set[str] = set()
     for g in groups:
-        values.add(str(g.get("groupKey") or ""))
-        values.add(str(g.get("groupId") or ""))
+        values.add(g.group_key)
+        values.add(str(g.group_id))
         if sid:
-            values.add(str(g.get("name") or ""))
+            values.add(g.name)
     return _matching(values, incomplete)
 
 
@@ -312,7 +258,7 @@ def complete_rule(ctx: typer.Context, incomplete: str) -> list[str]:
             rules = c.rule_list(sid)
     except Exception:
         return []
-    return _matching((str(r.get("routeId", "")) for r in rules), incomplete)
+    return _matching((r.route_id for r in rules), incomplete)
 
 
 def os_user(fallback: str) -> str:

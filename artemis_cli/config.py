@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from artemis_cli.errors import DEFAULT_SERVER, BadInput
+from artemis_cli.errors import DEFAULT_SERVER
+from artemis_client.errors import InvalidArgumentError
 
 
 def default_config_path() -> Path:
@@ -51,12 +52,12 @@ def load(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"client config {path} is not valid TOML: {exc}") from None
+        raise InvalidArgumentError(f"client config {path} is not valid TOML: {exc}") from None
     except OSError as exc:
-        raise BadInput(f"cannot read client config {path}: {exc.strerror}") from None
+        raise InvalidArgumentError(f"cannot read client config {path}: {exc.strerror}") from None
     contexts = doc.get("contexts", {})
     if not isinstance(contexts, dict):
-        raise BadInput(f"client config {path}: `contexts` must be a table")
+        raise InvalidArgumentError(f"client config {path}: `contexts` must be a table")
     return doc
 
 
@@ -94,7 +95,7 @@ def read_token_file(p: str) -> str:
     try:
         return path.read_text().strip()
     except OSError as exc:
-        raise BadInput(f"cannot read token file {path}: {exc.strerror}") from None
+        raise InvalidArgumentError(f"cannot read token file {path}: {exc.strerror}") from None
 
 
 def server_identity(url: str) -> tuple[str, str, int, str]:
@@ -192,7 +193,7 @@ def resolve(
         found = ctxs.get(name)
         if found is None:
             if context or os.environ.get("ARTEMIS_CONTEXT"):
-                raise BadInput(f"--context: no context named {name!r} in {path}")
+                raise InvalidArgumentError(f"--context: no context named {name!r} in {path}")
             name = None  # a stale current-context is ignored
         else:
             ctx = dict(found)

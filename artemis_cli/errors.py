@@ -1,68 +1,51 @@
-"""Error kinds of the CLI / client (no third-party imports, so every module may use them cheaply)."""
+"""Exit codes of the CLI (spec/cli.md), decided here and only here from the one error tree.
+
+The client raises :mod:`artemis_client.errors` classes; commands raise the same classes for what they find
+themselves (an unknown service is :class:`~artemis_client.errors.NotFoundError`, a bad flag value
+:class:`~artemis_client.errors.InvalidArgumentError`). Standard library only, so every module may import it.
+
+====  =====================================================================================================
+exit  when
+====  =====================================================================================================
+1     the server answered and refused or failed the operation (any other :class:`ArtemisError`)
+2     the request cannot be built from what the user gave (:class:`InvalidArgumentError`), or a refused
+      confirmation (``artemis_cli.common.Refusal``)
+3     the thing does not exist (:class:`NotFoundError`, also a path the server does not serve)
+4     no answer from any configured server (:class:`TransportError`)
+130   interrupted (:class:`Interrupted`)
+====  =====================================================================================================
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from artemis_client.errors import ArtemisError, InvalidArgumentError, NotFoundError, TransportError
+from artemis_client.servers import DEFAULT_SERVER, parse_servers
 
-DEFAULT_SERVER = "http://127.0.0.1:8080"
+__all__ = ["DEFAULT_SERVER", "EXIT_USAGE", "Interrupted", "exit_code", "parse_servers"]
 
-
-class ClientError(Exception):
-    """Base of the four kinds. ``exit_code`` is the CLI exit code of spec/cli.md."""
-
-    exit_code = 1
-    kind = "error"
-
-    def __init__(
-        self, message: str, *, server: str | None = None, status: int | None = None, code: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.server = server
-        self.status = status
-        self.code = code
-
-    def __str__(self) -> str:
-        return self.message
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_UNREACHABLE = 4
+EXIT_INTERRUPTED = 130
 
 
-class NotFound(ClientError):  # noqa: N818 - the names of the contract
-    exit_code = 3
-    kind = "not-found"
+class Interrupted(ArtemisError):  # noqa: N818 - an outcome, as its parent's siblings
+    """The user interrupted a long-running command (Ctrl-C) before it could clean up."""
+
+    code = "interrupted"
+    http_status = 0
 
 
-class Refused(ClientError):  # noqa: N818 - the names of the contract
-    exit_code = 1
-    kind = "refused"
-
-
-class Unreachable(ClientError):  # noqa: N818 - the names of the contract
-    exit_code = 4
-    kind = "unreachable"
-
-
-class BadInput(ClientError):  # noqa: N818 - the names of the contract
-    exit_code = 2
-    kind = "bad-input"
-
-
-def parse_servers(value: str | Sequence[str] | None) -> list[str]:
-    """``a,b`` or a list -> normalised base URLs (``host:port`` gets ``http://``)."""
-    items: list[str] = []
-    if value is None:
-        value = DEFAULT_SERVER
-    raw = [value] if isinstance(value, str) else list(value)
-    for part in raw:
-        for s in str(part).split(","):
-            s = s.strip()
-            if not s:
-                continue
-            if "://" not in s:
-                s = "http://" + s
-            scheme, _, rest = s.partition("://")
-            if scheme not in ("http", "https") or not rest or rest.startswith("/"):
-                raise BadInput(f"--server: {s!r} is not an http:// or https:// URL")
-            items.append(s.rstrip("/"))
-    if not items:
-        raise BadInput("--server: no server URL given")
-    return items
+def exit_code(exc: ArtemisError) -> int:
+    """The exit code of cli.md for an error of the tree."""
+    if isinstance(exc, Interrupted):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, InvalidArgumentError):
+        return EXIT_USAGE
+    if isinstance(exc, NotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(exc, TransportError):
+        return EXIT_UNREACHABLE
+    return EXIT_REFUSED

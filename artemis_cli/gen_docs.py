@@ -99,7 +99,7 @@ def _walk(cmd: Any, ctx: Any) -> list[tuple[Any, Any]]:
 
 
 def _header(title: str, section_name: str, summary: str) -> list[str]:
-    from artemis_server import __version__
+    from artemis_client import __version__
 
     return [
         f'.TH "{title.upper()}" "1" "" "artemis {__version__}" "Artemis Manual"',

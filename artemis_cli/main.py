@@ -18,7 +18,8 @@ import typer
 from artemis_cli.cmdline import CleanGroup, lazy_parser
 from artemis_cli.commands import auth
 from artemis_cli.common import Refusal, State, complete_context, state
-from artemis_cli.errors import ClientError
+from artemis_cli.errors import exit_code
+from artemis_client.errors import ArtemisError
 
 EPILOG = (
     "Exit codes: 0 success; 1 the server refused or failed the operation; 2 usage error or refused "
@@ -184,9 +185,9 @@ class ArtemisGroup(CleanGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except ClientError as exc:
+        except ArtemisError as exc:
             _report(exc)
-            raise typer.Exit(exc.exit_code) from None
+            raise typer.Exit(exit_code(exc)) from None
         except Refusal as exc:
             _report(exc)
             raise typer.Exit(2) from None
@@ -221,7 +222,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from artemis_server import __version__
+        from artemis_client import __version__  # one version for the whole distribution
 
         print(f"artemis {__version__}")
         raise typer.Exit(0)
@@ -429,9 +430,9 @@ def _guarded(call: Any) -> int:
     except ClickException as exc:
         print(f"error: {_one_line(exc.format_message())}", file=sys.stderr)
         return exc.exit_code
-    except ClientError as exc:  # a global option's value (parsed before any command runs)
+    except ArtemisError as exc:  # a global option's value (parsed before any command runs)
         _report(exc)
-        return exc.exit_code
+        return exit_code(exc)
     except typer.Abort:
         print("error: aborted", file=sys.stderr)
         return 1

@@ -38,9 +38,23 @@ def _value(row: Any, get: Getter) -> Any:
     for part in get.split("."):
         if isinstance(cur, dict):
             cur = cur.get(part)
+        elif hasattr(cur, "__struct_fields__"):  # a wire Struct (or a CLI view): the wire name, camelCase
+            cur = getattr(cur, _snake(part), None)
         else:
             return None
     return cur
+
+
+def _snake(camel: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
+
+
+def plain(data: Any) -> Any:
+    """``data`` with every wire Struct (and CLI view) turned into JSON values as the wire writes them:
+    camelCase keys, fields at their default left out."""
+    import msgspec
+
+    return msgspec.to_builtins(data)
 
 
 def cell(v: Any) -> str:
@@ -120,6 +134,7 @@ class Output:
 
     def document(self, data: Any) -> None:
         """Write ``data`` as one JSON / YAML document."""
+        data = plain(data)
         if self.fmt == "yaml":
             import yaml
 
@@ -132,6 +147,7 @@ class Output:
 
     def json_line(self, data: Any) -> None:
         """One compact JSON document per line (streams: `instance watch -o json`)."""
+        data = plain(data)
         sys.stdout.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
         sys.stdout.flush()
 

@@ -1,8 +1,9 @@
 """Flag and argument values, checked by the CLI before any request is sent.
 
 Every value a user types goes through one of these functions, either as a Typer ``parser=`` (see
-``commands/_opts.py``) or called by a command. A bad value raises :class:`~artemis_cli.errors.BadInput`
-(exit 2) with one plain sentence that names the flag: ``--ip: 'x' is not an IP address or CIDR block``.
+``options.py``) or called by a command. A bad value raises
+:class:`~artemis_client.errors.InvalidArgumentError` (exit 2) with one plain sentence that names the flag:
+``--ip: 'x' is not an IP address or CIDR block``.
 Typer's own coercion (pydantic wording such as ``Input should be ...``) is never reached for our parameters.
 
 Parsers are also handed the parameter's default value, so each accepts an already-typed value too.
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any, TypeVar
 
-from artemis_cli.errors import BadInput
+from artemis_client.errors import InvalidArgumentError
 
 MAX_ID = 256
 """Longest service, instance, region, zone, group, rule or operator id (api.md T11)."""
@@ -32,9 +33,9 @@ Parser = Callable[[Any], Any]
 _CONTROL = {"Cc", "Cf", "Zl", "Zp"}
 
 
-def bad(flag: str, message: str) -> BadInput:
+def bad(flag: str, message: str) -> InvalidArgumentError:
     """The error for a wrong value of ``flag``: one line, exit 2."""
-    return BadInput(f"{flag}: {message}")
+    return InvalidArgumentError(f"{flag}: {message}")
 
 
 def _shown(value: Any) -> str:

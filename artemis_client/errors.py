@@ -8,7 +8,9 @@ ArtemisError                     code=internal-service-error  http 500
 │   ├── MethodNotAllowedError    code=bad-request             http 405
 │   ├── UpgradeRequiredError     code=bad-request             http 426
 │   ├── HeadTooLargeError        code=bad-request             http 431
-│   └── RequestTimeoutError      code=bad-request             http 408
+│   ├── RequestTimeoutError      code=bad-request             http 408
+│   └── InvalidArgumentError     client only: the request cannot be built from what the caller gave
+│                                (an empty id, a bad server URL); nothing was sent
 ├── NotFoundError                code=data-not-found          http 404
 │   └── NoSuchPathError          code=no-such-path            http 404  (unknown path, T6)
 ├── RateLimitedError             code=rate-limited            http 429  (family A answers it inside a 200)
@@ -45,6 +47,7 @@ __all__ = [
     "ConflictError",
     "ForbiddenError",
     "HeadTooLargeError",
+    "InvalidArgumentError",
     "InvalidResponseError",
     "MethodNotAllowedError",
     "NoPermissionError",
@@ -125,6 +128,13 @@ class UpgradeRequiredError(BadRequestError):
     """A WebSocket path asked over plain HTTP."""
 
     http_status = 426
+
+
+class InvalidArgumentError(BadRequestError):
+    """Client side only: the caller's arguments cannot make a request (an empty id, a bad server URL); the
+    request was not sent. The CLI exits 2 (usage) for it, where a server's 400 is a refusal (exit 1)."""
+
+    http_status = 0
 
 
 class NotFoundError(ArtemisError):

@@ -1,8 +1,10 @@
-"""Which registry node the SDK talks to: a sticky random choice, ejection with a half-open probe, backoff.
+"""The servers a client talks to: URLs as users give them, and which node the SDK uses now.
 
-Sans-I/O and clock-injected. The SDK's runners ask :meth:`ServerPool.order` for the servers to try for one
-call (the HTTP failover core walks that list) and report what happened with :meth:`ServerPool.succeeded` /
-:meth:`ServerPool.failed`.
+:func:`parse_servers` reads ``host:port`` lists and ``http(s)://`` URLs (CLI, TUI and SDK alike).
+
+:class:`ServerPool` is the SDK's choice among them, sans-I/O and clock-injected: its runners ask
+:meth:`ServerPool.order` for the servers to try for one call (the HTTP failover core walks that list) and
+report what happened with :meth:`ServerPool.succeeded` / :meth:`ServerPool.failed`.
 
 * **Sticky random**: each process starts on a random server of the list (so a fleet spreads over the
   cluster instead of piling onto the first seed, as Java's ``AddressRepository.get()``) and stays there
@@ -14,6 +16,8 @@ call (the HTTP failover core walks that list) and report what happened with :met
 * **Refresh**: :meth:`ServerPool.refresh` takes the node list of ``up-registry-nodes`` /
   ``up-discovery-nodes`` (api.md 2.5). An empty answer keeps the current list; the seeds are never
   forgotten, so a cluster that moved entirely is still found through them.
+
+Standard library only.
 """
 
 from __future__ import annotations
@@ -23,7 +27,35 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["ServerPool", "full_jitter"]
+from artemis_client.errors import InvalidArgumentError
+
+__all__ = ["DEFAULT_SERVER", "ServerPool", "full_jitter", "parse_servers"]
+
+DEFAULT_SERVER = "http://127.0.0.1:8080"
+
+
+def parse_servers(value: str | Sequence[str] | None) -> list[str]:
+    """``a,b`` or a list -> normalised base URLs (``host:port`` gets ``http://``); None: the default."""
+    items: list[str] = []
+    if value is None:
+        value = DEFAULT_SERVER
+    raw = [value] if isinstance(value, str) else list(value)
+    for part in raw:
+        for s in str(part).split(","):
+            s = s.strip()
+            if not s:
+                continue
+            if "://" not in s:
+                s = "http://" + s
+            scheme, _, rest = s.partition("://")
+            if scheme not in ("http", "https") or not rest or rest.startswith("/"):
+                raise InvalidArgumentError(
+                    f"--server: {s!r} is not an http:// or https:// URL", field="server"
+                )
+            items.append(s.rstrip("/"))
+    if not items:
+        raise InvalidArgumentError("--server: no server URL given", field="server")
+    return items
 
 
 def full_jitter(failures: int, base: float, cap: float, rng: random.Random | None = None) -> float:

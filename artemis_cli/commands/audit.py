@@ -11,10 +11,10 @@ import typer
 
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands._opts import id_option, service_opt
 from artemis_cli.common import complete_instance, state
-from artemis_cli.errors import BadInput
+from artemis_cli.options import id_option, service_opt
 from artemis_cli.output import Col
+from artemis_client.errors import InvalidArgumentError
 
 app = group_app("The audit log of management operations.")
 
@@ -33,7 +33,7 @@ def parse_since(value: str, now: float | None = None) -> int:
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadInput(
+        raise InvalidArgumentError(
             f"--since: {value!r} is neither a duration (15m, 2h, 7d) nor a time (2026-11-29T05:00:00Z)"
         ) from None
     if dt.tzinfo is None:
@@ -121,21 +121,19 @@ def list_(
         )
     # the server filters too; re-check here so older servers that ignore a filter still answer correctly
     if operation:
-        rows = [r for r in rows if str(r.get("operation", "")).lower() == operation.lower()]
+        rows = [r for r in rows if r.operation.lower() == operation.lower()]
     if type_:
-        rows = [r for r in rows if str(r.get("operationType", "")).lower() == type_.lower()]
+        rows = [r for r in rows if r.operation_type.lower() == type_.lower()]
     if operator:
-        rows = [r for r in rows if r.get("operatorId") == operator]
+        rows = [r for r in rows if r.operator_id == operator]
     if since_s is not None:
-        rows = [
-            r for r in rows if not isinstance(r.get("operationTime"), int) or r["operationTime"] >= since_s
-        ]
+        rows = [r for r in rows if r.operation_time >= since_s]
     rows = rows[:limit]
     st.out.table(
         rows,
         [
             Col("ID", "logId"),
-            Col("TIME", lambda r: _time(r.get("operationTime"))),
+            Col("TIME", lambda r: _time(r.operation_time)),
             Col("TYPE", "operationType"),
             Col("TARGET", "targetId"),
             Col("OPERATION", "operation"),

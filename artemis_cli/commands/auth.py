@@ -10,7 +10,7 @@ import typer
 
 from artemis_cli.cmdline import lazy_parser
 from artemis_cli.common import Refusal, os_user, state, stdin_is_tty
-from artemis_cli.errors import BadInput, Refused
+from artemis_client.errors import ArtemisError, InvalidArgumentError, InvalidResponseError, TransportError
 
 
 def login(
@@ -38,7 +38,7 @@ def login(
     stored = (s.config_doc.get("contexts") or {}).get(ctx_name) or {}
     if st.server and stored.get("servers") and not config.within(s.servers, list(stored["servers"])):
         # the token would be stored where the context's other servers get it: keep tokens with their servers
-        raise BadInput(
+        raise InvalidArgumentError(
             f"--server: {', '.join(s.servers)} is not a server of context {ctx_name}, where the token "
             "would be stored; log in with --context NAME of a context for this server (see 'artemis "
             "context set')"
@@ -51,11 +51,11 @@ def login(
     else:
         raise Refusal("no terminal to ask for the password: pass --password-stdin")
     if not password:
-        raise BadInput("empty password")
-    result = st.client.login(name, password) or {}
-    token = result.get("accessToken")
+        raise InvalidArgumentError("empty password")
+    result = st.client.login(name, password)
+    token = result.access_token
     if not token:
-        raise Refused("the server answered the login without a token")
+        raise InvalidResponseError("the server answered the login without a token")
     path = s.config_file
     doc = config.load(path)
     ctxs = config.contexts(doc)
@@ -67,7 +67,7 @@ def login(
     doc.setdefault("current-context", ctx_name)
     config.save(path, doc)
     st.out.done(
-        {"user": name, "context": ctx_name, "expiresIn": result.get("expiresIn")},
+        {"user": name, "context": ctx_name, "expiresIn": result.expires_in},
         f"logged in as {name} (token stored in context {ctx_name})",
     )
 
@@ -80,15 +80,17 @@ def logout(ctx: typer.Context) -> None:
     s = st.settings
     if not s.token:
         if s.token_withheld:
-            raise BadInput(
+            raise InvalidArgumentError(
                 f"--server: the token of context {s.token_withheld} is not sent to other servers; "
                 "log out with --context instead"
             )
-        raise BadInput("not logged in: no token in the current context, --token or ARTEMIS_TOKEN")
+        raise InvalidArgumentError("not logged in: no token in the current context, --token or ARTEMIS_TOKEN")
     server_error: Exception | None = None
     try:
         st.client.logout()
-    except Refused as exc:  # token already dead: still forget it locally
+    except TransportError:
+        raise
+    except ArtemisError as exc:  # token already dead: still forget it locally
         server_error = exc
     if s.context_name:
         path = s.config_file

@@ -9,9 +9,11 @@ import typer
 from artemis_cli import inventory
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands._opts import DryRun, Operator, ServiceArg, Yes
-from artemis_cli.common import confirm, state
+from artemis_cli.common import state
+from artemis_cli.destructive import Plan, carry_out
+from artemis_cli.options import DryRun, Operator, ServiceArg, Yes
 from artemis_cli.output import Col
+from artemis_client.wire.management import CanaryConfig
 
 app = group_app("Canary configs: which client IPs see a service's canary instances.")
 
@@ -31,7 +33,7 @@ def _ip_list(value: Any) -> Any:
 COLS = [Col("SERVICE", "serviceId"), Col("ENABLED", "enabled"), Col("IP WHITELIST", "ipWhitelist")]
 
 
-def _record(st: Any, cfg: dict[str, Any]) -> None:
+def _record(st: Any, cfg: CanaryConfig) -> None:
     st.out.record(
         cfg, [Col("service", "serviceId"), Col("enabled", "enabled"), Col("ip whitelist", "ipWhitelist")]
     )
@@ -105,15 +107,14 @@ def delete(
     st = state(ctx)
     op = st.operator(operator)
     cfg = st.client.canary_get(service_id)
-    svc = inventory.service(st.client, service_id, warn=st.warn) or {"instances": []}
-    insts = [i for i in svc["instances"] if i["serving"]]
+    svc = inventory.service(st.client, service_id, warn=st.warn)
+    insts = [i for i in svc.instances if i.serving] if svc is not None else []
     canaries = [
         i
         for i in insts
-        if str((i.get("metadata") or {}).get("canary", "")).lower() == "true"
-        or str(i.get("groupId") or "").lower() == "canary"
+        if (i.metadata or {}).get("canary", "").lower() == "true" or (i.group_id or "").lower() == "canary"
     ]
-    plan = {
+    doc = {
         "operation": "delete",
         "serviceId": service_id,
         "config": cfg,
@@ -121,27 +122,24 @@ def delete(
         "serviceInstances": len(insts),
         "canaryInstances": len(canaries),
     }
-    lines = [
-        f"delete canary config of {service_id} ({'enabled' if cfg.get('enabled') else 'disabled'}, "
-        f"{len(cfg.get('ipWhitelist') or [])} whitelisted IPs): its {len(canaries)} canary instance(s) of "
+    line = (
+        f"delete canary config of {service_id} ({'enabled' if cfg.enabled else 'disabled'}, "
+        f"{len(cfg.ip_whitelist)} whitelisted IPs): its {len(canaries)} canary instance(s) of "
         f"{len(insts)} serving become visible to every client"
-    ]
-    if not confirm(
+    )
+    carry_out(
         st,
-        action=f"delete the canary config of {service_id}",
-        lines=lines,
-        plan=plan,
+        Plan(f"delete the canary config of {service_id}", doc, [line]),
         yes=yes,
         dry_run=dry_run,
-    ):
-        return
-    st.client.canary_delete(service_id, operator=op)
-    st.out.done({**plan, "dryRun": False}, f"canary config of {service_id} deleted")
+        run=lambda: st.client.canary_delete(service_id, operator=op),
+        done=f"canary config of {service_id} deleted",
+    )
 
 
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """Every canary config."""
     st = state(ctx)
-    rows = sorted(st.client.canary_list(), key=lambda c: str(c.get("serviceId", "")))
+    rows = sorted(st.client.canary_list(), key=lambda c: c.service_id)
     st.out.table(rows, COLS, empty="no canary configs")

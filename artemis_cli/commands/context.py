@@ -7,10 +7,11 @@ from typing import Annotated, Any
 import typer
 
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands._opts import id_argument, id_option
 from artemis_cli.common import complete_context, state
-from artemis_cli.errors import BadInput, NotFound, parse_servers
+from artemis_cli.errors import parse_servers
+from artemis_cli.options import id_argument, id_option
 from artemis_cli.output import Col
+from artemis_client.errors import InvalidArgumentError, NotFoundError
 
 app = group_app("Named cluster profiles (servers, token, default region/zone).")
 
@@ -73,7 +74,7 @@ def use(ctx: typer.Context, name: NameArg) -> None:
     path = _path(ctx)
     doc = config.load(path)
     if name not in config.contexts(doc):
-        raise NotFound(f"context {name!r} not found in {path}")
+        raise NotFoundError(f"context {name!r} not found in {path}")
     doc["current-context"] = name
     config.save(path, doc)
     st.out.done({"currentContext": name}, f"current context is now {name}")
@@ -111,7 +112,7 @@ def set_(
     if server is not None:
         c["servers"] = parse_servers(server)
     elif "servers" not in c:
-        raise BadInput("missing option '--server' for a new context")
+        raise InvalidArgumentError("missing option '--server' for a new context")
     if token_file is not None:
         c["token-file"] = token_file
     for k, value in (("region", region), ("zone", zone), ("user", user)):
@@ -140,7 +141,7 @@ def delete(
     doc = config.load(path)
     ctxs = config.contexts(doc)
     if name not in ctxs:
-        raise NotFound(f"context {name!r} not found in {path}")
+        raise NotFoundError(f"context {name!r} not found in {path}")
     del ctxs[name]
     if doc.get("current-context") == name:
         doc.pop("current-context")

@@ -6,14 +6,18 @@ import signal
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from artemis_cli import inventory
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands._opts import (
+from artemis_cli.columns import INSTANCE_COLS, lease_text
+from artemis_cli.common import complete_service, percent, state
+from artemis_cli.destructive import Plan, carry_out
+from artemis_cli.errors import Interrupted
+from artemis_cli.options import (
     DryRun,
     Force,
     InstanceArg,
@@ -29,10 +33,12 @@ from artemis_cli.commands._opts import (
     service_opt,
     zone_opt,
 )
-from artemis_cli.commands.service import INSTANCE_COLS, lease_text
-from artemis_cli.common import complete_service, confirm, percent, state
-from artemis_cli.errors import BadInput, ClientError, NotFound, Refused, Unreachable
 from artemis_cli.output import Col
+from artemis_client.errors import ArtemisError, InvalidArgumentError, NotFoundError, TransportError
+
+if TYPE_CHECKING:
+    from artemis_cli.views import InstanceView, ServiceView
+    from artemis_client.wire.registry import Instance, RawKey
 
 app = group_app("List, register, pull in/out and watch service instances.")
 
@@ -43,24 +49,18 @@ def _ieq(a: Any, b: Any) -> bool:
     return str(a or "").lower() == str(b or "").lower()
 
 
-def _registered(
-    st: Any, service_id: str, region: str | None = None, zone: str | None = None
-) -> dict[str, Any]:
+def _registered(st: Any, service_id: str, region: str | None = None, zone: str | None = None) -> ServiceView:
     """The service's inventory row; exit 3 when no instance of it is registered."""
     svc = inventory.service(st.client, service_id, region, zone, warn=st.warn)
     if svc is None:
         where = "".join(f" in {k} {x}" for k, x in (("region", region), ("zone", zone)) if x)
-        raise NotFound(f"service {service_id} not found: no instance of it is registered{where}")
+        raise NotFoundError(f"service {service_id} not found: no instance of it is registered{where}")
     return svc
 
 
-def _summary(svc: dict[str, Any]) -> str:
-    parts = [
-        f"{svc[k]} {k.replace('pulledOut', 'pulled out')}"
-        for k in ("pulledOut", "starting", "down")
-        if svc[k]
-    ]
-    return ", ".join(parts)
+def _summary(svc: ServiceView) -> str:
+    counts = (("pulled out", svc.pulled_out), ("starting", svc.starting), ("down", svc.down))
+    return ", ".join(f"{n} {label}" for label, n in counts if n)
 
 
 @app.command("list")
@@ -79,12 +79,12 @@ def list_instances(
     region, zone = st.region(region), st.zone(zone)
     with st.out.spinner(f"listing {service_id}"):
         svc = _registered(st, service_id, region, zone)
-    rows = svc["instances"] if all_ else [i for i in svc["instances"] if i["serving"]]
-    rows.sort(key=lambda i: (str(i.get("regionId", "")), str(i.get("instanceId", ""))))
+    rows = list(svc.instances) if all_ else [i for i in svc.instances if i.serving]
+    rows.sort(key=lambda i: (i.region_id or "", i.instance_id))
     empty = None
     if not rows:
         empty = (
-            f"no serving instance of {svc['serviceId']} ({svc['instanceCount']} registered: "
+            f"no serving instance of {svc.service_id} ({svc.instance_count} registered: "
             f"{_summary(svc)}); --all lists them"
         )
     st.out.table(rows, INSTANCE_COLS, empty=empty)
@@ -99,14 +99,19 @@ def show(
     st = state(ctx)
     inst = inventory.find(st.client, service_id, instance_id, st.region(region), warn=st.warn)
     if inst is None:
-        raise NotFound(f"instance {instance_id} of service {service_id} not found: it is not registered")
-    doc = dict(inst)
+        raise NotFoundError(f"instance {instance_id} of service {service_id} not found: it is not registered")
+    operations: list[str] | None = None
     try:
-        doc["operations"] = st.client.instance_operations(
-            str(inst.get("serviceId") or service_id), str(inst.get("instanceId")), inst.get("regionId")
+        operations = st.client.instance_operations(
+            inst.service_id or service_id, inst.instance_id, inst.region_id
         )
-    except (NotFound, Refused):
+    except TransportError:
+        raise
+    except ArtemisError:
         pass
+    from artemis_cli.views import InstanceDetail
+
+    doc = InstanceDetail(**{f: getattr(inst, f) for f in inst.__struct_fields__}, operations=operations)
     st.out.record(
         doc,
         [
@@ -130,8 +135,12 @@ def show(
     )
 
 
-def _key(inst: dict[str, Any]) -> dict[str, Any]:
-    return {k: inst[k] for k in ("serviceId", "instanceId", "regionId", "zoneId", "groupId") if inst.get(k)}
+def _key(inst: Instance) -> RawKey:
+    from artemis_client.wire.registry import RawKey
+
+    return RawKey(
+        inst.service_id, inst.instance_id, inst.region_id or None, inst.zone_id or None, inst.group_id or None
+    )
 
 
 @app.command("register")
@@ -198,16 +207,21 @@ def register(
     md = v.pairs("--metadata", metadata)
     if md:
         inst["metadata"] = md
-    st.client.register([inst])
+    import msgspec
+
+    from artemis_client.wire.registry import Instance
+
+    registered = msgspec.convert(inst, Instance)
+    st.client.register([registered])
     if not keep_alive:
         st.out.done({"registered": inst}, f"registered {service}/{instance_id}")
         return
-    _keep_alive(st, inst, interval)
+    _keep_alive(st, registered, interval)
 
 
-def _keep_alive(st: Any, inst: dict[str, Any], interval: float) -> None:
+def _keep_alive(st: Any, inst: Instance, interval: float) -> None:
     key = _key(inst)
-    name = f"{inst['serviceId']}/{inst['instanceId']}"
+    name = f"{inst.service_id}/{inst.instance_id}"
     st.out.message(f"registered {name}; heartbeating every {interval:g}s until Ctrl-C")
 
     def on_term(signum: int, frame: Any) -> None:
@@ -222,23 +236,23 @@ def _keep_alive(st: Any, inst: dict[str, Any], interval: float) -> None:
                 time.sleep(min(left, 0.2))
             try:
                 doc = st.client.heartbeat([key])
-                if doc.get("failedInstanceKeys") or doc.get("failedInstances"):
+                if doc.failed_instance_keys or doc.failed_instances:
                     st.out.warn(f"the server lost {name} (lease expired?); registering again")
                     st.client.register([inst])
                 beats += 1
-            except (Unreachable, Refused) as exc:
+            except ArtemisError as exc:
                 st.out.warn(f"heartbeat failed, will retry: {exc}")
     except KeyboardInterrupt:
         pass
     try:
         st.client.unregister([key])
-    except ClientError as exc:
+    except ArtemisError as exc:
         # the instance stays registered until its lease runs out: the caller must know (exit 1 or 4)
         raise type(exc)(f"could not unregister {name} (it stays until its lease expires): {exc}") from None
     except KeyboardInterrupt:
-        err = ClientError(f"interrupted before {name} was unregistered (it stays until its lease expires)")
-        err.exit_code = 130
-        raise err from None
+        raise Interrupted(
+            f"interrupted before {name} was unregistered (it stays until its lease expires)"
+        ) from None
     finally:
         signal.signal(signal.SIGTERM, old)
     st.out.done({"unregistered": key, "heartbeats": beats}, f"unregistered {name}")
@@ -256,31 +270,33 @@ def unregister(
     """Remove an instance from the registry (it re-appears if it keeps heartbeating/registering)."""
     st = state(ctx)
     region = st.region(region)
-    svc = inventory.service(st.client, service_id, region, warn=st.warn) or {"instances": [], "serving": 0}
-    inst = next((i for i in svc["instances"] if _ieq(i.get("instanceId"), instance_id)), None)
-    if inst is None:
-        raise NotFound(f"instance {instance_id} of service {service_id} not found: it is not registered")
-    total = svc["serving"]
-    affected = 1 if inst["serving"] else 0
+    svc = inventory.service(st.client, service_id, region, warn=st.warn)
+    insts = svc.instances if svc is not None else []
+    inst = next((i for i in insts if _ieq(i.instance_id, instance_id)), None)
+    if svc is None or inst is None:
+        raise NotFoundError(f"instance {instance_id} of service {service_id} not found: it is not registered")
+    total = svc.serving
+    affected = 1 if inst.serving else 0
     plan = {
         "operation": "unregister",
         "serviceId": service_id,
-        "instanceId": inst.get("instanceId"),
-        "regionId": inst.get("regionId"),
+        "instanceId": inst.instance_id,
+        "regionId": inst.region_id,
         "instancesAffected": affected,
         "serviceInstances": total,
         "share": percent(affected, total),
     }
-    lines = [
-        f"unregister {service_id}/{inst.get('instanceId')}: {affected} of {total} serving instances "
+    line = f"unregister {service_id}/{inst.instance_id}: {affected} of {total} serving instances " + (
         f"({plan['share']})" + ("  <- the last one" if affected and total == 1 else "")
-    ]
-    if not confirm(
-        st, action=f"unregister {service_id}/{instance_id}", lines=lines, plan=plan, yes=yes, dry_run=dry_run
-    ):
-        return
-    st.client.unregister([_key(inst)])
-    st.out.done({**plan, "dryRun": False}, f"unregistered {service_id}/{inst.get('instanceId')}")
+    )
+    carry_out(
+        st,
+        Plan(f"unregister {service_id}/{instance_id}", plan, [line]),
+        yes=yes,
+        dry_run=dry_run,
+        run=lambda: st.client.unregister([_key(inst)]),
+        done=f"unregistered {service_id}/{inst.instance_id}",
+    )
 
 
 def _unique(ids: list[str]) -> list[str]:
@@ -294,24 +310,24 @@ def _unique(ids: list[str]) -> list[str]:
 
 
 def _targets(
-    svc: dict[str, Any] | None, ids: list[str], region: str | None
-) -> tuple[list[dict[str, Any]], list[str]]:
+    svc: ServiceView | None, ids: list[str], region: str | None
+) -> tuple[list[InstanceView], list[str]]:
     """(registered instances named by ``ids``, ids not registered now). An id registered in several regions
     needs --region."""
-    insts = (svc or {}).get("instances", [])
-    found: list[dict[str, Any]] = []
+    insts = svc.instances if svc is not None else []
+    found: list[InstanceView] = []
     unknown: list[str] = []
     for iid in ids:
         hits = [
-            i
-            for i in insts
-            if _ieq(i.get("instanceId"), iid) and (region is None or _ieq(i.get("regionId"), region))
+            i for i in insts if _ieq(i.instance_id, iid) and (region is None or _ieq(i.region_id, region))
         ]
         if not hits:
             unknown.append(iid)
         elif len(hits) > 1:
-            regions = ", ".join(sorted(str(h.get("regionId")) for h in hits))
-            raise BadInput(f"--region: instance {iid} is registered in several regions ({regions}); name one")
+            regions = ", ".join(sorted(str(h.region_id) for h in hits))
+            raise InvalidArgumentError(
+                f"--region: instance {iid} is registered in several regions ({regions}); name one"
+            )
         else:
             found.append(hits[0])
     return found, unknown
@@ -343,19 +359,19 @@ def pull_out(
             if svc is None
             else f"not registered now in service {service_id}: {', '.join(unknown)}"
         )
-        raise NotFound(
+        raise NotFoundError(
             f"{what}; nothing was recorded (check the ids, or pass --force to record the pull-out ahead of "
             "registration)"
         )
-    serving_total = (svc or {}).get("serving", 0)
-    hit = [str(i.get("instanceId")) for i in found if i["serving"]]
-    already = [f"{i.get('instanceId')} ({i['state']})" for i in found if not i["serving"]]
-    targets = [{"instanceId": i.get("instanceId"), "regionId": i.get("regionId")} for i in found]
-    targets += [{"instanceId": iid, "regionId": region} for iid in unknown]
+    serving_total = svc.serving if svc is not None else 0
+    hit = [i.instance_id for i in found if i.serving]
+    already = [f"{i.instance_id} ({i.state})" for i in found if not i.serving]
+    targets: list[tuple[str, str | None]] = [(i.instance_id, i.region_id) for i in found]
+    targets += [(iid, region) for iid in unknown]
     plan: dict[str, Any] = {
         "operation": "pullout",
-        "serviceId": str((svc or {}).get("serviceId") or service_id),
-        "instanceIds": [t["instanceId"] for t in targets],
+        "serviceId": svc.service_id if svc is not None else service_id,
+        "instanceIds": [iid for iid, _ in targets],
         "operatorId": op,
         "instancesAffected": len(hit),
         "serviceInstances": serving_total,
@@ -372,22 +388,18 @@ def pull_out(
         lines.append(f"  not serving now: {', '.join(already)}")
     if unknown:
         lines.append(f"  not registered now, recorded ahead of registration (--force): {', '.join(unknown)}")
-    if not confirm(
+
+    def run() -> None:
+        for iid, in_region in targets:
+            st.client.operate_instance(service_id, iid, "pullout", operator=op, region=in_region)
+
+    carry_out(
         st,
-        action=f"pull out {len(targets)} instance(s) of {service_id}",
-        lines=lines,
-        plan=plan,
+        Plan(f"pull out {len(targets)} instance(s) of {service_id}", plan, lines),
         yes=yes,
         dry_run=dry_run,
-    ):
-        return
-    for t in targets:
-        st.client.operate_instance(
-            service_id, str(t["instanceId"]), "pullout", operator=op, region=t["regionId"]
-        )
-    st.out.done(
-        {**plan, "dryRun": False},
-        f"pulled out {len(targets)} instance(s) of {service_id} ({len(hit)} were serving)",
+        run=run,
+        done=f"pulled out {len(targets)} instance(s) of {service_id} ({len(hit)} were serving)",
     )
 
 
@@ -407,8 +419,8 @@ def pull_in(
     regions: dict[str, str | None] = {}
     svc = inventory.service(st.client, service_id, warn=st.warn) if region is None else None
     for iid in ids:
-        found = next((i for i in (svc or {}).get("instances", []) if _ieq(i.get("instanceId"), iid)), None)
-        regions[iid] = region or (found.get("regionId") if found else None)
+        found = next((i for i in svc.instances if _ieq(i.instance_id, iid)), None) if svc else None
+        regions[iid] = region or (found.region_id if found else None)
     for iid in ids:
         st.client.operate_instance(service_id, iid, "pullin", operator=op, region=regions[iid])
     st.out.done(
@@ -423,7 +435,7 @@ def operations(ctx: typer.Context, service_id: OptServiceArg = None, region: Reg
     st = state(ctx)
     rows = st.client.all_instance_operations(st.region(region))
     if service_id:
-        rows = [r for r in rows if _ieq((r.get("instanceKey") or {}).get("serviceId"), service_id)]
+        rows = [r for r in rows if _ieq(r.instance_key.service_id, service_id)]
     st.out.table(
         rows,
         [
@@ -441,24 +453,10 @@ def operations(ctx: typer.Context, service_id: OptServiceArg = None, region: Reg
 # -- watch -----------------------------------------------------------------------------------------------
 
 
-def _rfc3339(v: Any) -> Any:
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        return (
-            datetime.fromtimestamp(v / 1000.0, tz=UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z")
-        )
-    return v
-
-
-def normalize_change(change: dict[str, Any], service_id: str | None = None) -> dict[str, Any]:
-    inst = change.get("instance") or {}
-    return {
-        "serviceId": inst.get("serviceId") or service_id,
-        "changeType": change.get("changeType"),
-        "changeTime": _rfc3339(change.get("changeTime")),
-        "instance": inst,
-    }
+def _rfc3339(ms: int) -> str:
+    return (
+        datetime.fromtimestamp(ms / 1000.0, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
 
 
 @app.command("watch")
@@ -478,26 +476,34 @@ def watch(
     ] = None,
 ) -> None:
     """Live change stream over WebSocket until Ctrl-C (no id: every service). -o json: one JSON line each."""
-    from artemis_cli.watch import Watcher
+    from artemis_cli.views import ChangeLine
+    from artemis_client.changes import Connected, Disconnected, ServerNotice
+    from artemis_client.stream import SyncChangeStream
 
     st = state(ctx)
-    w = Watcher(
-        st.settings.servers,
-        list(service_ids or []),
-        timeout=st.timeout,
-        message=st.out.message,
-        warn=st.out.warn,
-    )
+    ids = list(service_ids or [])
+    stream = SyncChangeStream(st.settings.servers, ids, open_timeout=st.timeout)
     seen = 0
     try:
-        for change in w.changes():
+        for event in stream:
+            if isinstance(event, Connected):
+                st.out.message(f"watching {', '.join(ids) or 'every service'} on {event.server}")
+                continue
+            if isinstance(event, Disconnected):
+                st.out.warn(f"change stream down ({event.reason}); reconnecting in {event.retry_in:g}s")
+                continue
+            if isinstance(event, ServerNotice):
+                st.out.warn(f"server: {event.message}")
+                continue
+            line = ChangeLine(
+                event.instance.service_id, event.change_type, _rfc3339(event.change_time), event.instance
+            )
             if st.out.structured:
-                st.out.json_line(change)
+                st.out.json_line(line)
             else:
-                i = change["instance"]
                 st.out.line(
-                    f"{change['changeTime']}  {change['changeType']!s:<7} "
-                    f"{change['serviceId']}/{i.get('instanceId')}  {i.get('url') or ''}"
+                    f"{line.change_time}  {line.change_type:<7} "
+                    f"{line.service_id}/{event.instance.instance_id}  {event.instance.url or ''}"
                 )
             seen += 1
             if max_events is not None and seen >= max_events:
@@ -505,5 +511,5 @@ def watch(
     except KeyboardInterrupt:
         pass
     finally:
-        w.close()
+        stream.close()
     sys.stdout.flush()

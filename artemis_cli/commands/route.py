@@ -9,14 +9,18 @@ A group that does not exist is exit 3. RULE is the rule's `routeId`.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from artemis_cli import inventory
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands._opts import (
+from artemis_cli.columns import GROUP_COLS, RULE_COLS
+from artemis_cli.common import state
+from artemis_cli.destructive import Plan, carry_out
+from artemis_cli.groups import group_key, in_rule, resolve_group, rule_group
+from artemis_cli.options import (
     Description,
     DryRun,
     GroupArg,
@@ -30,9 +34,12 @@ from artemis_cli.commands._opts import (
     service_opt,
     zone_opt,
 )
-from artemis_cli.common import confirm, state
-from artemis_cli.errors import BadInput, NotFound
 from artemis_cli.output import Col
+from artemis_client.errors import InvalidArgumentError, NotFoundError
+
+if TYPE_CHECKING:
+    from artemis_client.wire.registry import Instance
+    from artemis_client.wire.routing import ServiceGroup
 
 app = group_app("Group routing: service groups, tags, bindings, route rules.")
 group_app_ = group_app("Service groups (and their tags and instance bindings).")
@@ -67,81 +74,6 @@ class Strategy(StrEnum):
     close_by_visit = "close-by-visit"
 
 
-GROUP_COLS = [
-    Col("ID", "groupId"),
-    Col("SERVICE", "serviceId"),
-    Col("REGION", "regionId"),
-    Col("ZONE", "zoneId"),
-    Col("NAME", "name"),
-    Col("TYPE", "groupType"),
-    Col("STATUS", "status"),
-    Col("TAGS", lambda g: {t.get("key"): t.get("value") for t in g.get("tags") or []}, wide=True),
-    Col("DESCRIPTION", "description", wide=True),
-]
-RULE_COLS = [
-    Col("ROUTE ID", "routeId"),
-    Col("ID", "routeRuleId"),
-    Col("SERVICE", "serviceId"),
-    Col("NAME", "name"),
-    Col("STRATEGY", "strategy"),
-    Col("STATUS", "status"),
-    Col("GROUPS", lambda r: [f"{g.get('groupKey')}={g.get('weight')}" for g in r.get("groups") or []]),
-    Col("DESCRIPTION", "description", wide=True),
-]
-
-
-def group_key(g: dict[str, Any]) -> str:
-    return str(
-        g.get("groupKey") or f"{g.get('serviceId')}:{g.get('regionId')}:{g.get('zoneId')}:{g.get('name')}"
-    )
-
-
-def _same_key(g: dict[str, Any], parts: list[str]) -> bool:
-    """Group keys: service and region case-insensitive, zone and name exact (S1.3, S1.4)."""
-    service, region, zone, name = parts
-    return (
-        inventory.ieq(g.get("serviceId"), service)
-        and inventory.ieq(g.get("regionId"), region)
-        and g.get("zoneId") == zone
-        and g.get("name") == name
-    )
-
-
-def resolve_group(st: Any, ref: str, service: str | None = None) -> dict[str, Any]:
-    """The managed group named by ``ref`` (see the module docstring); exit 3 when there is none."""
-    ref = ref.strip()
-    if ref.isdigit():
-        return dict(st.client.group_by_id(int(ref)))
-    parts = ref.split(":")
-    if len(parts) == 4 and all(p.strip() for p in parts):
-        for g in st.client.group_list(service_id=parts[0]):
-            if _same_key(g, parts):
-                return dict(g)
-        raise NotFound(f"group {ref} not found")
-    if ":" in ref:
-        raise BadInput(f"GROUP: {ref!r} is neither a groupId, nor SERVICE:REGION:ZONE:NAME, nor a group name")
-    if not service:
-        raise BadInput(
-            f"GROUP: {ref!r} is a bare group name: give its service with -s SERVICE "
-            "(or name the group by its groupId or SERVICE:REGION:ZONE:NAME)"
-        )
-    found = [dict(g) for g in st.client.group_list(service_id=service) if g.get("name") == ref]
-    region, zone = st.settings.region, st.settings.zone
-    if region:
-        found = [g for g in found if inventory.ieq(g.get("regionId"), region)]
-    if zone:
-        found = [g for g in found if g.get("zoneId") == zone]
-    if not found:
-        where = "".join(f" {k} {x}" for k, x in (("in region", region), ("zone", zone)) if x)
-        raise NotFound(f"group {ref} of service {service}{where} not found")
-    if len(found) > 1:
-        keys = ", ".join(sorted(group_key(g) for g in found))
-        raise BadInput(
-            f"GROUP: {len(found)} groups of {service} are named {ref} ({keys}); give one of these keys"
-        )
-    return found[0]
-
-
 # -- groups --------------------------------------------------------------------------------------------
 
 
@@ -171,12 +103,13 @@ def group_create(
     st = state(ctx)
     r, z = st.region(region), st.zone(zone)
     if not r or not z:
-        node = (st.client.node_status() or {}).get("node") or {}
-        r, z = r or node.get("regionId"), z or node.get("zoneId")
+        status = st.client.node_status()
+        if status is not None:
+            r, z = r or status.node.region_id, z or status.node.zone_id
     if not r:
-        raise BadInput("missing option '--region'")
+        raise InvalidArgumentError("missing option '--region'")
     if not z:
-        raise BadInput("missing option '--zone'")
+        raise InvalidArgumentError("missing option '--zone'")
     g = st.client.group_create(
         service_id=service,
         region=r,
@@ -189,7 +122,7 @@ def group_create(
     if st.out.structured:
         st.out.document(g)
     else:
-        st.out.line(f"group {group_key(g or {})} created (id {(g or {}).get('groupId')})")
+        st.out.line(f"group {group_key(g) if g else ''} created (id {g.group_id if g else None})")
 
 
 @group_app_.command("list")
@@ -227,7 +160,7 @@ def group_update(
     """Change a group's description and/or status."""
     st = state(ctx)
     if description is None and status is None:
-        raise BadInput("nothing to update: give --description and/or --status")
+        raise InvalidArgumentError("nothing to update: give --description and/or --status")
     key = group_key(resolve_group(st, group, service))
     g = st.client.group_update(
         key, description=description, status=status.value if status else None, operator=st.operator(operator)
@@ -250,14 +183,18 @@ def group_delete(
     key = group_key(g)
     try:
         insts = st.client.group_instances(key)
-    except NotFound:
+    except NotFoundError:
         insts = []
-    plan = {"operation": "delete", "group": g, "groupKey": key, "instancesAffected": len(insts)}
-    lines = [f"delete group {key} (id {g.get('groupId')}): {len(insts)} instance(s) lose this group"]
-    if not confirm(st, action=f"delete group {key}", lines=lines, plan=plan, yes=yes, dry_run=dry_run):
-        return
-    st.client.group_delete(key, operator=st.operator(operator))
-    st.out.done({**plan, "dryRun": False}, f"group {key} deleted")
+    doc = {"operation": "delete", "group": g, "groupKey": key, "instancesAffected": len(insts)}
+    line = f"delete group {key} (id {g.group_id}): {len(insts)} instance(s) lose this group"
+    carry_out(
+        st,
+        Plan(f"delete group {key}", doc, [line]),
+        yes=yes,
+        dry_run=dry_run,
+        run=lambda: st.client.group_delete(key, operator=st.operator(operator)),
+        done=f"group {key} deleted",
+    )
 
 
 @group_app_.command("instances")
@@ -284,24 +221,25 @@ def group_instances(
     )
 
 
-def _binding_targets(
-    st: Any, g: dict[str, Any], instance_ids: list[str], force: bool
-) -> list[dict[str, Any]]:
+def _binding_targets(st: Any, g: ServiceGroup, instance_ids: list[str], force: bool) -> list[Instance]:
     """The instances named, as registered in the group's service; exit 3 for ids not registered now unless
     --force (then the group's region and zone)."""
-    svc = inventory.service(st.client, str(g.get("serviceId")), warn=st.warn) or {"instances": []}
-    out: list[dict[str, Any]] = []
+    from artemis_client.wire.registry import Instance
+
+    svc = inventory.service(st.client, g.service_id, warn=st.warn)
+    insts = svc.instances if svc is not None else []
+    out: list[Instance] = []
     unknown: list[str] = []
     for iid in dict.fromkeys(instance_ids):
-        found = next((i for i in svc["instances"] if inventory.ieq(i.get("instanceId"), iid)), None)
+        found = next((i for i in insts if inventory.ieq(i.instance_id, iid)), None)
         if found is None:
             unknown.append(iid)
-            out.append({"instanceId": iid, "regionId": g.get("regionId"), "zoneId": g.get("zoneId")})
+            out.append(Instance(g.service_id, iid, g.region_id, g.zone_id))
         else:
             out.append(found)
     if unknown and not force:
-        raise NotFound(
-            f"not registered now in service {g.get('serviceId')}: {', '.join(unknown)}; nothing was bound "
+        raise NotFoundError(
+            f"not registered now in service {g.service_id}: {', '.join(unknown)}; nothing was bound "
             "(check the ids, or pass --force to bind them ahead of registration)"
         )
     return out
@@ -331,13 +269,13 @@ def group_bind(
     for t in targets:
         st.client.group_bind(
             key,
-            instance_id=str(t.get("instanceId")),
-            service_id=str(g.get("serviceId")),
-            region=region or str(t.get("regionId") or g.get("regionId")),
-            zone=zone or str(t.get("zoneId") or g.get("zoneId")),
+            instance_id=t.instance_id,
+            service_id=g.service_id,
+            region=region or t.region_id or g.region_id,
+            zone=zone or t.zone_id or g.zone_id,
             operator=op,
         )
-    ids = [str(t.get("instanceId")) for t in targets]
+    ids = [t.instance_id for t in targets]
     st.out.done({"groupKey": key, "bound": ids}, f"bound {len(ids)} instance(s) to {key}")
 
 
@@ -355,15 +293,15 @@ def group_unbind(
     st = state(ctx)
     g = resolve_group(st, group, service)
     key = group_key(g)
-    bound = {str(i.get("instanceId")).lower(): i for i in st.client.group_instances(key)}
+    bound = {i.instance_id.lower(): i for i in st.client.group_instances(key)}
     op = st.operator(operator)
     for iid in dict.fromkeys(instance_ids):
-        inst = bound.get(iid.lower()) or {}
+        inst = bound.get(iid.lower())
         st.client.group_unbind(
             key,
-            str(inst.get("instanceId") or iid),
-            region=region or str(inst.get("regionId") or g.get("regionId")),
-            zone=zone or str(inst.get("zoneId") or g.get("zoneId")),
+            inst.instance_id if inst else iid,
+            region=region or (inst.region_id if inst else None) or g.region_id,
+            zone=zone or (inst.zone_id if inst else None) or g.zone_id,
             operator=op,
         )
     st.out.done(
@@ -465,10 +403,13 @@ def rule_list(
 def rule_show(ctx: typer.Context, rule: RuleArg) -> None:
     """One rule with its groups; exits 3 when it does not exist."""
     st = state(ctx)
-    r = dict(st.client.rule_get(rule))
+    from artemis_cli.views import RuleView
+
+    got = st.client.rule_get(rule)
+    r = RuleView(**{f: getattr(got, f) for f in got.__struct_fields__})
     try:
-        r["ruleGroups"] = st.client.rule_groups(rule)
-    except NotFound:
+        r.rule_groups = st.client.rule_groups(rule)
+    except NotFoundError:
         pass
     st.out.record(r, [Col(c.header.lower(), c.get) for c in RULE_COLS])
 
@@ -490,7 +431,7 @@ def rule_update(
     """Change a rule's name, description or strategy."""
     st = state(ctx)
     if name is None and description is None and strategy is None:
-        raise BadInput("nothing to update: give --name, --description and/or --strategy")
+        raise InvalidArgumentError("nothing to update: give --name, --description and/or --strategy")
     r = st.client.rule_update(
         rule,
         name=name,
@@ -508,16 +449,18 @@ def rule_delete(
     """Delete a rule with its groups."""
     st = state(ctx)
     r = st.client.rule_get(rule)
-    groups = r.get("groups") or []
-    plan = {"operation": "delete", "rule": r, "groupsAffected": len(groups)}
-    lines = [
-        f"delete rule {rule} of {r.get('serviceId')} ({r.get('status')}, {len(groups)} weighted group(s))"
-        + ("  <- active: its traffic split stops" if r.get("status") == "active" else "")
-    ]
-    if not confirm(st, action=f"delete rule {rule}", lines=lines, plan=plan, yes=yes, dry_run=dry_run):
-        return
-    st.client.rule_delete(rule, operator=st.operator(operator))
-    st.out.done({**plan, "dryRun": False}, f"rule {rule} deleted")
+    doc = {"operation": "delete", "rule": r, "groupsAffected": len(r.groups)}
+    line = f"delete rule {rule} of {r.service_id} ({r.status}, {len(r.groups)} weighted group(s))" + (
+        "  <- active: its traffic split stops" if r.status == "active" else ""
+    )
+    carry_out(
+        st,
+        Plan(f"delete rule {rule}", doc, [line]),
+        yes=yes,
+        dry_run=dry_run,
+        run=lambda: st.client.rule_delete(rule, operator=st.operator(operator)),
+        done=f"rule {rule} deleted",
+    )
 
 
 @rule_app.command("publish")
@@ -541,31 +484,6 @@ Weight = Annotated[
 ]
 
 
-def _rule_group(st: Any, rule: dict[str, Any], ref: str, service: str | None) -> dict[str, Any]:
-    """The managed group ``ref`` names, which must belong to the rule's service."""
-    g = resolve_group(st, ref, service or rule.get("serviceId"))
-    if not inventory.ieq(g.get("serviceId"), rule.get("serviceId")):
-        raise BadInput(
-            f"GROUP: group {group_key(g)} belongs to service {g.get('serviceId')}, rule "
-            f"{rule.get('routeId')} routes service {rule.get('serviceId')}"
-        )
-    return g
-
-
-def _in_rule(st: Any, rule: dict[str, Any], ref: str, service: str | None) -> str:
-    """The rule group ``ref`` names, as the rule stores it (its groupId string); exit 3 when it has none."""
-    rule_id = str(rule.get("routeId"))
-    stored = [str(rg.get("groupId")) for rg in st.client.rule_groups(rule_id)]
-    if ref.strip() in stored:
-        return ref.strip()
-    g = _rule_group(st, rule, ref, service)
-    names = {group_key(g), str(g.get("groupId")), str(g.get("name"))}
-    for gid in stored:
-        if gid in names:
-            return gid
-    raise NotFound(f"group {group_key(g)} is not in rule {rule_id}")
-
-
 @rule_app.command("add-group")
 def rule_add_group(
     ctx: typer.Context,
@@ -583,7 +501,7 @@ def rule_add_group(
     r = st.client.rule_get(
         rule
     )  # an unknown rule is "not found" (exit 3), although the wire answers 400 here
-    key = group_key(_rule_group(st, r, group, service))
+    key = group_key(rule_group(st, r, group, service))
     st.client.rule_group_add(rule, key, weight, region=region, zone=zone, operator=st.operator(operator))
     st.out.done(
         {"routeId": rule, "groupId": key, "weight": weight},
@@ -602,7 +520,7 @@ def rule_update_group(
 ) -> None:
     """Change the weight of a rule's group; exits 3 when the group is not in the rule."""
     st = state(ctx)
-    gid = _in_rule(st, st.client.rule_get(rule), group, service)
+    gid = in_rule(st, st.client.rule_get(rule), group, service)
     rg = st.client.rule_group_update(rule, gid, weight, operator=st.operator(operator))
     st.out.done(
         rg or {"routeId": rule, "groupId": gid, "weight": weight},
@@ -620,6 +538,6 @@ def rule_remove_group(
 ) -> None:
     """Remove a group from a rule; exits 3 when the group is not in the rule."""
     st = state(ctx)
-    gid = _in_rule(st, st.client.rule_get(rule), group, service)
+    gid = in_rule(st, st.client.rule_get(rule), group, service)
     st.client.rule_group_remove(rule, gid, operator=st.operator(operator))
     st.out.done({"routeId": rule, "groupId": gid, "removed": True}, f"group {gid} removed from {rule}")

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from artemis_cli import blast, inventory
 from artemis_cli import validate as v
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands import cluster
-from artemis_cli.commands._opts import DryRun, Force, Operator, Yes, id_argument, id_option, region_opt
-from artemis_cli.common import confirm, state
-from artemis_cli.errors import BadInput, NotFound
-from artemis_cli.output import Col
+from artemis_cli.common import state
+from artemis_cli.destructive import Plan, carry_out
+from artemis_cli.options import DryRun, Force, Operator, Yes, id_argument, id_option, region_opt
+from artemis_cli.output import Col, plain
+from artemis_client.errors import InvalidArgumentError, NotFoundError
+
+if TYPE_CHECKING:
+    from artemis_cli.views import InstanceView
 
 app = group_app("Run a registry node; pull whole servers (by IP) in and out.")
 
@@ -172,32 +176,36 @@ IpArg = Annotated[
 @app.command("status")
 def status(ctx: typer.Context) -> None:
     """This node and its view of the cluster."""
+    from artemis_cli.cluster_view import NODE_COLS, nodes_view
+
     st = state(ctx)
     with st.out.spinner("asking the node"):
         whole = st.client.node_document()
-        node = whole.get("nodeStatus") or {}
-        nodes = cluster.nodes_view(st)
-    exposure = whole.get("exposure") or []  # older nodes do not say
-    doc = {
-        "server": st.client.last_server,
-        "nodeStatus": node,
-        "nodesStatus": nodes,
-        "nodeCount": sum(1 for n in nodes if n.get("status") == "up"),
-        "exposure": exposure,
-    }
+        node = whole.node_status
+        nodes = nodes_view(st.client)
+    exposure = whole.exposure or []  # older nodes do not say
+    up = sum(1 for n in nodes if n.status == "up")
     if st.out.structured:
-        st.out.document(doc)
+        st.out.document(
+            {
+                "server": st.client.last_server,
+                "nodeStatus": node if node is not None else {},
+                "nodesStatus": nodes,
+                "nodeCount": up,
+                "exposure": exposure,
+            }
+        )
         return
     for e in exposure:
-        st.out.warn(f"exposed: {e.get('risk')} (set {e.get('fix')})")
-    n = node.get("node", {})
+        st.out.warn(f"exposed: {e.risk} (set {e.fix})")
+    n = node.node if node is not None else None
     st.out.record(
         node,
         [
-            Col("node", lambda _: n.get("nodeId")),
-            Col("url", lambda _: n.get("url")),
-            Col("region", lambda _: n.get("regionId")),
-            Col("zone", lambda _: n.get("zoneId")),
+            Col("node", lambda _: n.node_id if n else None),
+            Col("url", lambda _: n.url if n else None),
+            Col("region", lambda _: n.region_id if n else None),
+            Col("zone", lambda _: n.zone_id if n else None),
             Col("status", "status"),
             Col("registry", "canServiceRegistry"),
             Col("discovery", "canServiceDiscovery"),
@@ -206,13 +214,11 @@ def status(ctx: typer.Context) -> None:
         ],
         title=f"node {st.client.last_server}",
     )
-    st.out.table(nodes, cluster.NODE_COLS, title=f"cluster ({doc['nodeCount']} nodes up)")
+    st.out.table(nodes, NODE_COLS, title=f"cluster ({up} nodes up)")
 
 
-def _on_server(ip: str, region: str | None) -> Any:
-    return lambda i: (
-        str(i.get("ip") or "") == ip and (region is None or inventory.ieq(i.get("regionId"), region))
-    )
+def _on_server(ip: str, region: str | None) -> Callable[[InstanceView], bool]:
+    return lambda i: (i.ip or "") == ip and (region is None or inventory.ieq(i.region_id, region))
 
 
 @app.command("pull-out")
@@ -234,54 +240,42 @@ def pull_out(
         services = inventory.services(st.client, None, region, warn=st.warn)
     if region is None:
         # a server operation is keyed by (region, IP): take the region of the instances on that IP
-        regions = sorted(
-            {
-                str(i.get("regionId") or "")
-                for svc in services
-                for i in svc["instances"]
-                if _on_server(ip, None)(i)
-            }
-        )
+        anywhere = _on_server(ip, None)
+        regions = sorted({i.region_id or "" for svc in services for i in svc.instances if anywhere(i)})
         if len(regions) > 1:
-            raise BadInput(
+            raise InvalidArgumentError(
                 f"--region: server {ip} has instances in several regions ({', '.join(regions)}); name one"
             )
         region = regions[0] if regions and regions[0] else None
     on_ip = _on_server(ip, region)
-    registered = sum(1 for svc in services for i in svc["instances"] if on_ip(i))
+    registered = sum(1 for svc in services for i in svc.instances if on_ip(i))
     if not registered and not force:
         where = f" in region {region}" if region else ""
-        raise NotFound(
+        raise NotFoundError(
             f"no instance is registered on server {ip}{where}; nothing was recorded (check the IP and "
             "region, or pass --force to record the pull-out ahead of registration)"
         )
-    serving = [{**svc, "instances": [i for i in svc["instances"] if i["serving"]]} for svc in services]
-    radius = blast.by_service(serving, on_ip)
-    plan = {
+    radius = blast.by_service(blast.serving_only(services), on_ip)
+    lines = blast.lines_for(radius, f"server {ip}")
+    if registered > radius.instances_affected:
+        lines.append(f"  {registered - radius.instances_affected} more registered on it, not serving now")
+    if not registered:
+        lines.append("  no instance registered on it now: recorded ahead of registration (--force)")
+    doc = {
         "operation": "pullout",
         "serverId": ip,
         "regionId": region,
         "operatorId": op,
         "instancesRegistered": registered,
-        **radius,
+        **plain(radius),
     }
-    lines = blast.lines_for(radius, f"server {ip}")
-    if registered > radius["instancesAffected"]:
-        lines.append(f"  {registered - radius['instancesAffected']} more registered on it, not serving now")
-    if not registered:
-        lines.append("  no instance registered on it now: recorded ahead of registration (--force)")
-    if not confirm(
+    carry_out(
         st,
-        action=f"pull out server {ip}",
-        lines=lines,
-        plan=plan,
+        Plan(f"pull out server {ip}", doc, lines),
         yes=yes,
         dry_run=dry_run,
-    ):
-        return
-    st.client.operate_server(ip, "pullout", operator=op, region=region)
-    st.out.done(
-        {**plan, "dryRun": False}, f"server {ip} pulled out ({radius['instancesAffected']} serving instances)"
+        run=lambda: st.client.operate_server(ip, "pullout", operator=op, region=region),
+        done=f"server {ip} pulled out ({radius.instances_affected} serving instances)",
     )
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from artemis_cli import blast, inventory
 from artemis_cli.cmdline import group_app
-from artemis_cli.commands._opts import DryRun, Operator, Yes, ZoneArg, region_opt
-from artemis_cli.common import confirm, state
-from artemis_cli.errors import BadInput, NotFound
-from artemis_cli.output import Col
+from artemis_cli.common import state
+from artemis_cli.destructive import Plan, carry_out
+from artemis_cli.options import DryRun, Operator, Yes, ZoneArg, region_opt
+from artemis_cli.output import Col, plain
+from artemis_client.errors import InvalidArgumentError, NotFoundError
+
+if TYPE_CHECKING:
+    from artemis_cli.views import ZoneRow
 
 app = group_app("Pull zones out of traffic and back in; zone status.")
 
@@ -21,12 +25,12 @@ RegionReq = Annotated[str | None, region_opt("Region of the zone (required; defa
 def _region(st: Any, region: str | None) -> str:
     r = st.region(region)
     if not r:
-        raise BadInput("missing option '--region' (the zone's region)")
+        raise InvalidArgumentError("missing option '--region' (the zone's region)")
     return str(r)
 
 
 def _in_zone(zone_id: str, region: str) -> Any:
-    return lambda i: i.get("zoneId") == zone_id and inventory.ieq(i.get("regionId"), region)
+    return lambda i: i.zone_id == zone_id and inventory.ieq(i.region_id, region)
 
 
 @app.command("pull-out")
@@ -45,20 +49,18 @@ def pull_out(
     with st.out.spinner("computing blast radius"):
         services = inventory.services(st.client, None, r, warn=st.warn)
         radius = blast.by_service(blast.serving_only(services), _in_zone(zone_id, r))
-    plan = {"operation": "pullout", "zoneId": zone_id, "regionId": r, "operatorId": op, **radius}
-    if not confirm(
+    plan = Plan(
+        f"pull out zone {zone_id} (region {r})",
+        {"operation": "pullout", "zoneId": zone_id, "regionId": r, "operatorId": op, **plain(radius)},
+        blast.lines_for(radius, f"zone {zone_id} (region {r})"),
+    )
+    carry_out(
         st,
-        action=f"pull out zone {zone_id} (region {r})",
-        lines=blast.lines_for(radius, f"zone {zone_id} (region {r})"),
-        plan=plan,
+        plan,
         yes=yes,
         dry_run=dry_run,
-    ):
-        return
-    st.client.zone_pull_out(zone_id, r, operator=op)
-    st.out.done(
-        {**plan, "dryRun": False},
-        f"zone {zone_id} (region {r}) pulled out ({radius['instancesAffected']} instances)",
+        run=lambda: st.client.zone_pull_out(zone_id, r, operator=op),
+        done=f"zone {zone_id} (region {r}) pulled out ({radius.instances_affected} instances)",
     )
 
 
@@ -77,34 +79,32 @@ def pull_in(
     )
 
 
-def _zones(st: Any, region: str | None) -> list[dict[str, Any]]:
+def _zones(st: Any, region: str | None) -> list[ZoneRow]:
+    from artemis_cli.views import ZoneRow
+
     services = inventory.services(st.client, None, region, warn=st.warn)
-    zones: dict[tuple[str, str], dict[str, Any]] = {}
+    zones: dict[tuple[str, str], ZoneRow] = {}
+    names: dict[tuple[str, str], set[str]] = {}
+
+    def row(r: str, z: str) -> ZoneRow:
+        return zones.setdefault((r.lower(), z), ZoneRow(r, z, 0, 0, False))
+
     for svc in services:
-        for i in svc.get("instances") or []:
-            r, z = str(i.get("regionId") or ""), str(i.get("zoneId") or "")
+        for i in svc.instances:
+            r, z = i.region_id or "", i.zone_id or ""
             if region and not inventory.ieq(r, region):
                 continue
-            e = zones.setdefault(
-                (r.lower(), z),
-                {"regionId": r, "zoneId": z, "instances": 0, "services": set(), "isDown": False},
-            )
-            e["instances"] += 1
-            e["services"].add(svc.get("serviceId"))
+            row(r, z).instances += 1
+            names.setdefault((r.lower(), z), set()).add(svc.service_id)
     for rec in st.client.zone_operations(region):
-        r, z = str(rec.get("regionId") or ""), str(rec.get("zoneId") or "")
-        e = zones.setdefault(
-            (r.lower(), z), {"regionId": r, "zoneId": z, "instances": 0, "services": set(), "isDown": False}
-        )
-        if rec.get("operation") == "pullout" and not rec.get("serviceId"):
-            e["isDown"] = True
-            e["operatorId"] = rec.get("operatorId")
-            e["operationTime"] = rec.get("operationTime")
-    out = []
-    for e in zones.values():
-        out.append({**e, "services": len(e["services"])})
-    out.sort(key=lambda e: (e["regionId"], e["zoneId"]))
-    return out
+        e = row(rec.region_id, rec.zone_id)
+        if rec.operation == "pullout" and not rec.service_id:
+            e.is_down = True
+            e.operator_id = rec.operator_id
+            e.operation_time = rec.operation_time
+    for key, e in zones.items():
+        e.services = len(names.get(key, ()))
+    return sorted(zones.values(), key=lambda e: (e.region_id, e.zone_id))
 
 
 @app.command("list")
@@ -135,11 +135,11 @@ def status(ctx: typer.Context, zone_id: ZoneArg, region: RegionReq = None) -> No
     """Whether a zone is pulled out, and by whom; exits 3 for a zone nobody knows."""
     st = state(ctx)
     r = _region(st, region)
-    doc = st.client.zone_status(zone_id, r) or {}
-    if not doc.get("isDown") and not doc.get("operation"):
-        known = any(z["zoneId"] == zone_id and inventory.ieq(z["regionId"], r) for z in _zones(st, r))
+    doc = st.client.zone_status(zone_id, r)
+    if not doc.is_down and not doc.operation:
+        known = any(z.zone_id == zone_id and inventory.ieq(z.region_id, r) for z in _zones(st, r))
         if not known:
-            raise NotFound(f"zone {zone_id} (region {r}) not found: no instance and no operation")
+            raise NotFoundError(f"zone {zone_id} (region {r}) not found: no instance and no operation")
     st.out.record(
         doc,
         [

@@ -30,7 +30,7 @@ def run(
         return run_web(
             urls, token=token, timeout=timeout, refresh=refresh, port=port, host=host, operator=operator
         )
-    from artemis_cli.tui.app import make_dashboard
+    from artemis_cli.tui.dashboard import make_dashboard
 
     app = make_dashboard(urls, token=token, timeout=timeout, refresh=refresh, operator=operator)
     code = app.run()

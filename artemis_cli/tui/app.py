@@ -1,29 +1,49 @@
 """The Artemis dashboard app: connection state, the shared client, the live change feed, navigation.
 
-``make_dashboard(...)`` is the one factory used by ``artemis tui`` and by the tests.
+The app knows no screen class: :class:`Screens` (given by ``artemis_cli.tui.dashboard.make_dashboard``, the
+one factory of ``artemis tui`` and the tests) builds them, so screens import the app and never the reverse.
 
-Resilience model: every HTTP call goes through :meth:`ArtemisDashboard.call`, which uses the shared client
-(failover across the context's servers). An ``Unreachable`` answer flips the app to *disconnected* (red bar);
-a monitor loop retries with exponential back-off, and when any server answers again every live screen
-reloads. The WebSocket feed (push.py) reconnects on its own with back-off and, on each reconnection, makes
-the screens resynchronise what they missed. Workers never raise into Textual: errors become notifications.
+Resilience model: every HTTP call goes through :meth:`ArtemisDashboard.call`, which awaits a typed call of
+the shared client (failover across the context's servers). A ``TransportError`` flips the app to
+*disconnected* (red bar); a monitor loop retries with exponential back-off, and when any server answers
+again the screen in view reloads (:class:`~artemis_cli.tui.messages.Resync`; others reload when they come
+back into view). The change stream (:class:`artemis_client.stream.AsyncChangeStream`) reconnects on its own
+with back-off; every change it pushes is posted to the screen in view as an
+:class:`~artemis_cli.tui.messages.InstancesChanged` message, and every reconnection resynchronises. Workers
+never raise into Textual: errors become notifications.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from artemis_cli.errors import ClientError, Unreachable, parse_servers
+from artemis_cli.errors import parse_servers
 from artemis_cli.tui.commands import ArtemisCommands
-from artemis_cli.tui.push import Backoff, ChangeFeed
+from artemis_cli.tui.messages import InstancesChanged, Resync
+from artemis_client.changes import Backoff, Connected, Disconnected
+from artemis_client.errors import ArtemisError, InvalidResponseError, TransportError
+from artemis_client.wire.registry import InstanceChange
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Screens:
+    """How the app builds its screens: one per mode, the help screen over a screen, a service's instances."""
+
+    modes: Mapping[str, Callable[[], Screen[Any]]]
+    help: Callable[[Screen[Any]], Screen[Any]]
+    instances: Callable[[str], Screen[Any]]
+    is_help: Callable[[Screen[Any]], bool]
 
 
 class ArtemisDashboard(App[int]):
@@ -56,8 +76,10 @@ class ArtemisDashboard(App[int]):
         label: str | None = None,
         start: str = "cluster",
         live: bool = True,
+        screens: Screens,
     ) -> None:
         super().__init__()
+        self.screens = screens
         from artemis_cli.client import AsyncArtemisClient
 
         self.servers = parse_servers(servers)
@@ -69,38 +91,23 @@ class ArtemisDashboard(App[int]):
         self.start = start
         self.live_feed = live
         self.api = AsyncArtemisClient(self.servers, token=token, timeout=timeout)
-        self.live_screens: set[Any] = set()
         self.service_names: list[str] = []
         self.http_ok: bool | None = None
         self.feed_server: str | None = None
         self.feed_detail = ""
         self.http_detail = ""
-        self._buffer: list[dict[str, Any]] = []
         self._backoff = Backoff()
         self._wake = asyncio.Event()
         self._warned: dict[str, float] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        from artemis_cli.tui.screens.audit import AuditScreen
-        from artemis_cli.tui.screens.cluster import ClusterScreen
-        from artemis_cli.tui.screens.services import ServicesScreen
-
-        self.add_mode("cluster", ClusterScreen)
-        self.add_mode("services", ServicesScreen)
-        self.add_mode("audit", AuditScreen)
+        for mode, make in self.screens.modes.items():
+            self.add_mode(mode, make)
         self._render_link()
         self.run_worker(self._monitor(), name="monitor", group="monitor", exit_on_error=False)
         if self.live_feed:
-            feed = ChangeFeed(
-                self.servers,
-                self._on_changes,
-                self._on_feed_state,
-                open_timeout=min(self.timeout, 5.0),
-                preferred=lambda: self.api.preferred,
-            )
-            self.run_worker(feed.run(), name="feed", group="feed", exit_on_error=False)
-        self.set_interval(0.1, self._flush_changes)
+            self.run_worker(self._feed(), name="feed", group="feed", exit_on_error=False)
         self.switch_mode(self.start)
 
     async def on_unmount(self) -> None:
@@ -110,18 +117,19 @@ class ArtemisDashboard(App[int]):
             pass
 
     # -- HTTP calls --------------------------------------------------------------------------------
-    async def call(self, method: str, *args: Any, **kw: Any) -> Any:
-        """Call a client method; keeps the connection state. Raises ClientError only."""
+    async def call(self, request: Awaitable[T]) -> T:
+        """Await a call of the shared client (``await dash.call(dash.api.services())``); keeps the connection
+        state. Raises ArtemisError only."""
         try:
-            result = await getattr(self.api, method)(*args, **kw)
-        except Unreachable as exc:
+            result = await request
+        except TransportError as exc:
             self._http_down(str(exc))
             raise
-        except ClientError:
+        except ArtemisError:
             self._http_up()
             raise
-        except Exception as exc:  # anything else (decode error, ...) as one ClientError kind
-            raise ClientError(f"{type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # anything else, as an answer that could not be used
+            raise InvalidResponseError(f"{type(exc).__name__}: {exc}") from None
         self._http_up()
         return result
 
@@ -159,15 +167,26 @@ class ArtemisDashboard(App[int]):
                 if self.http_ok is False:
                     continue
             try:
-                await self.call("node_status")
-            except ClientError:
+                await self.call(self.api.node_status())
+            except ArtemisError:
                 pass
 
     # -- live feed ---------------------------------------------------------------------------------
-    def _on_changes(self, changes: list[dict[str, Any]]) -> None:
-        self._buffer.extend(changes)
+    async def _feed(self) -> None:
+        """The one change stream of the dashboard: every service's changes, posted to the screen in view."""
+        from artemis_client.stream import AsyncChangeStream
 
-    async def _on_feed_state(self, server: str | None, detail: str) -> None:
+        stream = AsyncChangeStream(self.servers, open_timeout=min(self.timeout, 5.0), retry_first=True)
+        stream.stream.preferred = self.api.preferred
+        async for event in stream:
+            if isinstance(event, InstanceChange):
+                self.screen.post_message(InstancesChanged([event]))
+            elif isinstance(event, Connected):
+                self._feed_state(event.server, "live")
+            elif isinstance(event, Disconnected):
+                self._feed_state(None, f"{event.reason}; retrying in {event.retry_in:g}s")
+
+    def _feed_state(self, server: str | None, detail: str) -> None:
         was = self.feed_server
         self.feed_server = server
         self.feed_detail = detail
@@ -176,20 +195,9 @@ class ArtemisDashboard(App[int]):
             # (re)connected: whatever changed while the stream was down is reloaded
             self.resync_all()
 
-    def _flush_changes(self) -> None:
-        """Hand the changes that arrived in the last tick to every live screen, in one batch."""
-        if not self._buffer:
-            return
-        batch, self._buffer = self._buffer, []
-        for screen in list(self.live_screens):
-            try:
-                screen.on_changes(batch)
-            except Exception as exc:
-                self.notify(f"update failed: {exc}", severity="error")
-
     def resync_all(self) -> None:
-        for screen in list(self.live_screens):
-            screen.reload()
+        """Reload the screen in view; the others reload when they come back into view."""
+        self.screen.post_message(Resync())
 
     # -- connection bar ----------------------------------------------------------------------------
     def display_server(self) -> str:
@@ -228,28 +236,24 @@ class ArtemisDashboard(App[int]):
             reload()
 
     def action_help(self) -> None:
-        from artemis_cli.tui.screens.help import HelpScreen
-
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen))
+        if not self.screens.is_help(self.screen):
+            self.push_screen(self.screens.help(self.screen))
 
     def open_service(self, service_id: str) -> None:
-        from artemis_cli.tui.screens.instances import InstancesScreen
-
         if self.current_mode != "services":
             self.switch_mode("services")
         # one Instances screen at a time on the services stack
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.push_screen(InstancesScreen(service_id))
+        self.push_screen(self.screens.instances(service_id))
 
     async def guard(self, coro: Awaitable[Any], *, what: str = "request") -> None:
         """Await ``coro`` (in a worker); every failure becomes a notification, never a traceback."""
         try:
             await coro
-        except Unreachable:
+        except TransportError:
             pass  # the connection bar says it
-        except ClientError as exc:
+        except ArtemisError as exc:
             self.warn_once(f"{what} failed: {exc}")
         except asyncio.CancelledError:
             raise
@@ -266,34 +270,4 @@ class ArtemisDashboard(App[int]):
         self.notify(message, severity="error", timeout=8)
 
 
-def make_dashboard(
-    servers: Sequence[str] | str | None = None,
-    *,
-    token: str | None = None,
-    timeout: float = 5.0,
-    refresh: float = 2.0,
-    operator: str | None = None,
-    label: str | None = None,
-    start: str = "cluster",
-    live: bool = True,
-) -> ArtemisDashboard:
-    """Build the dashboard (shared by ``artemis tui`` and the tests)."""
-    return ArtemisDashboard(
-        servers,
-        token=token,
-        timeout=timeout,
-        refresh=refresh,
-        operator=operator or default_operator(),
-        label=label,
-        start=start,
-        live=live,
-    )
-
-
-def default_operator() -> str:
-    from artemis_cli.common import os_user
-
-    return os_user("tui")
-
-
-__all__ = ["ArtemisDashboard", "Screen", "make_dashboard"]
+__all__ = ["ArtemisDashboard", "Screen", "Screens"]

@@ -27,8 +27,8 @@ class ArtemisCommands(Provider):
         app: Any = self.app
         if not getattr(app, "service_names", None):
             try:
-                services = await app.call("services")
-                app.service_names = sorted(str(s.get("serviceId")) for s in services or [])
+                services = await app.call(app.api.services())
+                app.service_names = sorted(s.service_id for s in services)
             except Exception:
                 pass
 

@@ -1,7 +1,7 @@
 """Pure data shaping of the dashboard (no Textual): identities, pulled-out reasons, counts, gauges.
 
-Everything here works on the plain JSON the shared client returns, so it is easy to reason about and the
-screens only render rows.
+Everything here works on plain JSON (:func:`plain` of the typed answers of the shared client), so it is easy
+to reason about and the screens only render rows. (The screens move to the typed answers in issue 19.)
 """
 
 from __future__ import annotations
@@ -10,6 +10,13 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def plain(value: Any) -> Any:
+    """A typed answer (wire Structs, lists of them) as plain JSON values, camelCase keys as on the wire."""
+    import msgspec
+
+    return msgspec.to_builtins(value)
 
 
 def low(v: Any) -> str:

@@ -40,6 +40,7 @@ def _optional_modules() -> list[Any]:
     for name in (
         "artemis_server.api.replication",
         "artemis_server.api.management",
+        "artemis_server.api.inventory",
         "artemis_server.api.zone",
         "artemis_server.api.canary",
         "artemis_server.api.audit",

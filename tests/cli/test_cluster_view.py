@@ -6,9 +6,10 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
+import msgspec
 import pytest
 
-from artemis_cli.commands.cluster import peer_metrics
+from artemis_cli.cluster_view import peer_metrics
 from tests.cli.conftest import run_inproc
 from tests.helpers import LiveServer, wait_for
 
@@ -22,7 +23,7 @@ def test_peer_metrics_parsing() -> None:
         'artemis_peer_up{peer="http://b:2/"} 0.0\n'
         "artemis_register_requests_total 5.0\n"
     )
-    assert peer_metrics(text) == {
+    assert msgspec.to_builtins(peer_metrics(text)) == {
         "http://a:1": {"up": 1, "replicationPending": 3, "replicationDropped": 0},
         "http://b:2": {"up": 0},
     }

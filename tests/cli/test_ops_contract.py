@@ -72,18 +72,18 @@ def test_metadata_is_exactly_what_was_registered(
 def test_metadata_of_pulled_out_instances_on_a_node_with_a_peer_token(
     make_server: Callable[..., LiveServer], unique: Callable[[str], str]
 ) -> None:
-    """When the replication list needs a peer token, a pulled-out instance still shows its own metadata
-    (the admin view's lease keys taken out) and no made-up status."""
+    """On a node whose replication list needs a peer token, a pulled-out instance still shows exactly what
+    it registered (metadata without lease keys, its own status, not the admin view's "down")."""
     srv = make_server(cluster={"peer_token": "peer-token-for-tests-0123456789"})
     sid = unique("mdp")
-    register(srv.url, sid, "off", ip=fresh_ip(), metadata={"version": "2"})
+    register(srv.url, sid, "off", ip=fresh_ip(), metadata={"version": "2"}, status="starting")
     assert run_inproc("--server", srv.url, "instance", "pull-out", sid, "off", "--yes").code == 0
     r = run_inproc("--server", srv.url, "instance", "show", sid, "off")
     assert r.code == 0, r.stderr
     doc = r.json()
     assert doc["metadata"] == {"version": "2"}
     assert doc["state"] == "pulled-out"
-    assert "status" not in doc
+    assert doc["status"] == "starting"
     assert set(doc["lease"]) == {"creationTime", "renewalTime", "ttl"}
 
 

@@ -275,7 +275,7 @@ def test_quiet_and_verbose(cli: Cli, server: LiveServer, unique: Callable[[str],
     register(server.url, sid, "i1", status="starting")
     loud = cli("-v", "instance", "list", sid)
     assert loud.code == 0
-    assert f"GET {server.url}/api/discovery/services.json" in loud.stderr
+    assert f"POST {server.url}/api/management/instances.json" in loud.stderr
     assert loud.json() == []
     quiet = cli("-q", "-o", "table", "instance", "list", sid)
     assert quiet.code == 0

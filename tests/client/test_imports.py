@@ -1,4 +1,5 @@
-"""``artemis_client`` stays light: importing it loads the standard library and msgspec, nothing else."""
+"""``artemis_client`` stays light: importing it loads the standard library and msgspec, nothing else; only its
+HTTP runner (``artemis_client.transport``) adds httpx."""
 
 from __future__ import annotations
 
@@ -11,6 +12,18 @@ from pathlib import Path
 
 import artemis_client
 
+RUNNERS = {"artemis_client.transport"}  # the httpx runner of the sans-I/O core
+FRAMEWORKS = {
+    "litestar",
+    "sqlalchemy",
+    "typer",
+    "textual",
+    "pydantic",
+    "uvicorn",
+    "websockets",
+    "prometheus_client",
+}
+
 
 def _submodules() -> list[str]:
     names = ["artemis_client"]
@@ -19,12 +32,8 @@ def _submodules() -> list[str]:
     return names
 
 
-def test_importing_every_module_loads_only_stdlib_and_msgspec() -> None:
-    """A fresh interpreter that imports every artemis_client module gains no third-party module but msgspec
-    (no httpx, Litestar, SQLAlchemy, Typer, Textual, Rich, pydantic) and nothing from the server or the CLI."""
-    modules = _submodules()
-    assert "artemis_client.wire.codec" in modules
-    # msgspec and what msgspec itself loads (typing_extensions when installed) are the baseline.
+def _loaded_by(modules: list[str]) -> set[str]:
+    """Top-level packages a fresh interpreter gains by importing ``modules`` after msgspec."""
     code = (
         "import sys, json\n"
         "import msgspec, msgspec.inspect, msgspec.json, msgspec.structs\n"
@@ -33,7 +42,27 @@ def test_importing_every_module_loads_only_stdlib_and_msgspec() -> None:
         "print(json.dumps(sorted(set(sys.modules) - before)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    loaded = {name.split(".")[0] for name in json.loads(out)}
+    return {name.split(".")[0] for name in json.loads(out)}
+
+
+def test_the_http_runner_adds_only_httpx() -> None:
+    """The transport module loads httpx (and whatever httpx loads itself), still no framework, server or
+    CLI; the change-stream runners load websockets only when a stream opens."""
+    loaded = _loaded_by([*sorted(RUNNERS), "artemis_client.stream"])
+    assert "httpx" in loaded
+    assert not loaded & (FRAMEWORKS | {"artemis_server", "artemis_cli"}), sorted(loaded)
+
+
+def test_importing_every_module_loads_only_stdlib_and_msgspec() -> None:
+    """A fresh interpreter that imports every artemis_client module but the HTTP runner gains no third-party
+    module but msgspec (no httpx, websockets, Litestar, SQLAlchemy, Typer, Textual, Rich, pydantic) and
+    nothing from the server or the CLI."""
+    modules = [m for m in _submodules() if m not in RUNNERS]
+    assert "artemis_client.wire.codec" in modules
+    assert "artemis_client.changes" in modules
+    assert "artemis_client._core" in modules
+    # msgspec and what msgspec itself loads (typing_extensions when installed) are the baseline.
+    loaded = _loaded_by(modules)
     foreign = {top for top in loaded if top not in sys.stdlib_module_names and top != "artemis_client"}
     assert not foreign, f"artemis_client pulled in {sorted(foreign)}"
     assert "artemis_client" in loaded

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from artemis_cli.tui.app import make_dashboard
+from artemis_cli.tui.dashboard import make_dashboard
 from artemis_cli.tui.screens.audit import AuditScreen
 from artemis_cli.tui.screens.cluster import ClusterScreen
 from artemis_cli.tui.screens.detail import InstanceDetailScreen

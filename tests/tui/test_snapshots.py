@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from artemis_cli.tui.app import make_dashboard
+from artemis_cli.tui.dashboard import make_dashboard
 from artemis_cli.tui.screens.modals import ConfirmScreen
 from tests.helpers import LiveServer
 from tests.tui.conftest import register, table_cells, until

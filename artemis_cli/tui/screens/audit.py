@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from artemis_cli.tui import data
+from artemis_cli.tui.messages import InstancesChanged
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.widgets import KeyedTable
 
@@ -44,8 +45,8 @@ class AuditScreen(DashScreen):
         self.query_one(KeyedTable).focus()
 
     async def load(self) -> None:
-        logs = await self.dash.call("audit_logs", limit=LIMIT)
-        self.logs = sorted(logs or [], key=lambda log: -int(log.get("logId") or 0))
+        logs = await self.dash.call(self.dash.api.audit_logs(limit=LIMIT))
+        self.logs = [data.plain(log) for log in sorted(logs, key=lambda log: -log.log_id)]
         self._redraw()
 
     def _redraw(self) -> None:
@@ -80,5 +81,5 @@ class AuditScreen(DashScreen):
         self.query_one("#audit-filter", Input).value = ""
         self.query_one(KeyedTable).focus()
 
-    def on_changes(self, changes: list[dict[str, Any]]) -> None:
+    def on_instances_changed(self, message: InstancesChanged) -> None:
         return None  # operations are not instance changes; the poll picks them up

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header
 
+from artemis_cli.tui.messages import InstancesChanged, Resync
 from artemis_cli.tui.widgets import ConnectionBar
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class DashScreen(Screen[None]):
-    """Subclasses implement ``compose_body`` and ``load`` (an async refresh that may raise ClientError).
+    """Subclasses implement ``compose_body`` and ``load`` (an async refresh that may raise ArtemisError).
 
     ``poll`` = reload every refresh period (False: rely on push events); ``reload()`` is debounced-safe:
     one load at a time (exclusive worker group)."""
@@ -47,13 +48,9 @@ class DashScreen(Screen[None]):
         return iter(())
 
     def on_mount(self) -> None:
-        self.dash.live_screens.add(self)
         self.reload()
         if self.poll:
             self.set_interval(self.dash.refresh_secs, self._poll)
-
-    def on_unmount(self) -> None:
-        self.dash.live_screens.discard(self)
 
     def _poll(self) -> None:
         if self.dash.http_ok is False or not self.is_current:
@@ -88,11 +85,14 @@ class DashScreen(Screen[None]):
 
         self._pending = self.set_timer(delay, fire)
 
-    def on_changes(self, changes: list[dict[str, Any]]) -> None:
-        """Push events (a batch). Default: counts may have moved -> debounced reload of the visible screen
-        (a screen coming back into view reloads anyway)."""
+    def on_instances_changed(self, message: InstancesChanged) -> None:
+        """Pushed changes. Default: counts may have moved -> debounced reload of the visible screen (a
+        screen coming back into view reloads anyway)."""
         if self.is_current:
             self.soon()
+
+    def on_resync(self, message: Resync) -> None:
+        self.reload()
 
     def on_screen_resume(self) -> None:
         if self.loaded:

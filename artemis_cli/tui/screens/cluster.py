@@ -8,10 +8,10 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from artemis_cli.errors import ClientError, Unreachable
 from artemis_cli.tui import data
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.widgets import KeyedTable
+from artemis_client.errors import ArtemisError, TransportError
 
 
 class ClusterScreen(DashScreen):
@@ -35,8 +35,7 @@ class ClusterScreen(DashScreen):
         self.sub_title = "nodes"
         self.query_one(KeyedTable).focus()
 
-    async def on_unmount(self) -> None:  # type: ignore[override]
-        super().on_unmount()
+    async def on_unmount(self) -> None:
         for c in self._node_clients.values():
             try:
                 await c.aclose()
@@ -57,30 +56,30 @@ class ClusterScreen(DashScreen):
             return None, "no url"
         try:
             return data.gauges(await self._client_for(url).metrics()), None
-        except ClientError as exc:
+        except ArtemisError as exc:
             return None, str(exc)
 
     async def load(self) -> None:
-        from artemis_cli.commands.cluster import peer_metrics
+        from artemis_cli.cluster_view import peer_metrics
 
         try:
-            doc = await self.dash.call("cluster_status")
-        except Unreachable:
+            doc = await self.dash.call(self.dash.api.cluster_status())
+        except TransportError:
             # nothing answers: what the table shows is no longer known
             table = self.query_one(KeyedTable)
             for key, cells in list(table.cells.items()):
                 table.upsert(key, (cells[0], "unreachable", *cells[2:]))
             self.query_one("#cluster-summary", Static).update("no node answers")
             raise
-        nodes = [dict(n) for n in doc.get("nodesStatus") or []]
+        nodes = [data.plain(n) for n in doc.nodes_status or []]
         try:
-            peers = peer_metrics(await self.dash.call("metrics"))
-        except ClientError:
+            peers = peer_metrics(await self.dash.call(self.dash.api.metrics()))
+        except ArtemisError:
             peers = {}
         listed = {str((n.get("node") or {}).get("url") or "").rstrip("/") for n in nodes}
         # configured peers that are down are missing from cluster.json (S14.6): show them as down
         for url, info in sorted(peers.items()):
-            if url not in listed and not info.get("up", 0):
+            if url not in listed and not info.up:
                 # keep what an earlier load said about the node (id, region, zone)
                 nodes.append({"node": self._seen.get(url) or {"url": url}, "status": "down"})
         urls = [str((n.get("node") or {}).get("url") or "").rstrip("/") for n in nodes]

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Label, Static
 
 from artemis_cli.tui import data
+from artemis_cli.tui.messages import InstancesChanged
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.screens.services import admin_or_discovery, load_pullouts
 from artemis_cli.tui.widgets import KeyedTable
@@ -54,7 +55,7 @@ class InstanceDetailScreen(DashScreen):
         self._render_fields()
 
     async def load(self) -> None:
-        svc = await admin_or_discovery(self.dash, "service", self.service_id)
+        svc = await admin_or_discovery(self.dash, self.service_id)
         self.pulls = await load_pullouts(self.dash)
         found = None
         for inst in (svc or {}).get("instances") or []:
@@ -65,14 +66,15 @@ class InstanceDetailScreen(DashScreen):
             self.inst = found
         self._render_fields()
         logs = await self.dash.call(
-            "audit_instance_logs",
-            service_id=self.service_id,
-            instance_id=str(self.inst.get("instanceId")),
-            region=str(self.inst.get("regionId") or "") or None,
-            limit=200,
+            self.dash.api.audit_instance_logs(
+                service_id=self.service_id,
+                instance_id=str(self.inst.get("instanceId")),
+                region=str(self.inst.get("regionId") or "") or None,
+                limit=200,
+            )
         )
         table = self.query_one("#history", KeyedTable)
-        table.sync((str(log.get("logId")), data.audit_cells(log)) for log in logs or [])
+        table.sync((str(log.log_id), data.audit_cells(data.plain(log))) for log in logs)
 
     def _render_fields(self) -> None:
         t = Table.grid(padding=(0, 2))
@@ -100,11 +102,12 @@ class InstanceDetailScreen(DashScreen):
             t.add_row(f"  {k}", str(meta[k]))
         self.query_one("#fields", Static).update(t)
 
-    def on_changes(self, changes: list[dict[str, Any]]) -> None:
-        for ch in changes:
+    def on_instances_changed(self, message: InstancesChanged) -> None:
+        for ch in message.changes:
+            inst = ch.instance
             if (
-                data.instance_key(ch.get("instance") or {}) == self.key
-                and data.low((ch.get("instance") or {}).get("serviceId")) == self.service_id.lower()
+                f"{data.low(inst.region_id)}|{inst.instance_id.lower()}" == self.key
+                and inst.service_id.lower() == self.service_id.lower()
             ):
                 self.soon()
                 return

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
 from artemis_cli.tui import data
+from artemis_cli.tui.messages import InstancesChanged
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.screens.services import admin_or_discovery, load_pullouts
 from artemis_cli.tui.widgets import KeyedTable
@@ -69,7 +70,7 @@ class InstancesScreen(DashScreen):
         return data.instance_cells(self.instances[key], self.pulled.get(key, ""), self.known_status.get(key))
 
     async def load(self) -> None:
-        svc = await admin_or_discovery(self.dash, "service", self.service_id)
+        svc = await admin_or_discovery(self.dash, self.service_id)
         self.pulls = await load_pullouts(self.dash)
         insts = list((svc or {}).get("instances") or [])
         before, before_pulled = self.instances, self.pulled
@@ -100,14 +101,14 @@ class InstancesScreen(DashScreen):
         )
 
     # -- push ------------------------------------------------------------------------------------
-    def on_changes(self, changes: list[dict[str, Any]]) -> None:
+    def on_instances_changed(self, message: InstancesChanged) -> None:
         sid = self.service_id.lower()
         touched = False
-        for ch in changes:
-            inst = ch.get("instance") or {}
-            if data.low(inst.get("serviceId")) != sid:
+        for ch in message.changes:
+            if ch.instance.service_id.lower() != sid:
                 continue
-            kind = data.low(ch.get("changeType"))
+            inst = data.plain(ch.instance)  # the table's rows are plain JSON (admin view) until issue 19
+            kind = ch.change_type.lower()
             if kind == "reload":
                 self.soon()
                 continue

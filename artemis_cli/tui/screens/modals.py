@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -13,8 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from artemis_cli.blast import by_service, lines_for
-from artemis_cli.errors import NotFound
 from artemis_cli.tui import data
+from artemis_client.errors import NotFoundError
+from artemis_client.wire.registry import Instance
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -67,25 +69,21 @@ def _ieq(a: Any, b: Any) -> bool:
     return data.low(a) == data.low(b)
 
 
-def _matcher(target: str, inst: dict[str, Any]) -> tuple[Callable[[dict[str, Any]], bool], str]:
+def _matcher(target: str, inst: dict[str, Any]) -> tuple[Callable[[Instance], bool], str]:
     region, sid, iid = inst.get("regionId"), inst.get("serviceId"), inst.get("instanceId")
     ip, zone = inst.get("ip"), inst.get("zoneId")
     if target == "instance":
         return (
-            lambda i: (
-                _ieq(i.get("regionId"), region)
-                and _ieq(i.get("serviceId"), sid)
-                and _ieq(i.get("instanceId"), iid)
-            ),
+            lambda i: _ieq(i.region_id, region) and _ieq(i.service_id, sid) and _ieq(i.instance_id, iid),
             f"instance {sid}/{iid} (region {region})",
         )
     if target == "server":
         return (
-            lambda i: _ieq(i.get("regionId"), region) and _ieq(i.get("ip"), ip),
+            lambda i: _ieq(i.region_id, region) and _ieq(i.ip, ip),
             f"server {ip} (region {region})",
         )
     return (
-        lambda i: _ieq(i.get("regionId"), region) and _ieq(i.get("zoneId"), zone),
+        lambda i: _ieq(i.region_id, region) and _ieq(i.zone_id, zone),
         f"zone {zone} (region {region})",
     )
 
@@ -108,21 +106,19 @@ def confirm_pull(screen: Any, target: str, inst: dict[str, Any], pulls: data.Pul
 
     async def prepare() -> None:
         if op == "pullout":
-            services = await dash.call("services")  # what clients are served now
-            radius = by_service(services, match)
+            served = await dash.call(dash.api.services())  # what clients are served now
+            radius = by_service(served, match)
             lines = _clip(lines_for(radius, f"Pull out {what}"))
             lines.append("")
             lines.append("Clients stop receiving these instances (a 'delete' is pushed to watchers).")
         else:
-            services = await dash.call("admin_services")
-            radius = by_service(
-                [
-                    {**s, "instances": [i for i in s.get("instances") or [] if pulls.reason(i)]}
-                    for s in services
-                ],
-                match,
-            )
-            n = radius["instancesAffected"]
+            registered = await dash.call(dash.api.admin_services())
+            out_now = [
+                msgspec.structs.replace(s, instances=[i for i in s.instances if pulls.reason(data.plain(i))])
+                for s in registered
+            ]
+            radius = by_service(out_now, match)
+            n = radius.instances_affected
             lines = [f"Pull in {what}: up to {n} pulled-out instance{'s' if n != 1 else ''} may serve again"]
             lines = _clip(lines + lines_for(radius, "pulled out now")[1:])
             lines.append("")
@@ -142,19 +138,22 @@ def confirm_pull(screen: Any, target: str, inst: dict[str, Any], pulls: data.Pul
         region = inst.get("regionId") or None
         if target == "instance":
             await dash.call(
-                "operate_instance",
-                str(inst.get("serviceId")),
-                str(inst.get("instanceId")),
-                op,
-                operator=dash.operator,
-                region=region,
-                complete=True,
+                dash.api.operate_instance(
+                    str(inst.get("serviceId")),
+                    str(inst.get("instanceId")),
+                    op,
+                    operator=dash.operator,
+                    region=region,
+                    complete=True,
+                )
             )
         elif target == "server":
-            await dash.call("operate_server", str(inst.get("ip")), op, operator=dash.operator, region=region)
+            await dash.call(
+                dash.api.operate_server(str(inst.get("ip")), op, operator=dash.operator, region=region)
+            )
         else:
-            fn = "zone_pull_out" if op == "pullout" else "zone_pull_in"
-            await dash.call(fn, str(inst.get("zoneId")), str(region or "default"), operator=dash.operator)
+            zone = dash.api.zone_pull_out if op == "pullout" else dash.api.zone_pull_in
+            await dash.call(zone(str(inst.get("zoneId")), str(region or "default"), operator=dash.operator))
         dash.notify(f"{'pulled out' if op == 'pullout' else 'pulled in'}: {what}", title="Done")
         dash.resync_all()
 
@@ -166,18 +165,18 @@ def confirm_canary(screen: Any, service_id: str) -> None:
 
     async def prepare() -> None:
         try:
-            cfg = await dash.call("canary_get", service_id)
-        except NotFound:
+            cfg = await dash.call(dash.api.canary_get(service_id))
+        except NotFoundError:
             dash.notify(
                 f"{service_id} has no canary config; create one with 'artemis canary set {service_id} IP...'",
                 severity="warning",
                 timeout=8,
             )
             return
-        enabled = bool((cfg or {}).get("enabled"))
-        ips = list((cfg or {}).get("ipWhitelist") or [])
-        svc = await dash.call("service", service_id)
-        insts = list((svc or {}).get("instances") or [])
+        enabled = cfg.enabled
+        ips = list(cfg.ip_whitelist)
+        svc = await dash.call(dash.api.service(service_id))
+        insts = [data.plain(i) for i in svc.instances] if svc is not None else []
         canary = sum(1 for i in insts if data.is_canary_instance(i))
         verb = "Disable" if enabled else "Enable"
         lines = [
@@ -203,7 +202,7 @@ def confirm_canary(screen: Any, service_id: str) -> None:
             screen.run_guarded(execute(enable), "canary")
 
     async def execute(enable: bool) -> None:
-        await dash.call("canary_enable", service_id, enable, operator=dash.operator)
+        await dash.call(dash.api.canary_enable(service_id, enable, operator=dash.operator))
         dash.notify(f"canary {'enabled' if enable else 'disabled'} for {service_id}", title="Done")
         dash.resync_all()
 

@@ -9,10 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
-from artemis_cli.errors import ClientError
 from artemis_cli.tui import data
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.widgets import KeyedTable
+from artemis_client.errors import ArtemisError, TransportError
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
 
@@ -20,39 +20,44 @@ _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 async def load_pullouts(dash: Any) -> data.PullOuts:
     """Current instance / server / zone pull-outs (three small management reads)."""
     try:
-        inst = await dash.call("all_instance_operations")
-        srv = await dash.call("all_server_operations")
-    except ClientError as exc:
-        if exc.kind == "unreachable":
-            raise
+        inst = data.plain(await dash.call(dash.api.all_instance_operations()))
+        srv = data.plain(await dash.call(dash.api.all_server_operations()))
+    except TransportError:
+        raise
+    except ArtemisError:
         inst, srv = [], []
     try:
-        zones = await dash.call("zone_operations")
-    except ClientError as exc:
-        if exc.kind == "unreachable":
-            raise
+        zones = data.plain(await dash.call(dash.api.zone_operations()))
+    except TransportError:
+        raise
+    except ArtemisError:
         zones = []
     return data.PullOuts.from_json(inst, srv, zones)
 
 
-async def admin_or_discovery(dash: Any, method: str, *args: Any) -> Any:
-    """The admin view (every registered instance, pulled-out included); when the server refuses it (auth on
-    management, an older server) the discovery view, with one warning."""
+async def admin_or_discovery(dash: Any, service_id: str | None = None) -> Any:
+    """The admin view of one service (``service_id``) or of all, as plain JSON: every registered instance,
+    pulled-out included. When the server refuses it (auth on management, an older server) the discovery
+    view, with one warning."""
     try:
-        return await dash.call(f"admin_{method}", *args)
-    except ClientError as exc:
-        if exc.kind == "unreachable":
-            raise
+        if service_id is None:
+            return data.plain(await dash.call(dash.api.admin_services()))
+        return data.plain(await dash.call(dash.api.admin_service(service_id)))
+    except TransportError:
+        raise
+    except ArtemisError as exc:
         dash.warn_once(f"management view refused ({exc}); showing the discovery view (served instances only)")
-        return await dash.call(method, *args)
+    if service_id is None:
+        return data.plain(await dash.call(dash.api.services()))
+    return data.plain(await dash.call(dash.api.service(service_id)))
 
 
 async def load_canaries(dash: Any) -> list[dict[str, Any]]:
     try:
-        return list(await dash.call("canary_list") or [])
-    except ClientError as exc:
-        if exc.kind == "unreachable":
-            raise
+        return list(data.plain(await dash.call(dash.api.canary_list())))
+    except TransportError:
+        raise
+    except ArtemisError:
         return []
 
 
@@ -87,7 +92,7 @@ class ServicesScreen(DashScreen):
         self.query_one(KeyedTable).focus()
 
     async def load(self) -> None:
-        services = await admin_or_discovery(self.dash, "services")
+        services = await admin_or_discovery(self.dash)
         pulls = await load_pullouts(self.dash)
         canaries = await load_canaries(self.dash)
         counts = data.service_counts(services, pulls, canaries)

@@ -43,7 +43,7 @@ def main() -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from artemis_cli.tui.app import make_dashboard
+    from artemis_cli.tui.dashboard import make_dashboard
 
     app = make_dashboard(
         opts["servers"],
