@@ -167,11 +167,14 @@ class RoutingTable:
     def choose(self, rule: Rule, ctx: ClientContext) -> RuleGroup:
         groups = rule.groups
         if rule.strategy == CLOSE_BY:
-            places = [(self._rg_region(rg), self._rg_zone(rg)) for rg in groups]
-            return groups[close_by_index(places, ctx.region_id, ctx.zone_id)]
+            return groups[close_by_index([self.place(rg) for rg in groups], ctx.region_id, ctx.zone_id)]
         n = self.counters.get(rule.route_id, 0)
         self.counters[rule.route_id] = n + 1
         return groups[weighted_index([rg.weight for rg in groups], n)]
+
+    def place(self, rg: RuleGroup) -> tuple[str | None, str | None]:
+        """The (region, zone) a rule-group stands for: its own, else its managed group's (S9.6)."""
+        return self._rg_region(rg), self._rg_zone(rg)
 
     def _rg_region(self, rg: RuleGroup) -> str | None:
         if rg.region_id:
