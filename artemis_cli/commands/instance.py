@@ -219,42 +219,68 @@ def register(
     _keep_alive(st, registered, interval)
 
 
+# what the SDK logs that a keep-alive user must see on stderr (state changes, each once)
+_SURFACED = ("re-register", "heartbeat-failed", "watchdog", "recovered")
+
+
 def _keep_alive(st: Any, inst: Instance, interval: float) -> None:
+    """Keep ``inst`` registered with the SDK (one heartbeat per interval, re-register when the node lost it,
+    failover across the configured servers) until Ctrl-C / SIGTERM, then unregister it."""
+    import logging
+
+    from artemis_client.sync import ArtemisClient
+
     key = _key(inst)
     name = f"{inst.service_id}/{inst.instance_id}"
     st.out.message(f"registered {name}; heartbeating every {interval:g}s until Ctrl-C")
+
+    class _ToStderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if getattr(record, "artemis_event", "") in (
+                "re-register",
+                "heartbeat-failed",
+                "watchdog",
+                "recovered",
+            ):
+                st.out.warn(record.getMessage())
+
+    sdk_log = logging.getLogger("artemis.client")
+    handler = _ToStderr()
+    sdk_log.addHandler(handler)
+    old_propagate, sdk_log.propagate = sdk_log.propagate, False
+    old_level = sdk_log.level
+    sdk_log.setLevel(logging.INFO)
 
     def on_term(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
     old = signal.signal(signal.SIGTERM, on_term)
-    beats = 0
+    client = ArtemisClient(st.client.servers, heartbeat_interval=interval, lease_ttl=max(20.0, interval * 4))
     try:
-        while True:
-            deadline = time.monotonic() + interval
-            while (left := deadline - time.monotonic()) > 0:
-                time.sleep(min(left, 0.2))
-            try:
-                doc = st.client.heartbeat([key])
-                if doc.failed_instance_keys or doc.failed_instances:
-                    st.out.warn(f"the server lost {name} (lease expired?); registering again")
-                    st.client.register([inst])
-                beats += 1
-            except ArtemisError as exc:
-                st.out.warn(f"heartbeat failed, will retry: {exc}")
-    except KeyboardInterrupt:
-        pass
-    try:
-        st.client.unregister([key])
-    except ArtemisError as exc:
-        # the instance stays registered until its lease runs out: the caller must know (exit 1 or 4)
-        raise type(exc)(f"could not unregister {name} (it stays until its lease expires): {exc}") from None
-    except KeyboardInterrupt:
-        raise Interrupted(
-            f"interrupted before {name} was unregistered (it stays until its lease expires)"
-        ) from None
+        try:
+            client.register(inst)
+            while True:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
+        beats = client.stats()["counters"].get("heartbeat_ok", 0)
+        try:
+            client.unregister(inst)
+        except ArtemisError as exc:
+            # the instance stays registered until its lease runs out: the caller must know (exit 1 or 4)
+            raise type(exc)(
+                f"could not unregister {name} (it stays until its lease expires): {exc}"
+            ) from None
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"interrupted before {name} was unregistered (it stays until its lease expires)"
+            ) from None
     finally:
+        client.close(timeout=1.0)
         signal.signal(signal.SIGTERM, old)
+        sdk_log.removeHandler(handler)
+        sdk_log.propagate = old_propagate
+        sdk_log.setLevel(old_level)
     st.out.done({"unregistered": key, "heartbeats": beats}, f"unregistered {name}")
 
 
