@@ -1,13 +1,18 @@
 """The SDK's read path and cache size: pick() latency from the cache and the memory of cached instances.
 
-    python -m benchmarks.sdk [--picks 200000] [--instances 100] [--cached 10000] [--json]
+    python -m benchmarks.sdk [--picks 200000] [--instances 100] [--cached 10000] [--live] [--json]
 
 Prints, per strategy, the p50 / p99 / p99.9 of one ``pick()`` as the SDK's service handle does it (cache
 lookup by id, route rule evaluation when the service has one, balancer pick) over ``--instances``
 instances, each call timed alone with ``perf_counter_ns`` (the timer's own cost, measured and printed, is
 included in every figure); then the bytes allocated (tracemalloc) by ``--cached`` instances decoded from
-their wire JSON into the cache, with and without the pools' lazily built helpers. Figures, no thresholds:
-the machine is shared and noisy.
+their wire JSON into the cache, with and without the pools' lazily built helpers.
+
+``--live`` adds what needs a real node (``artemis server start`` in a subprocess): the time from a register
+sent by another client to the change being in this client's cache (push), while a background thread keeps
+the node busy with batched heartbeats; and the steady state of one client holding 100 registered instances
+and following a service (heartbeat requests per interval, WebSocket sessions, discovery requests during
+10,000 picks). Figures, no thresholds: the machine is shared and noisy.
 """
 
 from __future__ import annotations
@@ -162,11 +167,115 @@ def bench_memory(cached: int, per_service: int = 100) -> dict[str, Any]:
     }
 
 
+def _metric(url: str, name: str) -> float:
+    import httpx
+
+    for line in httpx.get(url + "/metrics", timeout=5).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def _load(url: str, stop: Any) -> int:
+    """Batched heartbeats of 100 unknown instances as fast as one connection goes (work for the node)."""
+    import httpx
+
+    body = {
+        "instances": [
+            {"serviceId": "bench-load", "instanceId": f"l{k}", "url": "http://x"} for k in range(100)
+        ]
+    }
+    sent = 0
+    with httpx.Client(base_url=url, timeout=5) as http:
+        while not stop.is_set():
+            http.post("/api/registry/heartbeat.json", json=body)
+            sent += 1
+    return sent
+
+
+async def _live(url: str, changes: int) -> dict[str, Any]:
+    import asyncio
+    import threading
+
+    import httpx
+
+    from artemis_client.client import AsyncArtemisClient
+
+    out: dict[str, Any] = {}
+    arrived: dict[str, float] = {}
+    stop = threading.Event()
+    loader = threading.Thread(target=lambda: out.__setitem__("load_batches", _load(url, stop)), daemon=True)
+    loader.start()
+    try:
+        async with AsyncArtemisClient(url) as watcher:
+            await watcher.discover("bench-push")
+            while watcher.stream_server is None:
+                await asyncio.sleep(0.01)
+            watcher.on_change(
+                "bench-push", lambda ch: arrived.setdefault(ch.instance.instance_id, time.perf_counter())
+            )
+            lat = []
+            async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+                for k in range(changes):
+                    iid = f"p{k}"
+                    body = {"instances": [{"serviceId": "bench-push", "instanceId": iid, "url": "http://x"}]}
+                    t0 = time.perf_counter()
+                    await http.post("/api/registry/register.json", json=body)
+                    deadline = t0 + 5
+                    while iid not in arrived and time.perf_counter() < deadline:
+                        await asyncio.sleep(0.0005)
+                    if iid in arrived:
+                        lat.append(int((arrived[iid] - t0) * 1e9))
+                    await http.post("/api/registry/unregister.json", json=body)
+            out["push"] = {**percentiles(lat), "changes": changes, "arrived": len(lat)}
+    finally:
+        stop.set()
+        loader.join(10)
+    # steady state: one client, 100 local instances, one followed service
+    local = make_instances("bench-steady", 100)
+    async with AsyncArtemisClient(url, heartbeat_interval=1.0) as client:
+        await client.register(*local)
+        handle = await client.discover("bench-steady")
+        while client.stream_server is None:
+            await asyncio.sleep(0.01)
+        beats0 = _metric(url, "artemis_heartbeat_requests_total")
+        disc0 = _metric(url, "artemis_discovery_requests_total")
+        for _ in range(10_000):
+            handle.pick()
+        await asyncio.sleep(5.05)
+        beats = _metric(url, "artemis_heartbeat_requests_total") - beats0
+        disc = _metric(url, "artemis_discovery_requests_total") - disc0
+        conns = httpx.get(url + "/api/status/message/connections.json", timeout=5).json()
+        out["steady"] = {
+            "instances": len(local),
+            "heartbeat_requests_in_5_intervals": beats,
+            "discovery_requests_during_10000_picks": disc,
+            "websocket_sessions": conns,
+        }
+    return out
+
+
+def bench_live(changes: int) -> dict[str, Any]:
+    import asyncio
+
+    from benchmarks import procs
+
+    data = procs.tmpdir("sdk-bench")
+    node = procs.artemis(data, env={"ARTEMIS_ADMIN_PASSWORD": "bench-only-password"}).start()
+    try:
+        return asyncio.run(_live(f"http://127.0.0.1:{node.port}", changes))
+    finally:
+        node.stop()
+        procs.rmtree(data)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--picks", type=int, default=200_000)
     ap.add_argument("--instances", type=int, default=100)
     ap.add_argument("--cached", type=int, default=10_000)
+    ap.add_argument("--live", action="store_true", help="also measure push latency and the steady state")
+    ap.add_argument("--changes", type=int, default=300, help="pushed changes measured with --live")
     ap.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     args = ap.parse_args(argv)
     result = {
@@ -176,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         "pick_with_70_30_rule": bench_picks(args.instances, args.picks, with_rule=True),
         "memory": bench_memory(args.cached),
     }
+    if args.live:
+        result["live"] = bench_live(args.changes)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -192,6 +303,18 @@ def main(argv: list[str] | None = None) -> int:
         f"({m['bytes_per_instance']:.0f} B/instance), {m['cache_with_helpers_mb']:.2f} MB with hash rings "
         f"and weights built; their wire JSON is {m['wire_json_mb']:.2f} MB"
     )
+    if "live" in result:
+        p, st = result["live"]["push"], result["live"]["steady"]
+        print(
+            f"\npush into the cache under load ({result['live'].get('load_batches', 0)} heartbeat batches "
+            f"of 100 meanwhile): p50 {p['p50_us'] / 1000:.2f} ms, p99 {p['p99_us'] / 1000:.2f} ms, "
+            f"p99.9 {p['p999_us'] / 1000:.2f} ms ({p['arrived']}/{p['changes']} arrived)"
+        )
+        print(
+            f"steady state, {st['instances']} local instances: {st['heartbeat_requests_in_5_intervals']:g} "
+            f"heartbeat requests in 5 intervals, {st['discovery_requests_during_10000_picks']:g} discovery "
+            f"requests during 10,000 picks, WebSocket sessions on the node: {st['websocket_sessions']}"
+        )
     return 0
 
 
