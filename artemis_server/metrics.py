@@ -66,7 +66,7 @@ class Metrics:
     def __init__(self, gauges: Callable[[], dict[str, float]]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.tallies: list[Tally] = []
-        self._done: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self._done: dict[tuple[str, int], tuple[Tally, Any]] = {}
         r = self.registry
         self.register_requests = Counter(
             "artemis_register_requests", "Register requests received", registry=r
@@ -112,17 +112,41 @@ class Metrics:
         self.heartbeat_hits = self.tally(self.heartbeat_requests)
         self.heartbeat_hit_keys = self.tally(self.heartbeat_keys)
 
+    # -- the registry service's counts (registry.ports.RegistryMetrics) ------------------------------
+    def count_register(self) -> None:
+        self.register_requests.inc()
+
+    def count_heartbeat(self) -> None:
+        self.heartbeat_requests.inc()
+
+    def count_unregister(self) -> None:
+        self.unregister_requests.inc()
+
+    def count_renewed(self, keys: int) -> None:
+        self.heartbeat_keys.inc(keys)
+
+    def count_renewed_again(self, keys: int) -> None:
+        # the hottest path: plain ints, folded into the counters at scrape time (Tally)
+        self.heartbeat_hits.n += 1
+        self.heartbeat_hit_keys.n += keys
+
+    def count_unknown(self, keys: int) -> None:
+        self.heartbeat_failed_keys.inc(keys)
+
+    def count_rate_limited(self, operation: str) -> None:
+        self.rate_limited.labels(operation).inc()
+
     def request_done(self, route: str, status: int, seconds: float) -> None:
         """Count one answered request and observe its latency (children are bound once per label set:
-        ``labels()`` builds a key and takes a lock on every call)."""
+        ``labels()`` builds a key and takes a lock on every call; the count is a :class:`Tally`)."""
         key = (route, status)
         child = self._done.get(key)
         if child is None:
             child = self._done[key] = (
-                self.http_requests.labels(route, str(status)),
+                self.tally(self.http_requests.labels(route, str(status))),
                 self.http_latency.labels(route),
             )
-        child[0].inc()
+        child[0].n += 1
         child[1].observe(seconds)
 
     def tally(self, counter: Any) -> Tally:

@@ -2,7 +2,7 @@
 
 It owns the registry core, the management view, rate limiter, metrics and background tasks (lease sweeper,
 J delta snapshots). The HTTP layer (api/) and other adapters (store, replication, push) get everything from
-here. Optional parts that later layers attach (store, replicator, push hub) are plain attributes.
+here. The parts adapters attach (peers, replicator, push hub, request hooks) are declared here, typed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -21,13 +21,23 @@ from artemis_client.wire.registry import Instance, Service
 from artemis_server.registry.changes import ChangeBus
 from artemis_server.registry.discovery import ClientContext, LoadBalancer, Router, filter_service
 from artemis_server.registry.leases import RenewalCache
-from artemis_server.registry.management import ManagementState
 from artemis_server.registry.ports import Clock, SystemClock
 from artemis_server.registry.ratelimit import RateLimiter
 from artemis_server.registry.registry import LeaseSettings, Registry
 from artemis_server.registry.routing import RoutingTable
+from artemis_server.registry.service import RegistryService, WriteRules
 from artemis_server.registry.snapshots import SnapshotRing
+from artemis_server.registry.visibility import ManagementState
 from artemis_server.settings import Settings
+
+if TYPE_CHECKING:
+    from artemis_server.api.cors import OriginPolicy
+    from artemis_server.api.endpoints import RequestHook
+    from artemis_server.api.push import PushHub
+    from artemis_server.auth import AuthService
+    from artemis_server.replication.mgmt_sync import ManagementSync
+    from artemis_server.replication.peers import PeerSet
+    from artemis_server.replication.replicator import Replicator
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +46,7 @@ def _stable_node_id(settings: Settings) -> str:
     """No ``server.node_id``: the id kept in the data directory (generated on first start)."""
     import uuid
 
-    from artemis_server.datadir import stable_node_id
+    from artemis_server.store.datadir import stable_node_id
 
     try:
         return stable_node_id(settings.data_dir())
@@ -48,11 +58,13 @@ def _stable_node_id(settings: Settings) -> str:
 
 
 class Node:
+    auth: AuthService  # console users and sessions (auth.attach, always)
+
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         if not settings.server.node_id:
             settings.server.node_id = _stable_node_id(settings)
-        from artemis_server.datadir import DataDirLock
+        from artemis_server.store.datadir import DataDirLock
 
         self.dir_lock = DataDirLock(settings.data_dir())
         self.clock: Clock = clock or SystemClock()
@@ -81,17 +93,20 @@ class Node:
         self.started_at = self.clock.now()
         self.bound_port: int | None = None
         self.ws_counts: dict[str, int] = {"registry": 0, "discovery": 0}
-        # Attached by later layers; None means "not configured in this node".
-        self.store: Any = None
-        self.replicator: Any = None
-        self.peers: Any = None
-        self.mgmt_sync: Any = None
+        # Attached by the adapters; None means "not configured in this node".
+        self.peers: PeerSet | None = None  # replication.attach, when the cluster has peers
+        self.mgmt_sync: ManagementSync | None = None  # replication.attach: management changes between peers
+        self.push: PushHub | None = None  # api.push: the WebSocket sessions of this node
+        self.origin_policy: OriginPolicy | None = None  # api.cors: built on the first private call
+        # Run by every path to an endpoint before dispatch (auth guard, peer token): api/app.handle.
+        self.request_hooks: list[RequestHook] = []
+        self._replicator: Replicator | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self.on_start(self._claim)  # first: a node on a data directory in use stops before touching it
         self.on_stop(self._release)  # last (stop hooks run in reverse)
-        from artemis_server.management import ManagementService
+        from artemis_server.management.service import ManagementService
 
         self.management: ManagementService = ManagementService(self)
         self.on_start(self.management.open)
@@ -99,6 +114,24 @@ class Node:
         from artemis_server.metrics import Metrics
 
         self.metrics = Metrics(self._gauges)
+        lim, reg = s.limits, s.registry
+        # Every registry write goes through the service (rules, rate limits, metrics, replication).
+        self.service = RegistryService(
+            self.registry,
+            rules=WriteRules(
+                max_batch_instances=lim.max_batch_instances,
+                max_metadata_entries=lim.max_metadata_entries,
+                max_metadata_bytes=lim.max_metadata_bytes,
+                enforce_same_region=reg.enforce_same_region,
+                allow_from_other_zone=reg.allow_from_other_zone,
+                region=s.server.region,
+                zone=s.server.zone,
+            ),
+            limiter=self.limiter,
+            renewals=self.renewals,
+            metrics=self.metrics,
+            clock=self.clock,
+        )
         from artemis_server.auth import attach as attach_auth
 
         # Before replication: the first-admin bootstrap finishes before this node announces itself to peers.
@@ -106,6 +139,16 @@ class Node:
         from artemis_server.replication import attach as attach_replication
 
         attach_replication(self)  # peers, replicator, peer-token hook, start-up sync (inert without peers)
+
+    @property
+    def replicator(self) -> Replicator | None:
+        """The sender of client writes to the peers (replication.attach, when replication is enabled)."""
+        return self._replicator
+
+    @replicator.setter
+    def replicator(self, rep: Replicator | None) -> None:
+        self._replicator = rep
+        self.service.replication = rep
 
     # -- identity ----------------------------------------------------------------------------------
     def claim_data_dir(self) -> None:

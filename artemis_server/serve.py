@@ -166,7 +166,7 @@ def run(settings: Settings) -> int:
     if exposed:
         log.warning("%s", exposed)
     app = build_asgi(settings, bound_port=bound)
-    from artemis_server.datadir import DataDirInUseError
+    from artemis_server.store.datadir import DataDirInUseError
 
     try:
         app.node.claim_data_dir()  # before serving: one line naming the node that holds the directory

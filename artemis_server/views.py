@@ -1,15 +1,17 @@
 """Views: the node's management and routing state rendered as the wire shapes of artemis_client.wire.
 
-Every answer that shows a group, a rule, a rule-group, a binding, a canary config, an operation record or a
-zone record is built here and nowhere else, for the R paths, the J paths and the management commands'
-answers alike. The J and R views of one object read the same state: they differ where the references differ
-(J addresses rows by integer id and shows a group's tags as ``metadata``; R shows group keys and tag lists).
+Every answer that shows a group, a rule, a rule-group, a binding, a canary config, an operation record, a
+zone record or a console user, session or login is built here and nowhere else, for the R paths, the J
+paths and the management commands' answers alike. The J and R views of one object read the same state:
+they differ where the references differ (J addresses rows by integer id and shows a group's tags as
+``metadata``; R shows group keys and tag lists).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from artemis_client.wire.auth import LoginHistory, Session, User
 from artemis_client.wire.management import (
     CanaryConfig,
     InstanceOperationRecord,
@@ -41,10 +43,9 @@ from artemis_client.wire.routing import (
 from artemis_server.registry.model import identity
 
 if TYPE_CHECKING:
-    from artemis_server.registry.management import CanaryConfig as CanaryState
-    from artemis_server.registry.management import ManagementState
     from artemis_server.registry.routing import Binding, Group, RoutingTable, Rule, RuleGroup
-    from artemis_server.store.repository import CanaryRow
+    from artemis_server.registry.visibility import CanaryConfig as CanaryState
+    from artemis_server.registry.visibility import ManagementState
 
 
 # -- routing, R (api.md 1.5) ---------------------------------------------------------------------------------
@@ -214,7 +215,7 @@ def service_instance_j(doc: dict[str, Any], metadata: Any) -> JServiceInstance:
 # -- canary (S11) ------------------------------------------------------------------------------------------
 
 
-def canary_view(c: CanaryRow | CanaryState) -> CanaryConfig:
+def canary_view(c: CanaryState) -> CanaryConfig:
     return CanaryConfig(c.service_id, list(c.ip_whitelist), c.enabled)
 
 
@@ -321,3 +322,45 @@ def zone_operations(
 def zone_key_operations(mgmt: ManagementState, region: str, zone: str, service: str) -> ZoneOperations:
     ops = mgmt.zone_ops.get((region.casefold(), zone, service.casefold()), {})
     return ZoneOperations(ZoneKey(region, service, zone), sorted(ops))
+
+
+# -- console users (S19, api.md 1.6) ----------------------------------------------------------------------
+
+
+def user_view(u: dict[str, Any]) -> User:
+    """User (api.md 1.6) from its row; the password hash is never written."""
+    return User(
+        user_id=u["user_id"],
+        username=u["username"],
+        email=u.get("email") or None,
+        description=u.get("description") or None,
+        role=u["role"],
+        status=u["status"],
+        created_at=u["created_at"],
+        updated_at=u["updated_at"],
+    )
+
+
+def session_view(s: dict[str, Any]) -> Session:
+    """Session (api.md 1.6) from its row; the token fingerprint is never written."""
+    return Session(
+        session_id=s["session_id"],
+        user_id=s["user_id"],
+        ip_address=s.get("ip_address") or None,
+        user_agent=s.get("user_agent") or None,
+        created_at=s["created_at"],
+        expires_at=s["expires_at"],
+        last_activity=s["last_activity"],
+    )
+
+
+def history_view(h: dict[str, Any]) -> LoginHistory:
+    """LoginHistory (api.md 1.6) from its row."""
+    return LoginHistory(
+        h["id"],
+        h["user_id"],
+        h["login_time"],
+        h.get("ip_address") or "",
+        h.get("user_agent") or "",
+        h["status"],
+    )

@@ -14,6 +14,7 @@ from typing import Any
 from litestar import Litestar, Request, Response, route
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.handlers import HTTPRouteHandler
+from litestar.types import ASGIApp
 
 from artemis_client.errors import (
     ArtemisError,
@@ -23,91 +24,35 @@ from artemis_client.errors import (
     PayloadTooLargeError,
     UpgradeRequiredError,
 )
-from artemis_server.api import cors, discovery, openapi, registry, status
-from artemis_server.api.endpoints import INTERNAL_ERROR, Call, Endpoint, Reply, dispatch, render_error
-from artemis_server.edge import error_body, inflate, to_snake_json
+from artemis_server.api import openapi, push, table
+from artemis_server.api.boundary import Boundary, ReplyApp
+from artemis_server.api.endpoints import INTERNAL_ERROR, Endpoint, render_error
+from artemis_server.edge import error_body
 from artemis_server.node import Node
 from artemis_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Modules contributing endpoints; later layers append theirs here.
-ENDPOINT_MODULES: list[Any] = [status, registry, discovery, openapi]
-
-
-def _optional_modules() -> list[Any]:
-    mods: list[Any] = []
-    for name in (
-        "artemis_server.api.replication",
-        "artemis_server.api.management",
-        "artemis_server.api.inventory",
-        "artemis_server.api.zone",
-        "artemis_server.api.canary",
-        "artemis_server.api.audit",
-        "artemis_server.api.routing",
-        "artemis_server.api.auth",
-    ):
-        try:
-            mods.append(__import__(name, fromlist=["routes"]))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return mods
-
 
 def all_endpoints() -> list[Endpoint]:
-    eps: list[Endpoint] = []
-    for mod in ENDPOINT_MODULES + _optional_modules():
-        eps.extend(mod.routes.endpoints)
-    return eps
+    """What a node serves over HTTP: the endpoint table (api/table.py) and the OpenAPI document's two."""
+    return table.endpoints() + openapi.routes.endpoints
 
 
-def _to_litestar_path(path: str) -> str:
-    return path
+def _make_handler(ep: Endpoint, boundary: Boundary, paths: list[str]) -> HTTPRouteHandler:
+    limit = boundary.limit
 
-
-async def read_call(node: Node, request: Request[Any, Any, Any], limit: int) -> Call:
-    body = await request.body()
-    body = inflate(body, request.headers.get("content-encoding"), limit)
-    client = request.client
-    return Call(
-        node=node,
-        method=request.method,
-        path=request.url.path,
-        body=body,
-        query=request.query_params.dict(),
-        path_params=request.path_params,
-        headers=request.headers,
-        client_ip=client.host if client else None,
-    )
-
-
-def _make_handler(ep: Endpoint, node: Node, paths: list[str]) -> HTTPRouteHandler:
-    limit = node.settings.limits.max_body_bytes
-    snake = node.settings.wire.naming == "snake"
-
-    async def handler(request: Request[Any, Any, Any]) -> Response[Any]:
+    async def handler(request: Request[Any, Any, Any]) -> ASGIApp:
         try:
-            call = await read_call(node, request, limit)
+            body = await request.body()
         except HTTPException as exc:
             err: BadRequestError = (
                 PayloadTooLargeError(f"request body exceeds {limit} bytes", field="body")
                 if exc.status_code == 413
                 else BadRequestError(str(exc.detail))
             )
-            reply = render_error(ep.family, err)
-        except BadRequestError as exc:
-            reply = render_error(ep.family, exc)
-        else:
-            reply = await handle(ep, call)
-        if snake and reply.media_type == "application/json":
-            reply.body = to_snake_json(reply.body)
-        return Response(
-            content=reply.body,
-            status_code=reply.status,
-            media_type=reply.media_type,
-            headers=reply.headers,
-        )
+            return ReplyApp(render_error(ep.family, err))
+        return ReplyApp(await boundary.serve(ep, request.scope, body, request.path_params))
 
     handler.__name__ = f"{ep.name}_{'_'.join(ep.methods).lower()}"
     handler.__qualname__ = handler.__name__
@@ -117,32 +62,8 @@ def _make_handler(ep: Endpoint, node: Node, paths: list[str]) -> HTTPRouteHandle
         name=f"{ep.name}:{'/'.join(ep.methods)}:{paths[0]}",
         include_in_schema=False,
         status_code=200,  # Litestar defaults DELETE to 204 (no body); the reply sets the real status
-        signature_namespace={"Request": Request, "Response": Response, "Any": Any},
+        signature_namespace={"Request": Request, "ASGIApp": ASGIApp, "Any": Any},
     )(handler)
-
-
-# Hooks run before dispatch (auth guards, peer-token checks): (endpoint, call) -> Reply | None.
-HookFn = Callable[[Endpoint, Call], Any]
-
-
-def node_hooks(node: Node) -> list[HookFn]:
-    hooks: list[HookFn] | None = getattr(node, "request_hooks", None)
-    return hooks or []
-
-
-async def handle(ep: Endpoint, call: Call) -> Reply:
-    """What every path to an endpoint runs once it holds a :class:`Call`: the browser-origin check of the
-    private endpoints (api/cors.py), the node's request hooks (the first that answers ends the request),
-    then :func:`dispatch`."""
-    if ep.private:
-        refused = cors.refusal(call.node, call.headers)
-        if refused is not None:
-            return render_error(ep.family, refused)
-    for hook in node_hooks(call.node):
-        early = await hook(ep, call)
-        if early is not None:
-            return early
-    return await dispatch(ep, call)
 
 
 _HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -236,6 +157,7 @@ def create_app(settings: Settings, node: Node | None = None) -> Litestar:
     """Build the Litestar app of one node. ``node`` may be passed in by tests and benchmarks."""
     node = node or Node(settings)
     aliases = [a.rstrip("/") for a in settings.server.context_aliases if a.strip("/")]
+    boundary = Boundary(node)
     handlers: list[Any] = []
     seen: set[tuple[str, str]] = set()
     for ep in all_endpoints():
@@ -246,11 +168,10 @@ def create_app(settings: Settings, node: Node | None = None) -> Litestar:
                 if (m, p) in seen:
                     raise RuntimeError(f"duplicate endpoint {m} {p}")
                 seen.add((m, p))
-        handlers.append(_make_handler(ep, node, paths))
+        handlers.append(_make_handler(ep, boundary, paths))
     # First, so that Litestar sees OPTIONS taken on every path and makes none of its own.
     handlers = _options_handlers(all_endpoints(), aliases) + handlers
-    for extra in _websocket_handlers(node, aliases):
-        handlers.append(extra)
+    handlers += push.websocket_handlers(node, aliases)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -279,20 +200,3 @@ def create_app(settings: Settings, node: Node | None = None) -> Litestar:
     )
     app.state["node"] = node
     return app
-
-
-def _websocket_handlers(node: Node, aliases: list[str]) -> list[Any]:
-    import importlib
-
-    try:
-        push = importlib.import_module("artemis_server.api.push")
-    except ModuleNotFoundError as exc:
-        if exc.name != "artemis_server.api.push":
-            raise
-        return []
-    handlers: list[Any] = push.websocket_handlers(node, aliases)
-    return handlers
-
-
-def reply_headers(reply: Reply) -> dict[str, str]:
-    return reply.headers or {}

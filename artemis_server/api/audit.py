@@ -9,7 +9,7 @@ from artemis_client.wire import codec, envelope
 from artemis_client.wire.audit import AuditFilter, AuditLog, JLogsResponse, SharedLogsResponse
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
-from artemis_server.store.repository import AuditQuery
+from artemis_server.store.audit_reads import AuditQuery
 
 routes = Routes()
 

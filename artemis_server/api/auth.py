@@ -24,14 +24,14 @@ from artemis_client.wire.auth import (
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.auth import Principal, allowed, bearer_token
-from artemis_server.auth.service import PERMISSIONS, ROLES, AuthService, user_view
+from artemis_server.auth.service import PERMISSIONS, ROLES, AuthService
+from artemis_server.views import user_view
 
 routes = Routes()
 
 
 def _svc(call: Call) -> AuthService:
-    svc: AuthService = call.node.auth  # type: ignore[attr-defined]
-    return svc
+    return call.node.auth
 
 
 async def _me(call: Call) -> Principal:

@@ -142,10 +142,9 @@ class OriginPolicy:
 
 
 def policy_of(node: Node) -> OriginPolicy:
-    policy: OriginPolicy | None = getattr(node, "origin_policy", None)
+    policy = node.origin_policy
     if policy is None:
-        policy = OriginPolicy(node.settings, node.bound_port)
-        node.origin_policy = policy  # type: ignore[attr-defined]
+        policy = node.origin_policy = OriginPolicy(node.settings, node.bound_port)
     return policy
 
 

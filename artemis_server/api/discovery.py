@@ -66,11 +66,7 @@ def service_doc(call: Call, service_id: str, ctx: ClientContext, *, route: bool 
     if found is None:
         return None
     sid, insts = found
-    svc = Service(service_id=sid, instances=insts)
-    extra = getattr(call.node, "service_extras", None)
-    if extra is not None:
-        svc = extra(svc, ctx)
-    return svc
+    return call.node.service_extras(Service(service_id=sid, instances=insts), ctx)
 
 
 def with_client_rule(call: Call, svc: Service) -> Service:

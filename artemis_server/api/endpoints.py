@@ -2,8 +2,9 @@
 
 Handlers are ``async def handler(call: Call) -> Reply | dict | Struct | bytes``. They never touch Litestar:
 ``app.py`` adapts the table to Litestar routes, and the hot-path fast lane (api/fastpath.py) calls the very
-same handlers, so both paths produce the same bytes. Decoding (gzip, tolerant keys, 400 naming the field)
-and error rendering in the endpoint's envelope family happen in :func:`dispatch`, once for every endpoint.
+same handlers through the same boundary (api/boundary.py), so both paths produce the same bytes. The origin
+check, the request hooks, decoding (tolerant keys, 400 naming the field) and error rendering in the
+endpoint's envelope family happen in :func:`dispatch`, once for every endpoint.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
@@ -26,9 +27,10 @@ from artemis_client.errors import (
 from artemis_client.wire import codec, envelope
 from artemis_client.wire.ids import MAX_ID_CHARS, bad_id_char
 from artemis_server import edge
-from artemis_server.api.cors import is_private
+from artemis_server.api import cors
 
 if TYPE_CHECKING:
+    from artemis_server.auth.service import Principal
     from artemis_server.node import Node
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,7 @@ class Call:
         self.headers = headers
         self.client_ip = client_ip
         self.data: Any = None
-        self.user: Any = None  # set by auth when a valid token is presented
+        self.user: Principal | None = None  # set by the auth guard when a valid token is presented
         # The raw body when a heartbeat that renews all its keys may be remembered (registry.RenewalCache)
         self.cache_key: bytes | None = None
 
@@ -156,7 +158,7 @@ class Routes:
                     status=status,
                     metric=paths[0],
                     extra=extra,
-                    private=is_private(paths[0]),
+                    private=cors.is_private(paths[0]),
                 )
             )
             return fn
@@ -168,6 +170,18 @@ class Routes:
 
     def get(self, *paths: str, **kw: Any) -> Callable[[Handler], Handler]:
         return self.add("GET", *paths, **kw)
+
+
+class RequestHook(Protocol):
+    """Runs before every call of the endpoints it :meth:`applies` to (auth guard, peer token), on every path
+    to an endpoint (both HTTP fronts, the WebSocket heartbeat). It refuses a call by raising an
+    :class:`ArtemisError`, rendered in the endpoint's family like a handler's; it may set ``call.user``."""
+
+    def applies(self, ep: Endpoint) -> bool:
+        """False when the hook never acts on ``ep`` (the fast lane's renewal cache then skips the hooks)."""
+        ...
+
+    async def __call__(self, ep: Endpoint, call: Call) -> None: ...
 
 
 INTERNAL_ERROR = "internal server error"
@@ -183,7 +197,10 @@ def _status_for(family: str, exc: ArtemisError) -> int:
 
 
 def render_error(family: envelope.Family, exc: ArtemisError) -> Reply:
-    return Reply(edge.error_body(family if family != "raw" else "C", exc), _status_for(family, exc))
+    reply = Reply(edge.error_body(family if family != "raw" else "C", exc), _status_for(family, exc))
+    if reply.status == 401:  # RFC 9110 11.6.1: a 401 names the scheme that would be accepted
+        reply.headers = {"WWW-Authenticate": 'Bearer realm="artemis"'}
+    return reply
 
 
 def to_reply(result: Any, default_status: int) -> Reply:
@@ -217,10 +234,18 @@ def check_path_params(params: Mapping[str, Any]) -> None:
 
 
 async def dispatch(ep: Endpoint, call: Call) -> Reply:
-    """Decode, run the handler, render errors in the endpoint's family. Never raises."""
+    """What every path to an endpoint runs once it holds a :class:`Call`: the browser-origin check of the
+    private endpoints (api/cors.py), the node's request hooks, decoding, the handler; any error (of a hook
+    too) rendered in the endpoint's family. Never raises."""
     node = call.node
     t0 = time.perf_counter()
     try:
+        if ep.private:
+            refused = cors.refusal(node, call.headers)
+            if refused is not None:
+                raise refused
+        for hook in node.request_hooks:
+            await hook(ep, call)
         if call.path_params:
             check_path_params(call.path_params)
         if ep.body is not None and call.method != "GET":

@@ -35,11 +35,8 @@ routes = Routes()
 
 def operator_of(call: Call, given: str | None) -> str:
     """S18.1: with a valid token the operator is the token's user, whatever the body says."""
-    user = call.user
-    if user is not None:
-        name = getattr(user, "username", None) or (user.get("username") if isinstance(user, dict) else None)
-        if name:
-            return str(name)
+    if call.user is not None and call.user.username:
+        return call.user.username
     return (given or "").strip()
 
 

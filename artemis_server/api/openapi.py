@@ -20,6 +20,7 @@ import msgspec
 
 from artemis_client.wire import codec, envelope
 from artemis_server import __version__
+from artemis_server.api import table
 from artemis_server.api.endpoints import Call, Endpoint, Reply, Routes
 
 if TYPE_CHECKING:
@@ -155,13 +156,13 @@ _cache: dict[tuple[int, tuple[str, ...]], bytes] = {}
 
 
 def document_bytes(settings: Settings) -> bytes:
-    from artemis_server.api.app import all_endpoints
-
     aliases = tuple(a.rstrip("/") for a in settings.server.context_aliases if a.strip("/"))
     key = (id(settings), aliases)
     doc = _cache.get(key)
     if doc is None:
-        doc = _cache[key] = msgspec.json.encode(build_document(all_endpoints(), list(aliases)))
+        doc = _cache[key] = msgspec.json.encode(
+            build_document(table.endpoints() + routes.endpoints, list(aliases))
+        )
     return doc
 
 

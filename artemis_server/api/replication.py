@@ -1,7 +1,8 @@
 """Replication endpoints (api.md 2.4, family A) and the management change log between peers (S14.2).
 
-Writes received here are applied locally and never forwarded again (S14.3 anti-loop), with or without the
-``X-Artemis-Replication`` header, and are not rate limited (S15.3). Every endpoint is flagged ``peer=True``:
+Writes received here go to the registry service as peer writes (``from_peer=True``): it applies them
+locally and never forwards them again (S14.3 anti-loop), with or without the ``X-Artemis-Replication``
+header, nor rate limits them (S15.3). Every endpoint is flagged ``peer=True``:
 when ``cluster.peer_token`` is set the peer-token request hook refuses calls without it (HTTP 401). The
 six write endpoints are ``hot``: peers call them at the rate clients write, so the fast lane serves them
 (with the same hooks, the peer token included).
@@ -34,7 +35,7 @@ from artemis_client.wire.replication import (
 )
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
-from artemis_server.api.registry import do_heartbeat, do_register, do_unregister
+from artemis_server.api.registry import answer
 
 routes = Routes()
 
@@ -45,7 +46,7 @@ R = "/api/replication/registry/"
     R + "register.json", family="A", body=RegisterRequest, peer=True, hot=True, response=RegisterResponse
 )
 async def register(call: Call) -> Any:
-    return do_register(call, replicated=True)
+    return answer(call.node.service.register(call.data, from_peer=True))
 
 
 @routes.post(
@@ -57,35 +58,35 @@ async def register(call: Call) -> Any:
     response=RegisterResponse,
 )
 async def batch_register(call: Call) -> Any:
-    return do_register(call, replicated=True)
+    return answer(call.node.service.register(call.data, from_peer=True))
 
 
 @routes.post(
     R + "heartbeat.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
 )
 async def heartbeat(call: Call) -> Any:
-    return do_heartbeat(call, replicated=True)
+    return answer(call.node.service.heartbeat(call.data, from_peer=True))
 
 
 @routes.post(
     R + "batch-heartbeat.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
 )
 async def batch_heartbeat(call: Call) -> Any:
-    return do_heartbeat(call, replicated=True, failed_instances=False)
+    return answer(call.node.service.heartbeat(call.data, from_peer=True, failed_instances=False))
 
 
 @routes.post(
     R + "unregister.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
 )
 async def unregister(call: Call) -> Any:
-    return do_unregister(call, replicated=True)
+    return answer(call.node.service.unregister(call.data, from_peer=True))
 
 
 @routes.post(
     R + "batch-unregister.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
 )
 async def batch_unregister(call: Call) -> Any:
-    return do_unregister(call, replicated=True, report_unknown=True)
+    return answer(call.node.service.unregister(call.data, from_peer=True, report_unknown=True))
 
 
 def raw_services(call: Call) -> list[Service]:

@@ -325,12 +325,3 @@ async def rule_group_remove(call: Call) -> Any:
     args = {"routeId": call.path_params["rule_id"], "groupId": call.path_params["group_id"]}
     await run(call, "rulegroup.remove", args, call.param("operatorId"))
     return edge.ok_c(None)
-
-
-def _with_java_paths() -> None:
-    from artemis_server.api import routing_java
-
-    routes.endpoints.extend(routing_java.routes.endpoints)
-
-
-_with_java_paths()

@@ -24,7 +24,6 @@ from artemis_client.wire.status import (
     Zone,
 )
 from artemis_server.api.endpoints import Call, Reply, Routes
-from artemis_server.api.registry import check_rate
 from artemis_server.exposure import exposures
 from artemis_server.registry.leases import LeasePool
 
@@ -119,7 +118,7 @@ async def status_cluster(call: Call) -> Any:
 
 async def _cluster_nodes(call: Call) -> Any:
     node = call.node
-    check_rate(node, "cluster-nodes")
+    node.service.check_rate("cluster-nodes")
     nodes = ([self_node(node)] if node.status == "up" else []) + up_peer_nodes(node)
     if not nodes:
         return NodesResponse(response_status=fail_status("data-not-found", "No available service nodes."))

@@ -62,13 +62,52 @@ def _resource(ep: Any) -> str:
     return "services"
 
 
+class AuthGuard:
+    """The management guard (a request hook, api/endpoints.RequestHook): decides per endpoint once."""
+
+    def __init__(self, service: AuthService, *, protect: bool, peer_token: bool) -> None:
+        self.service = service
+        self.protect = protect
+        self.peer_token = peer_token
+        self._need: dict[int, str] = {}
+
+    def requirement(self, ep: Any) -> str:
+        need = self._need.get(id(ep))
+        if need is None:
+            need = self._need[id(ep)] = _requirement(ep, protect=self.protect, peer_token=self.peer_token)
+        return need
+
+    def applies(self, ep: Any) -> bool:
+        # The lane's cached heartbeat skips hooks that cannot act on an endpoint (api/fastpath.py).
+        return bool(self.requirement(ep))
+
+    async def __call__(self, ep: Any, call: Any) -> None:
+        need = self.requirement(ep)
+        if not need:
+            return
+        if need == _RELAY:
+            raise AuthError(
+                "management changes from peers need cluster.peer_token when auth.protect_management is on"
+            )
+        if need == _READ and not any(p in call.path for p in _MANAGEMENT_PREFIXES):
+            return  # a routing read reached through its non-management path (A3)
+        token = bearer_token(call.headers)
+        if not self.protect and need != _ALWAYS:
+            if token:
+                try:
+                    call.user = await self.service.authenticate(token)
+                except ArtemisError:
+                    pass  # A2: management is open; a bad token only means "no operator from the token"
+            return
+        principal = await self.service.authenticate(token)
+        if need == _WRITE and not principal.can(_resource(ep), "write"):
+            raise ForbiddenError(f"role {principal.role} may not change state on {ep.paths[0]}")
+        call.user = principal
+
+
 def attach(node: Node) -> None:
     service = AuthService(node)
-    node.auth = service  # type: ignore[attr-defined]
-    hooks: list[Any] | None = getattr(node, "request_hooks", None)
-    if hooks is None:
-        hooks = []
-        node.request_hooks = hooks  # type: ignore[attr-defined]
+    node.auth = service
     protect = node.settings.auth.protect_management
     has_peer_token = node.settings.cluster.peer_token is not None
     if protect and node.settings.cluster.enabled and not has_peer_token:
@@ -76,55 +115,10 @@ def attach(node: Node) -> None:
             "auth.protect_management is on but cluster.peer_token is not set: replication endpoints are open "
             "to anyone who can reach this node, and management changes are not exchanged with peers"
         )
-    cache: dict[int, str] = {}
-
-    async def guard(ep: Any, call: Any) -> Any:
-        need = cache.get(id(ep))
-        if need is None:
-            need = cache[id(ep)] = _requirement(ep, protect=protect, peer_token=has_peer_token)
-        if not need:
-            return None
-        if need == _RELAY:
-            return _refuse(
-                ep,
-                AuthError(
-                    "management changes from peers need cluster.peer_token when auth.protect_management is on"
-                ),
-            )
-        if need == _READ and not any(p in call.path for p in _MANAGEMENT_PREFIXES):
-            return None  # a routing read reached through its non-management path (A3)
-        token = bearer_token(call.headers)
-        if not protect and need != _ALWAYS:
-            if token:
-                try:
-                    call.user = await service.authenticate(token)
-                except ArtemisError:
-                    pass  # A2: management is open; a bad token only means "no operator from the token"
-            return None
-        try:
-            principal = await service.authenticate(token)
-            if need == _WRITE and not principal.can(_resource(ep), "write"):
-                raise ForbiddenError(f"role {principal.role} may not change state on {ep.paths[0]}")
-        except ArtemisError as exc:
-            return _refuse(ep, exc)
-        call.user = principal
-        return None
-
-    # The lane's cached heartbeat skips hooks that cannot act on an endpoint (api/fastpath.py).
-    guard.applies = lambda ep: bool(_requirement(ep, protect=protect, peer_token=has_peer_token))  # type: ignore[attr-defined]
-    hooks.append(guard)
+    node.request_hooks.append(AuthGuard(service, protect=protect, peer_token=has_peer_token))
 
     async def start() -> None:
         # Before the node serves: the first admin exists (and its password is printed) once the node is up.
         await service.start()
 
     node.on_start(start)
-
-
-def _refuse(ep: Any, exc: ArtemisError) -> Any:
-    from artemis_server.api.endpoints import render_error
-
-    reply = render_error(ep.family, exc)
-    if isinstance(exc, AuthError) and not isinstance(exc, ForbiddenError):
-        reply.headers = {**(reply.headers or {}), "WWW-Authenticate": 'Bearer realm="artemis"'}
-    return reply

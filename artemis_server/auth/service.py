@@ -31,6 +31,7 @@ from artemis_client.errors import (
 )
 from artemis_client.wire.auth import LoginHistory, LoginResult, Session, User
 from artemis_server.auth import passwords, tokens
+from artemis_server.views import history_view, session_view, user_view
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -113,45 +114,6 @@ def _entry(kind: str, target: str, operation: str, actor: Principal, details: An
     return (kind, target, operation, actor.username, details)
 
 
-def user_view(u: dict[str, Any]) -> User:
-    """User (api.md 1.6) from its row; the password hash is never written."""
-    return User(
-        user_id=u["user_id"],
-        username=u["username"],
-        email=u.get("email") or None,
-        description=u.get("description") or None,
-        role=u["role"],
-        status=u["status"],
-        created_at=u["created_at"],
-        updated_at=u["updated_at"],
-    )
-
-
-def session_view(s: dict[str, Any]) -> Session:
-    """Session (api.md 1.6) from its row; the token fingerprint is never written."""
-    return Session(
-        session_id=s["session_id"],
-        user_id=s["user_id"],
-        ip_address=s.get("ip_address") or None,
-        user_agent=s.get("user_agent") or None,
-        created_at=s["created_at"],
-        expires_at=s["expires_at"],
-        last_activity=s["last_activity"],
-    )
-
-
-def history_view(h: dict[str, Any]) -> LoginHistory:
-    """LoginHistory (api.md 1.6) from its row."""
-    return LoginHistory(
-        h["id"],
-        h["user_id"],
-        h["login_time"],
-        h.get("ip_address") or "",
-        h.get("user_agent") or "",
-        h["status"],
-    )
-
-
 class AuthService:
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -188,7 +150,10 @@ class AuthService:
                         (mgmt.error if mgmt is not None else None) or "management database not ready"
                     )
                 from artemis_server.store.auth_repo import AuthRepo
+                from artemis_server.store.repository import SqlStore
 
+                if not isinstance(store, SqlStore):  # console users live in the SQL store's tables
+                    raise StorageUnavailableError("console users need the SQL management database")
                 repo = AuthRepo(store)
                 secret = self._env_secret or await anyio.to_thread.run_sync(repo.jwt_secret)
                 await self._bootstrap_admin(repo)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from artemis_client.wire.registry import Instance
-from artemis_server.registry.management import ManagementState
+from artemis_server.registry.visibility import ManagementState
 
 
 @dataclass(slots=True, frozen=True)

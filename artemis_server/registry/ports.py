@@ -1,9 +1,13 @@
-"""What the core needs from outside: a clock (tests pass a FakeClock and never sleep)."""
+"""What the core needs from outside: a clock (tests pass a FakeClock and never sleep), a place to count
+(metrics) and a way to send writes on to the peers (replication)."""
 
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from artemis_client.wire.registry import Instance
 
 
 class Clock(Protocol):
@@ -30,3 +34,26 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
+
+
+class RegistryMetrics(Protocol):
+    """What the registry service counts (artemis_server.metrics.Metrics implements it for Prometheus)."""
+
+    def count_register(self) -> None: ...
+    def count_heartbeat(self) -> None: ...
+    def count_unregister(self) -> None: ...
+    def count_renewed(self, keys: int) -> None: ...
+    def count_renewed_again(self, keys: int) -> None:
+        """One heartbeat renewed from the renewal cache, ``keys`` leases."""
+        ...
+
+    def count_unknown(self, keys: int) -> None: ...
+    def count_rate_limited(self, operation: str) -> None: ...
+
+
+class Replication(Protocol):
+    """Sends client writes on to the peers (artemis_server.replication.Replicator). Never blocks."""
+
+    def register(self, instances: list[Instance]) -> None: ...
+    def heartbeat(self, instances: list[Instance]) -> None: ...
+    def unregister(self, instances: list[Instance]) -> None: ...

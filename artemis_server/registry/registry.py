@@ -63,7 +63,6 @@ class Registry:
         self.safe = SafeChecker(cfg.safe_check_enabled, clock.now())
         self.services: dict[str, ServiceEntry] = {}
         self.version = 0
-        self.evictions_total = 0
         # Set by the management plane: events of down instances are not published (S10.10).
         self.is_down: Callable[[Instance], bool] = lambda _inst: False
 
@@ -95,14 +94,6 @@ class Registry:
     def get_instance(self, region_id: str, service_id: str, instance_id: str) -> Instance | None:
         lease = self.lease_of(identity(region_id, service_id, instance_id))
         return lease.instance if lease else None
-
-    def find_instances(self, service_id: str, instance_id: str) -> list[Instance]:
-        """All registered instances of a service with that instance id (any region)."""
-        entry = self.get_service(service_id)
-        if entry is None:
-            return []
-        iid = instance_id.casefold()
-        return [i for i in entry.instances.values() if i.instance_id.casefold() == iid]
 
     # -- writes -----------------------------------------------------------------------------------
     def register(self, items: Iterable[Instance]) -> tuple[list[Instance], list[FailedInstance]]:
@@ -245,7 +236,6 @@ class Registry:
             )
             if inst is not None
         ]
-        self.evictions_total += len(removed)
         if removed:
             self._publish_delete(removed)
         return removed

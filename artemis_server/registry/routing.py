@@ -120,14 +120,6 @@ class RoutingTable:
         self.groups[g.group_id] = g
         self.group_by_key[g.key] = g.group_id
 
-    def drop_group(self, group_id: int) -> None:
-        g = self.groups.pop(group_id, None)
-        if g is not None:
-            self.group_by_key.pop(g.key, None)
-        for k in [k for k in self.bindings if k[0] == group_id]:
-            del self.bindings[k]
-        self.group_ops.pop(group_id, None)
-
     def rebuild(self) -> None:
         """Recompute the active rule per service and the managed group each rule-group resolves to."""
         active: dict[str, Rule] = {}

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from artemis_client.wire.registry import Instance, InstanceChange
 
 if TYPE_CHECKING:
-    from artemis_server.registry.management import ManagementState
     from artemis_server.registry.registry import ServiceEntry
+    from artemis_server.registry.visibility import ManagementState
 
 _EMPTY: dict[str, Instance] = {}
 

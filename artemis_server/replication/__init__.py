@@ -12,6 +12,7 @@ import hmac
 import logging
 from typing import TYPE_CHECKING, Any
 
+from artemis_client.errors import AuthError
 from artemis_server.replication.client import PeerClient, tls_context
 from artemis_server.replication.mgmt_sync import ManagementSync
 from artemis_server.replication.peers import Peer, PeerSet, build_peers, normalize_peer, own_addresses
@@ -36,36 +37,32 @@ def peer_token_ok(expected: str | None, authorization: str | None) -> bool:
     return hmac.compare_digest(token.strip().encode(), expected.encode())
 
 
-def _token_hook(node: Node) -> Any:
-    from artemis_client.errors import AuthError
-    from artemis_server import edge
+class PeerTokenHook:
+    """The peer-token request hook (api/endpoints.RequestHook): endpoints flagged ``peer=True`` need
+    ``Authorization: Bearer <cluster.peer_token>`` when one is set (HTTP 401 without it); a call that
+    passes marks its sender up."""
 
-    secret = node.settings.cluster.peer_token
-    expected = secret.get_secret_value() if secret is not None else None
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        secret = node.settings.cluster.peer_token
+        self.expected = secret.get_secret_value() if secret is not None else None
 
-    async def hook(ep: Any, call: Any) -> Any:
+    def applies(self, ep: Any) -> bool:
+        return bool(ep.extra.get("peer"))
+
+    async def __call__(self, ep: Any, call: Any) -> None:
         if not ep.extra.get("peer"):
-            return None
-        if not expected or peer_token_ok(expected, call.headers.get("authorization")):
-            if node.peers is not None:
-                node.peers.saw(call.headers.get("x-artemis-node-url"))
-            return None
-        from artemis_server.api.endpoints import Reply
-
-        err = AuthError("a valid peer token is required (Authorization: Bearer <cluster.peer_token>)")
-        return Reply(edge.error_body("A", err), 401)
-
-    hook.applies = lambda ep: bool(ep.extra.get("peer"))  # type: ignore[attr-defined]
-    return hook
+            return
+        if not self.expected or peer_token_ok(self.expected, call.headers.get("authorization")):
+            if self.node.peers is not None:
+                self.node.peers.saw(call.headers.get("x-artemis-node-url"))
+            return
+        raise AuthError("a valid peer token is required (Authorization: Bearer <cluster.peer_token>)")
 
 
 def attach(node: Node) -> None:
     """Wire replication into ``node``; inert when the cluster is not enabled or has no peers."""
-    hooks: list[Any] | None = getattr(node, "request_hooks", None)
-    if hooks is None:
-        hooks = []
-        node.request_hooks = hooks  # type: ignore[attr-defined]
-    hooks.append(_token_hook(node))
+    node.request_hooks.append(PeerTokenHook(node))
 
     settings = node.settings
     state: dict[str, Any] = {}

@@ -31,8 +31,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, or_, select, text, update
 
 from artemis_client.wire.replication import ChangeEntry
-from artemis_server.entities import EntityChange
-from artemis_server.hlc import Stamp
+from artemis_server.registry.entities import EntityChange
+from artemis_server.registry.hlc import Stamp
 from artemis_server.store import tables as t
 
 NOTIFY_CHANNEL = "artemis_change"

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, func, insert, literal, select, update
 
-from artemis_server.entities import SEP, EntityChange, fold
+from artemis_server.registry.entities import SEP, EntityChange, fold
 from artemis_server.store import changelog
 from artemis_server.store import tables as t
 

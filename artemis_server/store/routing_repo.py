@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from artemis_server.entities import entity_id, fold
-from artemis_server.hlc import Stamp
+from artemis_server.registry.entities import entity_id, fold
+from artemis_server.registry.hlc import Stamp
 from artemis_server.registry.routing import Binding, Group, Rule, RuleGroup
 from artemis_server.store import tables as t
 from artemis_server.store.entity_rows import SERVICE_INSTANCE_FIELDS

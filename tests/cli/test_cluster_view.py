@@ -7,7 +7,6 @@ import socket
 from collections.abc import Callable
 
 import msgspec
-import pytest
 
 from artemis_cli.cluster_view import peer_metrics
 from tests.cli.conftest import run_inproc
@@ -30,7 +29,6 @@ def test_peer_metrics_parsing() -> None:
 
 
 def test_cluster_nodes_shows_up_and_down_peers(make_server: Callable[..., LiveServer]) -> None:
-    pytest.importorskip("artemis_server.replication", reason="peer replication not in this tree")
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     dead = f"http://127.0.0.1:{s.getsockname()[1]}"

@@ -8,15 +8,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-import pytest
-
 from tests.cli.conftest import Result, instance_ids, one_line_error, register
 from tests.helpers import LiveServer
-
-pytest.importorskip(
-    "artemis_server.api.management", reason="management endpoints (api.md 2.7) not in this tree"
-)
-pytest.importorskip("artemis_server.api.zone", reason="zone endpoints (api.md 2.8) not in this tree")
 
 Cli = Callable[..., Result]
 
@@ -146,7 +139,6 @@ def test_zone_pull_out_status_list_pull_in(
 
 
 def test_canary_lifecycle(cli: Cli, server: LiveServer, unique: Callable[[str], str]) -> None:
-    pytest.importorskip("artemis_server.api.canary", reason="canary endpoints (api.md 2.9) not in this tree")
     sid = unique("mgc")
     missing = cli("canary", "show", sid)
     assert missing.code == 3

@@ -14,12 +14,9 @@ from collections.abc import Callable
 from queue import Empty, Queue
 
 import httpx
-import pytest
 
 from tests.cli.conftest import register, run_inproc
 from tests.helpers import ROOT, LiveServer, wait_for
-
-pytest.importorskip("artemis_server.api.push", reason="WebSocket push (api.md 2.13) not in this tree")
 
 
 class Watch:

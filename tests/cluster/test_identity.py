@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from artemis_server.datadir import DataDirInUseError
+from artemis_server.store.datadir import DataDirInUseError
 from tests.cluster.test_restart import FAST_ENV, see_each_other
 from tests.helpers import LiveServer, ServerProcess, make_settings, wait_for
 

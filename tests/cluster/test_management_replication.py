@@ -19,11 +19,6 @@ import websockets
 from tests.cluster.conftest import instance, instance_ids
 from tests.helpers import wait_for
 
-pytest.importorskip(
-    "artemis_server.management",
-    reason="the management plane (node.management.execute/reload) is not merged into this branch yet",
-)
-
 KEY = {"regionId": "r1", "serviceId": "svc-mgmt", "instanceId": "i1"}
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 import random
 
-from artemis_server import entities as ent
-from artemis_server.entities import EntityChange
-from artemis_server.hlc import HybridClock, Stamp, wins
-from artemis_server.registry.management import ManagementState, OperationRecord
+from artemis_server.registry import entities as ent
+from artemis_server.registry.entities import EntityChange
+from artemis_server.registry.hlc import HybridClock, Stamp, wins
+from artemis_server.registry.visibility import ManagementState, OperationRecord
 
 
 class FakeWall:

@@ -7,10 +7,10 @@ import random
 import pytest
 
 from artemis_client.wire.registry import Instance, RawKey
-from artemis_server.registry.management import ManagementState, OperationRecord
 from artemis_server.registry.ports import FakeClock
 from artemis_server.registry.registry import Registry
 from artemis_server.registry.snapshots import SnapshotRing
+from artemis_server.registry.visibility import ManagementState, OperationRecord
 
 
 def inst(svc: int, n: int) -> Instance:

@@ -71,6 +71,3 @@ class HybridClock:
         else:  # same millisecond, or the wall clock is behind what we have seen: count on
             self.n += 1
         return Stamp(self.ms, self.n, self.origin)
-
-    def peek(self) -> tuple[int, int]:
-        return self.ms, self.n

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from artemis_server.entities import EntityChange, fold
+from artemis_server.registry.entities import EntityChange, fold
 from artemis_server.registry.routing import RoutingTable
 
 # Changes of these kinds raise `reload` for their service (J group operations and static service
@@ -48,14 +48,15 @@ def routing_signature(node: Any) -> dict[str, tuple[str, str]]:
         names.setdefault(key, service_id)
         parts.setdefault(key, []).append(what)
 
-    for cfg in list(getattr(node.mgmt, "canary", {}).values()):
+    for cfg in list(node.mgmt.canary.values()):
         add(cfg.service_id, f"canary:{cfg!r}")
     router = node.router
-    for g in list(getattr(router, "groups", {}).values()):
-        add(g.service_id, f"group:{g!r}")
-    for b in list(getattr(router, "bindings", {}).values()):
-        if b.service_id:
-            add(b.service_id, f"binding:{b!r}")
-    for r in list(getattr(router, "rules", {}).values()):
-        add(r.service_id, f"rule:{r!r}")
+    if isinstance(router, RoutingTable):
+        for g in list(router.groups.values()):
+            add(g.service_id, f"group:{g!r}")
+        for b in list(router.bindings.values()):
+            if b.service_id:
+                add(b.service_id, f"binding:{b!r}")
+        for r in list(router.rules.values()):
+            add(r.service_id, f"rule:{r!r}")
     return {k: (names[k], "\n".join(sorted(v))) for k, v in parts.items()}

@@ -35,18 +35,6 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write a 0600 file atomically (a crash leaves the old content or the new one, never half)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, text.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def stable_node_id(data_dir: Path) -> str:
     """The node id kept in ``data_dir`` (created with a random UUID on first use)."""
     path = data_dir / NODE_ID_FILE

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from artemis_server.registry.management import CanaryConfig, ManagementState, OperationRecord
+from artemis_server.registry.visibility import CanaryConfig, ManagementState, OperationRecord
 
 SEP = "\x1f"
 OP_KINDS = ("instance", "server", "zone")
@@ -227,16 +227,3 @@ def canary_config(value: dict[str, Any]) -> CanaryConfig:
         int(value.get("createdAt") or 0),
         int(value.get("updatedAt") or 0),
     )
-
-
-def service_of(change: EntityChange) -> str | None:
-    """The service an operation/canary/svcinst entity names (spelled as in its value when it has one)."""
-    if change.value is not None and isinstance(change.value.get("serviceId"), str):
-        return str(change.value["serviceId"]) or None
-    if change.kind in ("canary", "svcinst"):
-        return change.key[0]
-    if change.kind == "instance":
-        return change.key[1]
-    if change.kind == "zone":
-        return change.key[2] or None
-    return None

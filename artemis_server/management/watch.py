@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from artemis_client.errors import StorageUnavailableError
 
 if TYPE_CHECKING:
-    from artemis_server.management import ManagementService
+    from artemis_server.management.service import ManagementService
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,142 @@
+"""The one HTTP boundary: an ASGI request becomes a :class:`Call`, a :class:`Reply` becomes ASGI messages.
+
+Both fronts of a node use it: the Litestar routes (api/app.py: Litestar routes the request, checks the body
+size and answers 404/405/OPTIONS; the handler it runs hands the scope and body to :meth:`Boundary.serve` and
+returns :class:`ReplyApp`) and the fast lane (api/fastpath.py: the hot POSTs, without Litestar). So a request
+reaches a handler with the same ``Call`` (headers looked up by any case, the body inflated, the query
+parsed) and an answer leaves with the same status, headers and bytes whichever front took it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from artemis_client.errors import BadRequestError
+from artemis_server.api.endpoints import Call, Endpoint, Reply, dispatch, render_error
+from artemis_server.edge import inflate, to_snake_json
+
+if TYPE_CHECKING:
+    from artemis_server.node import Node
+
+
+class Headers(Mapping[str, str]):
+    """Request headers looked up by any case (HTTP field names are case-insensitive); the first value of
+    a repeated field wins."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+        d: dict[str, str] = {}
+        for k, v in raw:
+            d.setdefault(k.decode("latin-1").lower(), v.decode("latin-1"))
+        self._d = d
+
+    def __getitem__(self, key: str) -> str:
+        return self._d[key.lower()]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._d.get(key.lower(), default)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._d
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+def content_type(media_type: str) -> bytes:
+    """The Content-Type of a reply, written as Litestar writes it (``text/*`` gets ``; charset=utf-8``)."""
+    if media_type.startswith("text/"):
+        media_type += "; charset=utf-8"
+    return media_type.encode("latin-1")
+
+
+def reply_messages(reply: Reply) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``http.response.start`` and ``http.response.body`` messages of a reply."""
+    content = reply.body
+    if isinstance(content, str):
+        content = content.encode()
+    status = reply.status
+    headers: list[tuple[bytes, bytes]] = []
+    if status < 200 or status in (204, 304):
+        content = b""  # no body, no content headers (RFC 9110 15.3.5, 15.4.5)
+    else:
+        headers.append((b"content-type", content_type(reply.media_type)))
+        headers.append((b"content-length", b"%d" % len(content)))
+    if reply.headers:
+        headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
+    return (
+        {"type": "http.response.start", "status": status, "headers": headers},
+        {"type": "http.response.body", "body": content},
+    )
+
+
+async def send_reply(send: Any, reply: Reply) -> None:
+    start, body = reply_messages(reply)
+    await send(start)
+    await send(body)
+
+
+class ReplyApp:
+    """A reply as an ASGI app: what a Litestar handler returns, written by :func:`send_reply`."""
+
+    __slots__ = ("reply",)
+
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send_reply(send, self.reply)
+
+
+class Boundary:
+    """ASGI in, :class:`Reply` out, for the endpoints of one node."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.limit = node.settings.limits.max_body_bytes
+        self.snake = node.settings.wire.naming == "snake"
+
+    def call(self, scope: Mapping[str, Any], body: bytes, path_params: Mapping[str, Any]) -> Call:
+        """The Call of a request; raises BadRequestError for a body whose ``Content-Encoding`` fails."""
+        headers = Headers(scope["headers"])
+        qs: bytes = scope.get("query_string", b"")
+        client = scope.get("client")
+        call = Call(
+            node=self.node,
+            method=scope["method"],
+            path=scope["path"],
+            body=body,
+            query=parse_qs(qs.decode("latin-1"), keep_blank_values=True) if qs else {},
+            path_params=path_params,
+            headers=headers,
+            client_ip=client[0] if client else None,
+        )
+        call.body = inflate(body, headers.get("content-encoding"), self.limit)
+        return call
+
+    async def serve(
+        self,
+        ep: Endpoint,
+        scope: Mapping[str, Any],
+        body: bytes,
+        path_params: Mapping[str, Any],
+        cache_key: bytes | None = None,
+    ) -> Reply:
+        """Run ``ep`` for one request (origin check, hooks, decode, handler: :func:`dispatch`).
+        Never raises."""
+        try:
+            call = self.call(scope, body, path_params)
+        except BadRequestError as exc:
+            reply = render_error(ep.family, exc)
+        else:
+            call.cache_key = cache_key
+            reply = await dispatch(ep, call)
+        if self.snake and reply.media_type == "application/json":
+            reply.body = to_snake_json(reply.body)
+        return reply
