@@ -58,6 +58,8 @@ class Discovery:
         self._due: dict[str, float] = {}  # key -> when to fetch next
         self._failures = 0
         self._stream_up = False
+        # pushes that arrived while a fetch of their service was in flight, replayed on its answer
+        self._during: dict[str, list[InstanceChange]] = {}
 
     @property
     def followed(self) -> list[str]:
@@ -105,8 +107,15 @@ class Discovery:
             for s in service_ids
         ]
 
+    def fetching(self, service_ids: Iterable[str]) -> None:
+        """A lookup of these services is being sent: pushes for them from now on are kept, because its
+        answer may have been read before they happened and must not undo them."""
+        for sid in service_ids:
+            self._during[service_key(sid)] = []
+
     def fetched(self, services: Iterable[Service], asked: Iterable[str], now: float) -> list[Event]:
-        """A lookup answered: cache every service and plan its next poll."""
+        """A lookup answered: cache every service (with the pushes that arrived meanwhile replayed on top)
+        and plan its next poll."""
         self._failures = 0
         next_poll = now + (self.poll_interval if self._stream_up else self.degraded_poll)
         events: list[Event] = []
@@ -118,11 +127,15 @@ class Discovery:
             got.add(key)
             old = self.cache.get(svc.service_id)
             snap = self.cache.put_service(svc)
+            later = self._during.pop(key, None)
+            if later:  # newer than the answer, or already in it: applying them again is harmless
+                snap = self.cache.apply_changes(svc.service_id, later).snapshot or snap
             self._due[key] = next_poll
             if old is not None and old.stale:
                 events.append(Event("fresh", f"{svc.service_id}: the cache is current again", snap.instances))
         for sid in asked:  # asked but not in the answer (a server that skips unknown ids): poll again later
             key = service_key(sid)
+            self._during.pop(key, None)
             if key in self._followed and key not in got:
                 self._due[key] = next_poll
         return events
@@ -130,6 +143,8 @@ class Discovery:
     def fetch_failed(self, asked: Iterable[str], error: Exception, now: float) -> list[Event]:
         """No server answered the lookup: retry with backoff; the snapshots go stale but keep serving."""
         self._failures += 1
+        for sid in asked:
+            self._during.pop(service_key(sid), None)
         retry = now + max(full_jitter(self._failures, self.retry_base, self.degraded_poll, self._rng), 0.1)
         keys = [service_key(s) for s in asked]
         for key in keys:
@@ -148,6 +163,10 @@ class Discovery:
         key = service_key(service_id)
         if key not in self._followed:
             return None
+        changes = list(changes)
+        during = self._during.get(key)
+        if during is not None:
+            during.extend(changes)
         applied = self.cache.apply_changes(service_id, changes)
         if applied.refetch:
             self._due[key] = now

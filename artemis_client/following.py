@@ -129,7 +129,7 @@ class Following:
                 await sleep_until_poked(self._wake_discovery, disc.wakeup(now))
                 continue
             req = calls.lookup(disc.configs(due), client_routing=self.config.routing == "client")
-            before = {s: self.cache.get(s) for s in due}
+            disc.fetching(due)
             try:
                 services = await calls.call(self._http, self.discovery_servers, req)
             except ArtemisError as exc:
@@ -142,6 +142,7 @@ class Following:
                 disc.fetch_failed(due, exc, monotonic())
                 continue
             self.counters["fetch_ok"] += 1
+            before = {s: self.cache.get(s) for s in due}  # now: pushes meanwhile were notified already
             for ev in disc.fetched(services, due, monotonic()):
                 log_event(ev)
             for sid in due:

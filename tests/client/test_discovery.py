@@ -98,3 +98,19 @@ def test_unfollow_forgets_the_service() -> None:
     assert d.followed == []
     assert d.cache.get("svc") is None
     assert d.due(1000) == []
+
+
+def test_a_fetch_answered_after_a_push_does_not_undo_it() -> None:
+    """A push that arrives while a lookup is in flight is replayed on the lookup's answer, which may have
+    been read before the change happened."""
+    d = Discovery(ServiceCache())
+    d.follow("svc", 0)
+    d.fetched([svc("a")], ["svc"], 0)
+    d.fetching(["svc"])
+    d.pushed("svc", [InstanceChange(instance=inst("b"), change_type="new", change_time=0)], 1)
+    d.fetched([svc("a")], ["svc"], 2)  # the answer was read before "b" registered
+    snap = d.cache.get("svc")
+    assert snap is not None
+    assert [i.instance_id for i in snap.instances] == ["a", "b"]
+    d.fetched([svc("a")], ["svc"], 3)  # a later fetch with no push in flight is the truth
+    assert [i.instance_id for i in d.cache.get("svc").instances] == ["a"]  # type: ignore[union-attr]
