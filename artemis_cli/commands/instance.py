@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
+import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -212,11 +212,11 @@ def register(
     from artemis_client.wire.registry import Instance
 
     registered = msgspec.convert(inst, Instance)
-    st.client.register([registered])
-    if not keep_alive:
-        st.out.done({"registered": inst}, f"registered {service}/{instance_id}")
+    if keep_alive:
+        _keep_alive(st, registered, interval)  # the SDK registers it
         return
-    _keep_alive(st, registered, interval)
+    st.client.register([registered])
+    st.out.done({"registered": inst}, f"registered {service}/{instance_id}")
 
 
 # what the SDK logs that a keep-alive user must see on stderr (state changes, each once)
@@ -232,7 +232,6 @@ def _keep_alive(st: Any, inst: Instance, interval: float) -> None:
 
     key = _key(inst)
     name = f"{inst.service_id}/{inst.instance_id}"
-    st.out.message(f"registered {name}; heartbeating every {interval:g}s until Ctrl-C")
 
     class _ToStderr(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
@@ -251,22 +250,28 @@ def _keep_alive(st: Any, inst: Instance, interval: float) -> None:
     old_level = sdk_log.level
     sdk_log.setLevel(logging.INFO)
 
-    def on_term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+    # Ctrl-C / SIGTERM only ask to stop: no exception lands inside the SDK's calls; a second one
+    # interrupts at once (the instance then stays until its lease expires).
+    stop = threading.Event()
 
-    old = signal.signal(signal.SIGTERM, on_term)
+    def on_signal(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     client = ArtemisClient(st.client.servers, heartbeat_interval=interval, lease_ttl=max(20.0, interval * 4))
     try:
         try:
             client.register(inst)
-            while True:
-                time.sleep(0.2)
-        except KeyboardInterrupt:
-            pass
-        beats = client.stats()["counters"].get("heartbeat_ok", 0)
-        try:
+            st.out.message(f"registered {name}; heartbeating every {interval:g}s until Ctrl-C")
+            while not stop.wait(0.2):
+                pass
+            beats = client.stats()["counters"].get("heartbeat_ok", 0)
             client.unregister(inst)
         except ArtemisError as exc:
+            if not stop.is_set():
+                raise  # the registration itself failed
             # the instance stays registered until its lease runs out: the caller must know (exit 1 or 4)
             raise type(exc)(
                 f"could not unregister {name} (it stays until its lease expires): {exc}"
@@ -277,7 +282,8 @@ def _keep_alive(st: Any, inst: Instance, interval: float) -> None:
             ) from None
     finally:
         client.close(timeout=1.0)
-        signal.signal(signal.SIGTERM, old)
+        for sig, handler_before in old.items():
+            signal.signal(sig, handler_before)
         sdk_log.removeHandler(handler)
         sdk_log.propagate = old_propagate
         sdk_log.setLevel(old_level)
