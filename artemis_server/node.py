@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from artemis_client.wire.registry import Instance, Service
+from artemis_server.registry.answers import AnswerCache
 from artemis_server.registry.changes import ChangeBus
 from artemis_server.registry.discovery import ClientContext, LoadBalancer, Router, filter_service
 from artemis_server.registry.leases import RenewalCache
@@ -29,6 +30,8 @@ from artemis_server.registry.service import RegistryService, WriteRules
 from artemis_server.registry.snapshots import SnapshotRing
 from artemis_server.registry.visibility import ManagementState
 from artemis_server.settings import Settings
+from artemis_server.tracing import Tracing
+from artemis_server.tracing import setup as setup_tracing
 
 if TYPE_CHECKING:
     from artemis_server.api.cors import OriginPolicy
@@ -89,6 +92,12 @@ class Node:
         )
         self.snapshots = SnapshotRing(s.cache.snapshot_count)
         self.renewals = RenewalCache(s.cache.heartbeat_cache_bytes)
+        # Encoded service.json answers per service version, for callers the answer does not depend on.
+        self.answers = AnswerCache(self.registry, s.cache.discovery_cache_bytes)
+        # OpenTelemetry spans (the otel extra); tracing.OFF, one attribute read on each path, unless enabled.
+        self.tracing: Tracing = setup_tracing(
+            s.tracing, node_id=s.server.node_id, region=s.server.region, zone=s.server.zone
+        )
         self.status = "up"
         self.started_at = self.clock.now()
         self.bound_port: int | None = None
@@ -248,6 +257,9 @@ class Node:
                 await fn()
             except Exception:
                 log.exception("error while stopping")
+        if self.tracing.on:
+            # the spans still queued go out (the exporter may wait for its endpoint: not on the loop)
+            await asyncio.to_thread(self.tracing.shutdown)
 
     async def _sweeper(self) -> None:
         interval = self.settings.lease.cleanup_interval_secs

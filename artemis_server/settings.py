@@ -148,6 +148,53 @@ class CacheSettings(_Section):
     snapshot_count: int = Field(3, ge=1)
     # Bytes of heartbeat request bodies remembered with the leases they renewed (0 turns the cache off).
     heartbeat_cache_bytes: int = Field(32 * 1024 * 1024, ge=0)
+    # Bytes of encoded discovery answers (service.json) kept per service version (0 turns the cache off).
+    discovery_cache_bytes: int = Field(16 * 1024 * 1024, ge=0)
+
+
+class TracingSettings(_Section):
+    """OpenTelemetry traces (artemis_server/tracing.py); needs the `otel` extra when enabled."""
+
+    enabled: bool = False
+    """Record OpenTelemetry spans (needs the `otel` extra: pip install 'artemis-registry[otel]')."""
+    exporter: Literal["otlp", "console"] = "otlp"
+    """Where spans go: "otlp" (OTLP over HTTP/protobuf) or "console" (each span as JSON on stdout)."""
+    endpoint: str = ""
+    """OTLP traces URL, e.g. "http://127.0.0.1:4318/v1/traces"; empty: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT /
+    OTEL_EXPORTER_OTLP_ENDPOINT, else the exporter's default (localhost:4318). Headers such as an API key
+    come from OTEL_EXPORTER_OTLP_HEADERS, never from this file."""
+    sampler_ratio: float = Field(1.0, ge=0.0, le=1.0)
+    """Share of traces started on this node that are recorded (0.01 = 1%); a trace started on a peer keeps
+    the peer's decision."""
+    service_name: str = Field("artemis", min_length=1)
+    """service.name of every span (OTEL_SERVICE_NAME, when set, wins)."""
+
+    @field_validator("endpoint")
+    @classmethod
+    def _check_endpoint(cls, v: str) -> str:
+        from urllib.parse import urlsplit
+
+        v = v.strip()
+        if v:
+            parts = urlsplit(v)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"must be an http:// or https:// URL, got {v!r}")
+        return v
+
+    @field_validator("enabled")
+    @classmethod
+    def _check_installed(cls, v: bool) -> bool:
+        import importlib.util
+
+        if not v:
+            return v
+        try:
+            found = importlib.util.find_spec("opentelemetry.sdk") is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise ValueError("tracing needs the OpenTelemetry SDK: pip install 'artemis-registry[otel]'")
+        return v
 
 
 class RateLimitSettings(_Section):
@@ -245,6 +292,7 @@ class Settings(BaseModel):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     websocket: WebSocketSettings = Field(default_factory=WebSocketSettings)
     push: PushSettings = Field(default_factory=PushSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     # -- derived values -----------------------------------------------------------------------------
     def node_id(self) -> str:

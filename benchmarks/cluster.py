@@ -201,6 +201,12 @@ async def startup_sync(bench: Bench) -> dict[str, Any]:
     )
     bench.row(
         label,
+        "joining node CPU s from spawn to up (process start included)",
+        j["cpu_s_to_up"],
+        goal="the join's cost whatever the machine's load",
+    )
+    bench.row(
+        label,
         "joining node RSS MB after / peak",
         f"{j['rss_after_bytes'] / 2**20:.0f}/{j['rss_peak_bytes'] / 2**20:.0f}",
         goal="< 1.5 GB (issue 20)",
@@ -234,6 +240,7 @@ async def watch_join(bench: Bench, node: procs.Proc, peer: procs.Proc, n: int) -
     assert node.usage is not None
     assert peer.usage is not None
     up_at: float | None = None
+    cpu_up: float | None = None
     all_at: float | None = None
     held = 0.0
     rss_peak = peer_peak = 0
@@ -248,6 +255,7 @@ async def watch_join(bench: Bench, node: procs.Proc, peer: procs.Proc, n: int) -
                     st = {}
                 if st.get("nodeStatus", {}).get("status") == "up":
                     up_at = time.perf_counter()
+                    cpu_up = node.usage.cpu()  # spawn to up: what the join costs whatever the load
             if all_at is None:
                 held = await active_instances(http, url) or 0.0
                 if held >= n:
@@ -264,6 +272,7 @@ async def watch_join(bench: Bench, node: procs.Proc, peer: procs.Proc, n: int) -
     return {
         "listening_s": round(node.t_listen - t0, 2),
         "up_s": round(up_at - t0, 2) if up_at else None,
+        "cpu_s_to_up": round(cpu_up, 2) if cpu_up is not None else None,
         "all_s": round(all_at - t0, 2) if all_at else None,
         "held_at_end": held,
         "deadline_s": deadline,

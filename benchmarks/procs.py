@@ -197,6 +197,11 @@ def ceiling(cpus: set[int] | None = None, decode: bool = False) -> Proc:
     return Proc(cmd, cpus=cpus, name="ceiling-decode" if decode else "ceiling")
 
 
+def otlp_sink(cpus: set[int] | None = None) -> Proc:
+    """benchmarks/otlp_sink.py: where traced nodes export their spans in a run with ``--trace-ratio``."""
+    return Proc([sys.executable, "-m", "benchmarks.otlp_sink", "--port", "0"], cpus=cpus, name="otlp-sink")
+
+
 def tmpdir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix))
 

@@ -900,6 +900,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma list of scenario groups: hot (2,3,4), register (1,6), replication (5), sync (7), "
         "mgmtpush (8), rejoin (9), cost (10); 'cluster' stands for sync,mgmtpush,rejoin,cost",
     )
+    ap.add_argument(
+        "--trace-ratio",
+        type=float,
+        help="run every node with [tracing] on at this sampler ratio (e.g. 0.01), exporting over OTLP/HTTP "
+        "to a local sink (benchmarks/otlp_sink.py); needs the otel extra",
+    )
     ap.add_argument("--no-pin", action="store_true", help="do not pin server and generator to CPUs")
     ap.add_argument("--out", default="benchmarks/results.json", help="JSON output file")
     args = ap.parse_args(argv)
@@ -935,10 +941,29 @@ def main(argv: list[str] | None = None) -> int:
     unknown = only - set(GROUPS) - {"cluster"}
     if unknown:
         ap.error(f"unknown scenario group(s): {', '.join(sorted(unknown))}; known: {', '.join(GROUPS)}")
-    results = runner(bench.run(only))
+    sink: procs.Proc | None = None
+    if args.trace_ratio is not None:
+        sink = procs.otlp_sink(cpus={1} if pin else None).start()
+        # SERVER_ENV is the one dict every scenario starts its nodes with
+        SERVER_ENV.update(
+            ARTEMIS_TRACING__ENABLED="true",
+            ARTEMIS_TRACING__SAMPLER_RATIO=str(args.trace_ratio),
+            ARTEMIS_TRACING__ENDPOINT=f"http://127.0.0.1:{sink.port}/v1/traces",
+        )
+    try:
+        results = runner(bench.run(only))
+    finally:
+        if sink is not None:
+            sink.stop()
+    exported = None
+    if sink is not None:  # what the nodes exported: proof that spans went out, and how much
+        found = [ln for ln in sink.log().splitlines() if ln.startswith("requests ")]
+        exported = found[-1] if found else "nothing exported"
     doc = {
         "profile": msgspec.to_builtins(prof),
         "pinned": pin,
+        "trace_ratio": args.trace_ratio,
+        "otlp_sink": exported,
         "machine": machine(),
         "command": " ".join(["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])]),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -25,9 +25,12 @@ from artemis_client.wire.registry import (
     ServicesResponse,
 )
 from artemis_server.api.endpoints import Call, Reply, Routes
-from artemis_server.registry.discovery import ClientContext
+from artemis_server.registry.discovery import ClientContext, NoRouting
 from artemis_server.registry.routing import RoutingTable
 from artemis_server.views import client_rule_view
+
+if TYPE_CHECKING:
+    from artemis_server.node import Node
 
 routes = Routes()
 
@@ -79,6 +82,64 @@ def with_client_rule(call: Call, svc: Service) -> Service:
     return msgspec.structs.replace(svc, route_rules=rules)
 
 
+def same_for_every_caller(node: Node, service_id: str) -> bool:
+    """True when the discovery answer of ``service_id`` does not depend on who asks: no enabled canary
+    config (F5 looks at the caller's IP) and no active route rule with groups (F6 looks at the caller's
+    region and zone) unless the rules are handed to the clients (S9.9: then no routing is done here)."""
+    cfg = node.mgmt.canary.get(service_id.casefold())
+    if cfg is not None and cfg.enabled:
+        return False
+    if node.settings.discovery.emit_route_rules:
+        return True
+    router = node.router
+    if isinstance(router, RoutingTable):
+        rule = router.active_rule(service_id)
+        return rule is None or not rule.groups
+    return isinstance(router, NoRouting)
+
+
+def service_answer(call: Call, service_id: str, ctx: ClientContext) -> bytes | None:
+    """The encoded answer of service.json for ``service_id`` (None: no such service). Answers that are the
+    same for every caller come from the node's AnswerCache while the service and the management state are
+    unchanged (registry/answers.py); the others are made for the caller."""
+    check_zone(call, ctx)
+    node = call.node
+    entry = node.registry.get_service(service_id)
+    if entry is None:
+        return None
+    answers = node.answers
+    cacheable = answers.budget > 0 and same_for_every_caller(node, entry.service_id)
+    if cacheable:
+        body = answers.get(entry)
+        if body is not None:
+            return body
+    found = node.discover(service_id, ctx)
+    if found is None:
+        return None
+    sid, insts = found
+    svc = node.service_extras(Service(service_id=sid, instances=insts), ctx)
+    body = codec.encode(ServiceResponse(service=svc, response_status=OK))
+    if cacheable:
+        answers.put(entry, body)
+    return body
+
+
+def _traced_answer(call: Call, service_id: str, ctx: ClientContext) -> bytes | None:
+    tracing = call.node.tracing
+    if not tracing.on:
+        return service_answer(call, service_id, ctx)
+    hits = call.node.answers.hits
+    parent = tracing.extract(call.headers)  # a client that traces its calls: the answer joins its trace
+    with tracing.span(
+        "discovery.service", {"artemis.service": service_id}, parent=parent, kind="server"
+    ) as span:
+        body = service_answer(call, service_id, ctx)
+        if span is not None:
+            span.set_attribute("artemis.found", body is not None)
+            span.set_attribute("artemis.cached", call.node.answers.hits > hits)
+        return body
+
+
 @routes.post(
     "/api/discovery/service.json",
     "/api/discovery/service",
@@ -93,12 +154,12 @@ async def service_post(call: Call) -> Any:
     dc = req.discovery_config
     if dc is None or not dc.service_id.strip():
         raise BadRequestError("discoveryConfig.serviceId is required", field="discoveryConfig.serviceId")
-    svc = service_doc(call, dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
-    if svc is None:
+    body = _traced_answer(call, dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
+    if body is None:
         return ServiceResponse(
             response_status=fail_status("bad-request", f"Service not found: {dc.service_id}")
         )
-    return ServiceResponse(service=svc, response_status=OK)
+    return body
 
 
 @routes.get(
@@ -106,6 +167,7 @@ async def service_post(call: Call) -> Any:
     "/api/discovery/service",
     family="A",
     query=ServiceQuery,
+    hot=True,
     response=ServiceResponse,
 )
 async def service_get(call: Call) -> Any:
@@ -114,10 +176,10 @@ async def service_get(call: Call) -> Any:
     if not q.service_id or not q.service_id.strip():
         raise BadRequestError("query parameter serviceId is required", field="serviceId")
     ctx = ClientContext(region_id=q.region_id, zone_id=q.zone_id, ip=call.forwarded_ip())
-    svc = service_doc(call, q.service_id, ctx)
-    if svc is None:
-        svc = Service(service_id=q.service_id, instances=[])
-    return ServiceResponse(service=svc, response_status=OK)
+    body = _traced_answer(call, q.service_id, ctx)
+    if body is None:
+        return ServiceResponse(service=Service(service_id=q.service_id, instances=[]), response_status=OK)
+    return body
 
 
 # services.json bytes per node, keyed by the registry version. Every change services.json can show bumps
@@ -144,6 +206,7 @@ def services_doc(call: Call) -> bytes:
     "/api/discovery/services",
     family="A",
     body=ServicesRequest,
+    hot=True,
     response=ServicesResponse,
 )
 async def services_post(call: Call) -> Any:
@@ -155,6 +218,7 @@ async def services_post(call: Call) -> Any:
     "/api/discovery/services",
     family="A",
     query=ServicesRequest,
+    hot=True,
     response=ServicesResponse,
 )
 async def services_get(call: Call) -> Any:

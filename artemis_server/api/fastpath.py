@@ -1,13 +1,13 @@
 """Build the ASGI application served by uvicorn: the hot-path fast lane in front of Litestar.
 
-The endpoints flagged ``hot=True`` (register, heartbeat, unregister, discovery of one service, and the
-replication writes peers send at the same rate; POST) are the ones called all the time. For them the lane
-skips Litestar's routing, request object, response object and middleware stack: it reads the body from
-ASGI and hands it to the same :class:`Boundary` the Litestar routes use (api/boundary.py: the same
-:class:`Call`, request hooks, :func:`dispatch` and reply writing). Same core, same bytes; the tests in
-tests/api/test_fastpath.py send every hot request through both paths and compare. A client heartbeat whose
-body renewed all its keys before is renewed from the node's renewal cache before any of that
-(``RegistryService.heartbeat_again``).
+The endpoints flagged ``hot=True`` (register, heartbeat, unregister, discovery of one service, services.json
+and the replication writes peers send at the same rate; POST, and the GETs of discovery) are the ones called
+all the time. For them the lane skips Litestar's routing, request object, response object and middleware
+stack: it reads the body from ASGI and hands it to the same :class:`Boundary` the Litestar routes use
+(api/boundary.py: the same :class:`Call`, request hooks, :func:`dispatch` and reply writing). Same core,
+same bytes; the tests in tests/api/test_fastpath.py send every hot request through both paths and compare.
+A client heartbeat whose body renewed all its keys before is renewed from the node's renewal cache before
+any of that (``RegistryService.heartbeat_again``).
 
 The lane steps aside (Litestar serves the request, as it serves every other one) whenever the request is
 not plain: an ``Origin`` header (CORS headers are Litestar's job), no ``Content-Length`` (chunked upload) or
@@ -43,21 +43,35 @@ class FastLane:
             (b"content-length", b"%d" % len(OK_BYTES)),
         ]
         self.routes: dict[str, Endpoint] = {}
+        self.get_routes: dict[str, Endpoint] = {}  # hot GETs: services.json and service.json by query
         if settings.wire.naming != "camel":
             return  # snake_case output: leave every request to Litestar (the lane's cached answer is camel)
         for ep in all_endpoints():
-            if ep.extra.get("hot") and ep.methods == ("POST",):
-                for p in ep.paths:
-                    self.routes[p] = ep
-                    for a in aliases:
-                        self.routes[a + p] = ep
+            if not ep.extra.get("hot"):
+                continue
+            if ep.methods == ("POST",):
+                table = self.routes
+            elif ep.methods == ("GET",):
+                table = self.get_routes
+            else:
+                continue
+            for p in ep.paths:
+                table[p] = ep
+                for a in aliases:
+                    table[a + p] = ep
 
     def __getattr__(self, name: str) -> Any:
         # Litestar's attributes (state, ...) stay reachable for code that holds the ASGI app.
         return getattr(self.app, name)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
+        if scope["type"] == "http" and scope["method"] == "GET":
+            ep = self.get_routes.get(scope["path"])
+            if ep is not None and self._bodiless(scope):
+                self.served += 1
+                await send_reply(send, await self.boundary.serve(ep, scope, b"", {}, None))
+                return
+        elif scope["type"] == "http" and scope["method"] == "POST":
             ep = self.routes.get(scope["path"])
             if ep is not None:
                 length = -1
@@ -74,6 +88,14 @@ class FastLane:
                     await self._serve(ep, scope, receive, send, plain)
                     return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _bodiless(scope: dict[str, Any]) -> bool:
+        """A GET the lane may answer: no body and no ``Origin`` header (CORS headers are Litestar's)."""
+        for k, v in scope["headers"]:
+            if k == b"origin" or k == b"transfer-encoding" or (k == b"content-length" and v != b"0"):
+                return False
+        return True
 
     def _hookless(self, ep: Endpoint) -> bool:
         """True when no request hook acts on ``ep``."""

@@ -6,6 +6,7 @@ The rules (limits, zone checks, rate limits, renewal cache, metrics, replication
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from artemis_client.wire.registry import HeartbeatResponse, KeysRequest, RegisterRequest, RegisterResponse
@@ -20,6 +21,19 @@ def answer(result: Any) -> Any:
     return edge.OK_BYTES if result is None else result
 
 
+def traced_write(call: Call, kind: str, write: Callable[[], Any]) -> Any:
+    """A client's register / unregister; when tracing is on and the client sent a trace context
+    (``traceparent``), in a span of that trace, so its replication to the peers joins the same trace.
+    Writes without a context start no trace here: they are the bulk of the traffic."""
+    tracing = call.node.tracing
+    if tracing.on:
+        parent = tracing.extract(call.headers)
+        if parent is not None:
+            with tracing.span(f"registry.{kind}", parent=parent, kind="server"):
+                return answer(write())
+    return answer(write())
+
+
 @routes.post(
     "/api/registry/register.json",
     "/api/registry/register",
@@ -29,7 +43,7 @@ def answer(result: Any) -> Any:
     response=RegisterResponse,
 )
 async def register(call: Call) -> Any:
-    return answer(call.node.service.register(call.data, from_peer=False))
+    return traced_write(call, "register", lambda: call.node.service.register(call.data, from_peer=False))
 
 
 @routes.post(
@@ -54,4 +68,4 @@ async def heartbeat(call: Call) -> Any:
     response=HeartbeatResponse,
 )
 async def unregister(call: Call) -> Any:
-    return answer(call.node.service.unregister(call.data, from_peer=False))
+    return traced_write(call, "unregister", lambda: call.node.service.unregister(call.data, from_peer=False))

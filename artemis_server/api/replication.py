@@ -10,8 +10,10 @@ six write endpoints are ``hot``: peers call them at the rate clients write, so t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from artemis_client.wire import codec
 from artemis_client.wire.envelope import OK
 from artemis_client.wire.registry import (
     HeartbeatResponse,
@@ -42,11 +44,23 @@ routes = Routes()
 R = "/api/replication/registry/"
 
 
+def from_peer(call: Call, kind: str, write: Callable[[], Any]) -> Any:
+    """A replicated write; in a span joined to the sender's trace when tracing is on and the peer sent
+    one (its ``traceparent``), so one trace shows a change on every node."""
+    tracing = call.node.tracing
+    if tracing.on:
+        parent = tracing.extract(call.headers)
+        if parent is not None:
+            with tracing.span("replication.receive", {"artemis.kind": kind}, parent=parent, kind="server"):
+                return answer(write())
+    return answer(write())
+
+
 @routes.post(
     R + "register.json", family="A", body=RegisterRequest, peer=True, hot=True, response=RegisterResponse
 )
 async def register(call: Call) -> Any:
-    return answer(call.node.service.register(call.data, from_peer=True))
+    return from_peer(call, "register", lambda: call.node.service.register(call.data, from_peer=True))
 
 
 @routes.post(
@@ -58,35 +72,43 @@ async def register(call: Call) -> Any:
     response=RegisterResponse,
 )
 async def batch_register(call: Call) -> Any:
-    return answer(call.node.service.register(call.data, from_peer=True))
+    return from_peer(call, "register", lambda: call.node.service.register(call.data, from_peer=True))
 
 
 @routes.post(
     R + "heartbeat.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
 )
 async def heartbeat(call: Call) -> Any:
-    return answer(call.node.service.heartbeat(call.data, from_peer=True))
+    return from_peer(call, "heartbeat", lambda: call.node.service.heartbeat(call.data, from_peer=True))
 
 
 @routes.post(
     R + "batch-heartbeat.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
 )
 async def batch_heartbeat(call: Call) -> Any:
-    return answer(call.node.service.heartbeat(call.data, from_peer=True, failed_instances=False))
+    return from_peer(
+        call,
+        "heartbeat",
+        lambda: call.node.service.heartbeat(call.data, from_peer=True, failed_instances=False),
+    )
 
 
 @routes.post(
     R + "unregister.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
 )
 async def unregister(call: Call) -> Any:
-    return answer(call.node.service.unregister(call.data, from_peer=True))
+    return from_peer(call, "unregister", lambda: call.node.service.unregister(call.data, from_peer=True))
 
 
 @routes.post(
     R + "batch-unregister.json", family="A", body=KeysRequest, peer=True, hot=True, response=HeartbeatResponse
 )
 async def batch_unregister(call: Call) -> Any:
-    return answer(call.node.service.unregister(call.data, from_peer=True, report_unknown=True))
+    return from_peer(
+        call,
+        "unregister",
+        lambda: call.node.service.unregister(call.data, from_peer=True, report_unknown=True),
+    )
 
 
 def raw_services(call: Call) -> list[Service]:
@@ -100,6 +122,11 @@ def raw_services(call: Call) -> list[Service]:
 
 @routes.post(R + "services.json", family="A", body=ServicesRequest, peer=True, response=ServicesReply)
 async def services_post(call: Call) -> Any:
+    tracing = call.node.tracing
+    parent = tracing.extract(call.headers) if tracing.on else None
+    if parent is not None:  # a joining node's start-up sync
+        with tracing.span("replication.services", parent=parent, kind="server"):  # encoded in the span
+            return codec.encode(ServicesReply(services=raw_services(call), response_status=OK))
     return ServicesReply(services=raw_services(call), response_status=OK)
 
 
@@ -184,7 +211,7 @@ async def management_poke(call: Call) -> Any:
     req: PeerHello = call.data
     url = req.url or call.headers.get("x-artemis-node-url")
     if node.mgmt_sync is not None:
-        node.mgmt_sync.poked(url)
+        node.mgmt_sync.poked(url, node.tracing.extract(call.headers) if node.tracing.on else None)
     elif node.management.watch is not None:
         node.management.watch.poke()
     return edge.ok_a()

@@ -95,22 +95,20 @@ def instance_from_key(key: InstanceKey | RawKey) -> Instance:
     )
 
 
+_STATUSES = {s: _intern(s) for s in INSTANCE_STATUSES}
+
+
 def normalize_status(status: str | None) -> str:
     if not status:
         return "up"
+    known = _STATUSES.get(status)
+    if known is not None:
+        return known
     s = status.strip().lower().replace("_", "").replace("-", "")
-    return s if s in INSTANCE_STATUSES else "unknown"
+    return _STATUSES.get(s, "unknown")
 
 
-def normalize_instance(inst: Instance, default_region: str, default_zone: str) -> Instance:
-    """Apply S2.3/S2.4 defaults (region, zone, status, synthesized url) and intern the shared strings.
-
-    Raises ValueError with a readable reason when the item is invalid (S2.2).
-    """
-    if not inst.service_id or not inst.service_id.strip():
-        raise ValueError("serviceId is required")
-    if not inst.instance_id or not inst.instance_id.strip():
-        raise ValueError("instanceId is required")
+def _bad_ids(inst: Instance) -> None:
     for name, value in (
         ("serviceId", inst.service_id),
         ("instanceId", inst.instance_id),
@@ -121,33 +119,55 @@ def normalize_instance(inst: Instance, default_region: str, default_zone: str) -
         bad = bad_id_char(value) if value else None
         if bad:
             raise ValueError(f"{name} contains the control or bidi formatting character {bad}")
+
+
+def normalize_instance(inst: Instance, default_region: str, default_zone: str) -> Instance:
+    """Apply S2.3/S2.4 defaults (region, zone, status, synthesized url) and intern the shared strings.
+
+    Raises ValueError with a readable reason when the item is invalid (S2.2).
+    """
+    sid = inst.service_id
+    iid = inst.instance_id
+    if not sid or not sid.strip():
+        raise ValueError("serviceId is required")
+    if not iid or not iid.strip():
+        raise ValueError("instanceId is required")
+    region = inst.region_id
+    zone = inst.zone_id
+    group = inst.group_id
+    # Every forbidden character (C0/C1 controls, bidi formatting) is unprintable: one C-level scan of the
+    # ids clears the usual item; the per-field search runs only to name what it found (a no-break space,
+    # say, is unprintable and allowed).
+    if not f"{sid}{iid}{region or ''}{zone or ''}{group or ''}".isprintable():
+        _bad_ids(inst)
     port = inst.port
     if port is not None and not 0 <= port <= 65535:
         raise ValueError(f"port {port} is out of range 0..65535")
-    if inst.ip and not valid_ip(inst.ip):
-        raise ValueError(f"ip {inst.ip[:64]!r} is not an IPv4 or IPv6 address")
+    ip = inst.ip
+    if ip and not valid_ip(ip):
+        raise ValueError(f"ip {ip[:64]!r} is not an IPv4 or IPv6 address")
     url = inst.url
     if not url or not url.strip():
-        if inst.ip and inst.ip.strip():
-            url = f"{inst.protocol or 'http'}://{inst.ip}:{port or 0}"
+        if ip and ip.strip():
+            url = f"{inst.protocol or 'http'}://{ip}:{port or 0}"
         else:
             raise ValueError("url is required (or an ip to build it from)")
-    region = inst.region_id or default_region
-    zone = inst.zone_id or default_zone
+    status = inst.status
+    protocol = inst.protocol
     return Instance(
-        service_id=_intern(inst.service_id),
-        instance_id=inst.instance_id,
-        region_id=_intern(region),
-        zone_id=_intern(zone),
-        group_id=_intern(inst.group_id) if inst.group_id else None,
-        machine_name=inst.machine_name,
-        ip=inst.ip if inst.ip is not None else "",
-        port=port if port is not None else 0,
-        protocol=_intern(inst.protocol) if inst.protocol else None,
-        url=url,
-        health_check_url=inst.health_check_url,
-        status=_intern(normalize_status(inst.status)),
-        metadata=inst.metadata or None,
+        _intern(sid),
+        iid,
+        _intern(region or default_region),
+        _intern(zone or default_zone),
+        _intern(group) if group else None,
+        inst.machine_name,
+        ip if ip is not None else "",
+        port if port is not None else 0,
+        _intern(protocol) if protocol else None,
+        url,
+        inst.health_check_url,
+        (_STATUSES.get(status) or normalize_status(status)) if status else "up",
+        inst.metadata or None,
     )
 
 

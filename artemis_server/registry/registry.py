@@ -17,7 +17,6 @@ from artemis_server.registry.model import (
     identity,
     instance_from_key,
     instance_identity,
-    is_legacy,
     normalize_instance,
 )
 from artemis_server.registry.ports import Clock
@@ -61,21 +60,25 @@ class Registry:
         self.pool = LeasePool(cfg.ttl_secs)
         self.legacy_pool = LeasePool(cfg.legacy_ttl_secs)
         self.safe = SafeChecker(cfg.safe_check_enabled, clock.now())
+        self.touched = 0  # management changes (touch()): part of every cached discovery answer's version
         self.services: dict[str, ServiceEntry] = {}
         self.version = 0
         # Set by the management plane: events of down instances are not published (S10.10).
         self.is_down: Callable[[Instance], bool] = lambda _inst: False
 
     # -- versions ---------------------------------------------------------------------------------
-    def _bump(self, entry: ServiceEntry | None = None) -> int:
-        now_ms = int(self.clock.now() * 1000)
+    def _bump(self, entry: ServiceEntry | None = None, now_ms: int | None = None) -> int:
+        if now_ms is None:
+            now_ms = int(self.clock.now() * 1000)
         self.version = now_ms if now_ms > self.version else self.version + 1
         if entry is not None:
             entry.version = self.version
         return now_ms
 
     def touch(self) -> int:
-        """A visibility change made outside the registry (management): a new version, so deltas see it."""
+        """A visibility change made outside the registry (management): a new version, so deltas see it, and
+        a new ``touched`` count, so no discovery answer made before it is served again (answers.py)."""
+        self.touched += 1
         return self._bump()
 
     # -- reads ------------------------------------------------------------------------------------
@@ -103,36 +106,52 @@ class Registry:
         failed: list[FailedInstance] = []
         new: list[Instance] = []
         changed: list[Instance] = []
+        touched: dict[int, ServiceEntry] = {}  # entries whose instances changed: one version bump each
+        services = self.services
+        region, zone = self.region, self.zone
+        pool, legacy_pool = self.pool, self.legacy_pool
+        held, legacy_held = pool.leases, legacy_pool.leases
         for raw in items:
             try:
-                inst = normalize_instance(raw, self.region, self.zone)
+                inst = normalize_instance(raw, region, zone)
             except ValueError as exc:
                 failed.append(FailedInstance(raw, "bad-request", str(exc)))
                 continue
-            key = instance_identity(inst)
-            svc_key = inst.service_id.casefold()
-            entry = self.services.get(svc_key)
+            sid = inst.service_id
+            # instance_identity() inlined (normalize_instance set the region)
+            key = f"{inst.region_id}\x1f{sid}\x1f{inst.instance_id}".casefold()
+            svc_key = sid.casefold()
+            entry = services.get(svc_key)
             if entry is None:
-                entry = self.services[svc_key] = ServiceEntry(inst.service_id)
+                entry = services[svc_key] = ServiceEntry(sid)
             old = entry.instances.get(key)
-            legacy = is_legacy(inst)
-            pool, other = (self.legacy_pool, self.pool) if legacy else (self.pool, self.legacy_pool)
-            other.drop(key)
-            pool.drop(key)
-            pool.add(key, Lease(inst, now, now))
+            if key in held:
+                pool.drop(key)
+            elif key in legacy_held:
+                legacy_pool.drop(key)
+            md = inst.metadata
+            # is_legacy() inlined: metadata java_registry puts the lease in the legacy pool (S2.6)
+            (legacy_pool if md and (md.get("java_registry") or "").strip() else pool).add(
+                key, Lease(inst, now, now)
+            )
             entry.instances[key] = inst
-            entry.service_id = inst.service_id  # echo the most recent spelling (S1.3)
+            entry.service_id = sid  # echo the most recent spelling (S1.3)
             stored.append(inst)
             if old is None:
                 new.append(inst)
-                self._bump(entry)
+                touched[id(entry)] = entry
             elif old != inst:
                 changed.append(inst)
-                self._bump(entry)
+                touched[id(entry)] = entry
+        if touched:
+            now_ms = int(now * 1000)
+            for entry in touched.values():
+                self._bump(entry, now_ms)
         if self.bus.has_listeners:
             now_ms = int(now * 1000)
-            self.bus.emit("new", [i for i in new if not self.is_down(i)], now_ms)
-            self.bus.emit("change", [i for i in changed if not self.is_down(i)], now_ms)
+            is_down = self.is_down
+            self.bus.emit("new", [i for i in new if not is_down(i)], now_ms)
+            self.bus.emit("change", [i for i in changed if not is_down(i)], now_ms)
         return stored, failed
 
     def heartbeat(self, keys: Iterable[RawKey]) -> tuple[list[Instance], list[RawKey]]:

@@ -85,11 +85,26 @@ class PeerClient:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def post(self, base_url: str, path: str, payload: bytes, *, timeout: float | None = None) -> Result:
-        """POST a JSON body; never raises for transport problems, they become a :class:`Result`."""
+    async def post(
+        self,
+        base_url: str,
+        path: str,
+        payload: bytes,
+        *,
+        timeout: float | None = None,
+        decode: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> Result:
+        """POST a JSON body; never raises for transport problems, they become a :class:`Result`. With
+        ``decode=False`` a successful answer's body is the bytes as received (the caller decodes them into
+        its own shape, e.g. the start-up sync's 200 MB answer straight into Structs). ``headers`` are sent
+        besides the client's own (a trace's ``traceparent``)."""
         try:
             resp = await self._http.post(
-                base_url + path, content=payload, timeout=timeout if timeout is not None else self.timeout
+                base_url + path,
+                content=payload,
+                headers=headers,
+                timeout=timeout if timeout is not None else self.timeout,
             )
         except httpx.TimeoutException as exc:
             return Result(Outcome.RETRY, error=f"timeout: {exc!r}")
@@ -97,7 +112,9 @@ class PeerClient:
             return Result(Outcome.RETRY, error=f"connection error: {exc!r}")
         outcome = classify(resp.status_code)
         body: Any = None
-        if outcome is Outcome.OK:
+        if outcome is Outcome.OK and not decode:
+            body = resp.content
+        elif outcome is Outcome.OK:
             try:
                 body = _decoder.decode(resp.content) if resp.content else {}
             except msgspec.DecodeError:

@@ -62,6 +62,7 @@ class PeerSync:
     pulled: int = 0  # entries received from it
     last_ok: float = 0.0
     last_error: str = ""
+    trace: Any = None  # the context of the traced change a poke announced: the next pull continues it
 
     def pending(self, mine: dict[str, int]) -> int:
         """Changes this node holds that the peer did not hold when we last heard from it."""
@@ -75,7 +76,8 @@ class ManagementSync:
         self.client = client
         self.states = {p.url: PeerSync(p) for p in peers.peers}
         self._poke = asyncio.Event()
-        node.management.on_commit.append(self._poke.set)
+        self._poke_traces: list[Any] = []  # contexts of traced commits since the last poke round
+        node.management.on_commit.append(self._committed)
         peers.on_up.append(lambda p: self.wake(p.url))
 
     # -- wiring ----------------------------------------------------------------------------------------
@@ -98,10 +100,24 @@ class ManagementSync:
             st.failures = 0
             st.wake.set()
 
-    def poked(self, url: str | None) -> None:
+    def _committed(self) -> None:
+        """A local commit (called inside the command's span): poke the peers, with its trace when traced."""
+        tracing = self.node.tracing
+        if tracing.on:
+            sc = tracing.current()
+            if sc is not None:
+                self._poke_traces.append(sc)
+        self._poke.set()
+
+    def poked(self, url: str | None, trace: Any = None) -> None:
         """A peer committed a change: fetch it (or, sharing the database, read the log) now. A caller this
-        node knows under another address (a host name instead of an IP) makes it pull from every peer."""
+        node knows under another address (a host name instead of an IP) makes it pull from every peer.
+        ``trace``: the context of the change's trace the poke carried; the pull that fetches it joins it."""
         st = self.state_of(url)
+        if trace is not None:
+            for other in [st] if st is not None else self.states.values():
+                if other is not None:
+                    other.trace = trace
         watch = self.node.management.watch
         if (st is None or st.same_db) and watch is not None:
             watch.poke()
@@ -127,7 +143,7 @@ class ManagementSync:
             await asyncio.sleep(0.1)
         while True:
             try:
-                ok = await self.pull(st)
+                ok = await self._traced_pull(st)
             except StorageUnavailableError as exc:
                 ok = False
                 st.last_error = str(exc)
@@ -151,6 +167,14 @@ class ManagementSync:
                 watch = mgmt.watch
                 if watch is not None:
                     watch.poke()
+
+    async def _traced_pull(self, st: PeerSync) -> bool:
+        tracing = self.node.tracing
+        trace, st.trace = st.trace, None
+        if trace is None or not tracing.on:
+            return await self.pull(st)
+        with tracing.span("management.pull", {"artemis.peer": st.peer.url}, parent=trace, kind="consumer"):
+            return await self.pull(st)
 
     async def pull(self, st: PeerSync) -> bool:
         """Fetch and merge everything the peer holds that this node lacks; False when the peer failed."""
@@ -205,11 +229,24 @@ class ManagementSync:
     async def _poker(self) -> None:
         """After local commits, tell every peer (pokes coalesce: one round covers every commit before it)."""
         body = codec.encode({"nodeId": self.node.node_id, "url": self.node.url})
+        tracing = self.node.tracing
         while True:
             await self._poke.wait()
             self._poke.clear()
+            traces, self._poke_traces = self._poke_traces, []
             targets = [st for st in self.states.values() if not st.no_log]
-            await asyncio.gather(
-                *(self.client.post(st.peer.url, POKE, body, timeout=POKE_TIMEOUT_SECS) for st in targets),
-                return_exceptions=True,
-            )
+            if traces and tracing.on:
+                parent, links = tracing.batch_parent(traces)
+                with tracing.span("management.poke", parent=parent, links=links, kind="producer"):
+                    await self._poke_all(targets, body, tracing.headers())
+            else:
+                await self._poke_all(targets, body, None)
+
+    async def _poke_all(self, targets: list[PeerSync], body: bytes, headers: dict[str, str] | None) -> None:
+        await asyncio.gather(
+            *(
+                self.client.post(st.peer.url, POKE, body, timeout=POKE_TIMEOUT_SECS, headers=headers)
+                for st in targets
+            ),
+            return_exceptions=True,
+        )

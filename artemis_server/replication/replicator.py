@@ -18,14 +18,18 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from artemis_client.wire import codec
 from artemis_client.wire.registry import Instance
 from artemis_server.registry.model import key_of
 from artemis_server.replication.client import Outcome, PeerClient, Result
 from artemis_server.replication.peers import Peer, PeerSet
+from artemis_server.tracing import Tracing
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
+    from artemis_server.registry.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +73,8 @@ class PeerLink:
     def __init__(self, rep: Replicator, peer: Peer) -> None:
         self.rep = rep
         self.peer = peer
-        self.queue: deque[tuple[str, list[Instance]]] = deque()
+        # (kind, items, the trace contexts of the writes they came from: empty unless tracing is on)
+        self.queue: deque[tuple[str, list[Instance], list[Any]]] = deque()
         self.queued = 0
         self.retries: list[RetryItem] = []
         self._wake = asyncio.Event()
@@ -78,12 +83,12 @@ class PeerLink:
         self._last_warn = -WARN_EVERY
 
     # -- enqueue (event loop, never blocks) -------------------------------------------------------
-    def enqueue(self, kind: str, items: list[Instance]) -> None:
-        self.queue.append((kind, items))
+    def enqueue(self, kind: str, items: list[Instance], traces: list[Any] | None = None) -> None:
+        self.queue.append((kind, items, traces or []))
         self.queued += len(items)
         cap = self.rep.queue_size
         while self.queued > cap and len(self.queue) > 1:
-            _, old = self.queue.popleft()
+            _, old, _ = self.queue.popleft()
             self.queued -= len(old)
             self.dropped += len(old)
             self.rep.node.metrics.replication_failed.labels(self.peer.url).inc()
@@ -97,40 +102,58 @@ class PeerLink:
         self.retries.clear()
 
     # -- sender ----------------------------------------------------------------------------------
-    def _next_batch(self) -> tuple[str, list[Instance]]:
-        kind, items = self.queue.popleft()
+    def _next_batch(self) -> tuple[str, list[Instance], list[Any]]:
+        kind, items, traces = self.queue.popleft()
         items = list(items)
+        traces = list(traces)
         # Merge queued batches of the same kind: a backlog drains in full batches, and a long backlog
         # (the peer is slower than the writes) in larger ones, so fewer round trips catch up faster.
         limit = self.rep.batch_size * (BACKLOG_FACTOR if len(self.queue) >= BACKLOG_BATCHES else 1)
         while self.queue and self.queue[0][0] == kind and len(items) + len(self.queue[0][1]) <= limit:
-            items.extend(self.queue.popleft()[1])
+            _, more, more_traces = self.queue.popleft()
+            items.extend(more)
+            traces.extend(more_traces)
         self.queued -= len(items)
-        return kind, items
+        return kind, items, traces
 
     async def run(self) -> None:
         while True:
             await self._wake.wait()
             while self.queue:
-                kind, items = self._next_batch()
+                kind, items, traces = self._next_batch()
                 try:
-                    await self._send_batch(kind, items)
+                    await self._send_batch(kind, items, traces)
                 except Exception:
                     log.exception("replication to %s failed", self.peer.url)
             self._wake.clear()
 
-    async def _send_batch(self, kind: str, items: list[Instance]) -> None:
+    async def _send_batch(self, kind: str, items: list[Instance], traces: list[Any] | None = None) -> None:
         if not self.peer.up:
             self.dropped += len(items)
             return
+        tracing = self.rep.tracing
+        if traces and tracing.on:
+            # One span per batch and peer: a child of the first traced write's trace, linked to the others;
+            # its context travels in the request's traceparent header to the peer's receiving span.
+            parent, links = tracing.batch_parent(traces)
+            attrs = {"artemis.kind": kind, "artemis.items": len(items), "artemis.peer": self.peer.url}
+            with tracing.span("replication.send", attrs, parent=parent, links=links, kind="client"):
+                res = await self._post(kind, items, tracing.headers())
+        else:
+            res = await self._post(kind, items, None)
+        self._settle(kind, items, res)
+
+    async def _post(self, kind: str, items: list[Instance], headers: dict[str, str] | None) -> Result:
         client = self.rep.client
         path = SINGLE_PATHS[kind] if self.peer.java else BATCH_PATHS[kind]
-        res = await client.post(self.peer.url, path, payload(kind, items, self.peer.java))
+        res = await client.post(self.peer.url, path, payload(kind, items, self.peer.java), headers=headers)
         if res.outcome is Outcome.NOT_FOUND and not self.peer.java and path != SINGLE_PATHS[kind]:
             log.warning("peer %s has no %s: treating it as a Java peer", self.peer.url, path)
             self.peer.java = True
-            res = await client.post(self.peer.url, SINGLE_PATHS[kind], payload(kind, items, True))
-        self._settle(kind, items, res)
+            res = await client.post(
+                self.peer.url, SINGLE_PATHS[kind], payload(kind, items, True), headers=headers
+            )
+        return res
 
     def _settle(self, kind: str, items: list[Instance], res: Result) -> None:
         metrics = self.rep.node.metrics
@@ -258,8 +281,9 @@ class Replicator:
         self.retry_interval = s.retry_interval_secs
         self.queue_size = s.queue_size
         self.links = {p.url: PeerLink(self, p) for p in peers.peers}
-        self._pending: list[tuple[str, list[Instance]]] = []
+        self._pending: list[tuple[str, list[Instance], list[Any]]] = []
         self._count = 0
+        self.tracing: Tracing = node.tracing
         peers.on_down.append(lambda p: self.links[p.url].drop_all())
 
     # -- called by api/registry.py on the event loop ------------------------------------------------
@@ -275,10 +299,14 @@ class Replicator:
     def _add(self, kind: str, items: list[Instance]) -> None:
         if not items or not self.peers.any_up:
             return  # writes for peers that are down are dropped (S14.5)
+        trace = self.tracing.current() if self.tracing.on else None
         if self._pending and self._pending[-1][0] == kind:
-            self._pending[-1][1].extend(items)
+            last = self._pending[-1]
+            last[1].extend(items)
+            if trace is not None:
+                last[2].append(trace)
         else:
-            self._pending.append((kind, list(items)))
+            self._pending.append((kind, list(items), [] if trace is None else [trace]))
         self._count += len(items)
         if self._count >= self.batch_size:
             self.flush()
@@ -288,11 +316,11 @@ class Replicator:
         if not pending:
             return
         links = [self.links[p.url] for p in self.peers.up_peers()]
-        for kind, items in pending:
+        for kind, items, traces in pending:
             for i in range(0, len(items), self.batch_size):
                 chunk = items[i : i + self.batch_size]
                 for link in links:
-                    link.enqueue(kind, chunk)
+                    link.enqueue(kind, chunk, traces)
 
     async def ticker(self) -> None:
         while True:
@@ -303,32 +331,46 @@ class Replicator:
     # -- start-up sync (S14.8) ------------------------------------------------------------------------
     async def startup_sync(self, timeout: float) -> None:
         node = self.node
+        tracing = self.tracing
         try:
-            for peer in self.peers.peers:
-                if not peer.up:
-                    continue
-                res = await self.client.post(peer.url, R + "services.json", b"{}", timeout=timeout)
-                if res.outcome is not Outcome.OK:
-                    log.warning(
-                        "start-up sync from %s failed (%s); trying the next peer", peer.url, res.error
-                    )
-                    continue
-                instances = services_instances(res.body)
-                if instances is None:
-                    log.warning("start-up sync from %s: unexpected answer; trying the next peer", peer.url)
-                    continue
-                _, failed = node.registry.register(instances)
-                log.info(
-                    "start-up sync: copied %d instance(s) from %s", len(instances) - len(failed), peer.url
-                )
-                return
-            if self.peers.peers:
-                log.warning("start-up sync: no peer answered; starting with an empty registry")
+            with tracing.span("replication.startup_sync", {"artemis.peers": len(self.peers.peers)}):
+                await self._sync_from_peers(timeout)
         finally:
             try:
                 await self.announce()
             finally:
                 node.status = "up"
+
+    async def _sync_from_peers(self, timeout: float) -> None:
+        tracing = self.tracing
+        for peer in self.peers.peers:
+            if not peer.up:
+                continue
+            with tracing.span("replication.startup_sync.fetch", {"artemis.peer": peer.url}, kind="client"):
+                res = await self.client.post(
+                    peer.url,
+                    R + "services.json",
+                    b"{}",
+                    timeout=timeout,
+                    decode=False,
+                    headers=tracing.headers() if tracing.on else None,
+                )
+            if res.outcome is not Outcome.OK:
+                log.warning("start-up sync from %s failed (%s); trying the next peer", peer.url, res.error)
+                continue
+            services = services_of(res.body)
+            del res  # the answer's bytes live on only in the services' raw slices
+            if services is None:
+                log.warning("start-up sync from %s: unexpected answer; trying the next peer", peer.url)
+                continue
+            with tracing.span("replication.startup_sync.copy", {"artemis.services": len(services)}) as span:
+                copied = await copy_services(self.node.registry, services)
+                if span is not None:
+                    span.set_attribute("artemis.instances", copied)
+            log.info("start-up sync: copied %d instance(s) from %s", copied, peer.url)
+            return
+        if self.peers.peers:
+            log.warning("start-up sync: no peer answered; starting with an empty registry")
 
     async def announce(self) -> None:
         """Tell every peer we are (back) up, and our node id, so none drops writes for us until its next
@@ -343,23 +385,68 @@ class Replicator:
         await self.client.close()
 
 
-def services_instances(body: Any) -> list[Instance] | None:
-    """Every instance of a services.json answer (any key spelling, N1), or None if it is not one."""
+SYNC_CHUNK = 20_000
+"""Instances decoded and registered per step of the start-up sync: the event loop serves requests (the
+peers' health checks among them) between steps, so a node copying a million instances keeps answering."""
+
+
+class _RawServices(msgspec.Struct):
+    """A services.json answer with each service left undecoded (a slice of the answer's bytes)."""
+
+    services: list[msgspec.Raw] | None = None
+
+
+_raw_services = msgspec.json.Decoder(_RawServices)
+
+
+def services_of(body: bytes) -> list[Any] | None:
+    """The services of a peer's services.json answer, each as raw JSON (``msgspec.Raw``) or, when the
+    answer does not spell ``services`` as R and J nodes do, as an already decoded ``Service``; None when
+    it is not a services answer."""
+    try:
+        doc = _raw_services.decode(body)
+    except msgspec.DecodeError:
+        return None
+    if doc.services is not None:
+        return doc.services
+    # Another spelling of the keys (N1): the tolerant decode of the whole answer.
     from artemis_client.errors import BadRequestError
     from artemis_client.wire.replication import ServicesReply
 
-    if not isinstance(body, dict):
-        return None
     try:
-        doc = codec.convert(body, ServicesReply)
+        reply = codec.decode(body, ServicesReply)
     except BadRequestError:
         return None
-    if doc.services is None:
-        return None
-    out: list[Instance] = []
-    for svc in doc.services:
-        out.extend(svc.instances or ())
-    return out
+    return reply.services
+
+
+async def copy_services(registry: Registry, services: list[Any]) -> int:
+    """Register every instance of ``services`` (raw slices decoded here, :data:`SYNC_CHUNK` instances per
+    step, yielding to the event loop between steps); the number of instances stored. A service that does not
+    decode is skipped with a warning, the others are copied."""
+    from artemis_client.errors import BadRequestError
+    from artemis_client.wire.registry import Service
+
+    copied = 0
+    batch: list[Instance] = []
+    for k, item in enumerate(services):
+        if isinstance(item, msgspec.Raw):
+            try:
+                svc = codec.decode(bytes(item), Service)
+            except BadRequestError as exc:
+                log.warning("start-up sync: service #%d of the peer's answer skipped: %s", k, exc)
+                continue
+        else:
+            svc = item
+        services[k] = None  # let the slice (and at the end the whole answer) go
+        batch.extend(svc.instances or ())
+        if len(batch) >= SYNC_CHUNK:
+            copied += len(registry.register(batch)[0])
+            batch = []
+            await asyncio.sleep(0)
+    if batch:
+        copied += len(registry.register(batch)[0])
+    return copied
 
 
 class ReplicationCollector:

@@ -276,3 +276,38 @@ def test_replication_writes_agree_and_keep_the_peer_token(
             {"authorization": "Bearer peer-token-for-tests-0123456789"},
         )
         assert r.json()["responseStatus"]["status"] == "success"
+
+
+def test_discovery_gets_and_services_agree(
+    http: httpx.Client, server: LiveServer, unique: Callable[[str], str]
+) -> None:
+    """GET service.json / services.json (query in the URL) and POST services.json: the lane answers what
+    Litestar answers; a GET with an Origin header or a body is left to Litestar."""
+    svc = unique("fastg")
+    both(http, server, "/api/registry/register.json", msgspec.json.encode({"instances": [inst(svc, "g1")]}))
+    for path in (
+        f"/api/discovery/service.json?serviceId={svc}",
+        "/api/discovery/services.json",
+        "/api/discovery/services?regionId=default",
+    ):
+        before = lane(server).served
+        fast = http.get(path)
+        assert lane(server).served == before + 1, f"the fast lane did not serve GET {path}"
+        slow = http.get(path, headers={"origin": server.url})
+        assert lane(server).served == before + 1, "the fast lane served a GET with an Origin header"
+        assert (fast.status_code, fast.headers["content-type"], fast.content) == (
+            slow.status_code,
+            slow.headers["content-type"],
+            slow.content,
+        )
+        assert fast.headers["content-length"] == str(len(fast.content))
+    r = http.get(f"/api/discovery/service.json?serviceId={svc}")
+    assert [i["instanceId"] for i in r.json()["service"]["instances"]] == ["g1"]
+    r = http.get("/api/discovery/service.json")  # no serviceId: the 400 naming it, from either path
+    assert r.status_code == 400
+    assert "serviceId" in r.text
+    before = lane(server).served
+    http.request("GET", "/api/discovery/services.json", content=b"{}")
+    assert lane(server).served == before
+    r = both(http, server, "/api/discovery/services.json", b"{}")
+    assert any(s["serviceId"] == svc for s in r.json()["services"])

@@ -117,3 +117,76 @@ def test_sync_tries_the_next_peer_when_one_fails(make_cluster, fake_peer) -> Non
     )
     wait_for(lambda: _status(a.url) == "up", timeout=5, what="up")
     assert instance_ids(a.url, "svc-next") == ["g1"]
+
+
+def test_sync_reads_any_key_spelling_and_skips_a_broken_service(make_cluster, fake_peer) -> None:
+    """A peer answer spelling keys its own way is still copied; a service that does not decode is skipped
+    and the services around it are copied."""
+    odd = {
+        "Services": [
+            {"service_id": "svc-odd", "Instances": [{**instance("svc-odd", "o1"), "PORT": 81}]},
+        ]
+    }
+    odd_peer = fake_peer(lambda m, p, b: (200, json.dumps(odd).encode()))
+    (a,) = make_cluster(1, extra_peers=(odd_peer.url,), cluster={"health_check_initial_delay_secs": 60})
+    wait_for(lambda: _status(a.url) == "up", timeout=5, what="up after a sync with odd spellings")
+    assert instance_ids(a.url, "svc-odd") == ["o1"]
+
+    broken = {
+        "services": [
+            {"serviceId": "svc-a", "instances": [instance("svc-a", "a1")]},
+            {"serviceId": "svc-bad", "instances": "not a list"},
+            {"serviceId": "svc-b", "instances": [instance("svc-b", "b1"), instance("svc-b", "b2")]},
+        ]
+    }
+    peer = fake_peer(lambda m, p, b: (200, json.dumps(broken).encode()))
+    (c,) = make_cluster(1, extra_peers=(peer.url,), cluster={"health_check_initial_delay_secs": 60})
+    wait_for(lambda: _status(c.url) == "up", timeout=5, what="up after a sync with a broken service")
+    assert instance_ids(c.url, "svc-a") == ["a1"]
+    assert instance_ids(c.url, "svc-b") == ["b1", "b2"]
+    assert instance_ids(c.url, "svc-bad") == []
+
+
+async def test_copy_registers_in_steps_and_lets_the_loop_run(monkeypatch) -> None:
+    """The copy registers chunk by chunk and yields to the event loop between chunks: a task scheduled
+    beside it runs before the copy ends, and every instance is stored in the peer's order."""
+    import asyncio
+
+    import msgspec
+
+    from artemis_server.registry.ports import FakeClock
+    from artemis_server.registry.registry import Registry
+    from artemis_server.replication import replicator
+
+    monkeypatch.setattr(replicator, "SYNC_CHUNK", 250)
+    body = msgspec.json.encode(
+        {
+            "services": [
+                {"serviceId": f"svc-{s}", "instances": [instance(f"svc-{s}", f"i{k}") for k in range(100)]}
+                for s in range(10)
+            ]
+        }
+    )
+    services = replicator.services_of(body)
+    assert services is not None
+    assert all(isinstance(s, msgspec.Raw) for s in services)
+    reg = Registry(clock=FakeClock(1000.0))
+    seen: list[int] = []
+
+    async def beside() -> None:
+        while True:
+            seen.append(len(reg))
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(beside())
+    await asyncio.sleep(0)
+    copied = await replicator.copy_services(reg, services)
+    task.cancel()
+    assert copied == 1000
+    assert len(reg) == 1000
+    assert any(0 < n < 1000 for n in seen)  # the loop ran while the copy was half done
+    assert [i.instance_id for i in reg.get_service("svc-9").instances.values()] == [
+        f"i{k}" for k in range(100)
+    ]
+    assert replicator.services_of(b"[1, 2]") is None
+    assert replicator.services_of(b"not json") is None
