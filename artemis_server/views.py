@@ -99,6 +99,23 @@ def route_rule_view(r: Rule) -> RouteRuleView:
     return RouteRuleView(r.route_id, r.strategy, [RouteGroup(rg.group_ref, rg.weight) for rg in r.groups])
 
 
+def client_rule_view(r: Rule, table: RoutingTable) -> RouteRuleView:
+    """The active rule for a client that asked for ``clientRouting`` (docs/sdk.md): besides the reference
+    and weight of each group, what the client needs to route exactly as F6 does: the group's location
+    (close-by) and managed name in ``metadata``, the instances bound to it in ``instanceIds``."""
+    from artemis_client.routing import META_NAME, META_REGION, META_ZONE  # the keys the SDK reads
+
+    groups = []
+    for rg in r.groups:
+        region, zone = table.place(rg)
+        managed = table.groups.get(rg.managed_id) if rg.managed_id is not None else None
+        named = ((META_REGION, region), (META_ZONE, zone), (META_NAME, managed.name if managed else None))
+        meta = {k: v for k, v in named if v}
+        bound = sorted(table.bound_instance_ids(managed.group_id)) if managed is not None else []
+        groups.append(RouteGroup(rg.group_ref, rg.weight, instance_ids=bound or None, metadata=meta or None))
+    return RouteRuleView(r.route_id, r.strategy, groups)
+
+
 def rule_group_view(rg: RuleGroup) -> RouteRuleGroup:
     return RouteRuleGroup(
         route_rule_id=rg.route_id,

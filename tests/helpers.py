@@ -220,3 +220,20 @@ class ServerProcess:
         assert self.proc is not None
         out, err = self.proc.communicate(timeout=10)
         return out, err
+
+
+@contextmanager
+def black_hole() -> Iterator[str]:
+    """A URL whose socket accepts connections (kernel backlog) and never answers: every read times out."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    try:
+        yield f"http://127.0.0.1:{s.getsockname()[1]}"
+    finally:
+        s.close()
+
+
+def dead_url() -> str:
+    """A URL on a loopback port nothing listens on: connections are refused at once."""
+    return f"http://127.0.0.1:{free_port()}"

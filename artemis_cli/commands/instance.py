@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
+import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -212,49 +212,81 @@ def register(
     from artemis_client.wire.registry import Instance
 
     registered = msgspec.convert(inst, Instance)
-    st.client.register([registered])
-    if not keep_alive:
-        st.out.done({"registered": inst}, f"registered {service}/{instance_id}")
+    if keep_alive:
+        _keep_alive(st, registered, interval)  # the SDK registers it
         return
-    _keep_alive(st, registered, interval)
+    st.client.register([registered])
+    st.out.done({"registered": inst}, f"registered {service}/{instance_id}")
+
+
+# what the SDK logs that a keep-alive user must see on stderr (state changes, each once)
+_SURFACED = ("re-register", "heartbeat-failed", "watchdog", "recovered")
 
 
 def _keep_alive(st: Any, inst: Instance, interval: float) -> None:
+    """Keep ``inst`` registered with the SDK (one heartbeat per interval, re-register when the node lost it,
+    failover across the configured servers) until Ctrl-C / SIGTERM, then unregister it."""
+    import logging
+
+    from artemis_client.sync import ArtemisClient
+
     key = _key(inst)
     name = f"{inst.service_id}/{inst.instance_id}"
-    st.out.message(f"registered {name}; heartbeating every {interval:g}s until Ctrl-C")
 
-    def on_term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+    class _ToStderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if getattr(record, "artemis_event", "") in (
+                "re-register",
+                "heartbeat-failed",
+                "watchdog",
+                "recovered",
+            ):
+                st.out.warn(record.getMessage())
 
-    old = signal.signal(signal.SIGTERM, on_term)
-    beats = 0
+    sdk_log = logging.getLogger("artemis.client")
+    handler = _ToStderr()
+    sdk_log.addHandler(handler)
+    old_propagate, sdk_log.propagate = sdk_log.propagate, False
+    old_level = sdk_log.level
+    sdk_log.setLevel(logging.INFO)
+
+    # Ctrl-C / SIGTERM only ask to stop: no exception lands inside the SDK's calls; a second one
+    # interrupts at once (the instance then stays until its lease expires).
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    client = ArtemisClient(st.client.servers, heartbeat_interval=interval, lease_ttl=max(20.0, interval * 4))
     try:
-        while True:
-            deadline = time.monotonic() + interval
-            while (left := deadline - time.monotonic()) > 0:
-                time.sleep(min(left, 0.2))
-            try:
-                doc = st.client.heartbeat([key])
-                if doc.failed_instance_keys or doc.failed_instances:
-                    st.out.warn(f"the server lost {name} (lease expired?); registering again")
-                    st.client.register([inst])
-                beats += 1
-            except ArtemisError as exc:
-                st.out.warn(f"heartbeat failed, will retry: {exc}")
-    except KeyboardInterrupt:
-        pass
-    try:
-        st.client.unregister([key])
-    except ArtemisError as exc:
-        # the instance stays registered until its lease runs out: the caller must know (exit 1 or 4)
-        raise type(exc)(f"could not unregister {name} (it stays until its lease expires): {exc}") from None
-    except KeyboardInterrupt:
-        raise Interrupted(
-            f"interrupted before {name} was unregistered (it stays until its lease expires)"
-        ) from None
+        try:
+            client.register(inst)
+            st.out.message(f"registered {name}; heartbeating every {interval:g}s until Ctrl-C")
+            while not stop.wait(0.2):
+                pass
+            beats = client.stats()["counters"].get("heartbeat_ok", 0)
+            client.unregister(inst)
+        except ArtemisError as exc:
+            if not stop.is_set():
+                raise  # the registration itself failed
+            # the instance stays registered until its lease runs out: the caller must know (exit 1 or 4)
+            raise type(exc)(
+                f"could not unregister {name} (it stays until its lease expires): {exc}"
+            ) from None
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"interrupted before {name} was unregistered (it stays until its lease expires)"
+            ) from None
     finally:
-        signal.signal(signal.SIGTERM, old)
+        client.close(timeout=1.0)
+        for sig, handler_before in old.items():
+            signal.signal(sig, handler_before)
+        sdk_log.removeHandler(handler)
+        sdk_log.propagate = old_propagate
+        sdk_log.setLevel(old_level)
     st.out.done({"unregistered": key, "heartbeats": beats}, f"unregistered {name}")
 
 

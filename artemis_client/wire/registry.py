@@ -158,6 +158,9 @@ class LookupRequest(CamelStruct):
     strategy: str | None = None
     region_id: Id | None = None
     zone_id: Id | None = None
+    # Python-defined (docs/sdk.md): answer the unrouted instances plus the active rule, which the client
+    # evaluates per pick; Java clients never send it.
+    client_routing: bool | None = None
 
 
 class DeltaRequest(CamelStruct):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from artemis_client.errors import BadRequestError, NotFoundError
 from artemis_client.wire.management import (
@@ -14,6 +14,19 @@ from artemis_client.wire.management import (
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
+from artemis_server.management import checks
+from artemis_server.management.commands import (
+    BindingAdd,
+    CanaryDelete,
+    CanaryEnable,
+    CanarySet,
+    CanaryWhitelist,
+    Command,
+    GroupCreate,
+    RuleCreate,
+    RuleGroupAdd,
+    RulePublish,
+)
 from artemis_server.views import canary_view
 
 routes = Routes()
@@ -28,11 +41,12 @@ def _service(value: str | None) -> str:
 async def _set(call: Call, req: CanaryConfigRequest) -> None:
     if req.ip_whitelist is None:
         raise BadRequestError("missing required field `ipWhitelist`", field="ipWhitelist")
-    await call.node.management.execute(
-        "canary.set",
-        {"serviceId": _service(req.service_id), "ipWhitelist": req.ip_whitelist, "enabled": req.enabled},
-        operator=operator_of(call, req.operator_id),
+    command = CanarySet(
+        service_id=_service(req.service_id),
+        ip_whitelist=checks.ip_list(req.ip_whitelist, "ipWhitelist"),
+        enabled=True if req.enabled is None else req.enabled,
     )
+    await call.node.management.execute(command, operator=operator_of(call, req.operator_id))
 
 
 @routes.post(
@@ -58,11 +72,9 @@ async def canary_get(call: Call) -> Any:
 
 @routes.add("DELETE", "/api/management/canary/config/{service_id:str}", family="C", mutating=True)
 async def canary_delete(call: Call) -> Any:
-    await call.node.management.execute(
-        "canary.delete",
-        {"serviceId": call.path_params["service_id"]},
-        operator=operator_of(call, call.param("operatorId")),  # DELETE has no body: ?operatorId= like routing
-    )
+    command = CanaryDelete(service_id=checks.need(call.path_params["service_id"], "serviceId"))
+    # DELETE has no body: ?operatorId= like routing
+    await call.node.management.execute(command, operator=operator_of(call, call.param("operatorId")))
     return edge.ok_c("Canary config removed")
 
 
@@ -76,34 +88,26 @@ async def canary_list(call: Call) -> Any:
 async def canary_enable(call: Call) -> Any:
     req: CanaryEnableRequest = call.data
     service = _service(req.service_id)
-    await call.node.management.execute(
-        "canary.enable",
-        {"serviceId": service, "enabled": req.enabled},
-        operator=operator_of(call, req.operator_id),
-    )
+    command = CanaryEnable(service_id=service, enabled=req.enabled)
+    await call.node.management.execute(command, operator=operator_of(call, req.operator_id))
     return edge.ok_c(f"Canary {'enabled' if req.enabled else 'disabled'} for service {service}")
 
 
 @routes.post("/api/management/canary/disable", family="C", body=CanaryEnableRequest, mutating=True)
 async def canary_disable(call: Call) -> Any:
     req: CanaryEnableRequest = call.data
-    result = await call.node.management.execute(
-        "canary.enable",
-        {"serviceId": _service(req.service_id), "enabled": False},
-        operator=operator_of(call, req.operator_id),
-    )
+    command = CanaryEnable(service_id=_service(req.service_id), enabled=False)
+    result = await call.node.management.execute(command, operator=operator_of(call, req.operator_id))
     return edge.ok_c(result)
 
 
-async def _whitelist(call: Call, action: str) -> Any:
+async def _whitelist(call: Call, action: Literal["add", "remove"]) -> Any:
     req: CanaryIpsRequest = call.data
-    if req.ips is None:
-        raise BadRequestError("missing required field `ips`", field="ips")
-    result = await call.node.management.execute(
-        "canary.whitelist",
-        {"serviceId": call.path_params["service_id"], "ips": req.ips, "action": action},
-        operator=operator_of(call, req.operator_id),
+    ips = checks.ip_list(req.ips, "ips")
+    command = CanaryWhitelist(
+        service_id=checks.need(call.path_params["service_id"], "serviceId"), ips=ips, action=action
     )
+    result = await call.node.management.execute(command, operator=operator_of(call, req.operator_id))
     return edge.ok_c(result)
 
 
@@ -145,22 +149,20 @@ async def update_canary_ips(call: Call) -> Any:
     operator = operator_of(call, req.operator_id)
     region = node.settings.server.region
 
-    async def run(command: str, args: dict[str, Any]) -> Any:
-        return await node.management.execute(f"routing.{command}", args, operator=operator)
+    async def run(command: Command) -> Any:
+        return await node.management.execute(command, operator=operator)
 
     key = group_key(service, region, "canary", app_id)
     group = table.group_by_ref(key)
     if group is None:
         await run(
-            "group.create",
-            {
-                "serviceId": service,
-                "regionId": region,
-                "zoneId": "canary",
-                "name": app_id,
-                "groupType": "physical",
-                "appId": app_id,
-            },
+            GroupCreate(
+                service_id=checks.need(service, "serviceId"),
+                region_id=checks.need(region, "regionId"),
+                zone_id="canary",
+                name=checks.need(app_id, "name"),
+                app_id=checks.text(app_id),
+            )
         )
         group = table.group_by_ref(key)
     assert group is not None
@@ -173,29 +175,27 @@ async def update_canary_ips(call: Call) -> Any:
         existing = table.rules.get(route_id)
     if existing is None:
         await run(
-            "rule.create",
-            {
-                "routeId": route_id,
-                "serviceId": service,
-                "name": CANARY_RULE,
-                "strategy": "weighted-round-robin",
-                "status": "active",
-            },
+            RuleCreate(
+                route_id=route_id,
+                service_id=service,
+                name=CANARY_RULE,
+                strategy="weighted-round-robin",
+                status="active",
+            )
         )
     elif existing.status != "active":
-        await run("rule.publish", {"routeId": route_id})
-    await run("rulegroup.add", {"routeId": route_id, "groupId": str(group.group_id), "weight": 5})
+        await run(RulePublish(route_id=route_id))
+    await run(RuleGroupAdd(route_id=route_id, group_id=str(group.group_id), weight=5))
     entry = node.registry.get_service(service)
     for inst in entry.instances.values() if entry is not None else []:
         if inst.ip in ips and (group.group_id, inst.instance_id) not in table.bindings:
             await run(
-                "binding.add",
-                {
-                    "groupKey": key,
-                    "instanceId": inst.instance_id,
-                    "serviceId": service,
-                    "regionId": inst.region_id or region,
-                    "zoneId": inst.zone_id or "canary",
-                },
+                BindingAdd(
+                    group_key=key,
+                    instance_id=inst.instance_id,
+                    service_id=service,
+                    region_id=inst.region_id or region,
+                    zone_id=inst.zone_id or "canary",
+                )
             )
     return edge.ok_a()

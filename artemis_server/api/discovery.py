@@ -5,6 +5,8 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from artemis_client.errors import BadRequestError, NoPermissionError
 from artemis_client.wire import codec
 from artemis_client.wire.envelope import OK, EnvelopeC, fail_status
@@ -25,6 +27,7 @@ from artemis_client.wire.registry import (
 from artemis_server.api.endpoints import Call, Reply, Routes
 from artemis_server.registry.discovery import ClientContext, NoRouting
 from artemis_server.registry.routing import RoutingTable
+from artemis_server.views import client_rule_view
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -60,13 +63,23 @@ def check_zone(call: Call, ctx: ClientContext) -> None:
         raise NoPermissionError(f"discovery from zone {ctx.zone_id} is not served by this node")
 
 
-def service_doc(call: Call, service_id: str, ctx: ClientContext) -> Service | None:
+def service_doc(call: Call, service_id: str, ctx: ClientContext, *, route: bool = True) -> Service | None:
     check_zone(call, ctx)
-    found = call.node.discover(service_id, ctx)
+    found = call.node.discover(service_id, ctx, route=route)
     if found is None:
         return None
     sid, insts = found
     return call.node.service_extras(Service(service_id=sid, instances=insts), ctx)
+
+
+def with_client_rule(call: Call, svc: Service) -> Service:
+    """``clientRouting``: the service's active rule in the form a client routes with (or none)."""
+    table = call.node.router
+    if not isinstance(table, RoutingTable):
+        return svc
+    rule = table.active_rule(svc.service_id)
+    rules = [client_rule_view(rule, table)] if rule is not None and rule.groups else None
+    return msgspec.structs.replace(svc, route_rules=rules)
 
 
 def same_for_every_caller(node: Node, service_id: str) -> bool:
@@ -223,10 +236,14 @@ async def lookup(call: Call) -> Any:
     req: LookupRequest = codec.convert(raw, LookupRequest)
     if "discoveryconfigs" in keys and req.discovery_configs is not None:
         services: list[Service] = []
+        own_routing = bool(req.client_routing)
         for dc in req.discovery_configs:
             if not dc.service_id.strip():
                 continue
-            svc = service_doc(call, dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
+            ctx = context_for(call, dc, req.region_id, req.zone_id)
+            svc = service_doc(call, dc.service_id, ctx, route=not own_routing)
+            if svc is not None and own_routing:
+                svc = with_client_rule(call, svc)
             services.append(svc or Service(service_id=dc.service_id, instances=[]))
         return LookupResponse(services=services, response_status=OK)
     if req.discovery_config is not None:

@@ -20,6 +20,8 @@ from artemis_client.wire.management import (
 from artemis_client.wire.registry import Instance, Service
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
+from artemis_server.management import checks
+from artemis_server.management.commands import InstanceOperate, ServerOperate
 from artemis_server.registry.model import identity, instance_identity
 from artemis_server.registry.routing import RoutingTable
 from artemis_server.views import (
@@ -67,17 +69,19 @@ def _server_records(call: Call, region: str | None) -> dict[str, Any]:
 async def _operate_instance(call: Call, style: str) -> None:
     req: OperateInstanceRequest = call.data
     region, service, instance = key_triple(call, req.instance_key)
-    args: dict[str, Any] = {
-        "regionId": region,
-        "serviceId": service,
-        "instanceId": instance,
-        "operation": req.operation,
-        "operationComplete": req.operation_complete,
-        "token": req.token,
-    }
-    if style == "j":  # S10.6: the Java meaning of operationComplete, plus the J operation context
-        args.update(reason=req.reason, extensions=req.extensions, style="j")
-    await call.node.management.execute("instance.operate", args, operator=operator_of(call, req.operator_id))
+    java = style == "j"  # S10.6: the Java meaning of operationComplete, plus the J operation context
+    command = InstanceOperate(
+        region_id=region,
+        service_id=service,
+        instance_id=instance,
+        operation=checks.operation(req.operation),
+        operation_complete=req.operation_complete,
+        token=req.token,
+        style="j" if java else "r",
+        reason=req.reason if java else None,
+        extensions=req.extensions if java else None,
+    )
+    await call.node.management.execute(command, operator=operator_of(call, req.operator_id))
 
 
 @routes.post(
@@ -108,23 +112,25 @@ def _server_args(call: Call, req: OperateServerRequest | ServerKeyRequest) -> tu
     return (region or "").strip() or call.node.settings.server.region, server_id.strip()
 
 
+async def _operate_server(call: Call, style: str) -> None:
+    req: OperateServerRequest = call.data
+    region, server_id = _server_args(call, req)
+    command = ServerOperate(
+        region_id=region,
+        server_id=server_id,
+        operation=checks.operation(req.operation),
+        operation_complete=req.operation_complete,
+        token=req.token,
+        style="j" if style == "j" else "r",
+    )
+    await call.node.management.execute(command, operator=operator_of(call, req.operator_id))
+
+
 @routes.post(
     "/api/management/server/operate-server.json", family="B", body=OperateServerRequest, mutating=True
 )
 async def operate_server(call: Call) -> Any:
-    req: OperateServerRequest = call.data
-    region, server_id = _server_args(call, req)
-    await call.node.management.execute(
-        "server.operate",
-        {
-            "regionId": region,
-            "serverId": server_id,
-            "operation": req.operation,
-            "operationComplete": req.operation_complete,
-            "token": req.token,
-        },
-        operator=operator_of(call, req.operator_id),
-    )
+    await _operate_server(call, "r")
     return edge.ok_b()
 
 
@@ -165,20 +171,7 @@ async def j_operate_instance(call: Call) -> Any:
 
 @routes.post("/api/management/operate-server.json", family="A", body=OperateServerRequest, mutating=True)
 async def j_operate_server(call: Call) -> Any:
-    req: OperateServerRequest = call.data
-    region, server_id = _server_args(call, req)
-    await call.node.management.execute(
-        "server.operate",
-        {
-            "regionId": region,
-            "serverId": server_id,
-            "operation": req.operation,
-            "operationComplete": req.operation_complete,
-            "token": req.token,
-            "style": "j",
-        },
-        operator=operator_of(call, req.operator_id),
-    )
+    await _operate_server(call, "j")
     return edge.ok_a()
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from artemis_client.errors import BadRequestError, NotFoundError
 from artemis_client.wire.routing import (
     BatchBindingIn,
     GroupIn,
     GroupInstance,
+    JGroup,
     ListQuery,
     OperatorIn,
     RuleGroupIn,
@@ -20,6 +19,29 @@ from artemis_client.wire.routing import (
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
+from artemis_server.management import checks
+from artemis_server.management.commands import (
+    BatchItem,
+    BindingAdd,
+    BindingBatch,
+    BindingRemove,
+    Command,
+    GroupCreate,
+    GroupDelete,
+    GroupTagsAdd,
+    GroupTagsRemove,
+    GroupUpdate,
+    RuleCreate,
+    RuleDelete,
+    RuleGroupAdd,
+    RuleGroupItem,
+    RuleGroupRemove,
+    RuleGroupUpdate,
+    RulePublish,
+    RuleUnpublish,
+    RuleUpdate,
+)
+from artemis_server.registry.entities import fold
 from artemis_server.registry.routing import RoutingTable
 from artemis_server.views import binding_view, group_tags, group_view, rule_group_view, rule_view
 
@@ -32,20 +54,77 @@ def table(call: Call) -> RoutingTable:
     return t
 
 
-def _args(obj: msgspec.Struct) -> dict[str, Any]:
-    """A request Struct as camelCase command args (None fields dropped)."""
-    out: dict[str, Any] = msgspec.to_builtins(obj)
-    return out
-
-
-async def run(call: Call, command: str, args: dict[str, Any], operator: str | None) -> Any:
-    return await call.node.management.execute(
-        f"routing.{command}", args, operator=operator_of(call, operator)
-    )
+async def run(call: Call, command: Command, operator: str | None) -> Any:
+    return await call.node.management.execute(command, operator=operator_of(call, operator))
 
 
 def _key(call: Call) -> str:
     return str(call.path_params["group_key"])
+
+
+def _group_key(call: Call) -> str:
+    return checks.need(_key(call), "groupKey")
+
+
+def _route_id(call: Call) -> str:
+    return checks.need(call.path_params["rule_id"], "routeId")
+
+
+def new_group(g: GroupIn | JGroup, group_type: str | None) -> GroupCreate:
+    """A group to create, from R's GroupIn or J's Group."""
+    return GroupCreate(
+        service_id=checks.need(g.service_id, "serviceId"),
+        region_id=checks.need(g.region_id, "regionId"),
+        zone_id=checks.need(g.zone_id, "zoneId"),
+        name=checks.need(g.name, "name"),
+        group_type=checks.group_type(group_type),
+        status=checks.status(g.status) or "active",
+        description=checks.text(g.description),
+        app_id=checks.text(g.app_id),
+    )
+
+
+def new_rule(
+    route_id: str | None,
+    service_id: str | None,
+    name: str | None,
+    strategy: str | None,
+    status: str | None,
+    description: str | None,
+    groups: list[tuple[Any, Any, str | None, str | None]] | None = None,
+    *,
+    require_name: bool = True,
+) -> RuleCreate:
+    """A rule to create; ``groups``: (reference, weight, regionId, zoneId) of each of its groups."""
+    rid = checks.need(route_id, "routeId")
+    strat = checks.strategy(strategy)
+    service = checks.need(service_id, "serviceId")
+    stat = checks.status(status) or "inactive"
+    if checks.text(name) is None and require_name:
+        checks.need(name, "name")
+    items = []
+    for i, (ref, weight, region, zone) in enumerate(groups or []):
+        if ref is None or isinstance(ref, bool) or str(ref).strip() == "":
+            raise BadRequestError(
+                f"missing required field `groups[{i}].groupId`", field=f"groups[{i}].groupId"
+            )
+        items.append(
+            RuleGroupItem(
+                group_id=str(ref).strip(),
+                weight=checks.weight(weight, f"groups[{i}].weight"),
+                region_id=checks.text(region),
+                zone_id=checks.text(zone),
+            )
+        )
+    return RuleCreate(
+        route_id=rid,
+        service_id=service,
+        name=checks.text(name) or rid,
+        strategy=strat or "weighted-round-robin",
+        status=stat,
+        description=checks.text(description),
+        groups=items,
+    )
 
 
 def _group_or_404(call: Call) -> Any:
@@ -64,7 +143,7 @@ def _group_or_404(call: Call) -> Any:
 )
 async def group_create(call: Call) -> Any:
     req: GroupIn = call.data
-    return edge.ok_c(await run(call, "group.create", _args(req), req.operator_id))
+    return edge.ok_c(await run(call, new_group(req, req.group_type), req.operator_id))
 
 
 @routes.get("/api/routing/groups", "/api/v1/management/groups", family="C", query=ListQuery)
@@ -90,13 +169,15 @@ async def group_by_id(call: Call) -> Any:
 @routes.add(("PUT", "PATCH"), "/api/routing/groups/{group_key:str}", family="C", body=GroupIn, mutating=True)
 async def group_update(call: Call) -> Any:
     req: GroupIn = call.data
-    args = {"groupKey": _key(call), "description": req.description, "status": req.status}
-    return edge.ok_c(await run(call, "group.update", args, req.operator_id))
+    command = GroupUpdate(
+        group_key=_group_key(call), description=req.description, status=checks.status(req.status)
+    )
+    return edge.ok_c(await run(call, command, req.operator_id))
 
 
 @routes.add("DELETE", "/api/routing/groups/{group_key:str}", family="C", mutating=True)
 async def group_delete(call: Call) -> Any:
-    await run(call, "group.delete", {"groupKey": _key(call)}, call.param("operatorId"))
+    await run(call, GroupDelete(group_key=_group_key(call)), call.param("operatorId"))
     return edge.ok_c(None)
 
 
@@ -105,18 +186,11 @@ async def group_tags_add(call: Call) -> Any:
     req: TagsIn = call.data
     if not req.tags:
         raise BadRequestError("missing required field `tags`", field="tags")
-    tags = [
-        {
-            "key": t.key,
-            "value": t.value
-            if isinstance(t.value, str) or t.value is None
-            else (str(t.value).lower() if isinstance(t.value, bool) else str(t.value)),
-        }
-        for t in req.tags
-    ]
-    return edge.ok_c(
-        await run(call, "group.tags.add", {"groupKey": _key(call), "tags": tags}, req.operator_id)
+    key = _group_key(call)
+    tags = checks.tags(
+        [(t.key, str(t.value).lower() if isinstance(t.value, bool) else t.value) for t in req.tags]
     )
+    return edge.ok_c(await run(call, GroupTagsAdd(group_key=key, tags=tags), req.operator_id))
 
 
 @routes.get("/api/routing/groups/{group_key:str}/tags", family="C")
@@ -127,8 +201,10 @@ async def group_tags_list(call: Call) -> Any:
 
 @routes.add("DELETE", "/api/routing/groups/{group_key:str}/tags/{tag_key:str}", family="C", mutating=True)
 async def group_tags_remove(call: Call) -> Any:
-    args = {"groupKey": _key(call), "tagKey": call.path_params["tag_key"]}
-    return edge.ok_c(await run(call, "group.tags.remove", args, call.param("operatorId")))
+    command = GroupTagsRemove(
+        group_key=_group_key(call), tag_key=checks.need(call.path_params["tag_key"], "tagKey")
+    )
+    return edge.ok_c(await run(call, command, call.param("operatorId")))
 
 
 @routes.get("/api/routing/groups/{group_key:str}/instances", family="C", query=ListQuery)
@@ -154,9 +230,15 @@ async def group_instances(call: Call) -> Any:
 )
 async def group_bind(call: Call) -> Any:
     req: GroupInstance = call.data
-    args = _args(req)
-    args["groupKey"] = _key(call)
-    await run(call, "binding.add", args, req.operator_id)
+    command = BindingAdd(
+        group_key=_group_key(call),
+        instance_id=checks.need(req.instance_id, "instanceId"),
+        region_id=checks.need(req.region_id, "regionId"),
+        zone_id=checks.need(req.zone_id, "zoneId"),
+        service_id=checks.need(req.service_id, "serviceId"),
+        binding_type=(checks.text(req.binding_type) or "manual").lower(),
+    )
+    await run(call, command, req.operator_id)
     return edge.ok_c(None)
 
 
@@ -168,8 +250,10 @@ async def group_unbind(call: Call) -> Any:
         if not call.param(name):
             raise BadRequestError(f"missing required query parameter `{name}`", field=name)
     _group_or_404(call)
-    args = {"groupKey": _key(call), "instanceId": call.path_params["instance_id"]}
-    await run(call, "binding.remove", args, call.param("operatorId"))
+    instance_id = checks.need(call.path_params["instance_id"], "instanceId")
+    await run(
+        call, BindingRemove(group_key=_group_key(call), instance_id=instance_id), call.param("operatorId")
+    )
     return edge.ok_c(None)
 
 
@@ -190,36 +274,66 @@ async def group_bindings(call: Call) -> Any:
 )
 async def service_bind(call: Call) -> Any:
     req: BatchBindingIn = call.data
-    items = [_args(i) for i in req.instances or []]
-    args = {"serviceId": call.path_params["service_id"], "instances": items}
-    return edge.ok_c(await run(call, "binding.batch", args, req.operator_id))
+    service = checks.need(call.path_params["service_id"], "serviceId")
+    if not req.instances:
+        raise BadRequestError("`instances` must be a non-empty list", field="instances")
+    items = []
+    for i, item in enumerate(req.instances):
+        sid = item.service_id
+        if sid is None or fold(sid.strip()) != fold(service):
+            raise BadRequestError(
+                f"instances[{i}].serviceId {sid!r} does not match the service in the path ({service})",
+                field=f"instances[{i}].serviceId",
+            )
+        ref = item.group_key if item.group_key is not None else item.group_id
+        if ref is None:
+            raise BadRequestError(
+                f"missing required field `instances[{i}].groupId`", field=f"instances[{i}].groupId"
+            )
+        items.append(
+            BatchItem(
+                group_ref=str(ref),
+                instance_id=checks.need(item.instance_id, f"instances[{i}].instanceId"),
+                service_id=sid.strip(),
+                region_id=checks.text(item.region_id),
+                zone_id=checks.text(item.zone_id),
+                binding_type=(checks.text(item.binding_type) or "manual").lower(),
+            )
+        )
+    return edge.ok_c(await run(call, BindingBatch(service_id=service, instances=items), req.operator_id))
 
 
 # -- rules ------------------------------------------------------------------------------------------
 
 
-def _rule_args(req: RuleIn) -> dict[str, Any]:
-    args = _args(req)
-    if req.groups is not None:
-        args["groups"] = [
-            {**_args(g), "groupId": g.group_id if g.group_id is not None else g.group_key} for g in req.groups
-        ]
-    return args
+def _new_rule(req: RuleIn, *, require_name: bool) -> RuleCreate:
+    groups = [
+        (g.group_id if g.group_id is not None else g.group_key, g.weight, g.region_id, g.zone_id)
+        for g in req.groups or []
+    ]
+    return new_rule(
+        req.route_id,
+        req.service_id,
+        req.name,
+        req.strategy,
+        req.status,
+        req.description,
+        groups,
+        require_name=require_name,
+    )
 
 
 @routes.post("/api/routing/rules", family="C", body=RuleIn, status=201, mutating=True)
 async def rule_create(call: Call) -> Any:
     req: RuleIn = call.data
-    return edge.ok_c(await run(call, "rule.create", _rule_args(req), req.operator_id))
+    return edge.ok_c(await run(call, _new_rule(req, require_name=True), req.operator_id))
 
 
 @routes.post("/api/v1/management/routes", family="C", body=RuleIn, status=201, mutating=True)
 async def rule_create_v1(call: Call) -> Any:
     """2.14 alias: the body may also carry `status` and `groups`; `name` defaults to the route id."""
     req: RuleIn = call.data
-    args = _rule_args(req)
-    args["_requireName"] = False
-    return edge.ok_c(await run(call, "rule.create", args, req.operator_id))
+    return edge.ok_c(await run(call, _new_rule(req, require_name=False), req.operator_id))
 
 
 @routes.get("/api/routing/rules", "/api/v1/management/routes", family="C", query=ListQuery)
@@ -247,30 +361,30 @@ async def rule_get(call: Call) -> Any:
 @routes.add(("PUT", "PATCH"), "/api/routing/rules/{rule_id:str}", family="C", body=RuleIn, mutating=True)
 async def rule_update(call: Call) -> Any:
     req: RuleIn = call.data
-    args = {
-        "routeId": call.path_params["rule_id"],
-        "name": req.name,
-        "description": req.description,
-        "strategy": req.strategy,
-    }
-    return edge.ok_c(await run(call, "rule.update", args, req.operator_id))
+    command = RuleUpdate(
+        route_id=_route_id(call),
+        name=checks.text(req.name),
+        description=req.description,
+        strategy=checks.strategy(req.strategy, required=False),
+    )
+    return edge.ok_c(await run(call, command, req.operator_id))
 
 
 @routes.add("DELETE", "/api/routing/rules/{rule_id:str}", family="C", mutating=True)
 async def rule_delete(call: Call) -> Any:
-    await run(call, "rule.delete", {"routeId": call.path_params["rule_id"]}, call.param("operatorId"))
+    await run(call, RuleDelete(route_id=_route_id(call)), call.param("operatorId"))
     return edge.ok_c(None)
 
 
 @routes.post("/api/routing/rules/{rule_id:str}/publish", family="C", body=OperatorIn, mutating=True)
 async def rule_publish(call: Call) -> Any:
-    await run(call, "rule.publish", {"routeId": call.path_params["rule_id"]}, call.data.operator_id)
+    await run(call, RulePublish(route_id=_route_id(call)), call.data.operator_id)
     return edge.ok_c(None)
 
 
 @routes.post("/api/routing/rules/{rule_id:str}/unpublish", family="C", body=OperatorIn, mutating=True)
 async def rule_unpublish(call: Call) -> Any:
-    await run(call, "rule.unpublish", {"routeId": call.path_params["rule_id"]}, call.data.operator_id)
+    await run(call, RuleUnpublish(route_id=_route_id(call)), call.data.operator_id)
     return edge.ok_c(None)
 
 
@@ -284,14 +398,14 @@ async def rule_group_add(call: Call) -> Any:
         raise BadRequestError("missing required field `groupId`", field="groupId")
     if req.weight is None:
         raise BadRequestError("missing required field `weight`", field="weight")
-    args = {
-        "routeId": call.path_params["rule_id"],
-        "groupId": str(ref),
-        "weight": req.weight,
-        "regionId": req.region_id,
-        "zoneId": req.zone_id,
-    }
-    await run(call, "rulegroup.add", args, req.operator_id)
+    command = RuleGroupAdd(
+        route_id=_route_id(call),
+        group_id=checks.need(str(ref), "groupId"),
+        weight=checks.weight(req.weight),
+        region_id=checks.text(req.region_id),
+        zone_id=checks.text(req.zone_id),
+    )
+    await run(call, command, req.operator_id)
     return edge.ok_c(None)
 
 
@@ -312,16 +426,16 @@ async def rule_group_update(call: Call) -> Any:
     req: RuleGroupIn = call.data
     if req.weight is None:
         raise BadRequestError("missing required field `weight`", field="weight")
-    args = {
-        "routeId": call.path_params["rule_id"],
-        "groupId": call.path_params["group_id"],
-        "weight": req.weight,
-    }
-    return edge.ok_c(await run(call, "rulegroup.update", args, req.operator_id))
+    command = RuleGroupUpdate(
+        route_id=_route_id(call),
+        group_id=checks.need(call.path_params["group_id"], "groupId"),
+        weight=checks.weight(req.weight),
+    )
+    return edge.ok_c(await run(call, command, req.operator_id))
 
 
 @routes.add("DELETE", "/api/routing/rules/{rule_id:str}/groups/{group_id:str}", family="C", mutating=True)
 async def rule_group_remove(call: Call) -> Any:
-    args = {"routeId": call.path_params["rule_id"], "groupId": call.path_params["group_id"]}
-    await run(call, "rulegroup.remove", args, call.param("operatorId"))
+    group_id = checks.need(call.path_params["group_id"], "groupId")
+    await run(call, RuleGroupRemove(route_id=_route_id(call), group_id=group_id), call.param("operatorId"))
     return edge.ok_c(None)

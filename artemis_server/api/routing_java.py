@@ -13,6 +13,21 @@ from artemis_client.wire.routing import JGroupAdminRequest, JRule, JRuleGroup
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
+from artemis_server.api.routing import new_group, new_rule
+from artemis_server.management import checks
+from artemis_server.management.commands import (
+    Command,
+    GroupDelete,
+    GroupTagsAdd,
+    GroupTagsRemove,
+    GroupUpdate,
+    RuleCreate,
+    RuleDelete,
+    RuleGroupRelease,
+    RuleGroupRemove,
+    RuleGroupStage,
+    RuleUpdate,
+)
 from artemis_server.registry.routing import Group, RoutingTable, Rule, RuleGroup
 from artemis_server.views import (
     group_j,
@@ -63,10 +78,11 @@ def _rg_by_id(call: Call, row_id: int) -> tuple[Rule, RuleGroup]:
     raise BadRequestError(f"Route rule group not found: {row_id}", field="routeRuleGroupIds")
 
 
-async def run(call: Call, req: JGroupAdminRequest, command: str, args: dict[str, Any]) -> Any:
-    return await call.node.management.execute(
-        f"routing.{command}", args, operator=operator_of(call, req.operator_id)
-    )
+async def run(call: Call, req: JGroupAdminRequest, commands: list[Command]) -> None:
+    """Run the commands of one call in order (each built, and so checked, before any runs)."""
+    operator = operator_of(call, req.operator_id)
+    for command in commands:
+        await call.node.management.execute(command, operator=operator)
 
 
 def in_region(region: str | None, value: str) -> bool:
@@ -76,23 +92,19 @@ def in_region(region: str | None, value: str) -> bool:
 # -- route rules -------------------------------------------------------------------------------------------
 
 
-def _rule_args(r: JRule, i: int) -> dict[str, Any]:
-    return {
-        "routeId": need(r.name, f"routeRules[{i}].name"),
-        "serviceId": need(r.service_id, f"routeRules[{i}].serviceId"),
-        "name": r.name,
-        "strategy": r.strategy or "weighted-round-robin",
-        "status": r.status,
-        "description": r.description,
-    }
+def _new_rule(
+    r: JRule, i: int, groups: list[tuple[Any, Any, str | None, str | None]] | None = None
+) -> RuleCreate:
+    route_id = need(r.name, f"routeRules[{i}].name")
+    service_id = need(r.service_id, f"routeRules[{i}].serviceId")
+    strategy = r.strategy or "weighted-round-robin"
+    return new_rule(route_id, service_id, r.name, strategy, r.status, r.description, groups)
 
 
 @routes.post(P + "insert-route-rules.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def insert_route_rules(call: Call) -> Any:
     req: JGroupAdminRequest = call.data
-    items = [_rule_args(r, i) for i, r in enumerate(need(req.route_rules, "routeRules"))]
-    for args in items:
-        await run(call, req, "rule.create", args)
+    await run(call, req, [_new_rule(r, i) for i, r in enumerate(need(req.route_rules, "routeRules"))])
     return edge.ok_a()
 
 
@@ -103,14 +115,16 @@ async def update_route_rules(call: Call) -> Any:
         (_rule_by_id(call, need(r.route_rule_id, f"routeRules[{i}].routeRuleId")), r)
         for i, r in enumerate(need(req.route_rules, "routeRules"))
     ]
-    for rule, r in pairs:
-        args = {
-            "routeId": rule.route_id,
-            "description": r.description,
-            "strategy": r.strategy,
-            "status": r.status,
-        }
-        await run(call, req, "rule.update", args)
+    commands: list[Command] = [
+        RuleUpdate(
+            route_id=rule.route_id,
+            description=r.description,
+            strategy=checks.strategy(r.strategy, required=False),
+            status=checks.status(r.status),
+        )
+        for rule, r in pairs
+    ]
+    await run(call, req, commands)
     return edge.ok_a()
 
 
@@ -118,8 +132,7 @@ async def update_route_rules(call: Call) -> Any:
 async def delete_route_rules(call: Call) -> Any:
     req: JGroupAdminRequest = call.data
     rules = [_rule_by_id(call, rid, "routeRuleIds") for rid in need(req.route_rule_ids, "routeRuleIds")]
-    for rule in rules:
-        await run(call, req, "rule.delete", {"routeId": rule.route_id})
+    await run(call, req, [RuleDelete(route_id=rule.route_id) for rule in rules])
     return edge.ok_a()
 
 
@@ -150,17 +163,15 @@ async def get_route_rules(call: Call) -> Any:
 async def create_route_rule(call: Call) -> Any:
     req: JGroupAdminRequest = call.data
     rule = need(req.route_rule, "routeRule")
-    args = _rule_args(rule, 0)
-    groups = []
+    groups: list[tuple[Any, Any, str | None, str | None]] = []
     for i, gw in enumerate(req.groups or []):
         if gw.group_id is not None:
             g = group_by_id(call, gw.group_id, f"groups[{i}].groupId")
             ref = str(g.group_id)
         else:
             ref = need(gw.name, f"groups[{i}].name")
-        groups.append({"groupId": ref, "weight": gw.weight if gw.weight is not None else 5})
-    args["groups"] = groups
-    await run(call, req, "rule.create", args)
+        groups.append((ref, gw.weight if gw.weight is not None else 5, None, None))
+    await run(call, req, [_new_rule(rule, 0, groups)])
     return edge.ok_a()
 
 
@@ -182,39 +193,45 @@ def _staged(call: Call, req: JGroupAdminRequest) -> list[tuple[Rule, str, JRuleG
     return out
 
 
-async def _stage(call: Call, command: str) -> Any:
+async def _stage(call: Call, *, release: bool = False) -> Any:
     req: JGroupAdminRequest = call.data
+    commands: list[Command] = []
     for rule, ref, rg in _staged(call, req):
-        args: dict[str, Any] = {"routeId": rule.route_id, "groupId": ref}
-        if rg.weight is not None:
-            args["weight"] = rg.weight
-        if rg.unreleased_weight is not None:
-            args["unreleasedWeight"] = rg.unreleased_weight
-        await run(call, req, command, args)
+        group_id = checks.need(ref, "groupId")
+        if release:
+            commands.append(RuleGroupRelease(route_id=rule.route_id, group_id=group_id))
+            continue
+        raw = rg.unreleased_weight if rg.unreleased_weight is not None else rg.weight
+        weight = checks.weight(5 if raw is None else raw, "unreleasedWeight")  # 5: J's default weight
+        commands.append(RuleGroupStage(route_id=rule.route_id, group_id=group_id, weight=weight))
+    await run(call, req, commands)
     return edge.ok_a()
 
 
 @routes.post(P + "insert-route-rule-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def insert_route_rule_groups(call: Call) -> Any:
-    return await _stage(call, "rulegroup.stage")
+    return await _stage(call)
 
 
 @routes.post(P + "update-route-rule-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def update_route_rule_groups(call: Call) -> Any:
-    return await _stage(call, "rulegroup.stage")
+    return await _stage(call)
 
 
 @routes.post(P + "release-route-rule-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def release_route_rule_groups(call: Call) -> Any:
-    return await _stage(call, "rulegroup.release")
+    return await _stage(call, release=True)
 
 
 @routes.post(P + "delete-route-rule-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def delete_route_rule_groups(call: Call) -> Any:
     req: JGroupAdminRequest = call.data
     found = [_rg_by_id(call, row_id) for row_id in need(req.route_rule_group_ids, "routeRuleGroupIds")]
-    for rule, rg in found:
-        await run(call, req, "rulegroup.remove", {"routeId": rule.route_id, "groupId": rg.group_ref})
+    commands: list[Command] = [
+        RuleGroupRemove(route_id=rule.route_id, group_id=checks.need(rg.group_ref, "groupId"))
+        for rule, rg in found
+    ]
+    await run(call, req, commands)
     return edge.ok_a()
 
 
@@ -250,22 +267,13 @@ def groups_of(call: Call) -> list[Group]:
 @routes.post(P + "insert-groups.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def insert_groups(call: Call) -> Any:
     req: JGroupAdminRequest = call.data
-    items = []
+    commands: list[Command] = []
     for i, g in enumerate(need(req.groups, "groups")):
-        items.append(
-            {
-                "serviceId": need(g.service_id, f"groups[{i}].serviceId"),
-                "regionId": need(g.region_id, f"groups[{i}].regionId"),
-                "zoneId": need(g.zone_id, f"groups[{i}].zoneId"),
-                "name": need(g.name, f"groups[{i}].name"),
-                "groupType": g.group_type or g.type or "physical",
-                "description": g.description,
-                "status": g.status,
-                "appId": g.app_id,
-            }
-        )
-    for args in items:
-        await run(call, req, "group.create", args)
+        for value, name in ((g.service_id, "serviceId"), (g.region_id, "regionId"), (g.zone_id, "zoneId")):
+            need(value, f"groups[{i}].{name}")
+        need(g.name, f"groups[{i}].name")
+        commands.append(new_group(g, g.group_type or g.type or "physical"))
+    await run(call, req, commands)
     return edge.ok_a()
 
 
@@ -276,10 +284,11 @@ async def update_groups(call: Call) -> Any:
         (group_by_id(call, need(g.group_id, f"groups[{i}].groupId")), g)
         for i, g in enumerate(need(req.groups, "groups"))
     ]
-    for grp, g in pairs:
-        await run(
-            call, req, "group.update", {"groupKey": grp.key, "description": g.description, "status": g.status}
-        )
+    commands: list[Command] = [
+        GroupUpdate(group_key=grp.key, description=g.description, status=checks.status(g.status))
+        for grp, g in pairs
+    ]
+    await run(call, req, commands)
     return edge.ok_a()
 
 
@@ -287,8 +296,7 @@ async def update_groups(call: Call) -> Any:
 async def delete_groups(call: Call) -> Any:
     req: JGroupAdminRequest = call.data
     groups = [group_by_id(call, gid, "groupIds") for gid in need(req.group_ids, "groupIds")]
-    for g in groups:
-        await run(call, req, "group.delete", {"groupKey": g.key})
+    await run(call, req, [GroupDelete(group_key=g.key) for g in groups])
     return edge.ok_a()
 
 
@@ -324,10 +332,10 @@ async def _put_tags(call: Call) -> Any:
         (group_by_id(call, need(gt.group_id, f"groupTagsList[{i}].groupId")), gt)
         for i, gt in enumerate(need(req.group_tags_list, "groupTagsList"))
     ]
-    for g, gt in pairs:
-        tags = [{"key": k, "value": v} for k, v in (gt.tags or {}).items()]
-        if tags:
-            await run(call, req, "group.tags.add", {"groupKey": g.key, "tags": tags})
+    commands: list[Command] = [
+        GroupTagsAdd(group_key=g.key, tags=checks.tags(list(gt.tags.items()))) for g, gt in pairs if gt.tags
+    ]
+    await run(call, req, commands)
     return edge.ok_a()
 
 
@@ -348,7 +356,7 @@ async def delete_group_tags(call: Call) -> Any:
     tag = need(req.tag or req.tag_key, "tag")
     if tag not in g.tags:
         raise NotFoundError(f"Group {g.group_id} has no tag {tag}")
-    await run(call, req, "group.tags.remove", {"groupKey": g.key, "tagKey": tag})
+    await run(call, req, [GroupTagsRemove(group_key=g.key, tag_key=checks.need(tag, "tagKey"))])
     return edge.ok_a()
 
 

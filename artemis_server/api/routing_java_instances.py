@@ -8,13 +8,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import msgspec
-
 from artemis_client.errors import BadRequestError
 from artemis_client.wire.routing import JGroupAdminRequest
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.routing_java import P, group_by_id, groups_of, in_region, need, run, table_of
+from artemis_server.management import checks
+from artemis_server.management.commands import (
+    BindingAdd,
+    BindingRemove,
+    Command,
+    GroupOperate,
+    ServiceInstanceDelete,
+    ServiceInstancePut,
+)
 from artemis_server.views import binding_j, group_ops_j, service_instance_j
 
 routes = Routes()
@@ -30,10 +37,16 @@ async def operate_group_operations(call: Call) -> Any:
         (group_by_id(call, need(go.group_id, f"groupOperationsList[{i}].groupId")), go.operations or [])
         for i, go in enumerate(need(req.group_operations_list, "groupOperationsList"))
     ]
-    for g, ops in items:
-        for op in ops:
-            args = {"groupKey": g.key, "operation": op, "operationComplete": req.operation_complete}
-            await run(call, req, "group.operate", args)
+    commands: list[Command] = [
+        GroupOperate(
+            group_key=g.key,
+            operation=checks.need(op, "operation").lower(),
+            operation_complete=req.operation_complete,
+        )
+        for g, ops in items
+        for op in ops
+    ]
+    await run(call, req, commands)
     return edge.ok_a()
 
 
@@ -41,12 +54,12 @@ async def operate_group_operations(call: Call) -> Any:
 async def operate_group_operation(call: Call) -> Any:
     req: JGroupAdminRequest = call.data
     g = group_by_id(call, need(req.group_id, "groupId"))
-    args = {
-        "groupKey": g.key,
-        "operation": need(req.operation, "operation"),
-        "operationComplete": req.operation_complete,
-    }
-    await run(call, req, "group.operate", args)
+    command = GroupOperate(
+        group_key=g.key,
+        operation=checks.need(need(req.operation, "operation"), "operation").lower(),
+        operation_complete=req.operation_complete,
+    )
+    await run(call, req, [command])
     return edge.ok_a()
 
 
@@ -81,15 +94,17 @@ async def insert_group_instances(call: Call) -> Any:
         )
         for i, gi in enumerate(need(req.group_instances, "groupInstances"))
     ]
-    for g, iid in items:
-        args = {
-            "groupKey": g.key,
-            "instanceId": iid,
-            "serviceId": g.service_id,
-            "regionId": g.region_id,
-            "zoneId": g.zone_id,
-        }
-        await run(call, req, "binding.add", args)
+    commands: list[Command] = [
+        BindingAdd(
+            group_key=g.key,
+            instance_id=checks.need(iid, "instanceId"),
+            service_id=g.service_id,
+            region_id=g.region_id,
+            zone_id=g.zone_id,
+        )
+        for g, iid in items
+    ]
+    await run(call, req, commands)
     return edge.ok_a()
 
 
@@ -104,10 +119,10 @@ async def delete_group_instances(call: Call) -> Any:
         if b is None:
             raise BadRequestError(f"Group instance not found: {bid}", field="groupInstanceIds")
         found.append(b)
-    for b in found:
-        await run(
-            call, req, "binding.remove", {"groupKey": t.groups[b.group_id].key, "instanceId": b.instance_id}
-        )
+    commands: list[Command] = [
+        BindingRemove(group_key=t.groups[b.group_id].key, instance_id=b.instance_id) for b in found
+    ]
+    await run(call, req, commands)
     return edge.ok_a()
 
 
@@ -129,18 +144,14 @@ async def get_group_instances(call: Call) -> Any:
 @routes.post(P + "insert-service-instances.json", family="A", body=JGroupAdminRequest, mutating=True)
 async def insert_service_instances(call: Call) -> Any:
     req: JGroupAdminRequest = call.data
-    items = []
+    commands: list[Command] = []
     for i, si in enumerate(need(req.service_instances, "serviceInstances")):
         need(si.service_id, f"serviceInstances[{i}].serviceId")
         need(si.instance_id, f"serviceInstances[{i}].instanceId")
-        args: dict[str, Any] = msgspec.to_builtins(si)
-        for k in ("operatorId", "token", "reason", "id"):
-            args.pop(k, None)
-        if si.metadata is not None:
-            args["metadata"] = json.dumps(si.metadata, separators=(",", ":"))
-        items.append(args)
-    for args in items:
-        await run(call, req, "service_instance.put", args)
+        if si.port is not None and not 0 <= si.port <= 65535:
+            raise BadRequestError("invalid field `port`: expected 0..65535", field="port")
+        commands.append(ServiceInstancePut(instance=si))
+    await run(call, req, commands)
     return edge.ok_a()
 
 
@@ -153,10 +164,10 @@ async def delete_service_instances(call: Call) -> Any:
         if sid not in by_id:
             raise BadRequestError(f"Service instance not found: {sid}", field="serviceInstanceIds")
         found.append(by_id[sid])
-    for d in found:
-        await run(
-            call, req, "service_instance.delete", {"serviceId": d["serviceId"], "instanceId": d["instanceId"]}
-        )
+    commands: list[Command] = [
+        ServiceInstanceDelete(service_id=str(d["serviceId"]), instance_id=str(d["instanceId"])) for d in found
+    ]
+    await run(call, req, commands)
     return edge.ok_a()
 
 

@@ -17,28 +17,18 @@ from artemis_client.wire.management import (
 from artemis_server import edge, views
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.management import operator_of
+from artemis_server.management import checks
+from artemis_server.management.commands import Operation, ZoneOperate
 
 routes = Routes()
 
 
-def _need(value: str | None, name: str) -> str:
-    if value is None or not value.strip():
-        raise BadRequestError(f"missing required field `{name}`", field=name)
-    return value.strip()
-
-
-async def _operate(call: Call, req: ZoneRequest, operation: str, operator: str) -> None:
-    await call.node.management.execute(
-        "zone.operate",
-        {
-            "regionId": _need(req.region_id, "regionId"),
-            "zoneId": _need(req.zone_id, "zoneId"),
-            "serviceId": "",
-            "operation": operation,
-            "reason": req.reason,
-        },
-        operator=operator,
+async def _operate(call: Call, req: ZoneRequest, operation: Operation, operator: str) -> None:
+    region = checks.need(req.region_id, "regionId")
+    command = ZoneOperate(
+        region_id=region, zone_id=checks.need(req.zone_id, "zoneId"), operation=operation, reason=req.reason
     )
+    await call.node.management.execute(command, operator=operator)
 
 
 @routes.post("/api/management/zone/pull-out", family="C", body=ZoneRequest, mutating=True)
@@ -95,7 +85,7 @@ async def zone_operations(call: Call) -> Any:
 def _zone_key(call: Call, key: ZoneKey | None, field: str = "zoneKey") -> tuple[str, str, str]:
     if key is None:
         raise BadRequestError(f"missing required field `{field}`", field=field)
-    zone = _need(key.zone_id, f"{field}.zoneId")
+    zone = checks.need(key.zone_id, f"{field}.zoneId")
     region = (key.region_id or "").strip() or call.node.settings.server.region
     return region, zone, (key.service_id or "").strip()
 
@@ -111,22 +101,23 @@ async def j_operate_zones(call: Call) -> Any:
     keys = [
         _zone_key(call, item.zone_key, f"zoneOperationsList[{i}].zoneKey") for i, item in enumerate(items)
     ]
-    operator = operator_of(call, req.operator_id)
-    for region, zone, service in keys:
-        await call.node.management.execute(
-            "zone.operate",
-            {
-                "regionId": region,
-                "zoneId": zone,
-                "serviceId": service,
-                "operation": req.operation,
-                "operationComplete": req.operation_complete,
-                "token": req.token,
-                "reason": req.reason,
-                "style": "j",
-            },
-            operator=operator,
+    operation = checks.operation(req.operation)
+    commands = [
+        ZoneOperate(
+            region_id=region,
+            zone_id=zone,
+            service_id=service,
+            operation=operation,
+            operation_complete=req.operation_complete,
+            token=req.token,
+            reason=req.reason,
+            style="j",
         )
+        for region, zone, service in keys
+    ]
+    operator = operator_of(call, req.operator_id)
+    for command in commands:
+        await call.node.management.execute(command, operator=operator)
     return edge.ok_a()
 
 

@@ -3,44 +3,37 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
 
 from artemis_client.errors import BadRequestError, NotFoundError
-from artemis_server.management.plan import Plan, optional, required
-from artemis_server.management.routing_base import (
-    RoutingBase,
-)
-from artemis_server.registry.entities import EntityChange, fold
-from artemis_server.registry.routing import (
-    Binding,
-    Group,
-)
+from artemis_server.management.commands import BindingAdd, BindingBatch, BindingRemove
+from artemis_server.management.plan import Plan
+from artemis_server.management.routing_base import RoutingBase
+from artemis_server.registry.entities import EntityChange
+from artemis_server.registry.routing import Binding, Group
 from artemis_server.store.repository import REF_GROUP
-
-if TYPE_CHECKING:
-    pass
 
 
 class BindingCommands(RoutingBase):
     # -- bindings ----------------------------------------------------------------------------------------
-    def _binding(self, g: Group, item: dict[str, Any], operator: str, prefix: str = "") -> Binding:
-        def need(name: str) -> str:
-            try:
-                return required(item, name, numbers=True)
-            except BadRequestError:
-                raise BadRequestError(
-                    f"missing required field `{prefix}{name}`", field=prefix + name
-                ) from None
-
+    def _binding(
+        self,
+        g: Group,
+        instance_id: str,
+        service: str,
+        region: str | None,
+        zone: str | None,
+        kind: str,
+        op: str,
+    ) -> Binding:
         return Binding(
             binding_id=0,
             group_id=g.group_id,
-            instance_id=need("instanceId"),
-            service_id=optional(item, "serviceId") or g.service_id,
-            region_id=optional(item, "regionId") or g.region_id,
-            zone_id=optional(item, "zoneId") or g.zone_id,
-            binding_type=(optional(item, "bindingType") or "manual").lower(),
-            operator_id=operator,
+            instance_id=instance_id,
+            service_id=service,
+            region_id=region or g.region_id,
+            zone_id=zone or g.zone_id,
+            binding_type=kind,
+            operator_id=op,
             created_at=int(time.time()),
         )
 
@@ -78,15 +71,16 @@ class BindingCommands(RoutingBase):
             plan.entities.append(EntityChange("binding", (g.key, b.instance_id), value))
         return plan
 
-    def _binding_add(self, args: dict[str, Any], operator: str) -> Plan:
-        g = self._group(args)
-        for name in ("instanceId", "regionId", "zoneId", "serviceId"):
-            required(args, name, numbers=True)
-        return self._bind_plan([(g, self._binding(g, args, operator))], "group_instance")
+    def _binding_add(self, cmd: BindingAdd, operator: str) -> Plan:
+        g = self._group(cmd.group_key)
+        b = self._binding(
+            g, cmd.instance_id, cmd.service_id, cmd.region_id, cmd.zone_id, cmd.binding_type, operator
+        )
+        return self._bind_plan([(g, b)], "group_instance")
 
-    def _binding_remove(self, args: dict[str, Any], operator: str) -> Plan:
-        g = self._group(args)
-        instance_id = required(args, "instanceId", numbers=True)
+    def _binding_remove(self, cmd: BindingRemove, operator: str) -> Plan:
+        g = self._group(cmd.group_key)
+        instance_id = cmd.instance_id
         if (g.group_id, instance_id) not in self.t.bindings:
             raise NotFoundError(f"Instance {instance_id} is not bound to group {g.key}")
         plan = self._plan()
@@ -101,32 +95,22 @@ class BindingCommands(RoutingBase):
         )
         return plan
 
-    def _binding_batch(self, args: dict[str, Any], operator: str) -> Plan:
-        service = required(args, "serviceId", numbers=True)
-        items = args.get("instances")
-        if not isinstance(items, list) or not items:
-            raise BadRequestError("`instances` must be a non-empty list", field="instances")
+    def _binding_batch(self, cmd: BindingBatch, operator: str) -> Plan:
         pairs: list[tuple[Group, Binding]] = []
-        for i, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise BadRequestError(
-                    f"invalid field `instances[{i}]`: expected an object", field=f"instances[{i}]"
-                )
-            sid = item.get("serviceId")
-            if not isinstance(sid, str) or fold(sid.strip()) != fold(service):
-                raise BadRequestError(
-                    f"instances[{i}].serviceId {sid!r} does not match the service in the path ({service})",
-                    field=f"instances[{i}].serviceId",
-                )
-            ref = item.get("groupKey") if item.get("groupKey") is not None else item.get("groupId")
-            if ref is None or isinstance(ref, bool):
-                raise BadRequestError(
-                    f"missing required field `instances[{i}].groupId`", field=f"instances[{i}].groupId"
-                )
-            g = self.t.group_by_ref(str(ref))
+        for i, item in enumerate(cmd.instances):
+            g = self.t.group_by_ref(item.group_ref)
             if g is None:
-                raise BadRequestError(f"Group not found: {ref}", field=f"instances[{i}].groupId")
-            pairs.append((g, self._binding(g, item, operator, prefix=f"instances[{i}].")))
+                raise BadRequestError(f"Group not found: {item.group_ref}", field=f"instances[{i}].groupId")
+            b = self._binding(
+                g,
+                item.instance_id,
+                item.service_id,
+                item.region_id,
+                item.zone_id,
+                item.binding_type,
+                operator,
+            )
+            pairs.append((g, b))
         plan = self._bind_plan(pairs, "service_instance")
         plan.result = len(pairs)
         return plan

@@ -6,7 +6,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from artemis_client.errors import NotFoundError
-from artemis_server.management.plan import Plan, ip_list, required, text
+from artemis_server.management.commands import CanaryDelete, CanaryEnable, CanarySet, CanaryWhitelist
+from artemis_server.management.plan import Plan
 from artemis_server.registry import entities as ent
 from artemis_server.registry.entities import EntityChange, fold
 from artemis_server.registry.visibility import CanaryConfig
@@ -19,10 +20,10 @@ if TYPE_CHECKING:
 class CanaryCommands:
     def __init__(self, svc: ManagementService) -> None:
         self.svc = svc
-        svc.register_command("canary.set", self._canary_set)
-        svc.register_command("canary.enable", self._canary_enable)
-        svc.register_command("canary.delete", self._canary_delete)
-        svc.register_command("canary.whitelist", self._canary_whitelist)
+        svc.handle(CanarySet, self._canary_set)
+        svc.handle(CanaryEnable, self._canary_enable)
+        svc.handle(CanaryDelete, self._canary_delete)
+        svc.handle(CanaryWhitelist, self._canary_whitelist)
 
     def _canary_existing(self, service: str) -> CanaryConfig:
         cfg = self.svc.node.mgmt.canary.get(fold(service))
@@ -39,41 +40,36 @@ class CanaryCommands:
         plan.result = canary_view(cfg)
         return plan
 
-    def _canary_set(self, args: dict[str, Any], operator: str) -> Plan:
-        service = required(args, "serviceId")
-        ips = ip_list(args.get("ipWhitelist"), "ipWhitelist", required=True)
-        enabled = args.get("enabled")
+    def _canary_set(self, cmd: CanarySet, operator: str) -> Plan:
+        service, ips = cmd.service_id, list(cmd.ip_whitelist)
         now = int(time.time())
         old = self.svc.node.mgmt.canary.get(fold(service))
         row = CanaryConfig(
             old.service_id if old else service,
             ips,
-            True if enabled is None else bool(enabled),
+            cmd.enabled,
             old.created_at if old else now,
             now,
         )
         return self._canary_plan(row, "set", {"ipWhitelist": ips, "enabled": row.enabled})
 
-    def _canary_enable(self, args: dict[str, Any], operator: str) -> Plan:
-        service = required(args, "serviceId")
-        cfg = self._canary_existing(service)
-        enabled = bool(args.get("enabled", True))
+    def _canary_enable(self, cmd: CanaryEnable, operator: str) -> Plan:
+        cfg = self._canary_existing(cmd.service_id)
+        enabled = cmd.enabled
         row = CanaryConfig(cfg.service_id, list(cfg.ip_whitelist), enabled, cfg.created_at, int(time.time()))
         return self._canary_plan(row, "enable" if enabled else "disable")
 
-    def _canary_delete(self, args: dict[str, Any], operator: str) -> Plan:
-        service = required(args, "serviceId")
+    def _canary_delete(self, cmd: CanaryDelete, operator: str) -> Plan:
+        service = cmd.service_id
         cfg = self.svc.node.mgmt.canary.get(fold(service))
         # a tombstone even when there is no config here: it also wins over an older set made elsewhere
         plan = Plan(entities=[EntityChange("canary", ent.canary_key(service), None)])
         plan.audit("canary", f"service:{cfg.service_id if cfg else service}", "delete", None)
         return plan
 
-    def _canary_whitelist(self, args: dict[str, Any], operator: str) -> Plan:
-        service = required(args, "serviceId")
-        cfg = self._canary_existing(service)
-        ips = ip_list(args.get("ips"), "ips", required=True)
-        action = text(args, "action", "add")
+    def _canary_whitelist(self, cmd: CanaryWhitelist, operator: str) -> Plan:
+        cfg = self._canary_existing(cmd.service_id)
+        ips, action = cmd.ips, cmd.action
         current = list(cfg.ip_whitelist)
         if action == "add":
             for ip in ips:

@@ -4,42 +4,36 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Any
 
-from artemis_client.errors import BadRequestError, ConflictError, NotFoundError
-from artemis_server.management.plan import Plan, optional, required
-from artemis_server.management.routing_base import (
-    GROUP_TYPES,
-    STATUSES,
-    RoutingBase,
-    enum_value,
-    group_value,
+from artemis_client.errors import ConflictError, NotFoundError
+from artemis_server.management.commands import (
+    GroupCreate,
+    GroupDelete,
+    GroupTagsAdd,
+    GroupTagsRemove,
+    GroupUpdate,
 )
+from artemis_server.management.plan import Plan
+from artemis_server.management.routing_base import RoutingBase, group_value
 from artemis_server.registry.entities import EntityChange
-from artemis_server.registry.routing import (
-    Group,
-)
+from artemis_server.registry.routing import Group
 from artemis_server.store.repository import REF_GROUP
-
-if TYPE_CHECKING:
-    pass
 
 
 class GroupCommands(RoutingBase):
     # -- groups ----------------------------------------------------------------------------------------
-    def _group_create(self, args: dict[str, Any], operator: str) -> Plan:
+    def _group_create(self, cmd: GroupCreate, operator: str) -> Plan:
         now = int(time.time())
         g = Group(
             group_id=0,
-            service_id=required(args, "serviceId", numbers=True),
-            region_id=required(args, "regionId", numbers=True),
-            zone_id=required(args, "zoneId", numbers=True),
-            name=required(args, "name", numbers=True),
-            group_type=enum_value(required(args, "groupType", numbers=True), GROUP_TYPES, "groupType")
-            or "physical",
-            status=enum_value(optional(args, "status"), STATUSES, "status") or "active",
-            description=optional(args, "description"),
-            app_id=optional(args, "appId"),
+            service_id=cmd.service_id,
+            region_id=cmd.region_id,
+            zone_id=cmd.zone_id,
+            name=cmd.name,
+            group_type=cmd.group_type,
+            status=cmd.status,
+            description=cmd.description,
+            app_id=cmd.app_id,
             created_at=now,
             updated_at=now,
         )
@@ -52,14 +46,13 @@ class GroupCommands(RoutingBase):
         plan.after = self._group_answer(g.key)
         return plan
 
-    def _group_update(self, args: dict[str, Any], operator: str) -> Plan:
-        old = self._group(args)
+    def _group_update(self, cmd: GroupUpdate, operator: str) -> Plan:
+        old = self._group(cmd.group_key)
         g = dataclasses.replace(old, tags=dict(old.tags))
-        if "description" in args and args["description"] is not None:
-            g.description = str(args["description"])
-        status = enum_value(optional(args, "status"), STATUSES, "status")
-        if status:
-            g.status = status
+        if cmd.description is not None:
+            g.description = cmd.description
+        if cmd.status:
+            g.status = cmd.status
         g.updated_at = int(time.time())
         plan = self._plan()
         plan.reload_services = [g.service_id]
@@ -68,8 +61,8 @@ class GroupCommands(RoutingBase):
         plan.after = self._group_answer(g.key)
         return plan
 
-    def _group_delete(self, args: dict[str, Any], operator: str) -> Plan:
-        g = self._group(args)
+    def _group_delete(self, cmd: GroupDelete, operator: str) -> Plan:
+        g = self._group(cmd.group_key)
         plan = self._plan()
         plan.reload_services = [g.service_id]
         # the group and everything that hangs on it here: tags, bindings, J operations (S12.4)
@@ -84,19 +77,9 @@ class GroupCommands(RoutingBase):
         self._group_log(plan, g, "delete")
         return plan
 
-    def _group_tags_add(self, args: dict[str, Any], operator: str) -> Plan:
-        g = self._group(args)
-        tags = args.get("tags")
-        if not isinstance(tags, list) or not tags:
-            raise BadRequestError("missing required field `tags`", field="tags")
-        pairs: dict[str, str] = {}
-        for i, tag in enumerate(tags):
-            if not isinstance(tag, dict) or not isinstance(tag.get("key"), str) or not tag["key"].strip():
-                raise BadRequestError(f"missing required field `tags[{i}].key`", field=f"tags[{i}].key")
-            value = tag.get("value")
-            key = tag["key"].strip()
-            pairs.pop(key, None)
-            pairs[key] = "" if value is None else str(value)
+    def _group_tags_add(self, cmd: GroupTagsAdd, operator: str) -> Plan:
+        g = self._group(cmd.group_key)
+        pairs = cmd.tags
         plan = self._plan()
         plan.reload_services = [g.service_id]
         refs = {"g": g.key}
@@ -111,9 +94,9 @@ class GroupCommands(RoutingBase):
         plan.after = self._group_answer(g.key)
         return plan
 
-    def _group_tags_remove(self, args: dict[str, Any], operator: str) -> Plan:
-        g = self._group(args)
-        key = required(args, "tagKey", numbers=True)
+    def _group_tags_remove(self, cmd: GroupTagsRemove, operator: str) -> Plan:
+        g = self._group(cmd.group_key)
+        key = cmd.tag_key
         if not g.tags:
             raise NotFoundError(f"Group {g.key} has no tags")
         if key not in g.tags:

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from artemis_client.errors import BadRequestError, NotFoundError
-from artemis_server.management.plan import Plan, required
+import msgspec
+
+from artemis_client.errors import NotFoundError
+from artemis_server.management.commands import GroupOperate, ServiceInstanceDelete, ServiceInstancePut
+from artemis_server.management.plan import Plan
 from artemis_server.management.routing_base import RoutingBase
 from artemis_server.registry.entities import EntityChange, svcinst_key
 from artemis_server.store.entity_rows import SERVICE_INSTANCE_FIELDS
 from artemis_server.store.repository import REF_GROUP
 
-if TYPE_CHECKING:
-    pass
-
 
 class JCommands(RoutingBase):
     # -- J: group operations (stored and listed; discovery ignores them, as in J's server) ---------------
-    def _group_operate(self, args: dict[str, Any], operator: str) -> Plan:
-        g = self._group(args)
-        op = required(args, "operation", numbers=True).lower()
-        complete = bool(args.get("operationComplete", False))
+    def _group_operate(self, cmd: GroupOperate, operator: str) -> Plan:
+        g = self._group(cmd.group_key)
+        op, complete = cmd.operation, cmd.operation_complete
         plan = self._plan()
         refs = {"g": g.key}
         plan.audit("group", f"group:{REF_GROUP},key:{g.key}", op, {"operationComplete": complete}, refs)
@@ -35,20 +34,18 @@ class JCommands(RoutingBase):
         return plan
 
     # -- J: static service instances (service_instance table) ----------------------------------------------
-    def _service_instance_put(self, args: dict[str, Any], operator: str) -> Plan:
-        service = required(args, "serviceId", numbers=True)
-        instance = required(args, "instanceId", numbers=True)
+    def _service_instance_put(self, cmd: ServiceInstancePut, operator: str) -> Plan:
+        sent: dict[str, Any] = msgspec.to_builtins(cmd.instance)
+        service = str(cmd.instance.service_id).strip()
+        instance = str(cmd.instance.instance_id).strip()
         values: dict[str, Any] = {}
         for col, name in SERVICE_INSTANCE_FIELDS.items():
-            v = args.get(name)
+            v = sent.get(name)
             if v is None:
                 continue
-            if col == "PORT":
-                if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 65535:
-                    raise BadRequestError("invalid field `port`: expected 0..65535", field="port")
-            elif col == "METADATA":
-                v = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
-            else:
+            if col == "METADATA":
+                v = json.dumps(v, separators=(",", ":"))
+            elif col != "PORT":
                 v = str(v)
             values[col] = v
         values["SERVICE_ID"], values["INSTANCE_ID"] = service, instance
@@ -64,9 +61,8 @@ class JCommands(RoutingBase):
         plan.after = lambda: self.t.service_instances.get(key)
         return plan
 
-    def _service_instance_delete(self, args: dict[str, Any], operator: str) -> Plan:
-        service = required(args, "serviceId", numbers=True)
-        instance = required(args, "instanceId", numbers=True)
+    def _service_instance_delete(self, cmd: ServiceInstanceDelete, operator: str) -> Plan:
+        service, instance = cmd.service_id, cmd.instance_id
         key = svcinst_key(service, instance)
         if self.t.service_instances.get(key) is None:
             raise NotFoundError(f"Service instance not found: {service}/{instance}")

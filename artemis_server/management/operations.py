@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from artemis_server.management.plan import Plan, norm_operation, required, text, to_json
+from artemis_server.management.commands import InstanceOperate, ServerOperate, ZoneOperate
+from artemis_server.management.plan import Plan, to_json
 from artemis_server.registry import entities as ent
 from artemis_server.registry.entities import EntityChange
 from artemis_server.registry.visibility import OperationRecord
@@ -17,12 +18,9 @@ if TYPE_CHECKING:
 class OperationCommands:
     def __init__(self, svc: ManagementService) -> None:
         self.svc = svc
-        svc.register_command("instance.operate", self._instance_operate)
-        svc.register_command("server.operate", self._server_operate)
-        svc.register_command("zone.operate", self._zone_operate)
-
-    def _region(self, args: dict[str, Any]) -> str:
-        return text(args, "regionId") or self.svc.node.settings.server.region
+        svc.handle(InstanceOperate, self._instance_operate)
+        svc.handle(ServerOperate, self._server_operate)
+        svc.handle(ZoneOperate, self._zone_operate)
 
     def _ops_change(
         self, kind: str, names: tuple[str, ...], put: OperationRecord | None, drop: str | None
@@ -37,14 +35,10 @@ class OperationCommands:
             records[put.operation] = put
         return ent.ops_change(kind, spelled, records)
 
-    def _instance_operate(self, args: dict[str, Any], operator: str) -> Plan:
-        region = self._region(args)
-        service = required(args, "serviceId")
-        instance = required(args, "instanceId")
-        op = norm_operation(args.get("operation"))
-        complete = bool(args.get("operationComplete", False))
-        token = args.get("token") if isinstance(args.get("token"), str) else None
-        java = args.get("style") == "j"
+    def _instance_operate(self, cmd: InstanceOperate, operator: str) -> Plan:
+        region, service, instance = cmd.region_id, cmd.service_id, cmd.instance_id
+        op, complete, token = cmd.operation, cmd.operation_complete, cmd.token
+        java = cmd.style == "j"
         rec = OperationRecord(op, True, False, operator, token, time.time())
         names = (region, service, instance)
         plan = Plan()
@@ -60,10 +54,9 @@ class OperationCommands:
         details: dict[str, Any] = {"operationComplete": complete}
         if java:
             details["api"] = "java"
-        if args.get("reason"):
-            details["reason"] = args.get("reason")
+        if cmd.reason:
+            details["reason"] = cmd.reason
         plan.audit("instance", f"{service}:{region}:{instance}", op, details)
-        ext = args.get("extensions")
         plan.j_log(
             "instance_log",
             {
@@ -74,18 +67,15 @@ class OperationCommands:
                 "OPERATOR_ID": operator,
                 "TOKEN": token,
                 "COMPLETE": 1 if complete else 0,
-                "EXTENSIONS": to_json(ext if isinstance(ext, dict) else {}),
+                "EXTENSIONS": to_json(cmd.extensions or {}),
             },
         )
         return plan
 
-    def _server_operate(self, args: dict[str, Any], operator: str) -> Plan:
-        region = self._region(args)
-        server = required(args, "serverId")
-        op = norm_operation(args.get("operation"))
-        complete = bool(args.get("operationComplete", False))
-        token = args.get("token") if isinstance(args.get("token"), str) else None
-        java = args.get("style") == "j"
+    def _server_operate(self, cmd: ServerOperate, operator: str) -> Plan:
+        region, server = cmd.region_id, cmd.server_id
+        op, complete, token = cmd.operation, cmd.operation_complete, cmd.token
+        java = cmd.style == "j"
         rec = OperationRecord(op, True, False, operator, token, time.time())
         names = (region, server)
         plan = Plan()
@@ -113,13 +103,10 @@ class OperationCommands:
         )
         return plan
 
-    def _zone_operate(self, args: dict[str, Any], operator: str) -> Plan:
-        region = required(args, "regionId")
-        zone = required(args, "zoneId")
-        service = text(args, "serviceId")
-        op = norm_operation(args.get("operation"))
-        complete = bool(args.get("operationComplete", False))
-        java = args.get("style") == "j"
+    def _zone_operate(self, cmd: ZoneOperate, operator: str) -> Plan:
+        region, zone, service = cmd.region_id, cmd.zone_id, cmd.service_id
+        op, complete = cmd.operation, cmd.operation_complete
+        java = cmd.style == "j"
         # zone status and operations report who and when (S10.8): the record carries both from the start
         rec = OperationRecord(op, True, False, operator, None, time.time())
         names = (region, zone, service)
@@ -142,8 +129,8 @@ class OperationCommands:
                 "REGION_ID": region,
                 "OPERATION": op,
                 "OPERATOR_ID": operator,
-                "TOKEN": args.get("token") if isinstance(args.get("token"), str) else None,
-                "REASON": args.get("reason") if isinstance(args.get("reason"), str) else None,
+                "TOKEN": cmd.token,
+                "REASON": cmd.reason,
                 "COMPLETE": 1 if complete else 0,
             },
         )

@@ -1,11 +1,12 @@
-"""What the routing command families share (S12): argument checks, entity values, the view lookups.
+"""What the routing command families share (S12): entity values, the view lookups, the log rows.
 
-Each command validates against the in-memory view and plans the resulting value of every entity it touches
-(registry/entities.py): a group, a tag, a binding, a rule, a rule-group, a J group operation or static
-service instance. Entities are keyed by group key and ``routeId`` (never by row id), so the value means the
-same thing on a peer whose database numbered the rows differently. Audit targets and Java log rows that name
-a group or rule id carry a placeholder that every node fills with its own id. Each command raises ``reload``
-for the service it touches (S9.10); its answer is read from the view once the change is in.
+Each command (management/commands.py, its arguments checked when it was built) is checked against the
+in-memory view and plans the resulting value of every entity it touches (registry/entities.py): a group, a
+tag, a binding, a rule, a rule-group, a J group operation or static service instance. Entities are keyed by
+group key and ``routeId`` (never by row id), so the value means the same thing on a peer whose database
+numbered the rows differently. Audit targets and Java log rows that name a group or rule id carry a
+placeholder that every node fills with its own id. Each command raises ``reload`` for the service it touches
+(S9.10); its answer is read from the view once the change is in.
 """
 
 from __future__ import annotations
@@ -13,40 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from artemis_client.errors import BadRequestError, NotFoundError
-from artemis_server.management.plan import Plan, required
-from artemis_server.registry.routing import (
-    Group,
-    RoutingTable,
-    Rule,
-    clamp_weight,
-)
+from artemis_client.errors import NotFoundError
+from artemis_server.management.plan import Plan
+from artemis_server.registry.routing import Group, RoutingTable, Rule
 from artemis_server.store.repository import REF_GROUP
 from artemis_server.views import group_view
 
 if TYPE_CHECKING:
     from artemis_server.management.service import ManagementService
-
-GROUP_TYPES = ("physical", "logical")
-STATUSES = ("active", "inactive")
-
-
-def enum_value(value: str | None, allowed: tuple[str, ...], name: str) -> str | None:
-    if value is None:
-        return None
-    v = value.strip().lower().replace("_", "-")
-    if v not in allowed:
-        raise BadRequestError(
-            f"invalid field `{name}`: expected one of {', '.join(allowed)}, got {value!r}", field=name
-        )
-    return v
-
-
-def weight_of(args: dict[str, Any]) -> int:
-    w = args.get("weight")
-    if isinstance(w, bool) or not isinstance(w, int | float):
-        raise BadRequestError("invalid field `weight`: expected a number", field="weight")
-    return clamp_weight(int(w))
 
 
 # -- entity values ----------------------------------------------------------------------------------------
@@ -101,15 +76,13 @@ class RoutingBase:
     def _plan(self) -> Plan:
         return Plan()
 
-    def _group(self, args: dict[str, Any]) -> Group:
-        key = required(args, "groupKey", numbers=True)
+    def _group(self, key: str) -> Group:
         g = self.t.group_by_ref(key)
         if g is None:
             raise NotFoundError(f"Group not found: {key}")
         return g
 
-    def _rule(self, args: dict[str, Any], *, missing: type[Exception] = NotFoundError) -> Rule:
-        route_id = required(args, "routeId", numbers=True)
+    def _rule(self, route_id: str, *, missing: type[Exception] = NotFoundError) -> Rule:
         rule = self.t.rules.get(route_id)
         if rule is None:
             raise missing(f"Route rule not found: {route_id}")

@@ -4,31 +4,33 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from artemis_client.errors import BadRequestError, ConflictError, NotFoundError
-from artemis_server.management.plan import Plan, optional, required
+from artemis_server.management.commands import (
+    RuleCreate,
+    RuleDelete,
+    RuleGroupAdd,
+    RuleGroupItem,
+    RuleGroupRelease,
+    RuleGroupRemove,
+    RuleGroupStage,
+    RuleGroupUpdate,
+    RulePublish,
+    RuleUnpublish,
+    RuleUpdate,
+)
+from artemis_server.management.plan import Plan
 from artemis_server.management.routing_base import (
-    STATUSES,
     RoutingBase,
-    enum_value,
     new_order,
     order_of,
     rule_value,
-    weight_of,
 )
 from artemis_server.registry.entities import EntityChange, fold
-from artemis_server.registry.routing import (
-    Rule,
-    RuleGroup,
-    clamp_weight,
-    norm_strategy,
-)
+from artemis_server.registry.routing import Rule, RuleGroup
 from artemis_server.store.repository import REF_GROUP, REF_RULE
 from artemis_server.views import rule_group_view, rule_view
-
-if TYPE_CHECKING:
-    pass
 
 
 class RuleCommands(RoutingBase):
@@ -40,30 +42,23 @@ class RuleCommands(RoutingBase):
             {"SERVICE_ID": r.service_id, "NAME": r.route_id, "STATUS": r.status, "OPERATION": operation},
         )
 
-    def _rule_create(self, args: dict[str, Any], operator: str) -> Plan:
-        route_id = required(args, "routeId", numbers=True)
+    def _rule_create(self, cmd: RuleCreate, operator: str) -> Plan:
+        route_id = cmd.route_id
         if route_id in self.t.rules:
             raise ConflictError(f"Route rule already exists: {route_id}", field="routeId")
-        strategy = norm_strategy(required(args, "strategy", numbers=True))
-        if strategy is None:
-            raise BadRequestError(
-                "invalid field `strategy`: expected weighted-round-robin or close-by-visit", field="strategy"
-            )
         now = int(time.time())
         r = Rule(
             rule_id=0,
             route_id=route_id,
-            service_id=required(args, "serviceId", numbers=True),
-            name=optional(args, "name") or route_id,
-            strategy=strategy,
-            status=enum_value(optional(args, "status"), STATUSES, "status") or "inactive",
-            description=optional(args, "description"),
+            service_id=cmd.service_id,
+            name=cmd.name,
+            strategy=cmd.strategy,
+            status=cmd.status,
+            description=cmd.description,
             created_at=now,
             updated_at=now,
         )
-        if optional(args, "name") is None and args.get("_requireName", True):
-            required(args, "name", numbers=True)
-        groups = self._rule_groups_from(r, args.get("groups"))
+        groups = self._rule_groups_from(r, cmd.groups)
         plan = self._plan()
         plan.reload_services = [r.service_id]
         plan.entities.append(EntityChange("rule", (route_id,), rule_value(r, new_order())))
@@ -113,56 +108,27 @@ class RuleCommands(RoutingBase):
             value["order"] = order
         return ref_key, value
 
-    def _rule_groups_from(self, r: Rule, groups: Any) -> list[tuple[str, dict[str, Any]]]:
-        if groups is None:
-            return []
-        if not isinstance(groups, list):
-            raise BadRequestError("invalid field `groups`: expected a list", field="groups")
+    def _rule_groups_from(self, r: Rule, groups: list[RuleGroupItem]) -> list[tuple[str, dict[str, Any]]]:
         out: dict[str, dict[str, Any]] = {}
-        for i, item in enumerate(groups):
-            if not isinstance(item, dict):
-                raise BadRequestError(f"invalid field `groups[{i}]`", field=f"groups[{i}]")
-            ref = item.get("groupId", item.get("groupKey"))
-            if ref is None or isinstance(ref, bool) or str(ref).strip() == "":
-                raise BadRequestError(
-                    f"missing required field `groups[{i}].groupId`", field=f"groups[{i}].groupId"
-                )
-            try:
-                weight = weight_of(item)
-            except BadRequestError:
-                raise BadRequestError(
-                    f"invalid field `groups[{i}].weight`: expected a number", field=f"groups[{i}].weight"
-                ) from None
+        for item in groups:
             ref_key, value = self._rg_value(
-                r.route_id,
-                str(ref).strip(),
-                r.service_id,
-                weight,
-                optional(item, "regionId"),
-                optional(item, "zoneId"),
+                r.route_id, item.group_id, r.service_id, item.weight, item.region_id, item.zone_id
             )
             out.pop(ref_key, None)  # a group named twice: the last one counts, at the end
             out[ref_key] = value
         return list(out.items())
 
-    def _rule_update(self, args: dict[str, Any], operator: str) -> Plan:
-        old = self._rule(args)
+    def _rule_update(self, cmd: RuleUpdate, operator: str) -> Plan:
+        old = self._rule(cmd.route_id)
         r = dataclasses.replace(old, updated_at=int(time.time()))
-        if optional(args, "name"):
-            r.name = str(optional(args, "name"))
-        if args.get("description") is not None:
-            r.description = str(args["description"])
-        if optional(args, "strategy"):
-            strategy = norm_strategy(str(optional(args, "strategy")))
-            if strategy is None:
-                raise BadRequestError(
-                    "invalid field `strategy`: expected weighted-round-robin or close-by-visit",
-                    field="strategy",
-                )
-            r.strategy = strategy
-        status = enum_value(optional(args, "status"), STATUSES, "status")
-        if status:
-            r.status = status
+        if cmd.name:
+            r.name = cmd.name
+        if cmd.description is not None:
+            r.description = cmd.description
+        if cmd.strategy:
+            r.strategy = cmd.strategy
+        if cmd.status:
+            r.status = cmd.status
         return self._rule_replace(r, "update")
 
     def _rule_replace(self, r: Rule, operation: str) -> Plan:
@@ -179,19 +145,19 @@ class RuleCommands(RoutingBase):
         plan.after = after
         return plan
 
-    def _rule_publish(self, args: dict[str, Any], operator: str) -> Plan:
-        old = self._rule(args)
+    def _rule_publish(self, cmd: RulePublish, operator: str) -> Plan:
+        old = self._rule(cmd.route_id)
         return self._rule_replace(
             dataclasses.replace(old, status="active", updated_at=int(time.time())), "publish"
         )
 
-    def _rule_unpublish(self, args: dict[str, Any], operator: str) -> Plan:
-        old = self._rule(args)
+    def _rule_unpublish(self, cmd: RuleUnpublish, operator: str) -> Plan:
+        old = self._rule(cmd.route_id)
         new = dataclasses.replace(old, status="inactive", updated_at=int(time.time()))
         return self._rule_replace(new, "unpublish")
 
-    def _rule_delete(self, args: dict[str, Any], operator: str) -> Plan:
-        r = self._rule(args)
+    def _rule_delete(self, cmd: RuleDelete, operator: str) -> Plan:
+        r = self._rule(cmd.route_id)
         plan = self._plan()
         plan.reload_services = [r.service_id]
         plan.entities.append(EntityChange("rule", (r.route_id,), None))
@@ -233,17 +199,12 @@ class RuleCommands(RoutingBase):
     def _rg_change(self, r: Rule, ref_key: str, value: dict[str, Any] | None) -> EntityChange:
         return EntityChange("rulegroup", (r.route_id, ref_key), value)
 
-    def _rulegroup_add(self, args: dict[str, Any], operator: str) -> Plan:
-        r = self._rule(args, missing=BadRequestError)
-        ref = required(args, "groupId", numbers=True)
-        ref_key, value = self._rg_value(
-            r.route_id,
-            ref,
-            r.service_id,
-            weight_of(args),
-            optional(args, "regionId"),
-            optional(args, "zoneId"),
-        )
+    def _rulegroup_add(self, cmd: RuleGroupAdd, operator: str) -> Plan:
+        r = self._rule(cmd.route_id, missing=BadRequestError)
+        return self._rg_add(r, cmd.group_id, cmd.weight, cmd.region_id, cmd.zone_id)
+
+    def _rg_add(self, r: Rule, ref: str, weight: int, region: str | None, zone: str | None) -> Plan:
+        ref_key, value = self._rg_value(r.route_id, ref, r.service_id, weight, region, zone)
         old = self._find_rg(r, ref)
         plan = self._plan()
         if old is not None:
@@ -259,13 +220,13 @@ class RuleCommands(RoutingBase):
         self._rg_log(plan, r, ref, "add", value["weight"])
         return plan
 
-    def _rulegroup_update(self, args: dict[str, Any], operator: str) -> Plan:
-        r = self._rule(args)
-        ref = required(args, "groupId", numbers=True)
+    def _rulegroup_update(self, cmd: RuleGroupUpdate, operator: str) -> Plan:
+        r = self._rule(cmd.route_id)
+        ref = cmd.group_id
         rg = self._find_rg(r, ref)
         if rg is None:
             raise NotFoundError(f"Group {ref} is not in route rule {r.route_id}")
-        weight = weight_of(args)
+        weight = cmd.weight
         plan = self._plan()
         plan.reload_services = [r.service_id]
         ref_key, value = self._rg_current(r, rg)
@@ -282,9 +243,9 @@ class RuleCommands(RoutingBase):
         plan.after = after
         return plan
 
-    def _rulegroup_remove(self, args: dict[str, Any], operator: str) -> Plan:
-        r = self._rule(args)
-        ref = required(args, "groupId", numbers=True)
+    def _rulegroup_remove(self, cmd: RuleGroupRemove, operator: str) -> Plan:
+        r = self._rule(cmd.route_id)
+        ref = cmd.group_id
         rg = self._find_rg(r, ref)
         if rg is None:
             raise NotFoundError(f"Group {ref} is not in route rule {r.route_id}")
@@ -295,23 +256,13 @@ class RuleCommands(RoutingBase):
         return plan
 
     # -- J: staged weights (insert/update-route-rule-groups, release-route-rule-groups) -------------------
-    def _rulegroup_stage(self, args: dict[str, Any], operator: str) -> Plan:
+    def _rulegroup_stage(self, cmd: RuleGroupStage, operator: str) -> Plan:
         """Set ``unreleasedWeight``; a rule-group that does not exist yet is added with it as live weight."""
-        r = self._rule(args)
-        ref = required(args, "groupId", numbers=True)
-        raw = args.get("unreleasedWeight")
-        if raw is None:
-            raw = args.get("weight")
-        if raw is None:
-            raw = 5  # J default weight
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise BadRequestError(
-                "invalid field `unreleasedWeight`: expected a number", field="unreleasedWeight"
-            )
-        staged = clamp_weight(int(raw))
+        r = self._rule(cmd.route_id)
+        ref, staged = cmd.group_id, cmd.weight
         rg = self._find_rg(r, ref)
         if rg is None:
-            return self._rulegroup_add({**args, "weight": staged}, operator)
+            return self._rg_add(r, ref, staged, None, None)
         plan = self._plan()
         plan.reload_services = [r.service_id]
         ref_key, value = self._rg_current(r, rg)
@@ -320,9 +271,9 @@ class RuleCommands(RoutingBase):
         self._rg_log(plan, r, ref, "update", staged)
         return plan
 
-    def _rulegroup_release(self, args: dict[str, Any], operator: str) -> Plan:
-        r = self._rule(args)
-        ref = required(args, "groupId", numbers=True)
+    def _rulegroup_release(self, cmd: RuleGroupRelease, operator: str) -> Plan:
+        r = self._rule(cmd.route_id)
+        ref = cmd.group_id
         rg = self._find_rg(r, ref)
         if rg is None:
             raise NotFoundError(f"Group {ref} is not in route rule {r.route_id}")

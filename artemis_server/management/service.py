@@ -1,17 +1,17 @@
 """The management plane: every state-changing management call goes through ``ManagementService.execute``.
 
-A command (``"instance.operate"``, ``"zone.operate"``, ``"canary.set"``, ``"routing.group.create"`` ...) with
-JSON-able ``args`` is planned against the in-memory view: validation errors raise before anything is written,
-and the plan holds the resulting value of every entity the command touches (artemis_server/entities.py) plus
-its audit record and Java log rows. One transaction writes the entities' rows, their versions, the audit rows
-and the change-log entry (store/changelog.py), committed before the caller answers; then the view discovery
-reads is updated and instances whose visibility changed raise ``delete`` / ``new`` (S10.10), canary and
-routing changes ``reload`` (S13.1).
+A command (a Struct of management/commands.py: ``InstanceOperate``, ``ZoneOperate``, ``CanarySet``,
+``GroupCreate`` ...) is planned by the one handler registered for its class against the in-memory view: errors
+raise before anything is written, and the plan holds the resulting value of every entity the command touches
+(artemis_server/entities.py) plus its audit record and Java log rows. One transaction writes the entities'
+rows, their versions, the audit rows and the change-log entry (store/changelog.py), committed before the
+caller answers; then the view discovery reads is updated and instances whose visibility changed raise
+``delete`` / ``new`` (S10.10), canary and routing changes ``reload`` (S13.1).
 
 Changes made on other nodes arrive as change-log entries (replication/mgmt_sync.py pulls them from peers; a
-database shared with other nodes is watched by :class:`~artemis_server.management.watch.SharedWatch`) and
-are merged entity by entity: the value with the newer hybrid-logical-clock stamp wins (S14.2). A merged
-change raises the same events as a local one.
+database shared with other nodes is watched by :class:`~artemis_server.management.watch.SharedWatch`) and are
+merged entity by entity: the value with the newer hybrid-logical-clock stamp wins (S14.2). A merged change
+raises the same events as a local one.
 
 Registration, heartbeat and discovery never wait for the database: when it is unreachable, management calls
 fail with :class:`StorageUnavailableError` and everything else keeps serving from memory.
@@ -23,7 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -36,8 +36,9 @@ from artemis_client.wire.audit import AuditLog, JLog
 from artemis_client.wire.registry import Instance
 from artemis_server.management import lifecycle
 from artemis_server.management.canary import CanaryCommands
+from artemis_server.management.commands import Command, CommandBase, command_name
 from artemis_server.management.operations import OperationCommands
-from artemis_server.management.plan import Builder
+from artemis_server.management.plan import Handler
 from artemis_server.management.ports import Store
 from artemis_server.management.routing import RoutingCommands
 from artemis_server.registry import entities as ent
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
     from artemis_server.node import Node
 
 log = logging.getLogger(__name__)
+
+C = TypeVar("C", bound=CommandBase)
 
 MAX_ATTEMPTS = (
     8  # a write planned against a view another node sharing the database just changed is re-planned
@@ -80,16 +83,19 @@ class ManagementService:
         self.watch: SharedWatch | None = None  # the shared change log (lifecycle.open_once)
         self.reloads = 0  # whole-view reloads done (start, periodic)
         self._lock: asyncio.Lock | None = None
-        self._commands: dict[str, Builder] = {}
-        # Each command family registers its commands (management/operations.py, canary.py, routing.py).
+        self.handlers: dict[type[CommandBase], Handler[Any]] = {}
+        # Each command family registers its handlers (management/operations.py, canary.py, routing.py).
         OperationCommands(self)
         CanaryCommands(self)
         self.routing: RoutingCommands | None = (
             RoutingCommands(self, node.router) if isinstance(node.router, RoutingTable) else None
         )
 
-    def register_command(self, name: str, builder: Builder) -> None:
-        self._commands[name] = builder
+    def handle(self, command: type[C], handler: Handler[C]) -> None:
+        """Register the one handler of a command class."""
+        if command in self.handlers:
+            raise ValueError(f"a second handler for the management command {command.__name__}")
+        self.handlers[command] = handler
 
     # -- lifecycle (management/lifecycle.py) ----------------------------------------------------------
     async def open(self) -> None:
@@ -182,12 +188,13 @@ class ManagementService:
         self._install_routing(loaded)
 
     # -- the one entry point ---------------------------------------------------------------------------
-    async def execute(self, command: str, args: dict[str, Any], *, operator: str = "") -> Any:
+    async def execute(self, command: Command, *, operator: str = "") -> Any:
         tracing = self.node.tracing
         if not tracing.on:
-            return await self._execute(command, args, operator)
-        with tracing.span("management.execute", {"artemis.command": command, "artemis.operator": operator}):
-            return await self._execute(command, args, operator)
+            return await self._execute(command, operator)
+        attrs = {"artemis.command": command_name(command), "artemis.operator": operator}
+        with tracing.span("management.execute", attrs):
+            return await self._execute(command, operator)
 
     def _committer(self, store: Any) -> Any:
         """``store.commit_local``, in a span of the store transaction (a child of the command's) when
@@ -204,20 +211,22 @@ class ManagementService:
 
         return commit
 
-    async def _execute(self, command: str, args: dict[str, Any], operator: str) -> Any:
-        builder = self._commands.get(command)
-        if builder is None:
-            raise BadRequestError(f"unknown management command {command!r}", field="command")
+    async def _execute(self, command: Command, operator: str) -> Any:
+        handler = self.handlers.get(type(command))
+        name = command_name(command)
+        if handler is None:
+            raise BadRequestError(f"unknown management command {name!r}", field="command")
         store = self._require_store()
         async with self.get_lock():
             for _ in range(MAX_ATTEMPTS):
-                plan = builder(args, operator)
+                plan = handler(command, operator)
                 now = time.time()
                 for a in plan.audits:
                     a["operator"], a["time"] = operator, int(now)
                 for item in plan.j_logs:
                     item[1].setdefault("OPERATOR_ID", operator)
-                entry = Entry(self.origin, 0, ZERO, command, plan.entities, plan.audits, plan.j_logs)
+                # the change log names the command (its tag), as it always has: peers merge entity values
+                entry = Entry(self.origin, 0, ZERO, name, plan.entities, plan.audits, plan.j_logs)
                 expected = {e.id: self.versions.get(e.id) for e in plan.entities}
                 try:
                     await anyio.to_thread.run_sync(self._committer(store), entry, self.clock, expected, now)
@@ -231,7 +240,7 @@ class ManagementService:
             await self._install([(entry.stamp, e) for e in entry.entities], plan.reload_services)
             self.positions[self.origin] = max(self.positions.get(self.origin, 0), entry.seq)
             result = plan.after() if plan.after is not None else plan.result
-            self.node.metrics.management_ops.labels(command).inc()
+            self.node.metrics.management_ops.labels(name).inc()
         for fn in list(self.on_commit):
             fn()
         return result

@@ -9,25 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from artemis_client.routing import CLOSE_BY, belongs, close_by_index, weighted_index
+from artemis_client.routing import STRATEGIES as STRATEGIES
+from artemis_client.routing import WEIGHT_MAX as WEIGHT_MAX
+from artemis_client.routing import WEIGHT_MIN as WEIGHT_MIN
+from artemis_client.routing import clamp_weight as clamp_weight
+from artemis_client.routing import norm_strategy as norm_strategy
 from artemis_client.wire.registry import Instance
 from artemis_server.registry.discovery import ClientContext
 
-WEIGHT_MIN, WEIGHT_MAX = 1, 100
-STRATEGIES = ("weighted-round-robin", "close-by-visit")
-
-
-def clamp_weight(value: int) -> int:
-    """S9.3: weights are clamped to 1..100 (compatibility with clients that send 0 or 1000)."""
-    return max(WEIGHT_MIN, min(WEIGHT_MAX, int(value)))
-
-
-def norm_strategy(value: str) -> str | None:
-    v = value.strip().lower().replace("_", "-")
-    compact = v.replace("-", "")
-    for s in STRATEGIES:
-        if compact == s.replace("-", ""):
-            return s
-    return None
+# The rule evaluation itself (weights, close-by, membership) lives in artemis_client.routing, shared with
+# the SDK so that a client routing from its cache picks exactly as this F6 step does; the names above are
+# re-exported for the command builders.
 
 
 def group_key(service_id: str, region_id: str, zone_id: str, name: str) -> str:
@@ -165,27 +158,15 @@ class RoutingTable:
     # -- F6 (S9) ---------------------------------------------------------------------------------------------
     def choose(self, rule: Rule, ctx: ClientContext) -> RuleGroup:
         groups = rule.groups
-        if rule.strategy == "close-by-visit":
-            region = (ctx.region_id or "").casefold()
-            if region:
-                for rg in groups:
-                    if (self._rg_region(rg) or "").casefold() == region:
-                        return rg
-            if ctx.zone_id:
-                for rg in groups:
-                    if self._rg_zone(rg) == ctx.zone_id:
-                        return rg
-            return groups[0]
-        total = sum(rg.weight for rg in groups)
+        if rule.strategy == CLOSE_BY:
+            return groups[close_by_index([self.place(rg) for rg in groups], ctx.region_id, ctx.zone_id)]
         n = self.counters.get(rule.route_id, 0)
         self.counters[rule.route_id] = n + 1
-        p = n % total if total > 0 else 0
-        acc = 0
-        for rg in groups:
-            acc += rg.weight
-            if acc > p:
-                return rg
-        return groups[-1]
+        return groups[weighted_index([rg.weight for rg in groups], n)]
+
+    def place(self, rg: RuleGroup) -> tuple[str | None, str | None]:
+        """The (region, zone) a rule-group stands for: its own, else its managed group's (S9.6)."""
+        return self._rg_region(rg), self._rg_zone(rg)
 
     def _rg_region(self, rg: RuleGroup) -> str | None:
         if rg.region_id:
@@ -203,14 +184,10 @@ class RoutingTable:
         """S9.7: by groupId equal to the reference, by the managed group's name, or by binding."""
         ref = rg.group_ref.casefold()
         managed = self.groups.get(rg.managed_id) if rg.managed_id is not None else None
-        bound = self.bound_instance_ids(managed.group_id) if managed is not None else set()
-        out = []
-        for inst in instances:
-            gid = inst.group_id or "default"
-            by_managed = managed is not None and (gid == managed.name or inst.instance_id in bound)
-            if gid.casefold() == ref or by_managed:
-                out.append(inst)
-        return out
+        if managed is None:
+            return [i for i in instances if belongs(i, ref, None, ())]
+        bound = self.bound_instance_ids(managed.group_id)
+        return [i for i in instances if belongs(i, ref, managed.name, bound)]
 
     def route(self, service_id: str, instances: list[Instance], ctx: ClientContext) -> list[Instance]:
         rule = self._active.get(service_id.casefold())

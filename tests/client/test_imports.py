@@ -1,5 +1,5 @@
 """``artemis_client`` stays light: importing it loads the standard library and msgspec, nothing else; only its
-HTTP runner (``artemis_client.transport``) adds httpx."""
+HTTP runners (``artemis_client.transport`` and the SDK's clients) add httpx."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from pathlib import Path
 
 import artemis_client
 
-RUNNERS = {"artemis_client.transport"}  # the httpx runner of the sans-I/O core
+# the httpx runners: the sans-I/O core's, and the SDK's clients on top of it (the SDK's cache, balancers,
+# registration and discovery state machines stay in the light set)
+RUNNERS = {
+    "artemis_client.transport",
+    "artemis_client.calls",
+    "artemis_client.client",
+    "artemis_client.following",
+    "artemis_client.sync",
+    "artemis_client.integrations",
+}
 FRAMEWORKS = {
     "litestar",
     "sqlalchemy",
