@@ -5,7 +5,7 @@
 Starts a node (`artemis server start`, 20 services x 5 instances), then for each console below opens the page
 ``--loads`` times in a fresh tab of headless Debian chromium (tests/tui/browser.py) and prints, from the
 navigation: the page's load event, the terminal's WebSocket open, the app's first output (the splash goes)
-and "usable" (the Cluster screen has drawn its first data: the node's row, "N of M nodes up"). Consoles:
+and "usable" (the Overview has drawn its first sample of the cluster: the Nodes card, "N/M up"). Consoles:
 
 - ``artemis tui --web``: this checkout (our page, the per-session entry point);
 - ``textual-serve stock``: textual-serve's own page and the full CLI per session (what main had before
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers import ServerProcess  # noqa: E402
-from tests.tui.browser import Chromium, WebConsole, cluster_loaded, load_timeline  # noqa: E402
+from tests.tui.browser import USABLE, Chromium, WebConsole, load_timeline, overview_loaded  # noqa: E402
 
 QUIET = {"ARTEMIS_LOGGING__LEVEL": "warning"}
 MILESTONES = ("page_loaded", "connected", "first_frame", "usable")
@@ -117,7 +117,7 @@ def browse(
     for n in range(loads):
         page = browser.open()
         try:
-            marks = load_timeline(page, console.url, cluster_loaded(node_url), timeout=timeout)
+            marks = load_timeline(page, console.url, overview_loaded(node_url), timeout=timeout)
             rows.append(marks)
             print(f"  {name:<34} load {n + 1:>2}: " + "  ".join(f"{k} {v:5.2f}s" for k, v in marks.items()))
         except AssertionError:
@@ -169,7 +169,7 @@ def session_process(name: str, cmd: list[str], env: dict[str, str], node_url: st
                 payload = proc.stdout.read(size)
                 if kind == b"D":
                     screen += payload
-                    if node_url.encode() in screen and b" nodes up" in screen:
+                    if node_url.encode() in screen and USABLE.search(screen.decode(errors="replace")):
                         usable.append(time.monotonic() - t0)
                         break
             first.append(got_first)

@@ -1,4 +1,4 @@
-"""Ctrl+P command palette: dashboard commands and one entry per known service (opens its instances)."""
+"""Ctrl+P command palette: one entry per screen, dashboard commands, one entry per known service."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from artemis_cli.tui.navigation import visible
+
 
 class ArtemisCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
         app: Any = self.app
         cmds: list[tuple[str, Callable[[], Any], str]] = [
-            ("Cluster", partial(app.action_show, "cluster"), "Nodes of the cluster (1)"),
-            ("Services", partial(app.action_show, "services"), "Services with instance counts (2)"),
-            ("Operations", partial(app.action_show, "audit"), "Recent operations from the audit log (3)"),
+            (e.title, partial(app.action_show, e.mode), f"{e.help} ({e.key})") for e in visible(app)
+        ]
+        cmds += [
             ("Refresh", app.action_reload, "Reload the current screen (r)"),
             ("Help", app.action_help, "Key bindings (?)"),
         ]
@@ -33,7 +35,9 @@ class ArtemisCommands(Provider):
                 pass
 
     async def discover(self) -> Hits:
-        for name, cb, help_text in self._commands()[:5]:
+        for name, cb, help_text in self._commands():
+            if name.startswith("service "):
+                break
             yield DiscoveryHit(name, cb, help=help_text)
 
     async def search(self, query: str) -> Hits:

@@ -9,14 +9,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from artemis_cli.tui.app import ArtemisDashboard, Screens
-from artemis_cli.tui.screens.audit import AuditScreen
-from artemis_cli.tui.screens.cluster import ClusterScreen
+from artemis_cli.tui.screens.audit_log import AuditLogScreen
+from artemis_cli.tui.screens.canary import CanaryScreen
 from artemis_cli.tui.screens.help import HelpScreen
 from artemis_cli.tui.screens.instances import InstancesScreen
+from artemis_cli.tui.screens.overview import OverviewScreen
+from artemis_cli.tui.screens.routing import RoutingScreen
 from artemis_cli.tui.screens.services import ServicesScreen
+from artemis_cli.tui.screens.topology import TopologyScreen
+from artemis_cli.tui.screens.users import UsersScreen
+from artemis_cli.tui.screens.zones import ZonesScreen
 
+# one screen class per mode of artemis_cli.tui.navigation.SCREENS (keys, titles, who may open them)
 SCREENS = Screens(
-    modes={"cluster": ClusterScreen, "services": ServicesScreen, "audit": AuditScreen},
+    modes={
+        "overview": OverviewScreen,
+        "cluster": TopologyScreen,
+        "services": ServicesScreen,
+        "routing": RoutingScreen,
+        "zones": ZonesScreen,
+        "canary": CanaryScreen,
+        "audit": AuditLogScreen,
+        "users": UsersScreen,
+    },
     help=HelpScreen,
     instances=InstancesScreen,
     is_help=lambda screen: isinstance(screen, HelpScreen),
@@ -31,7 +46,7 @@ def make_dashboard(
     refresh: float = 2.0,
     operator: str | None = None,
     label: str | None = None,
-    start: str = "cluster",
+    start: str = "overview",
     live: bool = True,
 ) -> ArtemisDashboard:
     """Build the dashboard."""

@@ -113,14 +113,23 @@ class ServiceCounts:
     up: int = 0
     down: int = 0
     pulled: int = 0
-    canary: str = ""
+    canary: str = ""  # the canary config: "on", "off" or "" (none)
+    canary_instances: int = 0  # registered instances marked canary (metadata canary=true, group canary)
 
     def cells(self) -> tuple[str, ...]:
-        return (self.service_id, str(self.total), str(self.up), str(self.down), str(self.pulled), self.canary)
+        return (
+            self.service_id,
+            str(self.total),
+            str(self.up),
+            str(self.down),
+            str(self.pulled),
+            self.canary,
+            str(self.canary_instances),
+        )
 
 
-SERVICE_LABELS = ("SERVICE", "INSTANCES", "UP", "DOWN", "PULLED OUT", "CANARY")
-SERVICE_COLUMNS = ("service", "total", "up", "down", "pulled", "canary")
+SERVICE_LABELS = ("SERVICE", "INSTANCES", "SERVING", "NOT UP", "PULLED OUT", "CANARY", "CANARY INST")
+SERVICE_COLUMNS = ("service", "total", "up", "down", "pulled", "canary", "canary_n")
 
 
 def service_counts(
@@ -132,6 +141,7 @@ def service_counts(
         sc = ServiceCounts(str(svc.get("serviceId") or ""))
         for inst in svc.get("instances") or []:
             sc.total += 1
+            sc.canary_instances += is_canary_instance(inst)
             if pulls.reason(inst):
                 sc.pulled += 1
             elif low(inst.get("status")) == "up":
@@ -168,51 +178,6 @@ SAFE_MIN_MAX = 50  # S3.7: the check only bites once the window maximum reached 
 SAFE_PERCENT = 85
 
 
-def renewal_cells(g: dict[str, float]) -> tuple[str, str]:
-    """("window/max (pct%)", "safe"|"UNSAFE"|"-") from the gauges of /metrics (S3.7)."""
-    if "artemis_lease_renewals_last_window" not in g:
-        return "-", "-"
-    win = int(g.get("artemis_lease_renewals_last_window", 0))
-    mx = int(g.get("artemis_lease_renewals_max_window", 0))
-    pct = f" ({win * 100 // mx}% of max, min {SAFE_PERCENT}%)" if mx else ""
-    safe = "safe" if g.get("artemis_lease_safe", 1.0) >= 1.0 else "UNSAFE"
-    return f"{win}/{mx}{pct}", safe
-
-
-CLUSTER_LABELS = (
-    "NODE",
-    "STATUS",
-    "URL",
-    "REGION/ZONE",
-    "INSTANCES",
-    "LEASES",
-    "RENEWALS (10s window)",
-    "SAFE",
-)
-CLUSTER_COLUMNS = ("node", "status", "url", "where", "instances", "leases", "renewals", "safe")
-
-
-def cluster_cells(status: dict[str, Any], g: dict[str, float] | None, error: str | None) -> tuple[str, ...]:
-    node = status.get("node") or {}
-    st = str(status.get("status") or "unknown")
-    if error and st != "down":
-        st = "unreachable"  # listed by the cluster, but this dashboard cannot reach it
-    g = g or {}
-    renewals, safe = renewal_cells(g)
-    n_inst = g.get("artemis_active_instances")
-    n_lease = g.get("artemis_leases")
-    return (
-        str(node.get("nodeId") or "-"),
-        st,
-        str(node.get("url") or ""),
-        f"{node.get('regionId') or '-'}/{node.get('zoneId') or '-'}",
-        str(int(n_inst)) if n_inst is not None else "-",
-        str(int(n_lease)) if n_lease is not None else "-",
-        renewals,
-        safe,
-    )
-
-
 # -- audit -----------------------------------------------------------------------------------------------
 
 AUDIT_LABELS = ("ID", "TIME (UTC)", "TYPE", "TARGET", "OPERATION", "OPERATOR")
@@ -237,27 +202,18 @@ def audit_cells(log: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
-def audit_matches(log: dict[str, Any], text: str) -> bool:
-    """Filter words: ``operator:NAME``, ``service:ID`` or free text matched against operator and target."""
-    for word in text.split():
-        w = word.lower()
-        if w.startswith(("operator:", "op:")):
-            if w.split(":", 1)[1] not in low(log.get("operatorId")):
-                return False
-        elif w.startswith(("service:", "svc:")):
-            target = low(log.get("targetId"))
-            if not target.startswith(w.split(":", 1)[1]) and w.split(":", 1)[1] not in target:
-                return False
-        elif (
-            w not in low(log.get("operatorId"))
-            and w not in low(log.get("targetId"))
-            and w not in low(log.get("operation"))
-        ):
-            return False
-    return True
-
-
 # -- blast radius ------------------------------------------------------------------------------------------
+
+
+def canary_effect(canary: int, served: int) -> list[str]:
+    """What discovery does with an enabled canary config (S11.3) for a service serving ``served`` instances,
+    ``canary`` of them canary ones (modal lines)."""
+    if canary == 0:
+        return ["  no canary instance: discovery results do not change (F5 keeps its input)"]
+    return [
+        f"  whitelisted clients see only the {canary} canary instances;",
+        f"  every other client loses them ({served - canary} instances remain)",
+    ]
 
 
 def is_canary_instance(inst: dict[str, Any]) -> bool:

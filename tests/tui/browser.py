@@ -33,6 +33,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -726,9 +727,13 @@ class WebConsole:
 _LOAD_STATE = "[location.href, document.readyState, document.body ? document.body.className : '', !!window.__artemisTerm]"
 
 
-def cluster_loaded(server_url: str) -> Callable[[str], bool]:
-    """Usable: the Cluster screen, connected to ``server_url``, has drawn its first load ("N of M nodes up")."""
-    return lambda screen: f"connected to {server_url}" in screen and " nodes up" in screen
+USABLE = re.compile(r"\b\d+/\d+ up\b")
+
+
+def overview_loaded(server_url: str) -> Callable[[str], bool]:
+    """Usable: the Overview (the first screen), connected to ``server_url``, has drawn its first sample of the
+    cluster (the Nodes card, "N/M up")."""
+    return lambda screen: f"connected to {server_url}" in screen and USABLE.search(screen) is not None
 
 
 def load_timeline(

@@ -123,7 +123,7 @@ def dashboard(browser: Chromium, web_console: WebConsole, request: pytest.Fixtur
     """A fresh tab on the web console, once the dashboard's first screen is drawn; a failed test leaves a
     screenshot of the page, and the screenshot directory is printed."""
     page = browser.open(web_console.url, artifacts=artifacts_for(request))
-    page.wait_for_text("Cluster", timeout=30)
+    page.wait_for_text("Overview", timeout=30)
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:

@@ -10,28 +10,31 @@ from collections.abc import Callable
 import pytest
 
 from tests.helpers import LiveServer, wait_for
-from tests.tui.browser import Chromium, Page, WebConsole, cluster_loaded, load_timeline
+from tests.tui.browser import Chromium, Page, WebConsole, load_timeline, overview_loaded
 from tests.tui.conftest import artifacts_for, is_instance_down, register
 
 pytestmark = pytest.mark.browser
 
 
-def test_operator_walks_from_cluster_to_an_instance_and_pulls_it_out(
+def test_operator_walks_every_screen_and_pulls_an_instance_out(
     dashboard: Page, server: LiveServer, unique: Callable[[str], str]
 ) -> None:
-    """In the browser an operator sees the node, filters services, opens an instance with its metadata, pulls
-    it out through the confirm modal (the registry says it is out) and finds the operation in the audit log."""
+    """In the browser an operator sees the overview and the node, filters services, opens an instance with its
+    metadata, pulls it out through the confirm modal (the registry says it is out), finds the operation in the
+    audit log and visits every other screen (a screenshot of each is kept)."""
     sid = unique("web")
     register(server.url, sid, ("w1", "10.71.2.3"), ("w2", "10.71.2.4"), metadata={"version": "1.2.3"})
 
-    # The node's row is checked by its status only: now and then its cells are drawn at the width of their
-    # column labels ("0812  up  htt  default/def", header at full width) until the table is redrawn; a
-    # rendering bug of the Cluster table, reported in issue 19 (its screens are rebuilt in part 2).
-    dashboard.wait_for_text("Cluster — nodes", f"connected to {server.url}", "1 of 1 nodes up")
-    dashboard.wait_for_line(" up ", "safe")
-    dashboard.screenshot("cluster")
+    dashboard.wait_for_text("Overview — cluster at a glance", f"connected to {server.url}", "1/1 up")
+    dashboard.wait_for_text("Registrations /s", "Discovery calls /s")
+    dashboard.screenshot("overview")
 
     dashboard.press("2")
+    dashboard.wait_for_text("Cluster — nodes and replication", "1 of 1 nodes up", "cluster: 1 nodes")
+    dashboard.wait_for_line(server.url, " up ")
+    dashboard.screenshot("cluster")
+
+    dashboard.press("3")
     dashboard.wait_for_text("SERVICE", sid)
     # Typing starts the filter. The rest is typed once the first character shows in the filter box, and
     # Enter waits for the table's footer: keys that arrive while the focus moves between the box and the
@@ -49,7 +52,7 @@ def test_operator_walks_from_cluster_to_an_instance_and_pulls_it_out(
     dashboard.screenshot("services-filtered")
 
     dashboard.press("enter")  # back to the table: its bindings return to the footer
-    dashboard.wait_for_line("c Canary", "2 Services")
+    dashboard.wait_for_line("c Canary", "3 Services")
     dashboard.press("enter")  # open the service
     dashboard.wait_for_text(f"Instances — {sid}", "2 instances: 2 up, 0 not up, 0 pulled out")
     dashboard.wait_for_line("w1", "10.71.2.3:8080", "up")
@@ -74,10 +77,15 @@ def test_operator_walks_from_cluster_to_an_instance_and_pulls_it_out(
     dashboard.wait_for_text("1 pulled out")
     dashboard.screenshot("instances-pulled-out")
 
-    dashboard.press("3")
-    dashboard.wait_for_text("Operations — audit log")
+    dashboard.press("7")
+    dashboard.wait_for_text("Audit — audit log, newest first")
     dashboard.wait_for_line(sid, "pullout")
-    dashboard.screenshot("operations")
+    dashboard.screenshot("audit")
+
+    for key, title in (("4", "Routing — groups"), ("5", "Zones — regions"), ("6", "Canary — canary")):
+        dashboard.press(key)
+        dashboard.wait_for_text(title)
+        dashboard.screenshot(title.split()[0].lower())
 
 
 def _filter_box(screen: str) -> str:
@@ -89,7 +97,7 @@ def _filter_box(screen: str) -> str:
 def test_time_to_usable(
     browser: Chromium, web_console: WebConsole, server: LiveServer, request: pytest.FixtureRequest
 ) -> None:
-    """Opening the page gives a usable dashboard (the Cluster screen with its first data) within the bound
+    """Opening the page gives a usable dashboard (the Overview with its first data) within the bound
     that only catches a hang; the page asks nothing of any other host. Prints the milestones (figures, not a
     goal: see docs/benchmarks.md and benchmarks/tui_web.py)."""
     artifacts = artifacts_for(request)
@@ -97,7 +105,7 @@ def test_time_to_usable(
     for n in range(3):  # the first load is cold (the session's imports, the page's assets)
         page = browser.open(artifacts=artifacts)
         try:
-            marks = load_timeline(page, web_console.url, cluster_loaded(server.url), timeout=30)
+            marks = load_timeline(page, web_console.url, overview_loaded(server.url), timeout=30)
             assert marks["usable"] < 30
             assert set(marks) >= {"page_loaded", "connected", "first_frame", "usable"}, marks
             origin = web_console.url.rstrip("/")

@@ -10,13 +10,14 @@ from typing import Any
 import httpx
 
 from artemis_cli.tui.dashboard import make_dashboard
-from artemis_cli.tui.screens.audit import AuditScreen
-from artemis_cli.tui.screens.cluster import ClusterScreen
+from artemis_cli.tui.screens.audit_log import AuditLogScreen
 from artemis_cli.tui.screens.detail import InstanceDetailScreen
 from artemis_cli.tui.screens.help import HelpScreen
 from artemis_cli.tui.screens.instances import InstancesScreen
 from artemis_cli.tui.screens.modals import ConfirmScreen
+from artemis_cli.tui.screens.overview import OverviewScreen
 from artemis_cli.tui.screens.services import ServicesScreen
+from artemis_cli.tui.screens.topology import TopologyScreen
 from tests.helpers import LiveServer
 from tests.tui.conftest import aregister, is_instance_down, is_server_down, register, table_cells, until
 
@@ -32,13 +33,15 @@ async def test_navigation_across_every_screen(server: LiveServer, unique: Callab
     register(server.url, sid, ("n1", _ip()), ("n2", _ip()))
     app = make_dashboard([server.url], operator="pilot")
     async with app.run_test(size=SIZE) as pilot:
-        # Cluster first: this node, up, with its counts from /metrics
-        assert isinstance(app.screen, ClusterScreen)
+        # Overview first, then the Cluster: this node, up, with its counts from /metrics
+        assert isinstance(app.screen, OverviewScreen)
+        await pilot.press("2")
+        assert isinstance(app.screen, TopologyScreen)
         rows = await until(pilot, lambda: list(table_cells(app).values()), what="cluster rows")
         assert any(r[1] == "up" and r[2] == server.url for r in rows), rows
         assert app.link_state == "connected"
 
-        await pilot.press("2")
+        await pilot.press("3")
         assert isinstance(app.screen, ServicesScreen)
         await until(pilot, lambda: sid.lower() in table_cells(app), what="service listed")
         assert table_cells(app)[sid.lower()][1:4] == ("2", "2", "0")
@@ -62,11 +65,21 @@ async def test_navigation_across_every_screen(server: LiveServer, unique: Callab
         await pilot.press("escape")
         assert isinstance(app.screen, InstancesScreen)
 
-        await pilot.press("3")
-        assert isinstance(app.screen, AuditScreen)
-        await pilot.press("1")
-        assert isinstance(app.screen, ClusterScreen)
-        await pilot.press("2")  # the services stack kept the open service
+        for key, mode in (
+            ("4", "routing"),
+            ("5", "zones"),
+            ("6", "canary"),
+            ("7", "audit"),
+            ("1", "overview"),
+        ):
+            await pilot.press(key)
+            assert app.current_mode == mode
+        assert isinstance(app.screen, OverviewScreen)
+        await pilot.press("8")  # Users is for admins: no token, no screen
+        assert app.current_mode == "overview"
+        await pilot.press("7")
+        assert isinstance(app.screen, AuditLogScreen)
+        await pilot.press("3")  # the services stack kept the open service
         assert isinstance(app.screen, InstancesScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, ServicesScreen)
@@ -91,7 +104,7 @@ async def test_live_update_after_registration_updates_rows_in_place(
         await until(pilot, lambda: "default|c" in table_cells(app), what="pushed registration")
         # a status change of an existing instance updates its cells in place
         await aregister(server.url, sid, ("a", ip1), status="starting")
-        await until(pilot, lambda: table_cells(app)["default|a"][4] == "starting", what="status update")
+        await until(pilot, lambda: table_cells(app)["default|a"][5] == "starting", what="status update")
         assert table.row_count == 3
         assert table.cursor_row == 1  # not rebuilt: the cursor stays where it was
         assert table.get_row_index("default|a") == 0
@@ -129,8 +142,8 @@ async def test_pull_out_and_in_through_the_modal(server: LiveServer, unique: Cal
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="modal again")
         await pilot.press("y")
         await until(pilot, lambda: is_instance_down(server.url, sid, "p1"), what="server says pulled out")
-        await until(pilot, lambda: table_cells(app)["default|p1"][6] == "instance", what="pulled-out marker")
-        assert table_cells(app)["default|p1"][4] == "up"  # its own status is kept
+        await until(pilot, lambda: table_cells(app)["default|p1"][7] == "instance", what="pulled-out marker")
+        assert table_cells(app)["default|p1"][5] == "up"  # its own status is kept
         # audited with the operator
         logs = httpx.get(
             server.url + "/api/management/audit/instance-logs", params={"serviceId": sid}, timeout=10
@@ -145,7 +158,7 @@ async def test_pull_out_and_in_through_the_modal(server: LiveServer, unique: Cal
         assert modal.title_text.startswith("Pull in")
         await pilot.press("y")
         await until(pilot, lambda: not is_instance_down(server.url, sid, "p1"), what="pulled back in")
-        await until(pilot, lambda: table_cells(app)["default|p1"][6] == "", what="marker cleared")
+        await until(pilot, lambda: table_cells(app)["default|p1"][7] == "", what="marker cleared")
 
         # the detail screen: fields, metadata and the operations history from the audit log
         await pilot.press("enter")
@@ -180,7 +193,7 @@ async def test_server_pull_out_shows_blast_radius_across_services(
         await pilot.press("y")
         try:
             await until(pilot, lambda: is_server_down(server.url, ip), what="server pulled out")
-            await until(pilot, lambda: table_cells(app)["default|a1"][6] == "server", what="marker")
+            await until(pilot, lambda: table_cells(app)["default|a1"][7] == "server", what="marker")
         finally:
             httpx.post(
                 server.url + "/api/management/server/operate-server.json",
@@ -236,7 +249,7 @@ async def test_zone_pull_out_and_canary_modals(make_server: Callable[..., LiveSe
             return bool(d["data"]["isDown"])
 
         await until(pilot, zone_down, what="zone pulled out")
-        await until(pilot, lambda: table_cells(app)["default|z1"][6] == "zone", what="zone marker")
+        await until(pilot, lambda: table_cells(app)["default|z1"][7] == "zone", what="zone marker")
 
 
 async def test_disconnected_state_then_failover_to_the_other_server(
@@ -266,8 +279,10 @@ async def test_disconnected_state_then_failover_to_the_other_server(
         assert app.feed_server is None
         # still usable: navigation works and nothing crashed
         await pilot.press("1")
-        assert isinstance(app.screen, ClusterScreen)
+        assert isinstance(app.screen, OverviewScreen)
         await pilot.press("2")
+        assert isinstance(app.screen, TopologyScreen)
+        await pilot.press("3")
         assert isinstance(app.screen, InstancesScreen)
     assert app.return_code in (None, 0)
 
@@ -318,7 +333,7 @@ async def test_ten_thousand_instances_stay_responsive(make_server: Callable[...,
         await aregister(srv.url, "big", ("zz-new", "10.200.0.1"))
         await aregister(srv.url, "big", ("i00007", "10.0.0.7"), status="down")
         await until(pilot, lambda: "default|zz-new" in table_cells(app), what="new row")
-        await until(pilot, lambda: table_cells(app)["default|i00007"][4] == "down", what="updated cell")
+        await until(pilot, lambda: table_cells(app)["default|i00007"][5] == "down", what="updated cell")
         assert table.row_count == n + 1
         assert table.cursor_row == n - 1  # updates did not rebuild the table
 
@@ -328,7 +343,7 @@ async def test_ten_thousand_instances_stay_responsive(make_server: Callable[...,
         await aregister(srv.url, "big", ("zz-other", "10.200.0.2"))
         await aregister(srv.url, "big", ("i09995", "10.0.39.11"), status="starting")
         await until(
-            pilot, lambda: table_cells(app)["default|i09995"][4] == "starting", what="filtered update"
+            pilot, lambda: table_cells(app)["default|i09995"][5] == "starting", what="filtered update"
         )
         assert "default|zz-other" not in table_cells(app)
         await pilot.press("escape")
@@ -387,45 +402,6 @@ def test_web_serves_the_dashboard_on_loopback(server: LiveServer) -> None:
     err = proc.stderr.read().decode() if proc.stderr else ""
     assert f"http://127.0.0.1:{port}" in err
     assert "Traceback" not in err
-
-
-async def test_cluster_screen_shows_a_stopped_node_down(make_server: Callable[..., LiveServer]) -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
-    b = make_server()
-    a = make_server(
-        cluster={
-            "enabled": True,
-            "peers": [b.url, dead],
-            "health_check_initial_delay_secs": 0,
-            "health_check_interval_secs": 0.2,
-        }
-    )
-    register(b.url, "cl", ("c1", "10.4.0.1"), ("c2", "10.4.0.2"))
-    app = make_dashboard([a.url], operator="pilot", refresh=0.5)
-    async with app.run_test(size=SIZE) as pilot:
-
-        def by_url() -> dict[str, tuple[str, ...]]:
-            return {cells[2]: cells for cells in table_cells(app).values()}
-
-        await until(
-            pilot,
-            lambda: by_url().get(b.url, ("",) * 5)[1] == "up" and by_url().get(dead, ("",) * 2)[1] == "down",
-            timeout=20,
-            what="b up, the dead peer down",
-        )
-        assert by_url()[a.url][1] == "up"
-        await until(pilot, lambda: by_url()[b.url][4] == "2", what="b's instance count from its /metrics")
-        assert by_url()[b.url][7] == "safe"
-
-        await asyncio.to_thread(b.stop)
-        await until(pilot, lambda: by_url().get(b.url, ("",) * 2)[1] == "down", timeout=20, what="b down")
-        assert app.link_state == "connected"  # the node the dashboard talks to is still up
-        summary = app.screen.query_one("#cluster-summary")
-        await until(pilot, lambda: "1 of 3 nodes up" in str(summary.render()), what="summary")
 
 
 async def test_type_to_filter_survives_a_burst_of_keys(

@@ -66,7 +66,7 @@ async def _orders_ready(pilot: Any) -> None:
     await _services_ready(pilot)
     app.open_service("orders")
     await until(
-        pilot, lambda: table_cells(app).get("default|orders-3", ("",) * 7)[6] == "instance", what="rows"
+        pilot, lambda: table_cells(app).get("default|orders-3", ("",) * 8)[7] == "instance", what="rows"
     )
     summary = app.screen.query_one("#instances-summary")
     await until(pilot, lambda: "3 instances" in str(summary.render()), what="summary rendered")

@@ -74,7 +74,10 @@ class InstanceDetailScreen(DashScreen):
             )
         )
         table = self.query_one("#history", KeyedTable)
+        before = set(table.cells)
         table.sync((str(log.log_id), data.audit_cells(data.plain(log))) for log in logs)
+        if set(table.cells) - before:  # sync appends rows it adds: keep the newest on top
+            table.sort("id", key=lambda v: -int(v or 0))
 
     def _render_fields(self) -> None:
         t = Table.grid(padding=(0, 2))

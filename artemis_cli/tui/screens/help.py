@@ -13,11 +13,15 @@ from textual.widgets import Label, Static
 
 ABOUT = "\n".join(
     [
-        "Screens: 1 Cluster, 2 Services, 3 Operations. Enter opens a service, then an instance; "
-        "Esc goes back.",
-        "Services: type a name to filter (or / first); c toggles canary routing of the selected service.",
-        "Instances: o pulls the instance out/in, s its server IP, z its zone; a confirmation shows the "
-        "blast radius first.",
+        "Screens: 1 Overview, 2 Cluster, 3 Services, 4 Routing, 5 Zones, 6 Canary, 7 Audit, 8 Users "
+        "(admins). Enter opens a service, then an instance; Esc goes back.",
+        "Services: type a name to filter (or / first); c toggles canary routing of the selected service; "
+        "> changes the sort.",
+        "Instances: o pulls the instance out/in, s its server IP, z its zone; space selects instances "
+        "(a: all shown), then o / i pull the selection out / in. A confirmation shows the blast radius "
+        "first.",
+        "Routing, Zones, Canary, Audit, Users: the footer lists each screen's keys; every change goes "
+        "through a form (checked before anything is sent) and a confirmation.",
         "Live updates arrive over WebSocket; the bar under the title says whether the stream is live. "
         "When no "
         "server answers the bar turns red, the dashboard retries with back-off and fails over to the other "

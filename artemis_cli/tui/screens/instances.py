@@ -13,10 +13,12 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from artemis_cli.tui import data
 from artemis_cli.tui.messages import InstancesChanged
+from artemis_cli.tui.screens import sources
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.screens.services import admin_or_discovery, load_pullouts
 from artemis_cli.tui.widgets import KeyedTable
@@ -28,12 +30,23 @@ class InstancesScreen(DashScreen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter", "detail", "Detail"),
-        Binding("o", "pull('instance')", "Pull instance"),
+        Binding("space", "choose", "Select"),
+        Binding("a", "choose_all", "Select all"),
+        Binding("o", "pull('instance')", "Pull out/in"),
+        Binding("i", "pull_in", "Pull in", show=False),
         Binding("s", "pull('server')", "Pull server IP"),
         Binding("z", "pull('zone')", "Pull zone"),
         Binding("c", "canary", "Canary"),
         Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("greater_than_sign", "sort", "Sort", key_display=">"),
     ]
+    SORTS = (
+        ("id", "instance id"),
+        ("address", "address"),
+        ("zone", "zone"),
+        ("status", "status"),
+        ("pulled", "pulled out"),
+    )
 
     def __init__(self, service_id: str, **kw: Any) -> None:
         super().__init__(**kw)
@@ -44,6 +57,9 @@ class InstancesScreen(DashScreen):
         self.pulls = data.PullOuts()
         self._deleted: set[str] = set()
         self.filter_text = ""
+        self._summary_timer: Timer | None = None
+        self.chosen: set[str] = set()  # keys of the selected rows (bulk pull-out / pull-in)
+        self.sort_by = 0
 
     def compose_body(self) -> ComposeResult:
         yield Input(
@@ -52,7 +68,7 @@ class InstancesScreen(DashScreen):
             classes="hidden",
             select_on_focus=False,
         )
-        yield KeyedTable(data.INSTANCE_COLUMNS, data.INSTANCE_LABELS, id="instances")
+        yield KeyedTable(("sel", *data.INSTANCE_COLUMNS), ("", *data.INSTANCE_LABELS), id="instances")
         yield Static("", id="instances-summary", classes="summary")
 
     def on_mount(self) -> None:
@@ -67,7 +83,11 @@ class InstancesScreen(DashScreen):
         return self.query_one(KeyedTable)
 
     def _cells(self, key: str) -> tuple[str, ...]:
-        return data.instance_cells(self.instances[key], self.pulled.get(key, ""), self.known_status.get(key))
+        mark = "✓" if key in self.chosen else ""
+        return (
+            mark,
+            *data.instance_cells(self.instances[key], self.pulled.get(key, ""), self.known_status.get(key)),
+        )
 
     async def load(self) -> None:
         svc = await admin_or_discovery(self.dash, self.service_id)
@@ -76,14 +96,25 @@ class InstancesScreen(DashScreen):
         before, before_pulled = self.instances, self.pulled
         self.instances = {data.instance_key(i): i for i in insts}
         self.pulled = {k: r for k, i in self.instances.items() if (r := self.pulls.reason(i))}
+        # the admin view says "down" for a pulled-out instance: show the status it is registered with
+        # (the inventory endpoint), else the one it had while this screen saw it serve
+        registered = await sources.registered_status(self.dash, self.service_id) if self.pulled else {}
         for k in self.pulled:
-            # the admin view says "down" for a pulled-out instance: keep the status it had while serving
-            if k not in self.known_status and k in before and k not in before_pulled:
+            if k in registered:
+                self.known_status[k] = registered[k]
+            elif k not in self.known_status and k in before and k not in before_pulled:
                 self.known_status[k] = str(before[k].get("status") or "unknown")
         self.known_status = {k: v for k, v in self.known_status.items() if k in self.instances}
-        self.table.sync((k, cells) for k in sorted(self.instances) if self._shown(cells := self._cells(k)))
+        self.chosen &= set(self.instances)
+        self._sync()
         self._deleted.clear()
         self._summary()
+
+    def _sync(self) -> None:
+        before = dict(self.table.cells)
+        self.table.sync((k, cells) for k in sorted(self.instances) if self._shown(cells := self._cells(k)))
+        if self.sort_by and self.table.cells != before:
+            self._sort()
 
     def _shown(self, cells: tuple[str, ...]) -> bool:
         f = self.filter_text.lower()
@@ -96,8 +127,9 @@ class InstancesScreen(DashScreen):
             1 for k, i in self.instances.items() if k not in self.pulled and data.low(i.get("status")) == "up"
         )
         shown = f" (filter {self.filter_text!r}: {self.table.row_count} shown)" if self.filter_text else ""
+        chosen = f"; {len(self.chosen)} selected (o / i: pull out / in)" if self.chosen else ""
         self.query_one("#instances-summary", Static).update(
-            f"{n} instances: {up} up, {n - up - out} not up, {out} pulled out{shown}"
+            f"{n} instances: {up} up, {n - up - out} not up, {out} pulled out{shown}{chosen}"
         )
 
     # -- push ------------------------------------------------------------------------------------
@@ -136,8 +168,13 @@ class InstancesScreen(DashScreen):
             elif kind == "delete":
                 self._deleted.add(key)
                 self.soon(0.25)
-        if touched:
-            self._summary()
+        if touched and self._summary_timer is None:
+            # one message per pushed change: the summary (a pass over every instance) once per burst
+            self._summary_timer = self.set_timer(0.1, self._summary_later)
+
+    def _summary_later(self) -> None:
+        self._summary_timer = None
+        self._summary()
 
     # -- actions ---------------------------------------------------------------------------------
     def selected(self) -> dict[str, Any] | None:
@@ -161,7 +198,7 @@ class InstancesScreen(DashScreen):
         if flt.value != text:
             flt.value = text
         self.filter_text = text.strip()
-        self.table.sync((k, cells) for k in sorted(self.instances) if self._shown(cells := self._cells(k)))
+        self._sync()
         self._summary()
         if not text:
             flt.add_class("hidden")
@@ -195,9 +232,70 @@ class InstancesScreen(DashScreen):
         if inst is not None:
             self.app.push_screen(InstanceDetailScreen(self.service_id, inst))
 
+    # -- selection and bulk actions ---------------------------------------------------------------
+    def _mark(self, key: str) -> None:
+        if key in self.instances and key in self.table.cells:
+            self.table.upsert(key, self._cells(key))
+
+    def action_choose(self) -> None:
+        """Select or unselect the row under the cursor, then move down (space, space, ... selects a run)."""
+        key = self.table.selected_key()
+        if key is None:
+            return
+        self.chosen ^= {key}
+        self._mark(key)
+        self.table.action_cursor_down()
+        self._summary()
+
+    def action_choose_all(self) -> None:
+        """Select every row shown (the filter applies); when they all are, clear the selection."""
+        shown = set(self.table.cells)
+        if shown <= self.chosen:
+            self.clear_selection()
+            return
+        self.chosen |= shown
+        for key in shown:
+            self._mark(key)
+        self._summary()
+
+    def clear_selection(self) -> None:
+        keys, self.chosen = self.chosen, set()
+        for key in keys:
+            self._mark(key)
+        self._summary()
+
+    def _bulk(self, op: str) -> None:
+        from artemis_cli.tui.screens.bulk import confirm_bulk
+
+        confirm_bulk(
+            self, op, [self.instances[k] for k in sorted(self.chosen) if k in self.instances], self.pulls
+        )
+
+    def action_pull_in(self) -> None:
+        if self.chosen:
+            self._bulk("pullin")
+            return
+        inst = self.selected()
+        if inst is None or self.pulls.reason(inst) != "instance":
+            self.notify("select pulled-out instances first (space), or use o on one", severity="warning")
+            return
+        self.action_pull("instance")
+
+    def _sort(self) -> None:
+        column = self.SORTS[self.sort_by][0]
+        self.table.sort(column, "id", key=lambda row: (str(row[0]).lower(), str(row[1]).lower()))
+
+    def action_sort(self) -> None:
+        self.sort_by = (self.sort_by + 1) % len(self.SORTS)
+        self._sort()
+        self.notify(f"sorted by {self.SORTS[self.sort_by][1]}", timeout=2)
+
     def action_pull(self, target: str) -> None:
         from artemis_cli.tui.screens.modals import confirm_pull
 
+        if target == "instance" and self.chosen:
+            self._bulk("pullout")
+            return
         inst = self.selected()
         if inst is None:
             self.notify("no instance selected", severity="warning")

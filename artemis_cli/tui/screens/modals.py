@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -113,11 +112,8 @@ def confirm_pull(screen: Any, target: str, inst: dict[str, Any], pulls: data.Pul
             lines.append("Clients stop receiving these instances (a 'delete' is pushed to watchers).")
         else:
             registered = await dash.call(dash.api.admin_services())
-            out_now = [
-                msgspec.structs.replace(s, instances=[i for i in s.instances if pulls.reason(data.plain(i))])
-                for s in registered
-            ]
-            radius = by_service(out_now, match)
+            # every registered instance counts in a service's total; only pulled-out ones can come back
+            radius = by_service(registered, lambda i: match(i) and bool(pulls.reason(data.plain(i))))
             n = radius.instances_affected
             lines = [f"Pull in {what}: up to {n} pulled-out instance{'s' if n != 1 else ''} may serve again"]
             lines = _clip(lines + lines_for(radius, "pulled out now")[1:])
@@ -168,7 +164,8 @@ def confirm_canary(screen: Any, service_id: str) -> None:
             cfg = await dash.call(dash.api.canary_get(service_id))
         except NotFoundError:
             dash.notify(
-                f"{service_id} has no canary config; create one with 'artemis canary set {service_id} IP...'",
+                f"{service_id} has no canary config: create one on the Canary screen (6, then n) or with "
+                f"'artemis canary set {service_id} --ip IP'",
                 severity="warning",
                 timeout=8,
             )
@@ -186,11 +183,8 @@ def confirm_canary(screen: Any, service_id: str) -> None:
         ]
         if enabled:
             lines.append("  every client sees all instances again")
-        elif canary == 0:
-            lines.append("  no canary instance: discovery results do not change (F5 keeps its input)")
         else:
-            lines.append(f"  whitelisted clients see only the {canary} canary instances;")
-            lines.append(f"  every other client loses them ({len(insts) - canary} instances remain)")
+            lines += data.canary_effect(canary, len(insts))
         lines.append(f"Operator: {dash.operator}")
         dash.push_screen(
             ConfirmScreen(f"{verb} canary?", lines, confirm=verb, danger=not enabled),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual import events, on
@@ -69,14 +70,18 @@ class ServicesScreen(DashScreen):
         Binding("enter", "open", "Instances", show=True),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("c", "canary", "Canary"),
+        Binding("greater_than_sign", "sort", "Sort", key_display=">"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
+    SORTS = (("service", "name"), ("total", "instances"), ("pulled", "pulled out"), ("down", "not up"))
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.counts: dict[str, data.ServiceCounts] = {}
         self.filter_text = ""
         self._typing = False
+        self.sort_by = 0  # index in SORTS
+        self._submitted = 0.0  # when Enter last left the filter box
 
     def compose_body(self) -> ComposeResult:
         yield Input(
@@ -104,16 +109,30 @@ class ServicesScreen(DashScreen):
         table = self.query_one(KeyedTable)
         f = self.filter_text.lower()
         rows = [(k, c.cells()) for k, c in sorted(self.counts.items()) if f in k]
-        before = set(table.cells)
+        before = dict(table.cells)
         table.sync(rows)
-        if set(table.cells) - before and before:
-            table.sort("service", key=lambda v: str(v).lower())
+        if table.cells != before:
+            self._sort()
         total = sum(c.total for c in self.counts.values())
         shown = len(rows)
         suffix = f" (filter {self.filter_text!r}: {shown} shown)" if f else ""
         self.query_one("#services-summary", Static).update(
             f"{len(self.counts)} services, {total} instances{suffix}"
         )
+
+    def _sort(self) -> None:
+        """Rows by name, or by a count (largest first, then by name)."""
+        column = self.SORTS[self.sort_by][0]
+        table = self.query_one(KeyedTable)
+        if column == "service":
+            table.sort("service", key=lambda v: str(v).lower())
+        else:
+            table.sort(column, "service", key=lambda row: (-int(row[0]), str(row[1]).lower()))
+
+    def action_sort(self) -> None:
+        self.sort_by = (self.sort_by + 1) % len(self.SORTS)
+        self._sort()
+        self.notify(f"sorted by {self.SORTS[self.sort_by][1]}", timeout=2)
 
     # -- filtering -------------------------------------------------------------------------------
     @on(Input.Changed, "#filter")
@@ -123,6 +142,13 @@ class ServicesScreen(DashScreen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
+        now = time.monotonic()
+        if now - self._submitted < 1.0:
+            # Enter, Enter: the second reached the box before the focus moved to the table; it means "open"
+            self._submitted = 0.0
+            self.action_open()
+            return
+        self._submitted = now
         self._typing = False
         self.query_one(KeyedTable).focus()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rich.cells import cell_len
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -34,7 +35,10 @@ class KeyedTable(DataTable[str]):
             return False
         for col, before, after in zip(self.column_keys, old, cells, strict=True):
             if before != after:
-                self.update_cell(key, col, after)
+                # A value wider than its column was cut ("unreachable" drawn "unreac"); update_width
+                # re-measures the table (seconds for a burst over 10,000 rows), so only when it grows.
+                grow = cell_len(after) > self.columns[col].content_width  # type: ignore[index]
+                self.update_cell(key, col, after, update_width=grow)
         self.cells[key] = cells
         return True
 
