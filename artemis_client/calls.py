@@ -19,8 +19,7 @@ import httpx
 from artemis_client._core import Answer, Failover, Request
 from artemis_client.errors import ArtemisError, TransportError, UnavailableError
 from artemis_client.servers import ServerPool
-from artemis_client.transport import failure
-from artemis_client.wire.codec import encode
+from artemis_client.transport import failure, send_args
 from artemis_client.wire.registry import (
     DiscoveryConfig,
     HeartbeatResponse,
@@ -31,7 +30,6 @@ from artemis_client.wire.registry import (
 from artemis_client.wire.status import ServiceNode
 
 T = TypeVar("T")
-_JSON = {"Content-Type": "application/json"}
 
 
 def _registry(op: str, instances: Sequence[Instance], shape: type[T]) -> Request[T]:
@@ -108,14 +106,6 @@ class _PoolFailover(Failover):
         return list(range(len(self.servers)))
 
 
-def _send_args(req: Request[Any], server: str) -> dict[str, Any]:
-    args: dict[str, Any] = {"method": req.method, "url": server + req.path, "params": req.params}
-    if req.json is not None and req.method != "GET":
-        args["content"] = encode(req.json)
-        args["headers"] = _JSON
-    return args
-
-
 async def call(http: httpx.AsyncClient, pool: ServerPool, req: Request[T]) -> T:
     """Send ``req`` through the failover policy; report each server's outcome to ``pool``."""
     attempts = _PoolFailover(pool).attempts(req)
@@ -123,7 +113,7 @@ async def call(http: httpx.AsyncClient, pool: ServerPool, req: Request[T]) -> T:
     try:
         while True:
             try:
-                resp = await http.request(**_send_args(req, server))
+                resp = await http.request(**send_args(req, server))
             except httpx.TransportError as exc:
                 pool.failed(server)
                 server = attempts.send(failure(exc))

@@ -98,13 +98,14 @@ class _Transport:
             req.auth_hint = self.auth.advice()
         return req
 
-    @staticmethod
-    def _send_args(req: Request[Any], server: str) -> dict[str, Any]:
-        args: dict[str, Any] = {"method": req.method, "url": server + req.path, "params": req.params}
-        if req.json is not None and req.method != "GET":
-            args["content"] = encode(req.json)
-            args["headers"] = _JSON
-        return args
+
+def send_args(req: Request[Any], server: str) -> dict[str, Any]:
+    """The httpx ``request()`` arguments of ``req`` sent to ``server`` (the SDK's runners use it too)."""
+    args: dict[str, Any] = {"method": req.method, "url": server + req.path, "params": req.params}
+    if req.json is not None and req.method != "GET":
+        args["content"] = encode(req.json)
+        args["headers"] = _JSON
+    return args
 
 
 class SyncTransport(_Transport):
@@ -133,7 +134,7 @@ class SyncTransport(_Transport):
             server = next(attempts)
             while True:
                 try:
-                    resp = self._http.request(**self._send_args(req, server))
+                    resp = self._http.request(**send_args(req, server))
                 except httpx.TransportError as exc:
                     server = attempts.send(failure(exc))
                 else:
@@ -168,7 +169,7 @@ class AsyncTransport(_Transport):
             server = next(attempts)
             while True:
                 try:
-                    resp = await self._http.request(**self._send_args(req, server))
+                    resp = await self._http.request(**send_args(req, server))
                 except httpx.TransportError as exc:
                     server = attempts.send(failure(exc))
                 else:
