@@ -183,6 +183,7 @@ class AsyncArtemisClient(Following):
         if tasks:
             await asyncio.wait(tasks, timeout=max(0.05, deadline - monotonic()))
         if self._http is not None and self.registrar.instances:
+            self.registrar.abandon()  # a request the cancelled loop left unanswered must not block this one
             self.registrar.remove_all()
             send = self.registrar.next_send(monotonic())
             if send is not None:
@@ -294,6 +295,9 @@ class AsyncArtemisClient(Following):
                     self.registry_servers,
                     req,  # type: ignore[arg-type]
                 )
+            except asyncio.CancelledError:
+                reg.abandon()
+                raise
             except ArtemisError as exc:
                 self.counters[f"{send.kind}_failed"] += 1
                 events = reg.failed(send, exc, monotonic(), rate_limited=isinstance(exc, RateLimitedError))

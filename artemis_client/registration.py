@@ -149,6 +149,12 @@ class Registrar:
         self._in_flight = send
         return send
 
+    def abandon(self) -> None:
+        """The request handed out by :meth:`next_send` will never be answered (its runner was cancelled,
+        e.g. by ``close()`` in the middle of a heartbeat): nothing is known about it, and what it carried
+        stays due. Without this the client could not send the unregister of its shutdown."""
+        self._in_flight = None
+
     def wakeup(self, now: float) -> float:
         """Seconds until something may be due (the runner sleeps at most this long)."""
         if self._to_unregister:

@@ -208,11 +208,22 @@ def setup(settings: TracingSettings, *, node_id: str, region: str = "", zone: st
     return Tracing(provider.get_tracer("artemis_server", __version__), provider, settings.sampler_ratio)
 
 
+class _CurrentStdout:
+    """``sys.stdout`` as it is when a batch is written, not when the exporter was built (a replaced stream,
+    e.g. a test's capture, may be closed by the time the last batch is flushed)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def _exporter(settings: TracingSettings) -> Any:
     if settings.exporter == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        return ConsoleSpanExporter(service_name=settings.service_name, out=sys.stdout)
+        return ConsoleSpanExporter(service_name=settings.service_name, out=_CurrentStdout())
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError as exc:

@@ -190,3 +190,21 @@ def test_a_failed_unregister_is_given_up_and_settles() -> None:
     assert [e.kind for e in reg.failed(send, OSError("down"), 1)] == ["unregister-failed"]
     assert reg.settled([a], "unregister")
     assert reg.next_send(100) is None
+
+
+def test_a_request_abandoned_by_a_cancelled_runner_does_not_block_the_shutdown_unregister() -> None:
+    """close() cancels the loop in the middle of a heartbeat: that heartbeat is never answered, and the
+    unregister of the shutdown must still be handed out (CI caught instances left behind by close())."""
+    reg = Registrar(interval=5, ttl=20)
+    reg.add([inst("a"), inst("b")], now=0)
+    assert ack(reg, reg.next_send(0), 0.1) == ["registered"]
+    beat = reg.next_send(5)
+    assert beat is not None
+    assert beat.kind == "heartbeat"
+    reg.remove_all()
+    assert reg.next_send(5.1) is None  # still waiting for the heartbeat's answer
+    reg.abandon()
+    bye = reg.next_send(5.2)
+    assert bye is not None
+    assert bye.kind == "unregister"
+    assert sorted(i.instance_id for i in bye.instances) == ["a", "b"]

@@ -46,7 +46,12 @@ def test_a_traced_write_and_a_management_change_are_one_trace_on_every_node(
     body = {"instances": [instance("svc-tr", "t1")]}
     r = httpx.post(a.url + "/api/registry/register.json", json=body, headers=headers, timeout=5)
     assert r.status_code == 200
-    wait_for(lambda: one_of(mem_b, "replication.receive", tid) is not None, timeout=5, what="B's span")
+    # A's send span ends when B's answer is back, after B's receive span: wait for both ends
+    wait_for(
+        lambda: one_of(mem_b, "replication.receive", tid) and one_of(mem_a, "replication.send", tid),
+        timeout=5,
+        what="the replication spans",
+    )
     reg = one_of(mem_a, "registry.register", tid)
     send = one_of(mem_a, "replication.send", tid)
     recv = one_of(mem_b, "replication.receive", tid)
@@ -75,7 +80,12 @@ def test_a_traced_write_and_a_management_change_are_one_trace_on_every_node(
     assert tx.parent is not None
     assert tx.parent.span_id == execute.context.span_id
     mtid = execute.context.trace_id
-    wait_for(lambda: one_of(mem_b, "management.merge", mtid) is not None, timeout=5, what="B merged in trace")
+    # A's poke span ends when B answers the poke, which may be after B's pull and merge: wait for all three
+    wait_for(
+        lambda: one_of(mem_b, "management.merge", mtid) and one_of(mem_a, "management.poke", mtid),
+        timeout=5,
+        what="B merged in trace",
+    )
     pull = one_of(mem_b, "management.pull", mtid)
     merge = one_of(mem_b, "management.merge", mtid)
     assert pull is not None
