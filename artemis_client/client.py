@@ -41,7 +41,7 @@ from artemis_client._support import (
     track_fork,
 )
 from artemis_client.balance import Balancer
-from artemis_client.cache import ServiceCache
+from artemis_client.cache import ServiceCache, service_key
 from artemis_client.discovery import Discovery, ServiceHandle
 from artemis_client.errors import ArtemisError, BadRequestError, RateLimitedError
 from artemis_client.following import Following
@@ -352,17 +352,21 @@ class AsyncArtemisClient(Following):
         ``push_connected``, ``push_disconnected``, ``push_changes``, and with the heartbeat socket
         ``heartbeat_ws`` (beats answered over it), ``heartbeat_http_fallback``, ``heartbeat_ws_connects``,
         ``heartbeat_ws_drops``), the servers in use, and per followed service its instance count, cache age
-        in seconds, stale flag and revision."""
+        in seconds, stale flag, revision, picks made and instances ejected by ``report_failure()`` now.
+        Safe to call from any thread (a metrics scrape)."""
         now = monotonic()
         services = {}
         for sid in self.discovery.followed:
             snap = self.cache.get(sid)
+            handle = self._handles.get(service_key(sid))
             services[sid] = (
                 {
                     "instances": len(snap.instances),
                     "age": snap.age(now),
                     "stale": snap.stale,
                     "revision": snap.revision,
+                    "picks": handle.picks if handle is not None else 0,
+                    "ejected": len(handle.balancer.ejected()) if handle is not None else 0,
                 }
                 if snap is not None
                 else None

@@ -1,0 +1,240 @@
+"""Prometheus metrics of SDK clients, read from :meth:`AsyncArtemisClient.stats` when scraped.
+
+The only ``artemis_client`` module that imports ``prometheus_client`` (an import contract keeps the rest
+light); import it only when you export metrics. Nothing is added to the client's hot paths: the collector
+reads the counters the client keeps anyway, at scrape time::
+
+    from prometheus_client import start_http_server
+    from artemis_client import ArtemisClient
+    from artemis_client.prometheus import instrument
+
+    client = ArtemisClient("http://registry:8080")
+    instrument(client)  # on prometheus_client's global registry
+    start_http_server(9100)
+
+Several clients may share a registry: give each one its own labels (``instrument(client, labels={"client":
+"orders"})``). A client that was garbage-collected leaves the output; :meth:`ClientMetrics.remove` takes one
+out explicitly. Every metric is named ``artemis_client_*``:
+
+========================================= ======= ===============================================
+metric                                    type    meaning
+========================================= ======= ===============================================
+``heartbeats_total{result}``              counter batched heartbeats, ``ok`` / ``failed``
+``heartbeat_socket_beats_total``          counter heartbeats answered over the heartbeat socket
+``heartbeat_http_fallbacks_total``        counter beats the socket could not carry, sent over HTTP
+``registrations_total{kind,result}``      counter ``register`` / ``unregister`` calls, ``ok`` / ``failed``
+``events_total{event}``                   counter state changes: ``watchdog``, ``recovered``,
+                                                  ``re-register``, ``heartbeat-failed``, ``stale``...
+``fetches_total{result}``                 counter batched discovery lookups
+``push_changes_total``                    counter changes received by push
+``reconnects_total{channel}``             counter connections opened after the first (``push``,
+                                                  ``heartbeat_socket``)
+``disconnects_total{channel}``            counter connections lost
+``picks_total{service}``                  counter instances picked from the cache
+``connected{channel}``                    gauge   1 while the channel is open
+``registered_instances``                  gauge   instances this client keeps registered
+``cache_instances{service}``              gauge   instances in the cached snapshot
+``cache_age_seconds{service}``            gauge   seconds since a node last confirmed the snapshot
+``cache_stale{service}``                  gauge   1 while no node can be reached for it
+``ejected_instances{service}``            gauge   instances left out after ``report_failure()``
+========================================= ======= ===============================================
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
+
+__all__ = ["ClientMetrics", "instrument"]
+
+PREFIX = "artemis_client_"
+
+
+class ClientMetrics(Collector):
+    """A collector of the figures of one or more SDK clients (sync or async), registered on ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry | None = REGISTRY) -> None:
+        self._clients: list[tuple[weakref.ref[Any], dict[str, str]]] = []
+        self._lock = threading.Lock()
+        if registry is not None:
+            registry.register(self)
+
+    def add(self, client: Any, labels: Mapping[str, str] | None = None) -> None:
+        """Export ``client``'s figures with these constant labels (distinct per client on one registry)."""
+        labels = dict(labels or {})
+        with self._lock:
+            for ref, known in self._clients:
+                if ref() is client:
+                    raise ValueError("this client is exported already")
+                if known == labels:
+                    raise ValueError(
+                        f"another client is exported with the labels {labels}; give each its own"
+                    )
+                if known.keys() != labels.keys():
+                    raise ValueError(
+                        f"every client on one registry needs the same label names ({list(known)})"
+                    )
+            self._clients.append((weakref.ref(client), labels))
+
+    def remove(self, client: Any) -> None:
+        """Stop exporting ``client``."""
+        with self._lock:
+            self._clients = [(r, lb) for r, lb in self._clients if r() is not client and r() is not None]
+
+    def describe(self) -> list[Metric]:
+        return []  # the names are fixed; computing figures just to describe them would be waste
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            clients = [(c, lb) for r, lb in self._clients if (c := r()) is not None]
+        families = _Families()
+        for client, labels in clients:
+            _add_client(families, client.stats(), labels, client.config.heartbeat_transport == "websocket")
+        yield from families.all()
+
+
+def instrument(
+    client: Any, *, registry: CollectorRegistry | None = None, labels: Mapping[str, str] | None = None
+) -> ClientMetrics:
+    """Export ``client``'s figures on ``registry`` (default: prometheus_client's global one). Returns the
+    registry's :class:`ClientMetrics` (one per registry, shared by every client instrumented on it)."""
+    reg = REGISTRY if registry is None else registry
+    with _instrument_lock:
+        metrics = _by_registry.get(reg)
+        if metrics is None:
+            metrics = _by_registry[reg] = ClientMetrics(reg)
+    metrics.add(client, labels)
+    return metrics
+
+
+_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, ClientMetrics] = weakref.WeakKeyDictionary()
+_instrument_lock = threading.Lock()
+
+
+class _Families:
+    """The metric families of one scrape, created on first use, samples added per client."""
+
+    def __init__(self) -> None:
+        self._families: dict[str, Metric] = {}
+
+    def add(
+        self,
+        mtype: str,
+        name: str,
+        doc: str,
+        value: float,
+        labels: dict[str, str],
+        **own: str,
+    ) -> None:
+        names = [*labels, *own]
+        family = self._families.get(name)
+        if family is None:
+            cls = CounterMetricFamily if mtype == "counter" else GaugeMetricFamily
+            family = self._families[name] = cls(PREFIX + name, doc, labels=names)
+        family.add_metric([*labels.values(), *own.values()], value)  # type: ignore[attr-defined]
+
+    def all(self) -> Iterator[Metric]:
+        return iter(self._families.values())
+
+
+def _add_client(f: _Families, stats: dict[str, Any], lb: dict[str, str], socket: bool) -> None:
+    c: dict[str, int] = stats["counters"]
+    for result in ("ok", "failed"):
+        f.add(
+            "counter",
+            "heartbeats",
+            "Batched heartbeats sent",
+            c.get(f"heartbeat_{result}", 0),
+            lb,
+            result=result,
+        )
+    if socket:
+        f.add(
+            "counter",
+            "heartbeat_socket_beats",
+            "Heartbeats answered over the heartbeat socket",
+            c.get("heartbeat_ws", 0),
+            lb,
+        )
+        f.add(
+            "counter",
+            "heartbeat_http_fallbacks",
+            "Heartbeats the socket could not carry, sent over HTTP",
+            c.get("heartbeat_http_fallback", 0),
+            lb,
+        )
+    for kind in ("register", "unregister"):
+        for result in ("ok", "failed"):
+            f.add(
+                "counter",
+                "registrations",
+                "Register and unregister calls",
+                c.get(f"{kind}_{result}", 0),
+                lb,
+                kind=kind,
+                result=result,
+            )
+    for key, value in sorted(c.items()):
+        if key.startswith("event_"):
+            f.add("counter", "events", "Registration state changes", value, lb, event=key[len("event_") :])
+    for result in ("ok", "failed"):
+        f.add(
+            "counter", "fetches", "Batched discovery lookups", c.get(f"fetch_{result}", 0), lb, result=result
+        )
+    f.add("counter", "push_changes", "Instance changes received by push", c.get("push_changes", 0), lb)
+    channels = {"push": ("push_connected", "push_disconnected", stats["push_server"])}
+    if socket:
+        channels["heartbeat_socket"] = (
+            "heartbeat_ws_connects",
+            "heartbeat_ws_drops",
+            stats["heartbeat_socket"],
+        )
+    for channel, (opened, lost, server) in channels.items():
+        reconnects = max(0, c.get(opened, 0) - 1)
+        f.add("counter", "reconnects", "Connections opened after the first", reconnects, lb, channel=channel)
+        f.add("counter", "disconnects", "Connections lost", c.get(lost, 0), lb, channel=channel)
+        f.add(
+            "gauge",
+            "connected",
+            "1 while the channel is open",
+            float(server is not None),
+            lb,
+            channel=channel,
+        )
+    f.add("gauge", "registered_instances", "Instances this client keeps registered", stats["registered"], lb)
+    for sid, svc in sorted(stats["services"].items()):
+        if svc is None:  # followed, not fetched yet
+            continue
+        f.add("counter", "picks", "Instances picked from the cache", svc["picks"], lb, service=sid)
+        f.add(
+            "gauge", "cache_instances", "Instances in the cached snapshot", svc["instances"], lb, service=sid
+        )
+        f.add(
+            "gauge",
+            "cache_age_seconds",
+            "Seconds since a node last confirmed the cached snapshot",
+            svc["age"],
+            lb,
+            service=sid,
+        )
+        f.add(
+            "gauge",
+            "cache_stale",
+            "1 while no node can confirm the snapshot",
+            float(svc["stale"]),
+            lb,
+            service=sid,
+        )
+        f.add(
+            "gauge",
+            "ejected_instances",
+            "Instances left out of picks after report_failure()",
+            svc["ejected"],
+            lb,
+            service=sid,
+        )
