@@ -116,26 +116,39 @@ _by_registry: weakref.WeakKeyDictionary[CollectorRegistry, ClientMetrics] = weak
 _instrument_lock = threading.Lock()
 
 
+# name (after the prefix) -> type and help text
+_METRICS: dict[str, tuple[str, str]] = {
+    "heartbeats": ("counter", "Batched heartbeats sent"),
+    "heartbeat_socket_beats": ("counter", "Heartbeats answered over the heartbeat socket"),
+    "heartbeat_http_fallbacks": ("counter", "Heartbeats the socket could not carry, sent over HTTP"),
+    "registrations": ("counter", "Register and unregister calls"),
+    "events": ("counter", "Registration state changes (watchdog, recovered, re-register, ...)"),
+    "fetches": ("counter", "Batched discovery lookups"),
+    "push_changes": ("counter", "Instance changes received by push"),
+    "reconnects": ("counter", "Connections opened after the first"),
+    "disconnects": ("counter", "Connections lost"),
+    "picks": ("counter", "Instances picked from the cache"),
+    "connected": ("gauge", "1 while the channel is open"),
+    "registered_instances": ("gauge", "Instances this client keeps registered"),
+    "cache_instances": ("gauge", "Instances in the cached snapshot"),
+    "cache_age_seconds": ("gauge", "Seconds since a node last confirmed the cached snapshot"),
+    "cache_stale": ("gauge", "1 while no node can confirm the cached snapshot"),
+    "ejected_instances": ("gauge", "Instances left out of picks after report_failure()"),
+}
+
+
 class _Families:
     """The metric families of one scrape, created on first use, samples added per client."""
 
     def __init__(self) -> None:
         self._families: dict[str, Metric] = {}
 
-    def add(
-        self,
-        mtype: str,
-        name: str,
-        doc: str,
-        value: float,
-        labels: dict[str, str],
-        **own: str,
-    ) -> None:
-        names = [*labels, *own]
+    def add(self, name: str, value: float, labels: dict[str, str], **own: str) -> None:
         family = self._families.get(name)
         if family is None:
+            mtype, doc = _METRICS[name]
             cls = CounterMetricFamily if mtype == "counter" else GaugeMetricFamily
-            family = self._families[name] = cls(PREFIX + name, doc, labels=names)
+            family = self._families[name] = cls(PREFIX + name, doc, labels=[*labels, *own])
         family.add_metric([*labels.values(), *own.values()], value)  # type: ignore[attr-defined]
 
     def all(self) -> Iterator[Metric]:
@@ -145,48 +158,17 @@ class _Families:
 def _add_client(f: _Families, stats: dict[str, Any], lb: dict[str, str], socket: bool) -> None:
     c: dict[str, int] = stats["counters"]
     for result in ("ok", "failed"):
-        f.add(
-            "counter",
-            "heartbeats",
-            "Batched heartbeats sent",
-            c.get(f"heartbeat_{result}", 0),
-            lb,
-            result=result,
-        )
+        f.add("heartbeats", c.get(f"heartbeat_{result}", 0), lb, result=result)
+        f.add("fetches", c.get(f"fetch_{result}", 0), lb, result=result)
+        for kind in ("register", "unregister"):
+            f.add("registrations", c.get(f"{kind}_{result}", 0), lb, kind=kind, result=result)
     if socket:
-        f.add(
-            "counter",
-            "heartbeat_socket_beats",
-            "Heartbeats answered over the heartbeat socket",
-            c.get("heartbeat_ws", 0),
-            lb,
-        )
-        f.add(
-            "counter",
-            "heartbeat_http_fallbacks",
-            "Heartbeats the socket could not carry, sent over HTTP",
-            c.get("heartbeat_http_fallback", 0),
-            lb,
-        )
-    for kind in ("register", "unregister"):
-        for result in ("ok", "failed"):
-            f.add(
-                "counter",
-                "registrations",
-                "Register and unregister calls",
-                c.get(f"{kind}_{result}", 0),
-                lb,
-                kind=kind,
-                result=result,
-            )
+        f.add("heartbeat_socket_beats", c.get("heartbeat_ws", 0), lb)
+        f.add("heartbeat_http_fallbacks", c.get("heartbeat_http_fallback", 0), lb)
     for key, value in sorted(c.items()):
         if key.startswith("event_"):
-            f.add("counter", "events", "Registration state changes", value, lb, event=key[len("event_") :])
-    for result in ("ok", "failed"):
-        f.add(
-            "counter", "fetches", "Batched discovery lookups", c.get(f"fetch_{result}", 0), lb, result=result
-        )
-    f.add("counter", "push_changes", "Instance changes received by push", c.get("push_changes", 0), lb)
+            f.add("events", value, lb, event=key[len("event_") :])
+    f.add("push_changes", c.get("push_changes", 0), lb)
     channels = {"push": ("push_connected", "push_disconnected", stats["push_server"])}
     if socket:
         channels["heartbeat_socket"] = (
@@ -195,46 +177,15 @@ def _add_client(f: _Families, stats: dict[str, Any], lb: dict[str, str], socket:
             stats["heartbeat_socket"],
         )
     for channel, (opened, lost, server) in channels.items():
-        reconnects = max(0, c.get(opened, 0) - 1)
-        f.add("counter", "reconnects", "Connections opened after the first", reconnects, lb, channel=channel)
-        f.add("counter", "disconnects", "Connections lost", c.get(lost, 0), lb, channel=channel)
-        f.add(
-            "gauge",
-            "connected",
-            "1 while the channel is open",
-            float(server is not None),
-            lb,
-            channel=channel,
-        )
-    f.add("gauge", "registered_instances", "Instances this client keeps registered", stats["registered"], lb)
+        f.add("reconnects", max(0, c.get(opened, 0) - 1), lb, channel=channel)
+        f.add("disconnects", c.get(lost, 0), lb, channel=channel)
+        f.add("connected", float(server is not None), lb, channel=channel)
+    f.add("registered_instances", stats["registered"], lb)
     for sid, svc in sorted(stats["services"].items()):
         if svc is None:  # followed, not fetched yet
             continue
-        f.add("counter", "picks", "Instances picked from the cache", svc["picks"], lb, service=sid)
-        f.add(
-            "gauge", "cache_instances", "Instances in the cached snapshot", svc["instances"], lb, service=sid
-        )
-        f.add(
-            "gauge",
-            "cache_age_seconds",
-            "Seconds since a node last confirmed the cached snapshot",
-            svc["age"],
-            lb,
-            service=sid,
-        )
-        f.add(
-            "gauge",
-            "cache_stale",
-            "1 while no node can confirm the snapshot",
-            float(svc["stale"]),
-            lb,
-            service=sid,
-        )
-        f.add(
-            "gauge",
-            "ejected_instances",
-            "Instances left out of picks after report_failure()",
-            svc["ejected"],
-            lb,
-            service=sid,
-        )
+        f.add("picks", svc["picks"], lb, service=sid)
+        f.add("cache_instances", svc["instances"], lb, service=sid)
+        f.add("cache_age_seconds", svc["age"], lb, service=sid)
+        f.add("cache_stale", float(svc["stale"]), lb, service=sid)
+        f.add("ejected_instances", svc["ejected"], lb, service=sid)
