@@ -141,8 +141,12 @@ class HeartbeatSocket:
         from websockets.protocol import State
 
         ws = self._ws
-        if ws is not None and (ws.state is not State.OPEN or self.server != self.pool.current):
-            await self.aclose()  # closed by the node between beats, or the pool moved to another node
+        if ws is not None and ws.state is not State.OPEN:  # closed between beats (session TTL, node gone)
+            self.counters["heartbeat_ws_drops"] += 1
+            await self.aclose()
+            ws = None
+        elif ws is not None and self.server != self.pool.current:  # the pool moved to another node
+            await self.aclose()
             ws = None
         if ws is not None:
             return ws

@@ -65,6 +65,7 @@ async def test_websocket_heartbeats_alone_keep_instances_alive(
     assert ids_on(node.url, svc) == []  # close() unregistered them
     assert counters["heartbeat_ws"] >= 5
     assert counters["heartbeat_ws_connects"] >= 3  # reopened after every session TTL
+    assert counters["heartbeat_ws_drops"] >= 2
     assert "heartbeat_http_fallback" not in counters
     assert heartbeats_seen(node.url, WS_ROUTE) >= 5
     assert heartbeats_seen(node.url, HTTP_ROUTE) == 0
