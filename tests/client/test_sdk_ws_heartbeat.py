@@ -50,7 +50,8 @@ async def test_websocket_heartbeats_alone_keep_instances_alive(
 ) -> None:
     """With heartbeat_transport="websocket" every batched heartbeat goes over the socket on the Java path
     (the node counts none on heartbeat.json), sessions the node ends (its session TTL) are reopened without
-    a beat going over HTTP, and the instances outlive 2.5 lease TTLs."""
+    a beat going over HTTP, the instances outlive 2.5 lease TTLs, and one the node lost is registered again
+    as soon as a socket answer says data-not-found."""
     node = make_server(
         lease={"ttl_secs": 1.0, "safe_check_enabled": False}, websocket={"session_ttl_secs": 0.7}
     )
@@ -60,10 +61,17 @@ async def test_websocket_heartbeats_alone_keep_instances_alive(
     ) as client:
         await client.register(inst(svc, "a"), inst(svc, "b"))
         await asyncio.to_thread(survives, node.url, svc, ["a", "b"], 2.5)
+        lost = {"instances": [{"serviceId": svc, "instanceId": "a", "url": "http://127.0.0.1:9/a"}]}
+        async with httpx.AsyncClient() as http:  # the node forgets "a" behind the client's back
+            await http.post(node.url + "/api/registry/unregister.json", json=lost)
+        await asyncio.to_thread(
+            wait_for, lambda: sorted(ids_on(node.url, svc)) == ["a", "b"], timeout=5, what="a re-registered"
+        )
         counters = client.stats()["counters"]
         assert client.stats()["heartbeat_socket"] == node.url
     assert ids_on(node.url, svc) == []  # close() unregistered them
     assert counters["heartbeat_ws"] >= 5
+    assert counters["event_re-register"] == 1
     assert counters["heartbeat_ws_connects"] >= 3  # reopened after every session TTL
     assert counters["heartbeat_ws_drops"] >= 2
     assert "heartbeat_http_fallback" not in counters
