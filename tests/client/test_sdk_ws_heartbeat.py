@@ -182,3 +182,27 @@ async def test_close_with_a_heartbeat_frame_unanswered_still_unregisters(
     await client.aclose()
     assert time.monotonic() - start < 2.5
     assert await asyncio.to_thread(ids_on, server.url, svc) == []
+
+
+async def test_a_silent_socket_is_dropped_and_the_beat_goes_over_http(
+    server: LiveServer, proxy: FreezingProxy, unique: Callable[[str], str]
+) -> None:
+    """A socket whose answers stop coming (a half-dead connection) costs one answer timeout: that beat goes
+    over HTTP at once, the socket is dropped, and the instance stays registered."""
+    svc = unique("wsbeat")
+    async with AsyncArtemisClient(
+        proxy.url, heartbeat_interval=0.2, heartbeat_transport="websocket", request_timeout=0.5
+    ) as client:
+        await client.register(inst(svc, "a"))
+        deadline = time.monotonic() + 5
+        while client.stats()["counters"].get("heartbeat_ws", 0) < 1:
+            assert time.monotonic() < deadline, "no heartbeat went over the socket"
+            await asyncio.sleep(0.05)
+        proxy.frozen = True
+        while client.stats()["counters"].get("heartbeat_http_fallback", 0) < 1:
+            assert time.monotonic() < deadline + 5, "the beat never fell back to HTTP"
+            await asyncio.sleep(0.05)
+        counters = client.stats()["counters"]
+        assert counters["heartbeat_ws_drops"] >= 1
+        assert counters.get("heartbeat_failed", 0) == 0  # the lease was renewed all along
+        assert await asyncio.to_thread(ids_on, server.url, svc) == ["a"]
