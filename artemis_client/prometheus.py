@@ -45,7 +45,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
@@ -55,16 +55,25 @@ __all__ = ["ClientMetrics", "instrument"]
 PREFIX = "artemis_client_"
 
 
+class Instrumented(Protocol):
+    """What the collector reads: ``AsyncArtemisClient`` and ``ArtemisClient`` both have it."""
+
+    @property
+    def config(self) -> Any: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+
 class ClientMetrics(Collector):
     """A collector of the figures of one or more SDK clients (sync or async), registered on ``registry``."""
 
     def __init__(self, registry: CollectorRegistry | None = REGISTRY) -> None:
-        self._clients: list[tuple[weakref.ref[Any], dict[str, str]]] = []
+        self._clients: list[tuple[weakref.ref[Instrumented], dict[str, str]]] = []
         self._lock = threading.Lock()
         if registry is not None:
             registry.register(self)
 
-    def add(self, client: Any, labels: Mapping[str, str] | None = None) -> None:
+    def add(self, client: Instrumented, labels: Mapping[str, str] | None = None) -> None:
         """Export ``client``'s figures with these constant labels (distinct per client on one registry)."""
         labels = dict(labels or {})
         with self._lock:
@@ -81,13 +90,17 @@ class ClientMetrics(Collector):
                     )
             self._clients.append((weakref.ref(client), labels))
 
-    def remove(self, client: Any) -> None:
+    def remove(self, client: Instrumented) -> None:
         """Stop exporting ``client``."""
         with self._lock:
             self._clients = [(r, lb) for r, lb in self._clients if r() is not client and r() is not None]
 
     def describe(self) -> list[Metric]:
-        return []  # the names are fixed; computing figures just to describe them would be waste
+        """The fixed names, without reading any client (the registry refuses a second collector of them)."""
+        return [
+            (CounterMetricFamily if mtype == "counter" else GaugeMetricFamily)(PREFIX + name, doc)
+            for name, (mtype, doc) in _METRICS.items()
+        ]
 
     def collect(self) -> Iterator[Metric]:
         with self._lock:
@@ -99,7 +112,10 @@ class ClientMetrics(Collector):
 
 
 def instrument(
-    client: Any, *, registry: CollectorRegistry | None = None, labels: Mapping[str, str] | None = None
+    client: Instrumented,
+    *,
+    registry: CollectorRegistry | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> ClientMetrics:
     """Export ``client``'s figures on ``registry`` (default: prometheus_client's global one). Returns the
     registry's :class:`ClientMetrics` (one per registry, shared by every client instrumented on it)."""

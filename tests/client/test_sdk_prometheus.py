@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from artemis_client.prometheus import instrument
+from artemis_client.prometheus import ClientMetrics, instrument
 from artemis_client.sync import ArtemisClient
 from artemis_client.wire.registry import Instance
 from tests.helpers import LiveServer, wait_for
@@ -29,8 +29,9 @@ def value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: st
 
 
 def test_scraped_figures_follow_real_traffic(server: LiveServer, unique: Callable[[str], str]) -> None:
-    """Two clients on one registry (told apart by a label): heartbeats over the socket, registrations,
-    fetches, the push connection, picks, cache size and age show up in the scrape and move with traffic."""
+    """Two clients on one registry (told apart by a label, a second collector refused): heartbeats over the
+    socket, registrations, fetches, the push connection, picks, cache size and age show up in the scrape
+    and move with traffic."""
     svc = unique("prom")
     registry = CollectorRegistry()
     with (
@@ -41,6 +42,8 @@ def test_scraped_figures_follow_real_traffic(server: LiveServer, unique: Callabl
         metrics = instrument(user, registry=registry, labels={"client": "user"})
         with pytest.raises(ValueError, match="labels"):
             instrument(ArtemisClient(server.url), registry=registry, labels={"client": "user"})
+        with pytest.raises(ValueError, match="Duplicated"):  # one collector per registry, its names fixed
+            ClientMetrics(registry)
         owner.register(Instance(service_id=svc, instance_id="a", url="http://127.0.0.1:9/a"))
         handle = user.discover(svc)
         wait_for(lambda: user.stream_server is not None, what="the change stream")
