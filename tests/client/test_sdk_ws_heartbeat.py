@@ -152,6 +152,13 @@ class FreezingProxy:
         await asyncio.gather(pipe(reader, up_w, False), pipe(up_r, writer, True))
 
 
+async def until(pred: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
 @pytest.fixture
 async def proxy(server: LiveServer) -> AsyncIterator[FreezingProxy]:
     p = await FreezingProxy(server.port).start()
@@ -170,14 +177,9 @@ async def test_close_with_a_heartbeat_frame_unanswered_still_unregisters(
     )
     await client.start()
     await client.register(inst(svc, "a"))
-    deadline = time.monotonic() + 5
-    while client.stats()["counters"].get("heartbeat_ws", 0) < 1:
-        assert time.monotonic() < deadline, "no heartbeat went over the socket"
-        await asyncio.sleep(0.05)
+    await until(lambda: client.stats()["counters"].get("heartbeat_ws", 0) >= 1, "a beat on the socket")
     proxy.frozen = True
-    while proxy.frames_after_freeze < 1:  # a beat is out; its answer is swallowed
-        assert time.monotonic() < deadline, "no heartbeat frame after the freeze"
-        await asyncio.sleep(0.02)
+    await until(lambda: proxy.frames_after_freeze >= 1, "a beat out after the freeze")  # answer swallowed
     start = time.monotonic()
     await client.aclose()
     assert time.monotonic() - start < 2.5
@@ -194,14 +196,9 @@ async def test_a_silent_socket_is_dropped_and_the_beat_goes_over_http(
         proxy.url, heartbeat_interval=0.2, heartbeat_transport="websocket", request_timeout=0.5
     ) as client:
         await client.register(inst(svc, "a"))
-        deadline = time.monotonic() + 5
-        while client.stats()["counters"].get("heartbeat_ws", 0) < 1:
-            assert time.monotonic() < deadline, "no heartbeat went over the socket"
-            await asyncio.sleep(0.05)
+        await until(lambda: client.stats()["counters"].get("heartbeat_ws", 0) >= 1, "a beat on the socket")
         proxy.frozen = True
-        while client.stats()["counters"].get("heartbeat_http_fallback", 0) < 1:
-            assert time.monotonic() < deadline + 5, "the beat never fell back to HTTP"
-            await asyncio.sleep(0.05)
+        await until(lambda: "heartbeat_http_fallback" in client.stats()["counters"], "a beat over HTTP")
         counters = client.stats()["counters"]
         assert counters["heartbeat_ws_drops"] >= 1
         assert counters.get("heartbeat_failed", 0) == 0  # the lease was renewed all along
