@@ -119,7 +119,9 @@ def test_operator_walks_every_screen_and_pulls_an_instance_out(
     dashboard.press("8")  # the console's token is the admin's: the Users screen opens
     dashboard.wait_for_text("Users — users and roles", "Login history of the selected user")
     dashboard.wait_for_line("admin", "admin", "active")
-    dashboard.wait_for_line("success", "127.0.0.1")  # the admin's login (this console's token), in its history
+    dashboard.wait_for_line(
+        "success", "127.0.0.1"
+    )  # the admin's login (this console's token), in its history
     dashboard.screenshot("users")
 
 

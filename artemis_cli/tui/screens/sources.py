@@ -204,8 +204,11 @@ async def pullout_radius(dash: ArtemisDashboard, service_id: str, keys: set[str]
     )
 
 
-async def operate_instances(dash: ArtemisDashboard, instances: list[dict[str, Any]], op: str) -> list[str]:
-    """Pull each instance out or in (effective at once); returns the failures (the others are done)."""
+async def operate_instances(
+    dash: ArtemisDashboard, instances: list[dict[str, Any]], op: str
+) -> list[tuple[str, ArtemisError]]:
+    """Pull each instance out or in (effective at once, one R operation each); returns the failures as
+    (instance id, error), the others are done. A single instance is a bulk of one (``confirm_pull``)."""
     failed = []
     for inst in instances:
         try:
@@ -222,7 +225,7 @@ async def operate_instances(dash: ArtemisDashboard, instances: list[dict[str, An
         except TransportError:
             raise
         except ArtemisError as exc:
-            failed.append(f"{inst.get('instanceId')}: {exc}")
+            failed.append((str(inst.get("instanceId")), exc))
     return failed
 
 
