@@ -81,6 +81,12 @@ class InstancesScreen(DashScreen):
         self.query_one(KeyedTable).focus()
         self.set_interval(max(self.dash.refresh_secs * 15, 30.0), self.reload)
 
+    def on_unmount(self) -> None:
+        """Closed: the instances are let go here (the table lets its rows go itself, KeyedTable.on_unmount),
+        so reference counting frees them at once rather than a later full collection."""
+        self._queue.clear()
+        self.instances, self.pulled, self.known_status = {}, {}, {}
+
     @property
     def table(self) -> KeyedTable:
         return self.query_one(KeyedTable)
@@ -117,10 +123,14 @@ class InstancesScreen(DashScreen):
         self._summary()
 
     def _sync(self) -> None:
-        before = dict(self.table.cells)
-        self.table.sync((k, cells) for k in sorted(self.instances) if self._shown(cells := self._cells(k)))
-        if self.sort_by and self.table.cells != before:
-            self._sort()
+        def then(changed: bool) -> None:
+            if self.sort_by and changed:
+                self._sort()
+            self._summary()  # the filter's "N shown" once every row is written
+
+        self.table.sync(
+            ((k, cells) for k in sorted(self.instances) if self._shown(cells := self._cells(k))), then
+        )
 
     def _shown(self, cells: tuple[str, ...]) -> bool:
         f = self.filter_text.lower()

@@ -128,16 +128,17 @@ class ServicesScreen(DashScreen):
         table = self.query_one(KeyedTable)
         f = self.filter_text.lower()
         rows = [(k, c.cells()) for k, c in sorted(self.counts.items()) if f in k]
-        before = dict(table.cells)
-        table.sync(rows)
-        if table.cells != before:
-            self._sort()
+        table.sync(rows, self._sort_if)
         total = sum(c.total for c in self.counts.values())
         shown = len(rows)
         suffix = f" (filter {self.filter_text!r}: {shown} shown)" if f else ""
         self.query_one("#services-summary", Static).update(
             f"{len(self.counts)} services, {total} instances{suffix}"
         )
+
+    def _sort_if(self, changed: bool) -> None:
+        if changed:
+            self._sort()
 
     def _sort(self) -> None:
         """Rows by name, or by a count (largest first, then by name)."""
