@@ -77,6 +77,7 @@ class HeartbeatSocket:
         self._retry_cap = retry_cap
         self._failures = 0
         self._retry_at = 0.0
+        self._retry_server: str | None = None  # the node the back-off is for
         self._down = False  # a "socket down" line was logged and no "up" since
 
     # -- one beat ------------------------------------------------------------------------------------------
@@ -150,9 +151,10 @@ class HeartbeatSocket:
             ws = None
         if ws is not None:
             return ws
-        if self._clock() < self._retry_at:
-            return None
-        return await self._open(self.pool.order()[0])
+        choice = self.pool.order()[0]
+        if self._clock() < self._retry_at and choice == self._retry_server:
+            return None  # the back-off holds for the node that failed, not for the one the pool moved to
+        return await self._open(choice)
 
     async def _open(self, server: str) -> Any:
         from websockets.asyncio.client import connect
@@ -169,11 +171,11 @@ class HeartbeatSocket:
             )
         except InvalidStatus as exc:  # the node is up (it answered HTTP) but does not take the upgrade here
             self.pool.succeeded(server)
-            self._backoff(f"{url}: upgrade refused with HTTP {exc.response.status_code}")
+            self._backoff(f"{url}: upgrade refused with HTTP {exc.response.status_code}", server)
             return None
         except Exception as exc:
             self.pool.failed(server)
-            self._backoff(f"{url}: {exc or type(exc).__name__}")
+            self._backoff(f"{url}: {exc or type(exc).__name__}", server)
             return None
         self._ws, self.server = ws, server
         self.counters["heartbeat_ws_connects"] += 1
@@ -186,7 +188,7 @@ class HeartbeatSocket:
             self._abort()
             if server is not None:
                 self.pool.failed(server)
-            self._backoff(reason)
+            self._backoff(reason, server)
             return
         await self.aclose()
         if not self._down:
@@ -194,7 +196,8 @@ class HeartbeatSocket:
                 "heartbeat socket closed: %s; reopening", reason, extra={"artemis_event": "heartbeat-ws"}
             )
 
-    def _backoff(self, reason: str) -> None:
+    def _backoff(self, reason: str, server: str | None) -> None:
+        self._retry_server = server
         self._failures += 1
         delay = max(full_jitter(self._failures, self._retry_base, self._retry_cap, self._rng), 0.25)
         self._retry_at = self._clock() + delay

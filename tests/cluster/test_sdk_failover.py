@@ -67,5 +67,9 @@ def test_websocket_heartbeats_fail_over_when_their_node_dies(
         while time.monotonic() < end:  # bounded: two TTLs, checked all along
             assert ids_on(survivor.url, svc) == ["a"]
             time.sleep(0.1)
-        assert client.stats()["heartbeat_socket"] == survivor.url
+        wait_for(
+            lambda: client.stats()["heartbeat_socket"] == survivor.url,
+            timeout=5,
+            what="the heartbeat socket on the survivor",
+        )
         assert client.stats()["counters"]["heartbeat_ws_connects"] >= 2
