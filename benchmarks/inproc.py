@@ -14,7 +14,8 @@ function to ``PREFIX.<shape>`` (diff two trees' files to see what one does more)
 
 Shapes: ``hb1``, ``hb100`` (client heartbeats, bodies seen before: the renewal cache answers),
 ``hb1cold``, ``hb100cold`` (the same with ``cache.heartbeat_cache_bytes = 0``: every body seen for the first
-time), ``peer100`` (replicated heartbeat batches of 100 random keys), ``register100``, ``service100``
+time), ``peer100`` (replicated heartbeat batches of 100 random keys as JSON keys), ``peer100lean`` (the
+same as identity keys: replication.lean_heartbeats), ``register100``, ``service100``
 (discovery of one 100-instance service), ``services`` (services.json of everything).
 
 It imports whichever ``artemis_server`` is first on ``sys.path`` and prints its file, so one copy of this
@@ -37,7 +38,17 @@ from typing import Any
 
 import msgspec
 
-SHAPES = ("hb1", "hb100", "hb1cold", "hb100cold", "peer100", "register100", "service100", "services")
+SHAPES = (
+    "hb1",
+    "hb100",
+    "hb1cold",
+    "hb100cold",
+    "peer100",
+    "peer100lean",
+    "register100",
+    "service100",
+    "services",
+)
 ENV = {
     "ARTEMIS_RATELIMIT__ENABLED": "false",
     "ARTEMIS_LEASE__TTL_SECS": "3600",
@@ -144,7 +155,7 @@ async def build(shape: str, app: App, insts: list[dict[str, Any]], n: int) -> li
     if shape.startswith("hb"):
         bodies = heartbeat_bodies(insts, 100 if "100" in shape else 1)
         return [("POST", "/api/registry/heartbeat.json", b) for b in bodies]
-    if shape == "peer100":
+    if shape.startswith("peer100"):
         _status, one = await app.request(
             "POST", "/api/discovery/service.json", b'{"discoveryConfig":{"serviceId":"bench-svc-0"}}'
         )
@@ -160,13 +171,21 @@ async def build(shape: str, app: App, insts: list[dict[str, Any]], n: int) -> li
             }
             for x in insts
         ]
+        batches = [rng.sample(keys, 100) for _ in range(min(n, 2000))]
+        if shape == "peer100lean":  # replicator.lean_payload: identity keys, one per line
+            return [
+                (
+                    "POST",
+                    "/api/replication/registry/lean-heartbeat",
+                    "\n".join(
+                        f"{k['regionId']}\x1f{k['serviceId']}\x1f{k['instanceId']}".casefold() for k in b
+                    ).encode(),
+                )
+                for b in batches
+            ]
         return [
-            (
-                "POST",
-                "/api/replication/registry/heartbeat.json",
-                msgspec.json.encode({"instanceKeys": rng.sample(keys, 100)}),
-            )
-            for _ in range(min(n, 2000))
+            ("POST", "/api/replication/registry/heartbeat.json", msgspec.json.encode({"instanceKeys": b}))
+            for b in batches
         ]
     if shape == "register100":
         more = [instance("prof-svc", i) for i in range(20_000)]

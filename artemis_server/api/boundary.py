@@ -35,9 +35,9 @@ class Headers(Mapping[str, str]):
     def _map(self) -> dict[str, str]:
         d = self._d
         if d is None:
-            d = self._d = {}
-            for k, v in self._raw:
-                d.setdefault(k.decode("latin-1").lower(), v.decode("latin-1"))
+            raw = self._raw if isinstance(self._raw, list) else list(self._raw)
+            # reversed: the first of a repeated field is written last and wins
+            d = self._d = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in reversed(raw)}
         return d
 
     def __getitem__(self, key: str) -> str:
