@@ -21,7 +21,7 @@ import contextlib
 import random
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import IO, Any, cast
 
 from artemis_server.settings import ConfigError, TracingSettings
 
@@ -223,7 +223,7 @@ def _exporter(settings: TracingSettings) -> Any:
     if settings.exporter == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        return ConsoleSpanExporter(service_name=settings.service_name, out=_CurrentStdout())
+        return ConsoleSpanExporter(service_name=settings.service_name, out=cast("IO[str]", _CurrentStdout()))
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError as exc:
