@@ -35,6 +35,7 @@ class ClientConfig:
     zone: str | None = None
     client_ip: str | None = None
     heartbeat_interval: float = 5.0
+    heartbeat_transport: str = "http"  # "websocket": the Java heartbeat socket (/ws/registry/heartbeat)
     lease_ttl: float = 20.0
     strategy: str = "random"
     zone_affinity: bool = True

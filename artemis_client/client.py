@@ -41,11 +41,12 @@ from artemis_client._support import (
     track_fork,
 )
 from artemis_client.balance import Balancer
-from artemis_client.cache import ServiceCache
+from artemis_client.cache import ServiceCache, service_key
 from artemis_client.discovery import Discovery, ServiceHandle
 from artemis_client.errors import ArtemisError, BadRequestError, RateLimitedError
 from artemis_client.following import Following
-from artemis_client.registration import Registrar, RegistryFilter
+from artemis_client.heartbeat import HeartbeatSocket
+from artemis_client.registration import Registrar, RegistryFilter, Send
 from artemis_client.servers import ServerPool, parse_servers
 from artemis_client.wire.registry import HeartbeatResponse, Instance, InstanceChange, RegisterResponse
 
@@ -65,6 +66,7 @@ class AsyncArtemisClient(Following):
         zone: str | None = None,
         client_ip: str | None = None,
         heartbeat_interval: float = 5.0,
+        heartbeat_transport: str = "http",
         lease_ttl: float = 20.0,
         strategy: str = "random",
         zone_affinity: bool = True,
@@ -78,12 +80,15 @@ class AsyncArtemisClient(Following):
     ) -> None:
         if routing not in ("client", "server"):
             raise ValueError("routing must be 'client' or 'server'")
+        if heartbeat_transport not in ("http", "websocket"):
+            raise ValueError("heartbeat_transport must be 'http' or 'websocket'")
         self.config = ClientConfig(
             servers=parse_servers(servers),
             region=region,
             zone=zone,
             client_ip=client_ip,
             heartbeat_interval=heartbeat_interval,
+            heartbeat_transport=heartbeat_transport,
             lease_ttl=lease_ttl,
             strategy=strategy,
             zone_affinity=zone_affinity,
@@ -117,6 +122,19 @@ class AsyncArtemisClient(Following):
             self.discovery.follow(handle.service_id, monotonic())
         self.registry_servers = ServerPool(c.servers)
         self.discovery_servers = ServerPool(c.servers)
+        self.counters: Counter[str] = Counter()  # see stats()
+        self.heartbeat_socket = (
+            HeartbeatSocket(
+                self.registry_servers,
+                self.counters,
+                open_timeout=min(c.request_timeout, 2.0),
+                answer_timeout=c.request_timeout,
+                user_agent=c.user_agent,
+                clock=monotonic,
+            )
+            if c.heartbeat_transport == "websocket"
+            else None
+        )
         self._http: httpx.AsyncClient | None = None
         self._app_http: httpx.AsyncClient | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -127,7 +145,6 @@ class AsyncArtemisClient(Following):
         self._callbacks: dict[str, list[ChangeCallback]] = {}
         self._ready: dict[str, asyncio.Event] = {}
         self._pending: list[Outcome] = []
-        self.counters: Counter[str] = Counter()  # see stats()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self.stream_server: str | None = None
@@ -198,6 +215,10 @@ class AsyncArtemisClient(Following):
                         exc or "timed out",
                         extra={"artemis_event": "unregister-failed"},
                     )
+        if self.heartbeat_socket is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.05, deadline - monotonic())):
+                    await self.heartbeat_socket.aclose()
         for http in (self._http, self._app_http):
             if http is not None:
                 with contextlib.suppress(Exception):
@@ -282,19 +303,8 @@ class AsyncArtemisClient(Following):
             if send is None:
                 await sleep_until_poked(self._wake_registry, reg.wakeup(now))
                 continue
-            req = (
-                calls.register(send.instances)
-                if send.kind == "register"
-                else calls.heartbeat(send.instances)
-                if send.kind == "heartbeat"
-                else calls.unregister(send.instances)
-            )
             try:
-                answer: RegisterResponse | HeartbeatResponse = await calls.call(
-                    self._http,
-                    self.registry_servers,
-                    req,  # type: ignore[arg-type]
-                )
+                answer = await self._send(send)
             except asyncio.CancelledError:
                 reg.abandon()
                 raise
@@ -321,21 +331,42 @@ class AsyncArtemisClient(Following):
             if refused is None:
                 self._settle()
 
+    async def _send(self, send: Send) -> RegisterResponse | HeartbeatResponse:
+        """Perform what the registrar decided: over HTTP, or a heartbeat over the heartbeat socket when it is
+        enabled and up (a beat it cannot carry goes over HTTP)."""
+        assert self._http is not None
+        if send.kind == "heartbeat":
+            beat = calls.heartbeat(send.instances)
+            if self.heartbeat_socket is not None:
+                answer = await self.heartbeat_socket.beat(beat)
+                if answer is not None:
+                    return answer
+                self.counters["heartbeat_http_fallback"] += 1
+            return await calls.call(self._http, self.registry_servers, beat)
+        req = calls.register(send.instances) if send.kind == "register" else calls.unregister(send.instances)
+        return await calls.call(self._http, self.registry_servers, req)  # type: ignore[arg-type]
+
     def stats(self) -> dict[str, Any]:
         """What a metrics exporter needs: counters since start (``heartbeat_ok``, ``heartbeat_failed``,
         ``register_ok``, ``event_watchdog``, ``event_re-register``, ``fetch_ok``, ``fetch_failed``,
-        ``push_connected``, ``push_disconnected``, ``push_changes``, ...), the servers in use, and per
-        followed service its instance count, cache age in seconds, stale flag and revision."""
+        ``push_connected``, ``push_disconnected``, ``push_changes``, and with the heartbeat socket
+        ``heartbeat_ws`` (beats answered over it), ``heartbeat_http_fallback``, ``heartbeat_ws_connects``,
+        ``heartbeat_ws_drops``), the servers in use, and per followed service its instance count, cache age
+        in seconds, stale flag, revision, picks made and instances ejected by ``report_failure()`` now.
+        Safe to call from any thread (a metrics scrape)."""
         now = monotonic()
         services = {}
         for sid in self.discovery.followed:
             snap = self.cache.get(sid)
+            handle = self._handles.get(service_key(sid))
             services[sid] = (
                 {
                     "instances": len(snap.instances),
                     "age": snap.age(now),
                     "stale": snap.stale,
                     "revision": snap.revision,
+                    "picks": handle.picks if handle is not None else 0,
+                    "ejected": len(handle.balancer.ejected()) if handle is not None else 0,
                 }
                 if snap is not None
                 else None
@@ -344,6 +375,7 @@ class AsyncArtemisClient(Following):
             "counters": dict(self.counters),
             "registered": len(self.registrar.instances),
             "registry_server": self.registry_servers.current,
+            "heartbeat_socket": self.heartbeat_socket.server if self.heartbeat_socket is not None else None,
             "push_server": self.stream_server,
             "services": services,
         }

@@ -204,6 +204,9 @@ class ServiceHandle:
         self.balancer = balancer
         self._region = region  # the client's location, for close-by route rules (S9.6)
         self._zone = zone
+        # Picks made, for metrics: a plain int (one add per pick, no lock); two threads picking at the same
+        # instant may rarely lose one increment.
+        self.picks = 0
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -227,6 +230,7 @@ class ServiceHandle:
         snap = self._cache.get(self.service_id)
         if snap is None:
             return None
+        self.picks += 1
         return self.balancer.pick(snap.route(self._region, self._zone), key)
 
     def pick(self, key: str | None = None) -> Instance:

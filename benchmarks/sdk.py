@@ -12,7 +12,9 @@ their wire JSON into the cache, with and without the pools' lazily built helpers
 sent by another client to the change being in this client's cache (push), while a background thread keeps
 the node busy with batched heartbeats; and the steady state of one client holding 100 registered instances
 and following a service (heartbeat requests per interval, WebSocket sessions, discovery requests during
-10,000 picks). Figures, no thresholds: the machine is shared and noisy.
+10,000 picks), the same with ``heartbeat_transport="websocket"``, and the round trip of one batched
+heartbeat of 100 instances over each carrier (HTTP POST, the heartbeat socket). Figures, no thresholds:
+the machine is shared and noisy.
 """
 
 from __future__ import annotations
@@ -252,6 +254,65 @@ async def _live(url: str, changes: int) -> dict[str, Any]:
             "discovery_requests_during_10000_picks": disc,
             "websocket_sessions": conns,
         }
+    # the same steady state with the heartbeat over the Java WebSocket path
+    async with AsyncArtemisClient(url, heartbeat_interval=1.0, heartbeat_transport="websocket") as client:
+        await client.register(*make_instances("bench-steady-ws", 100))
+        while "heartbeat_ws" not in client.counters:
+            await asyncio.sleep(0.05)
+        ws0, http0 = (
+            _route_count(url, "/ws/registry/heartbeat"),
+            _route_count(url, "/api/registry/heartbeat.json"),
+        )
+        await asyncio.sleep(5.05)
+        out["steady_websocket"] = {
+            "socket_heartbeats_in_5_intervals": _route_count(url, "/ws/registry/heartbeat") - ws0,
+            "http_heartbeats_in_5_intervals": _route_count(url, "/api/registry/heartbeat.json") - http0,
+        }
+    out["carriers"] = await _carriers(url, 300)
+    return out
+
+
+def _route_count(url: str, route: str) -> float:
+    import httpx
+
+    total = 0.0
+    for line in httpx.get(url + "/metrics", timeout=5).text.splitlines():
+        if line.startswith("artemis_http_requests_total{") and f'route="{route}"' in line:
+            total += float(line.split()[-1])
+    return total
+
+
+async def _carriers(url: str, beats: int) -> dict[str, Any]:
+    """One batched heartbeat of 100 registered instances, timed end to end, over each carrier."""
+    from collections import Counter
+
+    import httpx
+
+    from artemis_client import calls
+    from artemis_client.client import AsyncArtemisClient
+    from artemis_client.heartbeat import HeartbeatSocket
+    from artemis_client.servers import ServerPool
+
+    local = make_instances("bench-carrier", 100)
+    out: dict[str, Any] = {}
+    async with AsyncArtemisClient(url) as client:
+        await client.register(*local)
+        req = calls.heartbeat(local)
+        pool = ServerPool([url])
+        async with httpx.AsyncClient(timeout=5) as http:
+            socket = HeartbeatSocket(pool, Counter(), clock=time.monotonic)
+            for name, beat in (
+                ("http", lambda: calls.call(http, pool, req)),
+                ("websocket", lambda: socket.beat(req)),
+            ):
+                await beat()  # connection / socket opened outside the timing
+                lat = []
+                for _ in range(beats):
+                    t0 = time.perf_counter_ns()
+                    await beat()
+                    lat.append(time.perf_counter_ns() - t0)
+                out[name] = {**percentiles(lat), "beats": beats}
+            await socket.aclose()
     return out
 
 
@@ -315,6 +376,16 @@ def main(argv: list[str] | None = None) -> int:
             f"heartbeat requests in 5 intervals, {st['discovery_requests_during_10000_picks']:g} discovery "
             f"requests during 10,000 picks, WebSocket sessions on the node: {st['websocket_sessions']}"
         )
+        sw = result["live"]["steady_websocket"]
+        print(
+            f"steady state, heartbeat_transport=websocket: {sw['socket_heartbeats_in_5_intervals']:g} "
+            f"heartbeats on the socket and {sw['http_heartbeats_in_5_intervals']:g} over HTTP in 5 intervals"
+        )
+        for name, c in result["live"]["carriers"].items():
+            print(
+                f"one batched heartbeat of 100 instances over {name}: p50 {c['p50_us'] / 1000:.2f} ms, "
+                f"p99 {c['p99_us'] / 1000:.2f} ms ({c['beats']} beats)"
+            )
     return 0
 
 

@@ -32,6 +32,7 @@ class Endpoints:
     heartbeat = endpoint(registry.heartbeat)
     unregister = endpoint(registry.unregister)
     service = endpoint(registry.service)
+    service_for_client = endpoint(registry.service_for_client)
     services = endpoint(registry.services)
     lookup = endpoint(registry.lookup)
     lookup_many = endpoint(registry.lookup_many)
@@ -64,6 +65,8 @@ class Endpoints:
     instances = endpoint(management.instances)
     admin_service = endpoint(management.admin_service)
     admin_services = endpoint(management.admin_services)
+    admin_service_json = endpoint(management.admin_service_json)
+    admin_services_json = endpoint(management.admin_services_json)
     # routing
     group_create = endpoint(routing.group_create)
     group_list = endpoint(routing.group_list)
@@ -93,6 +96,14 @@ class Endpoints:
     login = endpoint(admin.login)
     logout = endpoint(admin.logout)
     whoami = endpoint(admin.whoami)
+    roles = endpoint(admin.roles)
+    users = endpoint(admin.users)
+    user_create = endpoint(admin.user_create)
+    user_update = endpoint(admin.user_update)
+    user_set_status = endpoint(admin.user_set_status)
+    password_reset = endpoint(admin.password_reset)
+    sessions = endpoint(admin.sessions)
+    login_history = endpoint(admin.login_history)
 
 
 def _stderr_warning(text: str) -> None:

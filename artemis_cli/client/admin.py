@@ -1,12 +1,12 @@
-"""Endpoints of the audit log (api.md 2.11) and of authentication (2.12), family C."""
+"""Endpoints of the audit log (api.md 2.11) and of authentication and user administration (2.12), family C."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from artemis_client._core import Request, drop_none, need
+from artemis_client._core import Request, drop_none, need, q
 from artemis_client.wire.audit import AuditLog
-from artemis_client.wire.auth import LoginResult, User
+from artemis_client.wire.auth import LoginHistory, LoginResult, Session, User
 
 
 def _logs(path: str, params: dict[str, Any]) -> Request[list[AuditLog]]:
@@ -74,3 +74,82 @@ def logout() -> Request[Any]:
 
 def whoami() -> Request[User]:
     return Request("GET", "/api/auth/user", family="C", safe=True, shape=User)
+
+
+# -- user administration (api.md 2.12; auth:read to read, auth:write to change) -----------------------------
+
+
+def roles() -> Request[list[str]]:
+    """The roles a user can have (``admin``, ``operator``, ``viewer``)."""
+    return Request("GET", "/api/auth/roles", family="C", safe=True)
+
+
+def users() -> Request[list[User]]:
+    return Request("GET", "/api/auth/users", family="C", safe=True, shape=User, many=True)
+
+
+def user_create(
+    username: str, password: str, role: str, *, email: str | None = None, description: str | None = None
+) -> Request[User]:
+    body = drop_none(
+        {
+            "username": need(username, "user name"),
+            "password": password,
+            "role": need(role, "role"),
+            "email": email or None,
+            "description": description or None,
+        }
+    )
+    return Request("POST", "/api/auth/users", family="C", json=body, shape=User, what=f"user {username}")
+
+
+def user_update(
+    user_id: str, *, role: str | None = None, email: str | None = None, description: str | None = None
+) -> Request[User]:
+    """Change a user's role, e-mail or description (what is None stays as it is)."""
+    uid = need(user_id, "user id")
+    body = drop_none({"role": role, "email": email, "description": description})
+    return Request("PUT", f"/api/auth/users/{q(uid)}", family="C", json=body, shape=User, what=f"user {uid}")
+
+
+def user_set_status(user_id: str, status: str) -> Request[User]:
+    """``active`` or ``inactive`` (an inactive user cannot log in; its sessions end)."""
+    uid = need(user_id, "user id")
+    return Request(
+        "PUT",
+        f"/api/auth/users/{q(uid)}/status",
+        family="C",
+        json={"status": need(status, "status")},
+        shape=User,
+        what=f"user {uid}",
+    )
+
+
+def password_reset(user_id: str, new_password: str) -> Request[Any]:
+    uid = need(user_id, "user id")
+    return Request(
+        "POST",
+        f"/api/auth/password/reset/{q(uid)}",
+        family="C",
+        json={"newPassword": new_password},
+        what=f"user {uid}",
+    )
+
+
+def sessions() -> Request[list[Session]]:
+    """The caller's sessions (tokens are never written)."""
+    return Request("GET", "/api/auth/sessions", family="C", safe=True, shape=Session, many=True)
+
+
+def login_history(user_id: str) -> Request[list[LoginHistory]]:
+    """A user's login attempts, newest first (the server keeps 50)."""
+    uid = need(user_id, "user id")
+    return Request(
+        "GET",
+        f"/api/auth/users/{q(uid)}/login-history",
+        family="C",
+        safe=True,
+        shape=LoginHistory,
+        many=True,
+        what=f"user {uid}",
+    )

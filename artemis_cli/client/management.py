@@ -3,6 +3,7 @@ and canary releases (2.9, family C), and the inventory of registered instances (
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from artemis_client._core import Request, drop_none, need, q
@@ -261,3 +262,17 @@ def admin_services(region: str | None = None, zone: str | None = None) -> Reques
         shape=Service,
         many=True,
     )
+
+
+def admin_service_json(
+    service_id: str, region: str | None = None, zone: str | None = None
+) -> Request[dict[str, Any] | None]:
+    """:func:`admin_service` left as parsed JSON: a console reads 10,000s of instances in a worker thread and
+    only counts or tabulates them; a Struct per instance costs twice the JSON decode, in one call that holds
+    the GIL (docs/benchmarks.md, issue 19)."""
+    return replace(admin_service(service_id, region, zone), shape=None)  # type: ignore[return-value]
+
+
+def admin_services_json(region: str | None = None, zone: str | None = None) -> Request[list[dict[str, Any]]]:
+    """:func:`admin_services` left as parsed JSON (see :func:`admin_service_json`)."""
+    return replace(admin_services(region, zone), shape=None, many=False)  # type: ignore[return-value]

@@ -68,6 +68,22 @@ def service(service_id: str, region: str | None = None, zone: str | None = None)
     )
 
 
+def service_for_client(service_id: str, client_ip: str) -> Request[Service | None]:
+    """What discovery serves of one service to a client at ``client_ip``: ``discoveryData.clientIp`` (S7.5)
+    is what the canary filter (F5) matches against the whitelist, so this is exactly that client's view."""
+    sid = need(service_id, "service id")
+    body = {"serviceId": sid, "discoveryData": {"clientIp": need(client_ip, "client ip")}}
+    return Request(
+        "POST",
+        "/api/discovery/service.json",
+        json={"discoveryConfig": body},
+        safe=True,
+        pick="service",
+        shape=Service,
+        what=f"service {sid}",
+    )
+
+
 def services(region: str | None = None, zone: str | None = None) -> Request[list[Service]]:
     return Request(
         "GET",

@@ -16,10 +16,12 @@ never raise into Textual: errors become notifications.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App
 from textual.binding import Binding
@@ -34,6 +36,9 @@ from artemis_cli.tui.navigation import SCREENS, SHOWN_IN_FOOTER, allowed, set_ro
 from artemis_client.changes import Backoff, Connected, Disconnected
 from artemis_client.errors import ArtemisError, InvalidResponseError, TransportError
 from artemis_client.wire.registry import InstanceChange
+
+if TYPE_CHECKING:
+    from artemis_cli.client import ArtemisClient
 
 T = TypeVar("T")
 
@@ -94,6 +99,7 @@ class ArtemisDashboard(App[int]):
         self.start = start
         self.live_feed = live
         self.api = AsyncArtemisClient(self.servers, token=token, timeout=timeout)
+        self._reader: tuple[ThreadPoolExecutor, ArtemisClient] | None = None
         self.service_names: list[str] = []
         self.http_ok: bool | None = None
         self.feed_server: str | None = None
@@ -115,12 +121,25 @@ class ArtemisDashboard(App[int]):
         if self.live_feed:
             self.run_worker(self._feed(), name="feed", group="feed", exit_on_error=False)
         self.switch_mode(self.start)
+        self.call_after_refresh(self._freeze_startup_objects)
+
+    def _freeze_startup_objects(self) -> None:
+        """Move what exists once the first screen is up (modules, classes, the app and its widgets, about
+        half a million objects) out of the garbage collector's reach: they live as long as the process, and
+        every full collection walked them, 250-430 ms stalls during bursts (gc callbacks in
+        benchmarks/tui_frames.py, docs/benchmarks.md). Objects made later are collected as usual."""
+        gc.freeze()
 
     async def on_unmount(self) -> None:
         try:
             await self.api.aclose()
         except Exception:
             pass
+        if self._reader is not None:
+            pool, client = self._reader
+            self._reader = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            client.close()
 
     # -- HTTP calls --------------------------------------------------------------------------------
     async def call(self, request: Awaitable[T]) -> T:
@@ -138,6 +157,21 @@ class ArtemisDashboard(App[int]):
             raise InvalidResponseError(f"{type(exc).__name__}: {exc}") from None
         self._http_up()
         return result
+
+    async def read(self, fn: Callable[[ArtemisClient], T]) -> T:
+        """A big read (``await dash.read(lambda c: count(c.admin_services_json()))``): sent, decoded and
+        digested in the console's reader thread by a synchronous twin of the client, so the event loop keeps
+        drawing. Only the JSON decode holds the GIL (~50 ms for 12,000 instances); Python work in ``fn``
+        interleaves with the loop. One thread: big reads queue rather than compete. Errors as :meth:`call`."""
+        if self._reader is None:
+            from artemis_cli.client import ArtemisClient
+
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artemis-tui-reader")
+            client = ArtemisClient(self.servers, token=self.token, timeout=self.timeout)
+            client.failover.preferred = self.api.preferred
+            self._reader = (pool, client)
+        pool, client = self._reader
+        return await self.call(asyncio.get_running_loop().run_in_executor(pool, fn, client))
 
     async def _learn_role(self) -> None:
         """Who the token belongs to: the Users screen is for admins only (no token: nobody)."""

@@ -3,9 +3,9 @@
 A command (a Struct of management/commands.py: ``InstanceOperate``, ``ZoneOperate``, ``CanarySet``,
 ``GroupCreate`` ...) is planned by the one handler registered for its class against the in-memory view: errors
 raise before anything is written, and the plan holds the resulting value of every entity the command touches
-(artemis_server/registry/entities.py) plus its audit record and Java log rows. One transaction writes the entities'
-rows, their versions, the audit rows and the change-log entry (store/changelog.py), committed before the
-caller answers; then the view discovery reads is updated and instances whose visibility changed raise
+(artemis_server/registry/entities.py) plus its audit record and Java log rows. One transaction writes the
+entities' rows, their versions, the audit rows and the change-log entry (store/changelog.py), committed before
+the caller answers; then the view discovery reads is updated and instances whose visibility changed raise
 ``delete`` / ``new`` (S10.10), canary and routing changes ``reload`` (S13.1).
 
 Changes made on other nodes arrive as change-log entries (replication/mgmt_sync.py pulls them from peers; a

@@ -6,10 +6,11 @@ it changes and its audit records, before the caller gets an answer:
 * ``origin`` names the writer's stream: ``<node id>/<database id>``. A node whose database was wiped gets a
   new database id and so a new origin; it never reuses sequence numbers that peers already hold.
 * ``seq`` counts 1, 2, 3 ... per origin, without gaps (unique with the origin).
-* ``hlc_ms``/``hlc_n`` + origin: the hybrid-logical-clock stamp that orders it (artemis_server/registry/hlc.py).
+* ``hlc_ms``/``hlc_n`` + origin: the hybrid-logical-clock stamp that orders it
+  (artemis_server/registry/hlc.py).
 * ``body``: JSON ``{"c": command, "e": [[kind, key, value]...], "a": [audit...], "j": [J log row...]}``: the
-  resulting value of each entity it touched (artemis_server/registry/entities.py) and the audit / Java log rows to
-  write on every node with its own database.
+  resulting value of each entity it touched (artemis_server/registry/entities.py) and the audit / Java log
+  rows to write on every node with its own database.
 
 ``artemis_origin`` holds, per origin, the highest ``seq`` this database has (peers compare it with theirs and
 ask for what they lack); ``artemis_entity`` the stamp and value of the change behind each entity's current

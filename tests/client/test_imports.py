@@ -22,6 +22,8 @@ RUNNERS = {
     "artemis_client.sync",
     "artemis_client.integrations",
 }
+# optional adapters, imported only by applications that want them
+ADAPTERS = {"artemis_client.prometheus"}
 FRAMEWORKS = {
     "litestar",
     "sqlalchemy",
@@ -62,11 +64,21 @@ def test_the_http_runner_adds_only_httpx() -> None:
     assert not loaded & (FRAMEWORKS | {"artemis_server", "artemis_cli"}), sorted(loaded)
 
 
+def test_the_metrics_adapter_adds_only_prometheus_client() -> None:
+    """artemis_client.prometheus (the one module allowed to) loads prometheus_client, and no framework,
+    server or CLI module with it."""
+    loaded = _loaded_by(sorted(ADAPTERS))
+    assert "prometheus_client" in loaded
+    assert not loaded & (FRAMEWORKS - {"prometheus_client"} | {"artemis_server", "artemis_cli"}), sorted(
+        loaded
+    )
+
+
 def test_importing_every_module_loads_only_stdlib_and_msgspec() -> None:
     """A fresh interpreter that imports every artemis_client module but the HTTP runner gains no third-party
     module but msgspec (no httpx, websockets, Litestar, SQLAlchemy, Typer, Textual, Rich, pydantic) and
     nothing from the server or the CLI."""
-    modules = [m for m in _submodules() if m not in RUNNERS]
+    modules = [m for m in _submodules() if m not in RUNNERS | ADAPTERS]
     assert "artemis_client.wire.codec" in modules
     assert "artemis_client.changes" in modules
     assert "artemis_client._core" in modules

@@ -5,15 +5,43 @@ of every visited screen are kept under tests/tui/artifacts/<test>/."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
-from tests.helpers import LiveServer, wait_for
+from tests.helpers import LiveServer, make_settings, wait_for
 from tests.tui.browser import Chromium, Page, WebConsole, load_timeline, overview_loaded
 from tests.tui.conftest import artifacts_for, is_instance_down, register
 
 pytestmark = pytest.mark.browser
+
+ADMIN_PASSWORD = "browser-admin-pw"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """This module's node, with a first admin (its password set for the first start only), so the walk
+    reaches the admins-only Users screen."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ARTEMIS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        srv = LiveServer(make_settings(tmp_path_factory.mktemp("node"))).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def web_console(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebConsole]:
+    """`artemis tui --web` against this module's node, with the admin's token (ARTEMIS_TOKEN)."""
+    r = httpx.post(
+        f"{server.url}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}, timeout=10
+    )
+    assert r.status_code == 200, r.text
+    token = str(r.json()["data"]["accessToken"])
+    console = WebConsole([server.url], tmp_path_factory.mktemp("web-console"), env={"ARTEMIS_TOKEN": token})
+    console.start()
+    yield console
+    console.stop()
 
 
 def test_operator_walks_every_screen_and_pulls_an_instance_out(
@@ -21,7 +49,8 @@ def test_operator_walks_every_screen_and_pulls_an_instance_out(
 ) -> None:
     """In the browser an operator sees the overview and the node, filters services, opens an instance with its
     metadata, pulls it out through the confirm modal (the registry says it is out), finds the operation in the
-    audit log and visits every other screen (a screenshot of each is kept)."""
+    audit log and visits every other screen, Users included as the console's token is an admin's (a screenshot
+    of each is kept)."""
     sid = unique("web")
     register(server.url, sid, ("w1", "10.71.2.3"), ("w2", "10.71.2.4"), metadata={"version": "1.2.3"})
 
@@ -86,6 +115,14 @@ def test_operator_walks_every_screen_and_pulls_an_instance_out(
         dashboard.press(key)
         dashboard.wait_for_text(title)
         dashboard.screenshot(title.split()[0].lower())
+
+    dashboard.press("8")  # the console's token is the admin's: the Users screen opens
+    dashboard.wait_for_text("Users — users and roles", "Login history of the selected user")
+    dashboard.wait_for_line("admin", "admin", "active")
+    dashboard.wait_for_line(
+        "success", "127.0.0.1"
+    )  # the admin's login (this console's token), in its history
+    dashboard.screenshot("users")
 
 
 def _filter_box(screen: str) -> str:

@@ -53,6 +53,29 @@ async def test_a_cell_that_grows_widens_its_column() -> None:
         assert table.columns["status"].content_width >= len("unreachable")  # type: ignore[index]
 
 
+async def test_a_big_sync_is_written_in_slices_and_newer_updates_win() -> None:
+    """A sync of 3,000 rows leaves the loop between slices; a row updated meanwhile keeps the newer value and
+    its place, a row dropped meanwhile stays dropped, and the callback runs once every row is written."""
+    app = _TableApp()
+    async with app.run_test(size=(60, 10)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.SLICE_SECS = 0.0  # one slice of 100 rows per turn, whatever the machine's speed
+        done: list[bool] = []
+        table.sync(((f"n{i:04d}", (f"node-{i}", "up")) for i in range(3000)), done.append)
+        assert 0 < table.row_count < 3000
+        assert table.pending > 0
+        assert not done
+        table.upsert("n2999", ("node-2999", "unreachable"))  # a pushed change, newer than the sync's row
+        table.drop("n2998")
+        await until(pilot, lambda: bool(done), what="the sync to finish")
+        assert done == [True]
+        assert table.pending == 0
+        assert table.row_count == 2999
+        assert "n2998" not in table.cells
+        assert table.cells["n2999"][1] == "unreachable"
+        assert table.get_row_at(2998) == ["node-2999", "unreachable"]  # in the sync's order
+
+
 async def test_history_stays_newest_first_after_a_reload(
     server: LiveServer, unique: Callable[[str], str]
 ) -> None:

@@ -53,8 +53,9 @@ def confirm_bulk(screen: Any, op: str, chosen: list[dict[str, Any]], pulls: data
         async def run() -> None:
             failed = await sources.operate_instances(dash, targets, op)
             if failed:
+                iid, exc = failed[0]
                 dash.notify(
-                    f"{len(failed)} of {len(targets)} failed: {failed[0]}", severity="error", timeout=8
+                    f"{len(failed)} of {len(targets)} failed: {iid}: {exc}", severity="error", timeout=8
                 )
             screen.clear_selection()
 

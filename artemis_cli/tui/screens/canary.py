@@ -177,7 +177,7 @@ class CanaryScreen(DashScreen):
 
     async def _preview(self, service_id: str, ip: str) -> None:
         seen = await sources.seen_by(self.dash, service_id, ip)
-        canary = sum(1 for i in seen if data.is_canary_instance(sources.msgspec_dict(i)))
+        canary = sum(1 for i in seen if data.is_canary_instance(data.plain(i)))
         head = f"A client at {ip} sees {len(seen)} instance(s) of {service_id} ({canary} canary):"
         rows = [
             f"  {i.instance_id}  {i.ip}:{i.port}  zone {i.zone_id or '-'}  group {i.group_id or '-'}"

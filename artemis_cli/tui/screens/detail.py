@@ -55,7 +55,7 @@ class InstanceDetailScreen(DashScreen):
         self._render_fields()
 
     async def load(self) -> None:
-        svc = await admin_or_discovery(self.dash, self.service_id)
+        svc: dict[str, Any] | None = await admin_or_discovery(self.dash, self.service_id)
         self.pulls = await load_pullouts(self.dash)
         found = None
         for inst in (svc or {}).get("instances") or []:

@@ -8,6 +8,7 @@ the row is removed). Nothing rebuilds the table, so 10,000 rows stay responsive.
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import Any
 
 from textual import on
@@ -22,6 +23,7 @@ from artemis_cli.tui.screens import sources
 from artemis_cli.tui.screens.base import DashScreen
 from artemis_cli.tui.screens.services import admin_or_discovery, load_pullouts
 from artemis_cli.tui.widgets import KeyedTable
+from artemis_client.wire.registry import InstanceChange
 
 
 class InstancesScreen(DashScreen):
@@ -56,6 +58,7 @@ class InstancesScreen(DashScreen):
         self.known_status: dict[str, str] = {}
         self.pulls = data.PullOuts()
         self._deleted: set[str] = set()
+        self._queue: deque[InstanceChange] = deque()
         self.filter_text = ""
         self._summary_timer: Timer | None = None
         self.chosen: set[str] = set()  # keys of the selected rows (bulk pull-out / pull-in)
@@ -78,6 +81,12 @@ class InstancesScreen(DashScreen):
         self.query_one(KeyedTable).focus()
         self.set_interval(max(self.dash.refresh_secs * 15, 30.0), self.reload)
 
+    def on_unmount(self) -> None:
+        """Closed: the instances are let go here (the table lets its rows go itself, KeyedTable.on_unmount),
+        so reference counting frees them at once rather than a later full collection."""
+        self._queue.clear()
+        self.instances, self.pulled, self.known_status = {}, {}, {}
+
     @property
     def table(self) -> KeyedTable:
         return self.query_one(KeyedTable)
@@ -90,11 +99,14 @@ class InstancesScreen(DashScreen):
         )
 
     async def load(self) -> None:
-        svc = await admin_or_discovery(self.dash, self.service_id)
         self.pulls = await load_pullouts(self.dash)
-        insts = list((svc or {}).get("instances") or [])
+        instances: dict[str, dict[str, Any]] = await admin_or_discovery(
+            self.dash,
+            self.service_id,
+            digest=lambda svc: {data.instance_key(i): i for i in (svc or {}).get("instances") or []},
+        )
         before, before_pulled = self.instances, self.pulled
-        self.instances = {data.instance_key(i): i for i in insts}
+        self.instances = instances
         self.pulled = {k: r for k, i in self.instances.items() if (r := self.pulls.reason(i))}
         # the admin view says "down" for a pulled-out instance: show the status it is registered with
         # (the inventory endpoint), else the one it had while this screen saw it serve
@@ -111,10 +123,14 @@ class InstancesScreen(DashScreen):
         self._summary()
 
     def _sync(self) -> None:
-        before = dict(self.table.cells)
-        self.table.sync((k, cells) for k in sorted(self.instances) if self._shown(cells := self._cells(k)))
-        if self.sort_by and self.table.cells != before:
-            self._sort()
+        def then(changed: bool) -> None:
+            if self.sort_by and changed:
+                self._sort()
+            self._summary()  # the filter's "N shown" once every row is written
+
+        self.table.sync(
+            ((k, cells) for k in sorted(self.instances) if self._shown(cells := self._cells(k))), then
+        )
 
     def _shown(self, cells: tuple[str, ...]) -> bool:
         f = self.filter_text.lower()
@@ -133,44 +149,65 @@ class InstancesScreen(DashScreen):
         )
 
     # -- push ------------------------------------------------------------------------------------
+    SLICE_SECS = 0.02  # pushed changes applied per turn of the screen's queue, so frames keep being drawn
+
     def on_instances_changed(self, message: InstancesChanged) -> None:
+        """Pushed changes join a queue applied oldest first, in slices of about 20 ms: a burst of 2,000
+        changes on a 10,000-row table is several short turns with frames drawn between them, not one
+        150 ms stall (benchmarks/tui_frames.py)."""
         sid = self.service_id.lower()
+        fresh = not self._queue
+        self._queue.extend(ch for ch in message.changes if ch.instance.service_id.lower() == sid)
+        if fresh and self._queue:
+            self._apply_queued()
+
+    def _apply_queued(self) -> None:
+        deadline = time.perf_counter() + self.SLICE_SECS
         touched = False
-        for ch in message.changes:
-            if ch.instance.service_id.lower() != sid:
-                continue
-            inst = data.plain(ch.instance)  # the table's rows are plain JSON (admin view) until issue 19
-            kind = ch.change_type.lower()
-            if kind == "reload":
-                self.soon()
-                continue
-            key = data.instance_key(inst)
-            if kind in ("new", "change"):
-                self._deleted.discard(key)
-                old_meta = (self.instances.get(key) or {}).get("metadata") or {}
-                meta = dict(inst.get("metadata") or {})
-                meta.setdefault("creationTime", old_meta.get("creationTime") or str(int(time.time() * 1000)))
-                inst = {**inst, "metadata": meta}
-                self.instances[key] = inst
-                self.known_status[key] = str(inst.get("status") or "unknown")
-                reason = self.pulls.reason(inst)
-                if reason and reason != "instance":
-                    self.pulled[key] = reason
-                else:
-                    # a published new/change means the instance serves again (S10.10)
-                    self.pulled.pop(key, None)
-                cells = self._cells(key)
-                if self._shown(cells):
-                    self.table.upsert(key, cells)
-                else:
-                    self.table.drop(key)
-                touched = True
-            elif kind == "delete":
-                self._deleted.add(key)
-                self.soon(0.25)
+        while self._queue:
+            for _ in range(min(50, len(self._queue))):
+                touched |= self._apply(self._queue.popleft())
+            if time.perf_counter() > deadline:
+                break
+        if self._queue:
+            self.call_later(self._apply_queued)  # after the messages (and repaints) already queued
         if touched and self._summary_timer is None:
-            # one message per pushed change: the summary (a pass over every instance) once per burst
+            # the summary (a pass over every instance) once per burst
             self._summary_timer = self.set_timer(0.1, self._summary_later)
+
+    def _apply(self, ch: InstanceChange) -> bool:
+        """One pushed change; True when a row was added or updated."""
+        kind = ch.change_type.lower()
+        if kind == "reload":
+            self.soon()
+            return False
+        inst = data.plain(ch.instance)  # the table's rows are plain JSON (admin view)
+        key = data.instance_key(inst)
+        if kind == "delete":
+            self._deleted.add(key)
+            self.soon(0.25)
+            return False
+        if kind not in ("new", "change"):
+            return False
+        self._deleted.discard(key)
+        old_meta = (self.instances.get(key) or {}).get("metadata") or {}
+        meta = dict(inst.get("metadata") or {})
+        meta.setdefault("creationTime", old_meta.get("creationTime") or str(int(time.time() * 1000)))
+        inst = {**inst, "metadata": meta}
+        self.instances[key] = inst
+        self.known_status[key] = str(inst.get("status") or "unknown")
+        reason = self.pulls.reason(inst)
+        if reason and reason != "instance":
+            self.pulled[key] = reason
+        else:
+            # a published new/change means the instance serves again (S10.10)
+            self.pulled.pop(key, None)
+        cells = self._cells(key)
+        if self._shown(cells):
+            self.table.upsert(key, cells)
+        else:
+            self.table.drop(key)
+        return True
 
     def _summary_later(self) -> None:
         self._summary_timer = None

@@ -14,6 +14,7 @@ from textual.widgets import Button, Label, Static
 
 from artemis_cli.blast import by_service, lines_for
 from artemis_cli.tui import data
+from artemis_cli.tui.screens import sources
 from artemis_client.errors import NotFoundError
 from artemis_client.wire.registry import Instance
 
@@ -111,9 +112,13 @@ def confirm_pull(screen: Any, target: str, inst: dict[str, Any], pulls: data.Pul
             lines.append("")
             lines.append("Clients stop receiving these instances (a 'delete' is pushed to watchers).")
         else:
-            registered = await dash.call(dash.api.admin_services())
-            # every registered instance counts in a service's total; only pulled-out ones can come back
-            radius = by_service(registered, lambda i: match(i) and bool(pulls.reason(data.plain(i))))
+            # every registered instance counts in a service's total; only pulled-out ones can come back.
+            # The admin view of every service is the biggest read: in the reader thread (dash.read)
+            radius = await dash.read(
+                lambda c: by_service(
+                    c.admin_services(), lambda i: match(i) and bool(pulls.reason(data.plain(i)))
+                )
+            )
             n = radius.instances_affected
             lines = [f"Pull in {what}: up to {n} pulled-out instance{'s' if n != 1 else ''} may serve again"]
             lines = _clip(lines + lines_for(radius, "pulled out now")[1:])
@@ -133,16 +138,9 @@ def confirm_pull(screen: Any, target: str, inst: dict[str, Any], pulls: data.Pul
     async def execute() -> None:
         region = inst.get("regionId") or None
         if target == "instance":
-            await dash.call(
-                dash.api.operate_instance(
-                    str(inst.get("serviceId")),
-                    str(inst.get("instanceId")),
-                    op,
-                    operator=dash.operator,
-                    region=region,
-                    complete=True,
-                )
-            )
+            failed = await sources.operate_instances(dash, [inst], op)  # the bulk path, with one instance
+            if failed:
+                raise failed[0][1]
         elif target == "server":
             await dash.call(
                 dash.api.operate_server(str(inst.get("ip")), op, operator=dash.operator, region=region)

@@ -81,8 +81,7 @@ class OverviewScreen(DashScreen):
             self._render_nodes()
 
     async def load(self) -> None:
-        inv = await sources.inventory(self.dash)
-        counts = inv.counts()
+        counts = (await sources.inventory(self.dash)).counts
         self.dash.service_names = [c.service_id for c in counts]
         self.counts = (
             len(counts),

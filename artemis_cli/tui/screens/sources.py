@@ -2,8 +2,8 @@
 
 Every new screen (Overview, Cluster, Routing, Zones, Canary, Audit, Users) reads through this one module, so
 moving them onto a typed client is a change here only. Calls go through ``ArtemisDashboard.call`` (shared
-client, failover, connection state); the few endpoints the CLI client has no method for (user admin, a
-discovery call on behalf of a client IP) are sent as client ``Request``s through the same path.
+client, failover, connection state), user administration and the discovery call on behalf of a client IP
+included (``artemis_cli.client``: one client core for the CLI, the console and the SDK).
 
 The nodes and their metrics over time are read by ``screens/nodes.py``.
 """
@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
 
 from artemis_cli.tui import data
 from artemis_client.errors import ArtemisError, NotFoundError, TransportError
@@ -38,47 +37,33 @@ def typed(items: Iterable[Any] | None, tp: type[T]) -> list[T]:
     return [codec.convert(x, tp) for x in items or [] if isinstance(x, dict)]
 
 
-def one(item: Any, tp: type[T]) -> T:
-    return codec.convert(item, tp)
-
-
-async def _raw(dash: ArtemisDashboard, method: str, path: str, **kw: Any) -> Any:
-    """An endpoint the CLI client has no method for, through the same failover path and error tree."""
-    from artemis_client._core import Request
-
-    return await dash.call(dash.api.call(Request(method, path, **kw)))
-
-
 # -- services and instances --------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
 class Inventory:
-    """Every registered instance (admin view when allowed) with the pull-outs in force. ``raw`` stays JSON:
-    decoding 10,000 instances into Structs on the event loop cost a 300 ms frame for counts only."""
+    """Every registered instance (admin view when allowed) with the pull-outs in force, and the counts per
+    service. ``raw`` stays JSON and the counts are made in the reader thread (``admin_or_discovery``):
+    decoding 10,000 instances into Structs on the event loop cost 300 ms frames for counts only."""
 
     pulls: data.PullOuts
     canaries: list[CanaryConfig]
     raw: list[dict[str, Any]]
-
-    def counts(self) -> list[data.ServiceCounts]:
-        return data.service_counts(self.raw, self.pulls, [msgspec_dict(c) for c in self.canaries])
-
-
-def msgspec_dict(obj: Any) -> dict[str, Any]:
-    import msgspec
-
-    out: dict[str, Any] = msgspec.to_builtins(obj)
-    return out
+    counts: list[data.ServiceCounts]
 
 
 async def inventory(dash: ArtemisDashboard) -> Inventory:
     from artemis_cli.tui.screens.services import admin_or_discovery, load_canaries, load_pullouts
 
-    raw = list(await admin_or_discovery(dash) or [])
     pulls = await load_pullouts(dash)
-    canaries = typed(await load_canaries(dash), CanaryConfig)
-    return Inventory(pulls, canaries, raw)
+    canary_json = await load_canaries(dash)
+
+    def digest(services: Any) -> tuple[list[dict[str, Any]], list[data.ServiceCounts]]:
+        raw = list(services or [])
+        return raw, data.service_counts(raw, pulls, canary_json)
+
+    raw, counts = await admin_or_discovery(dash, digest=digest)
+    return Inventory(pulls, typed(canary_json, CanaryConfig), raw, counts)
 
 
 # -- zones ---------------------------------------------------------------------------------------------------
@@ -182,11 +167,8 @@ async def canary(dash: ArtemisDashboard, service_id: str) -> CanaryConfig | None
 async def seen_by(dash: ArtemisDashboard, service_id: str, client_ip: str) -> list[Instance]:
     """The instances discovery gives a client at ``client_ip`` (the server applies the canary filter, F5,
     to ``discoveryData.clientIp``, S7.5)."""
-    body = {"discoveryConfig": {"serviceId": service_id, "discoveryData": {"clientIp": client_ip}}}
-    svc = await _raw(
-        dash, "POST", "/api/discovery/service.json", json=body, safe=True, pick="service", what=service_id
-    )
-    return typed((svc or {}).get("instances"), Instance)
+    svc = await dash.call(dash.api.service_for_client(service_id, client_ip))
+    return list(svc.instances) if svc is not None else []
 
 
 async def served_by_service(dash: ArtemisDashboard) -> dict[str, list[dict[str, Any]]]:
@@ -222,8 +204,11 @@ async def pullout_radius(dash: ArtemisDashboard, service_id: str, keys: set[str]
     )
 
 
-async def operate_instances(dash: ArtemisDashboard, instances: list[dict[str, Any]], op: str) -> list[str]:
-    """Pull each instance out or in (effective at once); returns the failures (the others are done)."""
+async def operate_instances(
+    dash: ArtemisDashboard, instances: list[dict[str, Any]], op: str
+) -> list[tuple[str, ArtemisError]]:
+    """Pull each instance out or in (effective at once, one R operation each); returns the failures as
+    (instance id, error), the others are done. A single instance is a bulk of one (``confirm_pull``)."""
     failed = []
     for inst in instances:
         try:
@@ -240,7 +225,7 @@ async def operate_instances(dash: ArtemisDashboard, instances: list[dict[str, An
         except TransportError:
             raise
         except ArtemisError as exc:
-            failed.append(f"{inst.get('instanceId')}: {exc}")
+            failed.append((str(inst.get("instanceId")), exc))
     return failed
 
 
@@ -403,43 +388,32 @@ def _targets_service(target: str, service: str) -> bool:
 
 
 async def users(dash: ArtemisDashboard) -> list[User]:
-    return sorted(
-        typed(await _raw(dash, "GET", "/api/auth/users", family="C", safe=True), User),
-        key=lambda u: u.username.lower(),
-    )
+    return sorted(await dash.call(dash.api.users()), key=lambda u: u.username.lower())
 
 
 async def sessions(dash: ArtemisDashboard) -> list[Session]:
-    return typed(await _raw(dash, "GET", "/api/auth/sessions", family="C", safe=True), Session)
+    return await dash.call(dash.api.sessions())
 
 
 async def login_history(dash: ArtemisDashboard, user_id: str) -> list[LoginHistory]:
-    path = f"/api/auth/users/{quote(user_id, safe='')}/login-history"
-    rows = typed(await _raw(dash, "GET", path, family="C", safe=True), LoginHistory)
-    return sorted(rows, key=lambda h: -h.login_time)
+    return sorted(await dash.call(dash.api.login_history(user_id)), key=lambda h: -h.login_time)
 
 
 async def roles(dash: ArtemisDashboard) -> list[str]:
-    return [str(r) for r in await _raw(dash, "GET", "/api/auth/roles", family="C", safe=True) or []]
+    return [str(r) for r in await dash.call(dash.api.roles()) or []]
 
 
 async def create_user(dash: ArtemisDashboard, username: str, password: str, role: str, email: str) -> User:
-    body = {"username": username, "password": password, "role": role}
-    if email:
-        body["email"] = email
-    return one(await _raw(dash, "POST", "/api/auth/users", family="C", json=body), User)
+    return await dash.call(dash.api.user_create(username, password, role, email=email or None))
 
 
-async def update_user(dash: ArtemisDashboard, user_id: str, **changes: str) -> User:
-    path = f"/api/auth/users/{quote(user_id, safe='')}"
-    return one(await _raw(dash, "PUT", path, family="C", json=changes), User)
+async def update_user(dash: ArtemisDashboard, user_id: str, *, role: str) -> User:
+    return await dash.call(dash.api.user_update(user_id, role=role))
 
 
 async def set_user_status(dash: ArtemisDashboard, user_id: str, status: str) -> User:
-    path = f"/api/auth/users/{quote(user_id, safe='')}/status"
-    return one(await _raw(dash, "PUT", path, family="C", json={"status": status}), User)
+    return await dash.call(dash.api.user_set_status(user_id, status))
 
 
 async def reset_password(dash: ArtemisDashboard, user_id: str, new_password: str) -> None:
-    path = f"/api/auth/password/reset/{quote(user_id, safe='')}"
-    await _raw(dash, "POST", path, family="C", json={"newPassword": new_password})
+    await dash.call(dash.api.password_reset(user_id, new_password))
