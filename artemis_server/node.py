@@ -107,8 +107,11 @@ class Node:
         self.mgmt_sync: ManagementSync | None = None  # replication.attach: management changes between peers
         self.push: PushHub | None = None  # api.push: the WebSocket sessions of this node
         self.origin_policy: OriginPolicy | None = None  # api.cors: built on the first private call
-        # Run by every path to an endpoint before dispatch (auth guard, peer token): api/app.handle.
-        self.request_hooks: list[RequestHook] = []
+        # Run by every path to an endpoint before dispatch (auth guard, peer token): api.endpoints.dispatch.
+        # (add_request_hook; a tuple, so that nothing appends behind the per-endpoint table's back)
+        self.request_hooks: tuple[RequestHook, ...] = ()
+        # id(endpoint) -> the hooks that apply to it (api.endpoints.hooks_for); emptied by add_request_hook
+        self.hooks_by_endpoint: dict[int, tuple[RequestHook, ...]] = {}
         self._replicator: Replicator | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
@@ -228,6 +231,11 @@ class Node:
         return out
 
     # -- lifecycle ---------------------------------------------------------------------------------
+    def add_request_hook(self, hook: RequestHook) -> None:
+        """Run ``hook`` on every call of the endpoints it applies to, after the hooks added before it."""
+        self.request_hooks += (hook,)
+        self.hooks_by_endpoint.clear()
+
     def on_start(self, fn: Callable[[], Awaitable[None]]) -> None:
         self._on_start.append(fn)
 

@@ -127,6 +127,9 @@ class ReplicationSettings(_Section):
     """Period of the timer that re-sends due retries, one item per request (S14.5)."""
     queue_size: int = Field(100_000, ge=1)
     """Items queued per peer; beyond it the oldest batches are dropped (a peer that cannot keep up)."""
+    lean_heartbeats: bool = True
+    """Send heartbeat batches to peers as identity keys in plain text (a path only nodes of this version
+    serve); a peer that answers 404 there (an older node, Java Artemis) gets JSON keys from then on."""
 
 
 class LeaseSettings(_Section):

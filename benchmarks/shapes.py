@@ -22,6 +22,7 @@ SERVER_ENV = {
     "ARTEMIS_LIMITS__MAX_BATCH_INSTANCES": "10000",
 }
 PEER_HEARTBEAT = "/api/replication/registry/heartbeat.json"
+LEAN_PEER_HEARTBEAT = "/api/replication/registry/lean-heartbeat"
 
 
 def instance(svc: str, i: int) -> dict[str, Any]:
@@ -65,8 +66,10 @@ def peer_heartbeat_requests(
     region: str,
     zone: str,
     seed: int = 20,
+    lean: bool = False,
 ) -> list[bytes]:
-    """Replicated heartbeat batches as a peer sends them (replicator.payload: ``{"instanceKeys": [...]}``
+    """Replicated heartbeat batches as a peer sends them (replicator.payload: ``{"instanceKeys": [...]}``;
+    with ``lean`` replicator.lean_payload, what a peer of this version sends)
     with all five key fields, in the order of the InstanceKey Struct), each batch a random mix of the
     registered keys: a peer's batch holds the keys its clients renewed in the last 100 ms, so the same body
     practically never comes twice. ``bodies`` distinct bodies, seeded, so two runs send the same bytes."""
@@ -82,6 +85,18 @@ def peer_heartbeat_requests(
         for x in instances
     ]
     n = min(batch, len(keys))
+    if lean:  # replication.lean_heartbeats between nodes of this version: identity keys, one per line
+        return [
+            http_request(
+                "POST",
+                LEAN_PEER_HEARTBEAT,
+                "\n".join(
+                    f"{k['regionId']}\x1f{k['serviceId']}\x1f{k['instanceId']}".casefold()
+                    for k in rng.sample(keys, n)
+                ).encode(),
+            )
+            for _ in range(bodies)
+        ]
     return [
         http_request("POST", PEER_HEARTBEAT, msgspec.json.encode({"instanceKeys": rng.sample(keys, n)}))
         for _ in range(bodies)

@@ -23,63 +23,70 @@ if TYPE_CHECKING:
 
 class Headers(Mapping[str, str]):
     """Request headers looked up by any case (HTTP field names are case-insensitive); the first value of
-    a repeated field wins."""
+    a repeated field wins. The lookup table is built on the first lookup: most hot requests (a heartbeat
+    nobody traces or guards) never read a header, so they never pay for decoding and lower-casing them."""
 
-    __slots__ = ("_d",)
+    __slots__ = ("_d", "_raw")
 
     def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
-        d: dict[str, str] = {}
-        for k, v in raw:
-            d.setdefault(k.decode("latin-1").lower(), v.decode("latin-1"))
-        self._d = d
+        self._raw = raw
+        self._d: dict[str, str] | None = None
+
+    def _map(self) -> dict[str, str]:
+        d = self._d
+        if d is None:
+            raw = self._raw if isinstance(self._raw, list) else list(self._raw)
+            # reversed: the first of a repeated field is written last and wins
+            d = self._d = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in reversed(raw)}
+        return d
 
     def __getitem__(self, key: str) -> str:
-        return self._d[key.lower()]
+        return self._map()[key.lower()]
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self._d.get(key.lower(), default)
+        return self._map().get(key.lower(), default)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._d
+        return isinstance(key, str) and key.lower() in self._map()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._d)
+        return iter(self._map())
 
     def __len__(self) -> int:
-        return len(self._d)
+        return len(self._map())
 
 
 def content_type(media_type: str) -> bytes:
     """The Content-Type of a reply, written as Litestar writes it (``text/*`` gets ``; charset=utf-8``)."""
-    if media_type.startswith("text/"):
-        media_type += "; charset=utf-8"
-    return media_type.encode("latin-1")
+    ct = _content_types.get(media_type)
+    if ct is None:
+        full = media_type + "; charset=utf-8" if media_type.startswith("text/") else media_type
+        ct = _content_types[media_type] = full.encode("latin-1")
+    return ct
 
 
-def reply_messages(reply: Reply) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ``http.response.start`` and ``http.response.body`` messages of a reply."""
+_content_types: dict[str, bytes] = {}  # media type -> header value: a handful of distinct types
+JSON_CT = content_type("application/json")
+
+
+async def send_reply(send: Any, reply: Reply) -> None:
+    """Send a reply as its ``http.response.start`` and ``http.response.body`` messages."""
     content = reply.body
     if isinstance(content, str):
         content = content.encode()
     status = reply.status
-    headers: list[tuple[bytes, bytes]] = []
+    headers: list[tuple[bytes, bytes]]
     if status < 200 or status in (204, 304):
         content = b""  # no body, no content headers (RFC 9110 15.3.5, 15.4.5)
+        headers = []
     else:
-        headers.append((b"content-type", content_type(reply.media_type)))
-        headers.append((b"content-length", b"%d" % len(content)))
+        mt = reply.media_type
+        ct = JSON_CT if mt == "application/json" else content_type(mt)
+        headers = [(b"content-type", ct), (b"content-length", b"%d" % len(content))]
     if reply.headers:
         headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
-    return (
-        {"type": "http.response.start", "status": status, "headers": headers},
-        {"type": "http.response.body", "body": content},
-    )
-
-
-async def send_reply(send: Any, reply: Reply) -> None:
-    start, body = reply_messages(reply)
-    await send(start)
-    await send(body)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
 
 
 class ReplyApp:
@@ -102,24 +109,6 @@ class Boundary:
         self.limit = node.settings.limits.max_body_bytes
         self.snake = node.settings.wire.naming == "snake"
 
-    def call(self, scope: Mapping[str, Any], body: bytes, path_params: Mapping[str, Any]) -> Call:
-        """The Call of a request; raises BadRequestError for a body whose ``Content-Encoding`` fails."""
-        headers = Headers(scope["headers"])
-        qs: bytes = scope.get("query_string", b"")
-        client = scope.get("client")
-        call = Call(
-            node=self.node,
-            method=scope["method"],
-            path=scope["path"],
-            body=body,
-            query=parse_qs(qs.decode("latin-1"), keep_blank_values=True) if qs else {},
-            path_params=path_params,
-            headers=headers,
-            client_ip=client[0] if client else None,
-        )
-        call.body = inflate(body, headers.get("content-encoding"), self.limit)
-        return call
-
     async def serve(
         self,
         ep: Endpoint,
@@ -127,16 +116,36 @@ class Boundary:
         body: bytes,
         path_params: Mapping[str, Any],
         cache_key: bytes | None = None,
+        plain: bool = False,
     ) -> Reply:
-        """Run ``ep`` for one request (origin check, hooks, decode, handler: :func:`dispatch`).
+        """Run ``ep`` for one request (origin check, hooks, decode, handler: :func:`dispatch`): the request
+        becomes a :class:`Call` (headers looked up by any case, the body inflated per its
+        ``Content-Encoding``: a malformed one answers 400, the query parsed). ``plain``: the caller has
+        seen that the request has no ``Content-Encoding`` (the fast lane scans the headers anyway).
         Never raises."""
-        try:
-            call = self.call(scope, body, path_params)
-        except BadRequestError as exc:
-            reply = render_error(ep.family, exc)
-        else:
-            call.cache_key = cache_key
+        headers = Headers(scope["headers"])
+        qs: bytes = scope.get("query_string", b"")
+        client = scope.get("client")
+        call = Call(
+            self.node,
+            scope["method"],
+            scope["path"],
+            body,
+            parse_qs(qs.decode("latin-1"), keep_blank_values=True) if qs else {},
+            path_params,
+            headers,
+            client[0] if client else None,
+        )
+        call.cache_key = cache_key
+        if plain:
             reply = await dispatch(ep, call)
+        else:
+            try:
+                call.body = inflate(body, headers.get("content-encoding"), self.limit)
+            except BadRequestError as exc:
+                reply = render_error(ep.family, exc)
+            else:
+                reply = await dispatch(ep, call)
         if self.snake and reply.media_type == "application/json":
             reply.body = to_snake_json(reply.body)
         return reply

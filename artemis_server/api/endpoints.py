@@ -233,6 +233,16 @@ def check_path_params(params: Mapping[str, Any]) -> None:
             )
 
 
+def hooks_for(node: Node, ep: Endpoint) -> tuple[RequestHook, ...]:
+    """The node's request hooks that act on ``ep`` (:meth:`RequestHook.applies`), in their order; worked out
+    once per endpoint (:meth:`Node.add_request_hook` starts over), so a call of an endpoint no hook guards
+    (a heartbeat on an open node) runs none."""
+    got = node.hooks_by_endpoint.get(id(ep))
+    if got is None:
+        got = node.hooks_by_endpoint[id(ep)] = tuple(h for h in node.request_hooks if h.applies(ep))
+    return got
+
+
 async def dispatch(ep: Endpoint, call: Call) -> Reply:
     """What every path to an endpoint runs once it holds a :class:`Call`: the browser-origin check of the
     private endpoints (api/cors.py), the node's request hooks, decoding, the handler; any error (of a hook
@@ -244,7 +254,7 @@ async def dispatch(ep: Endpoint, call: Call) -> Reply:
             refused = cors.refusal(node, call.headers)
             if refused is not None:
                 raise refused
-        for hook in node.request_hooks:
+        for hook in hooks_for(node, ep):
             await hook(ep, call)
         if call.path_params:
             check_path_params(call.path_params)

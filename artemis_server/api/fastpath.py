@@ -22,7 +22,7 @@ from typing import Any
 from artemis_server.api.app import all_endpoints, create_app
 from artemis_server.api.boundary import Boundary, send_reply
 from artemis_server.api.cors import CorsLayer
-from artemis_server.api.endpoints import Endpoint
+from artemis_server.api.endpoints import Endpoint, hooks_for
 from artemis_server.edge import OK_BYTES
 from artemis_server.node import Node
 from artemis_server.settings import Settings
@@ -37,7 +37,6 @@ class FastLane:
         aliases = [a.rstrip("/") for a in settings.server.context_aliases if a.strip("/")]
         self.served = 0  # requests answered by the lane (tests check that it really took them)
         self.renewed_from_cache = 0  # heartbeats answered from the renewal cache (tests check it too)
-        self._no_hooks: dict[int, bool] = {}
         self._ok_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", b"%d" % len(OK_BYTES)),
@@ -69,7 +68,7 @@ class FastLane:
             ep = self.get_routes.get(scope["path"])
             if ep is not None and self._bodiless(scope):
                 self.served += 1
-                await send_reply(send, await self.boundary.serve(ep, scope, b"", {}, None))
+                await send_reply(send, await self.boundary.serve(ep, scope, b"", {}, None, plain=True))
                 return
         elif scope["type"] == "http" and scope["method"] == "POST":
             ep = self.routes.get(scope["path"])
@@ -97,13 +96,6 @@ class FastLane:
                 return False
         return True
 
-    def _hookless(self, ep: Endpoint) -> bool:
-        """True when no request hook acts on ``ep``."""
-        known = self._no_hooks.get(id(ep))
-        if known is None:
-            known = self._no_hooks[id(ep)] = not any(h.applies(ep) for h in self.node.request_hooks)
-        return known
-
     async def _serve(self, ep: Endpoint, scope: dict[str, Any], receive: Any, send: Any, plain: bool) -> None:
         self.served += 1
         body = b""
@@ -116,7 +108,7 @@ class FastLane:
                 break
         node = self.node
         cache_key: bytes | None = None
-        if plain and ep.extra.get("renewals") and node.renewals.budget and self._hookless(ep):
+        if plain and ep.extra.get("renewals") and node.renewals.budget and not hooks_for(node, ep):
             # A heartbeat body seen before: the same leases renewed, the same answer (RegistryService).
             t0 = time.perf_counter()
             if node.service.heartbeat_again(body):
@@ -126,7 +118,7 @@ class FastLane:
                 await send({"type": "http.response.body", "body": OK_BYTES})
                 return
             cache_key = body
-        await send_reply(send, await self.boundary.serve(ep, scope, body, {}, cache_key))
+        await send_reply(send, await self.boundary.serve(ep, scope, body, {}, cache_key, plain))
 
 
 def build_asgi(settings: Settings, *, bound_port: int | None = None, node: Node | None = None) -> Any:

@@ -4,7 +4,7 @@ Writes received here go to the registry service as peer writes (``from_peer=True
 locally and never forwards them again (S14.3 anti-loop), with or without the ``X-Artemis-Replication``
 header, nor rate limits them (S15.3). Every endpoint is flagged ``peer=True``:
 when ``cluster.peer_token`` is set the peer-token request hook refuses calls without it (HTTP 401). The
-six write endpoints are ``hot``: peers call them at the rate clients write, so the fast lane serves them
+seven write endpoints are ``hot``: peers call them at the rate clients write, so the fast lane serves them
 (with the same hooks, the peer token included).
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from artemis_client.errors import BadRequestError
 from artemis_client.wire import codec
 from artemis_client.wire.envelope import OK
 from artemis_client.wire.registry import (
@@ -91,6 +92,20 @@ async def batch_heartbeat(call: Call) -> Any:
         "heartbeat",
         lambda: call.node.service.heartbeat(call.data, from_peer=True, failed_instances=False),
     )
+
+
+@routes.post(R + "lean-heartbeat", family="A", peer=True, hot=True, response=HeartbeatResponse)
+async def lean_heartbeat(call: Call) -> Any:
+    """A heartbeat batch from a peer of this version: identity keys (``region\\x1fservice\\x1finstance``,
+    case-folded, as the registry stores them) one per line, UTF-8. No JSON and no key objects to build: a
+    peer absorbs every renewal its peers' clients send, so this is its capacity (decisions.md, issue 20).
+    The answer is the heartbeat's (``failedInstanceKeys`` for the unknown ones)."""
+    try:
+        text = call.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequestError("the body is not UTF-8 text", field="body") from None
+    ids = text.split("\n") if text else []
+    return from_peer(call, "heartbeat", lambda: call.node.service.heartbeat_identities(ids))
 
 
 @routes.post(

@@ -115,7 +115,7 @@ def attach(node: Node) -> None:
             "auth.protect_management is on but cluster.peer_token is not set: replication endpoints are open "
             "to anyone who can reach this node, and management changes are not exchanged with peers"
         )
-    node.request_hooks.append(AuthGuard(service, protect=protect, peer_token=has_peer_token))
+    node.add_request_hook(AuthGuard(service, protect=protect, peer_token=has_peer_token))
 
     async def start() -> None:
         # Before the node serves: the first admin exists (and its password is printed) once the node is up.

@@ -213,6 +213,33 @@ class RegistryService:
             response_status=_fail("Some heartbeats failed", "partial_fail"),
         )
 
+    def heartbeat_identities(self, ids: list[str]) -> HeartbeatResponse | None:
+        """Renew the leases of a peer's lean heartbeat batch: identity keys (:func:`model.identity`) instead
+        of key objects, so nothing is built or case-folded per key (decisions.md, issue 20). Always a peer
+        write: never replicated, never rate limited. The answer lists the unknown keys as
+        ``failedInstanceKeys`` (region, service and instance as folded; zone and group unknown), which is
+        what the sender reads to re-register them (S14.7)."""
+        metrics = self.metrics
+        metrics.count_heartbeat()
+        self.check_batch(len(ids))
+        registry = self.registry
+        leases, failed = registry.resolve_identities(ids)
+        registry.renew(leases)  # resolved just now: every lease is alive
+        if leases:
+            metrics.count_renewed(len(leases))
+        if not failed:
+            return None
+        metrics.count_unknown(len(failed))
+        out: list[InstanceKey] = []
+        for key in failed:
+            parts = key.split("\x1f")
+            if len(parts) == 3:
+                out.append(InstanceKey(parts[0], "", parts[1], "", parts[2]))
+        return HeartbeatResponse(
+            failed_instance_keys=out,
+            response_status=_fail("Some heartbeats failed", "partial_fail"),
+        )
+
     def heartbeat_again(self, body: bytes) -> bool:
         """A client heartbeat whose body renewed all its keys before: renew the same leases without decoding
         the body or looking a key up (:class:`RenewalCache`). True when it was renewed (the answer is plain

@@ -62,7 +62,7 @@ class PeerTokenHook:
 
 def attach(node: Node) -> None:
     """Wire replication into ``node``; inert when the cluster is not enabled or has no peers."""
-    node.request_hooks.append(PeerTokenHook(node))
+    node.add_request_hook(PeerTokenHook(node))
 
     settings = node.settings
     state: dict[str, Any] = {}

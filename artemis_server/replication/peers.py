@@ -27,6 +27,9 @@ class Peer:
     up: bool = True
     node_id: str = ""
     java: bool = False  # answered 404 on an R batch path: use the J single paths from now on (S14.4)
+    # Heartbeat batches as identity keys (replicator.lean_payload) until it answers 404 on that path
+    # (an older node, Java Artemis); off for every peer with replication.lean_heartbeats = false.
+    lean: bool = True
 
 
 def normalize_peer(entry: str) -> str:
@@ -97,6 +100,10 @@ def build_peers(entries: Iterable[str], own: set[tuple[str, int]]) -> list[Peer]
     return peers
 
 
+_UNSEEN = object()
+FIND_CACHE = 256
+
+
 class PeerSet:
     """The peers of this node and their health."""
 
@@ -106,6 +113,9 @@ class PeerSet:
         self.on_up: list[Callable[[Peer], None]] = []
         # peers that turned up and whose node id should be asked again (a restarted node may have a new one)
         self._refresh: set[str] = set()
+        # find() by the address a caller sent (X-Artemis-Node-URL on every replication request): comparing
+        # spellings costs ~11 us per listed peer, more than absorbing a lean heartbeat batch of 100 keys.
+        self._found: dict[str, Peer | None] = {}
 
     def __len__(self) -> int:
         return len(self.peers)
@@ -120,10 +130,14 @@ class PeerSet:
     def find(self, url: str | None) -> Peer | None:
         if not url:
             return None
-        for peer in self.peers:
-            if same_address(peer.url, url):
-                return peer
-        return None
+        found = self._found.get(url, _UNSEEN)
+        if found is not _UNSEEN:
+            return found  # type: ignore[return-value]  # a Peer or None
+        found = next((peer for peer in self.peers if same_address(peer.url, url)), None)
+        if len(self._found) >= FIND_CACHE:
+            self._found.clear()  # spellings a caller may send are unbounded; the peers' own are few
+        self._found[url] = found
+        return found
 
     def saw(self, url: str | None, node_id: str | None = None) -> None:
         """A peer just called us (e.g. its start-up sync): it is up, whatever the last health check said.

@@ -22,7 +22,7 @@ import msgspec
 
 from artemis_client.wire import codec
 from artemis_client.wire.registry import Instance
-from artemis_server.registry.model import key_of
+from artemis_server.registry.model import identity, key_of
 from artemis_server.replication.client import Outcome, PeerClient, Result
 from artemis_server.replication.peers import Peer, PeerSet
 from artemis_server.tracing import Tracing
@@ -50,6 +50,16 @@ SINGLE_PATHS = {
     "heartbeat": R + "heartbeat.json",
     "unregister": R + "unregister.json",
 }
+
+
+LEAN_HEARTBEAT = R + "lean-heartbeat"
+LEAN_HEADERS = {"content-type": "text/plain; charset=utf-8"}
+
+
+def lean_payload(items: list[Instance]) -> bytes:
+    """A heartbeat batch for a peer of this version (api/replication.py ``lean_heartbeat``): the identity
+    keys of the instances, one per line, so the peer looks each lease up without decoding or folding."""
+    return "\n".join([identity(i.region_id or "", i.service_id, i.instance_id) for i in items]).encode()
 
 
 def payload(kind: str, items: list[Instance], java: bool) -> bytes:
@@ -145,6 +155,14 @@ class PeerLink:
 
     async def _post(self, kind: str, items: list[Instance], headers: dict[str, str] | None) -> Result:
         client = self.rep.client
+        if kind == "heartbeat" and self.peer.lean and not self.peer.java:
+            lean_headers = {**LEAN_HEADERS, **headers} if headers else LEAN_HEADERS
+            res = await client.post(self.peer.url, LEAN_HEARTBEAT, lean_payload(items), headers=lean_headers)
+            if res.outcome is not Outcome.NOT_FOUND:
+                return res
+            # An older node or Java Artemis: JSON keys from now on (it answered 404, as for S14.4).
+            log.info("peer %s has no %s: sending it JSON heartbeat keys", self.peer.url, LEAN_HEARTBEAT)
+            self.peer.lean = False
         path = SINGLE_PATHS[kind] if self.peer.java else BATCH_PATHS[kind]
         res = await client.post(self.peer.url, path, payload(kind, items, self.peer.java), headers=headers)
         if res.outcome is Outcome.NOT_FOUND and not self.peer.java and path != SINGLE_PATHS[kind]:
@@ -281,6 +299,9 @@ class Replicator:
         self.retry_interval = s.retry_interval_secs
         self.queue_size = s.queue_size
         self.links = {p.url: PeerLink(self, p) for p in peers.peers}
+        if not s.lean_heartbeats:
+            for p in peers.peers:
+                p.lean = False
         self._pending: list[tuple[str, list[Instance], list[Any]]] = []
         self._count = 0
         self.tracing: Tracing = node.tracing
