@@ -53,7 +53,8 @@ class Transcript:
         text = text.replace(self.url, "http://NODE")
         text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
         for value, name in self.extra.items():
-            text = text.replace(value, name)
+            # whole tokens only: a short host name ("vm") also occurs inside random tokens (a JWT)
+            text = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", name, text)
         text = re.sub(r"eyJ[\w-]+\.[\w-]+\.[\w-]+", lambda m: self._label("jwt", m.group()), text)
         text = re.sub(
             r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
