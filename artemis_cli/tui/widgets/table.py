@@ -86,6 +86,7 @@ class KeyedTable(DataTable[str]):
     REBUILD_AT = 200  # DataTable.remove_row is O(rows): past this many removals one rebuild is cheaper
     SLICE_AT = 1000  # more rows to add or update than this: applied over several turns of the event loop
     SLICE_SECS = 0.02
+    SLICE_ROWS = 300  # at most this many rows per slice: DataTable measures each slice's new rows in one go
 
     def sync(
         self, rows: Iterable[tuple[str, tuple[str, ...]]], then: Callable[[bool], object] | None = None
@@ -133,7 +134,7 @@ class KeyedTable(DataTable[str]):
                 continue  # written meanwhile by upsert / drop
             self._changed |= self._upsert(key, cells)
             n += 1
-            if self._sliced and n % 100 == 0 and time.perf_counter() > deadline:
+            if self._sliced and n % 100 == 0 and (n >= self.SLICE_ROWS or time.perf_counter() > deadline):
                 # next slice from the event loop, not this widget's queue: the table goes idle in between,
                 # which is when DataTable measures new rows (a queued call kept it busy until the last
                 # slice, then 10,000 rows were measured in one 2-3 s frame)
