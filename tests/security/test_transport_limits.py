@@ -158,6 +158,20 @@ def test_keep_alive_connection_gets_a_fresh_timeout_per_request(limited: LiveSer
             time.sleep(0.6)  # less than the keep-alive and request timeouts; the total exceeds 1 s
 
 
+def test_idle_keep_alive_connection_is_closed(limited: LiveServer) -> None:
+    """A keep-alive connection left idle after its answer is closed by the node after the keep-alive
+    timeout (1 s here, the request timeout being 1 s) plus at most the reaper's period, not left open."""
+    s = _connect(limited)
+    try:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        t0 = time.monotonic()
+        answer = _read_all(s, limit=10)  # until the node closes
+    finally:
+        s.close()
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert time.monotonic() - t0 < 5
+
+
 def test_defaults_are_64k_and_30s(tmp_path: Path) -> None:
     """The defaults of api.md T11."""
     s = make_settings(tmp_path)
