@@ -72,7 +72,7 @@ class FastLane:
             if ep is not None and self._bodiless(scope):
                 self.served += 1
                 key = None
-                if ep.extra.get("again"):
+                if "again" in ep.extra:
                     key = b"?" + scope["query_string"]  # never a JSON body: no POST body can match it
                     if await self._again(ep, key, send):
                         return
@@ -126,7 +126,7 @@ class FastLane:
                 await send({"type": "http.response.body", "body": OK_BYTES})
                 return
             cache_key = body
-        elif plain and ep.extra.get("again"):
+        elif plain and "again" in ep.extra:
             if await self._again(ep, body, send):
                 return
             cache_key = body
