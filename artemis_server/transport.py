@@ -216,21 +216,25 @@ def _httptools_class(max_header_bytes: int, request_timeout: float) -> type:
         # the connection idle and cancels it when the next bytes arrive, i.e. on every request of a client
         # that does not pipeline. Here the idle connection gets a deadline the reaper checks instead; it
         # closes between timeout_keep_alive and timeout_keep_alive + the reaper's period after the response.
-        def _unset_keepalive_if_required(self) -> None:
-            self._idle = 0.0
+        # The override follows uvicorn's on_response_complete of the versions that start a request's task
+        # in _start_asgi_task; older ones keep their timer.
+        if hasattr(HttpToolsProtocol, "_start_asgi_task"):
 
-        def on_response_complete(self) -> None:
-            # uvicorn's on_response_complete, the timer replaced by the deadline
-            self.server_state.total_requests += 1
-            if self.transport.is_closing():
-                return
-            self._idle = 0.0
-            self.flow.resume_reading()
-            if self.pipeline:
-                cycle, app = self.pipeline.pop()
-                self._start_asgi_task(cycle, app)
-            else:
-                self._idle = self.loop.time() + self.timeout_keep_alive
+            def _unset_keepalive_if_required(self) -> None:
+                self._idle = 0.0
+
+            def on_response_complete(self) -> None:
+                # uvicorn's on_response_complete, the timer replaced by the deadline
+                self.server_state.total_requests += 1
+                if self.transport.is_closing():
+                    return
+                self._idle = 0.0
+                self.flow.resume_reading()
+                if self.pipeline:
+                    cycle, app = self.pipeline.pop()
+                    self._start_asgi_task(cycle, app)
+                else:
+                    self._idle = self.loop.time() + self.timeout_keep_alive
 
     LimitedHttpToolsProtocol.max_header_bytes = max_header_bytes
     LimitedHttpToolsProtocol.request_timeout = request_timeout
