@@ -15,8 +15,10 @@ function to ``PREFIX.<shape>`` (diff two trees' files to see what one does more)
 Shapes: ``hb1``, ``hb100`` (client heartbeats, bodies seen before: the renewal cache answers),
 ``hb1cold``, ``hb100cold`` (the same with ``cache.heartbeat_cache_bytes = 0``: every body seen for the first
 time), ``peer100`` (replicated heartbeat batches of 100 random keys as JSON keys), ``peer100lean`` (the
-same as identity keys: replication.lean_heartbeats), ``register100``, ``service100``
-(discovery of one 100-instance service), ``services`` (services.json of everything).
+same as identity keys: replication.lean_heartbeats), ``peer1000``, ``peer1000lean`` (the same with 1,000
+keys per batch: replication.heartbeat_batch_size, what a sender flushes from 10,000 renewals/s on),
+``register100``, ``service100`` (discovery of one 100-instance service), ``services`` (services.json of
+everything).
 
 It imports whichever ``artemis_server`` is first on ``sys.path`` and prints its file, so one copy of this
 script measures any tree: ``cd /tmp && PYTHONPATH=/path/to/tree python /path/to/inproc.py``. Only what every
@@ -45,6 +47,8 @@ SHAPES = (
     "hb100cold",
     "peer100",
     "peer100lean",
+    "peer1000",
+    "peer1000lean",
     "register100",
     "service100",
     "services",
@@ -155,7 +159,8 @@ async def build(shape: str, app: App, insts: list[dict[str, Any]], n: int) -> li
     if shape.startswith("hb"):
         bodies = heartbeat_bodies(insts, 100 if "100" in shape else 1)
         return [("POST", "/api/registry/heartbeat.json", b) for b in bodies]
-    if shape.startswith("peer100"):
+    if shape.startswith("peer"):
+        size = 1000 if shape.startswith("peer1000") else 100
         _status, one = await app.request(
             "POST", "/api/discovery/service.json", b'{"discoveryConfig":{"serviceId":"bench-svc-0"}}'
         )
@@ -171,8 +176,8 @@ async def build(shape: str, app: App, insts: list[dict[str, Any]], n: int) -> li
             }
             for x in insts
         ]
-        batches = [rng.sample(keys, 100) for _ in range(min(n, 2000))]
-        if shape == "peer100lean":  # replicator.lean_payload: identity keys, one per line
+        batches = [rng.sample(keys, size) for _ in range(min(n, 200_000 // size))]
+        if shape.endswith("lean"):  # replicator.lean_payload: identity keys, one per line
             return [
                 (
                     "POST",

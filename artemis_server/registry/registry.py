@@ -157,7 +157,7 @@ class Registry:
     def heartbeat(self, keys: Iterable[RawKey]) -> tuple[list[Instance], list[RawKey]]:
         """Renew leases (S4). Returns (renewed instances, keys that are not registered)."""
         leases, failed = self.resolve(keys)
-        self.renew(leases)
+        self.renew_resolved(leases)
         return [lease.instance for lease in leases], failed
 
     def resolve(self, keys: Iterable[RawKey]) -> tuple[list[Lease], list[RawKey]]:
@@ -208,6 +208,16 @@ class Registry:
                 lease.renewal = now
             self.safe.renewed(now, len(leases))
         return True
+
+    def renew_resolved(self, leases: Sequence[Lease]) -> None:
+        """Renew leases resolved just now (:meth:`resolve`, :meth:`resolve_identities`): a pool holds only
+        live leases, so there is nothing to check, and one pass with one clock read renews them all (a
+        peer's whole work per key, with the lookup)."""
+        if leases:
+            now = self.clock.now()
+            for lease in leases:
+                lease.renewal = now
+            self.safe.renewed(now, len(leases))
 
     def renew_entry(self, entry: RenewalEntry) -> bool:
         """Renew the leases of a remembered heartbeat (:class:`RenewalCache`), all or none.

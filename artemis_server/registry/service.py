@@ -190,7 +190,7 @@ class RegistryService:
         self.check_batch(len(keys))
         registry = self.registry
         leases, failed = registry.resolve(keys)
-        registry.renew(leases)  # resolved just now: every lease is alive
+        registry.renew_resolved(leases)
         if leases:
             metrics.count_renewed(len(leases))
             if not from_peer and self.replication is not None:
@@ -224,7 +224,7 @@ class RegistryService:
         self.check_batch(len(ids))
         registry = self.registry
         leases, failed = registry.resolve_identities(ids)
-        registry.renew(leases)  # resolved just now: every lease is alive
+        registry.renew_resolved(leases)
         if leases:
             metrics.count_renewed(len(leases))
         if not failed:

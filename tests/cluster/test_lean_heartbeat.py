@@ -129,8 +129,8 @@ def test_a_peer_that_refuses_large_heartbeat_batches_gets_smaller_ones(make_clus
     _heartbeat(a.url, *(f"i{n}" for n in range(10)), service="svc-413")
     wait_for(lambda: _lean_sizes(peer)[1:] == [4, 4, 2], timeout=5, what="the batch again in pieces")
     assert _lean_sizes(peer)[0] == 10
-    pieces = [b for _, p, _, b in peer.requests if p == LEAN][1:]
-    assert b"\n".join(pieces) == [b for _, p, _, b in peer.requests if p == LEAN][0]
+    first, *pieces = [b for _, p, _, b in peer.requests if p == LEAN]
+    assert b"\n".join(pieces) == first
     _heartbeat(a.url, *(f"i{n}" for n in range(10)), service="svc-413")
     wait_for(lambda: sum(_lean_sizes(peer)[4:]) == 10, timeout=5, what="the next heartbeat batches")
     assert _lean_sizes(peer)[4:] == [4, 4, 2]
