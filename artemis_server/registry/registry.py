@@ -131,21 +131,30 @@ class Registry:
                 last_sid = sid
             # instance_identity() inlined (normalize_instance set the region)
             key = f"{inst.region_id}\x1f{sid}\x1f{inst.instance_id}".casefold()
-            instances = entry.instances
-            old = instances.get(key)
-            if key in held:
-                pool.drop(key)
-            elif key in legacy_held:
-                legacy_pool.drop(key)
+            # The lease this registration replaces, if any: its instance is the one the entry holds (both
+            # are written together here and removed together by _remove), so one probe per pool finds it.
+            prev = held.get(key)
+            in_main = prev is not None
+            if prev is None:
+                prev = legacy_held.get(key)
+            old: Instance | None = None
+            if prev is not None:  # LeasePool.drop() inlined; the key is overwritten below or deleted
+                prev.alive = False
+                prev.leave_group()
+                old = prev.instance
             md = inst.metadata
             lease = Lease(inst, now, now)
             # is_legacy() inlined: metadata java_registry puts the lease in the legacy pool (S2.6)
             if md and (md.get("java_registry") or "").strip():
+                if in_main:
+                    del held[key]
                 legacy_pool.add(key, lease)
             else:
+                if prev is not None and not in_main:
+                    del legacy_held[key]
                 held[key] = lease
                 fresh.append(lease)
-            instances[key] = inst
+            entry.instances[key] = inst
             stored.append(inst)
             if old is None:
                 new.append(inst)
