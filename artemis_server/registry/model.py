@@ -122,7 +122,8 @@ def _bad_ids(inst: Instance) -> None:
 
 
 def normalize_instance(inst: Instance, default_region: str, default_zone: str) -> Instance:
-    """Apply S2.3/S2.4 defaults (region, zone, status, synthesized url) and intern the shared strings.
+    """Apply S2.3/S2.4 defaults (region, zone, status, synthesized url) and intern the shared strings
+    (``default_region`` and ``default_zone`` are used as given: the registry passes them interned).
 
     Raises ValueError with a readable reason when the item is invalid (S2.2).
     """
@@ -158,8 +159,8 @@ def normalize_instance(inst: Instance, default_region: str, default_zone: str) -
     return Instance(
         _intern(sid),
         iid,
-        _intern(region or default_region),
-        _intern(zone or default_zone),
+        _intern(region) if region else default_region,
+        _intern(zone) if zone else default_zone,
         _intern(group) if group else None,
         inst.machine_name,
         ip if ip is not None else "",
