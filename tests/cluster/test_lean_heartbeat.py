@@ -134,3 +134,26 @@ def test_a_peer_that_refuses_large_heartbeat_batches_gets_smaller_ones(make_clus
     _heartbeat(a.url, *(f"i{n}" for n in range(10)), service="svc-413")
     wait_for(lambda: sum(_lean_sizes(peer)[4:]) == 10, timeout=5, what="the next heartbeat batches")
     assert _lean_sizes(peer)[4:] == [4, 4, 2]
+
+
+def test_lean_payload_is_the_identity_key_of_every_instance() -> None:
+    """A lean batch holds model.identity() of each instance, one per line, for ids in any case and script
+    (the joined lines are folded at once, which must equal folding each key)."""
+    import random
+
+    from artemis_client.wire.registry import Instance
+    from artemis_server.registry.model import identity
+    from artemis_server.replication.replicator import lean_payload
+
+    rnd = random.Random(20)
+    alphabet = "aZß ẞΣσςİıﬁǅΩ-._09ÅåǰΐŉДж"
+    items = [
+        Instance(
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 12))),
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 12))),
+            region_id=rnd.choice(["default", "Region-Σ", "REGIONß", None]),
+        )
+        for _ in range(500)
+    ]
+    want = "\n".join(identity(i.region_id or "", i.service_id, i.instance_id) for i in items)
+    assert lean_payload(items) == want.encode()
