@@ -980,7 +980,14 @@ async def per_key_cost(bench: Bench) -> dict[str, Any]:
     """Scenario 10: CPU seconds per key of a client heartbeat, of sending it to 2 peers, of absorbing it."""
     p = bench.p
     insts = dataset(p.services)
-    out: dict[str, Any] = {"rate_keys_per_s": p.cost_rate, "seconds": p.cost_seconds}
+    from artemis_server.settings import ReplicationSettings
+
+    # the sender's heartbeat batch size (the nodes run with the default): capacity.py reads it
+    out: dict[str, Any] = {
+        "rate_keys_per_s": p.cost_rate,
+        "seconds": p.cost_seconds,
+        "heartbeat_batch_size": ReplicationSettings().heartbeat_batch_size,
+    }
     shapes = {
         "client100": (heartbeat_requests(insts, 100), p.cost_rate / 100),
         "client1": (heartbeat_requests(insts, 1), p.cost_rate_single),
