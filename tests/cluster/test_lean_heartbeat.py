@@ -91,18 +91,25 @@ def _lean_sizes(peer) -> list[int]:
     return [len(b.split(b"\n")) for _, p, _, b in list(peer.requests) if p == LEAN and b]
 
 
-def test_heartbeats_leave_in_their_own_larger_batches(make_cluster, fake_peer) -> None:
-    """Heartbeat batches to a peer hold up to replication.heartbeat_batch_size keys while registers keep
-    replication.batch_size."""
-    peer = fake_peer(lambda m, p, b: (200, OK))
+def _renew_through_one_node(make_cluster, peer, n: int, service: str, **replication: int):
+    """A node replicating to ``peer`` with these replication settings, ``n`` instances registered on it and
+    heartbeated once in one request; the node."""
     (a,) = make_cluster(
         1,
         extra_peers=(peer.url,),
         cluster={"health_check_initial_delay_secs": 60},
-        replication={"batch_size": 3, "heartbeat_batch_size": 10, "batch_interval_ms": 50},
+        replication={"batch_interval_ms": 50, **replication},
     )
-    _register(a.url, *(instance("svc-hbb", f"i{n}") for n in range(12)))
-    _heartbeat(a.url, *(f"i{n}" for n in range(12)), service="svc-hbb")
+    _register(a.url, *(instance(service, f"i{k}") for k in range(n)))
+    _heartbeat(a.url, *(f"i{k}" for k in range(n)), service=service)
+    return a
+
+
+def test_heartbeats_leave_in_their_own_larger_batches(make_cluster, fake_peer) -> None:
+    """Heartbeat batches to a peer hold up to replication.heartbeat_batch_size keys while registers keep
+    replication.batch_size."""
+    peer = fake_peer(lambda m, p, b: (200, OK))
+    _renew_through_one_node(make_cluster, peer, 12, "svc-hbb", batch_size=3, heartbeat_batch_size=10)
     wait_for(lambda: sum(_lean_sizes(peer)) == 12, timeout=5, what="12 heartbeat keys on the peer")
     assert _lean_sizes(peer) == [10, 2]
     reg = [len(b["instances"]) for b in peer.bodies("/api/replication/registry/batch-register.json")]
@@ -119,14 +126,7 @@ def test_a_peer_that_refuses_large_heartbeat_batches_gets_smaller_ones(make_clus
         return 200, OK
 
     peer = fake_peer(script)
-    (a,) = make_cluster(
-        1,
-        extra_peers=(peer.url,),
-        cluster={"health_check_initial_delay_secs": 60},
-        replication={"batch_size": 4, "heartbeat_batch_size": 100, "batch_interval_ms": 50},
-    )
-    _register(a.url, *(instance("svc-413", f"i{n}") for n in range(10)))
-    _heartbeat(a.url, *(f"i{n}" for n in range(10)), service="svc-413")
+    a = _renew_through_one_node(make_cluster, peer, 10, "svc-413", batch_size=4, heartbeat_batch_size=100)
     wait_for(lambda: _lean_sizes(peer)[1:] == [4, 4, 2], timeout=5, what="the batch again in pieces")
     assert _lean_sizes(peer)[0] == 10
     first, *pieces = [b for _, p, _, b in peer.requests if p == LEAN]
