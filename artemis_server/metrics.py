@@ -157,6 +157,7 @@ class Metrics:
         self._heartbeats = self.tally(self.heartbeat_requests)
         self._unregisters = self.tally(self.unregister_requests)
         self._renewed = self.tally(self.heartbeat_keys)
+        self._discoveries = self.tally(self.discovery_requests)
 
     # -- the registry service's counts (registry.ports.RegistryMetrics) ------------------------------
     def count_register(self) -> None:
@@ -175,6 +176,9 @@ class Metrics:
         # a heartbeat answered from the renewal cache: one request, its keys renewed
         self._heartbeats.n += 1
         self._renewed.n += keys
+
+    def count_discovery(self) -> None:
+        self._discoveries.n += 1
 
     def count_unknown(self, keys: int) -> None:
         self.heartbeat_failed_keys.inc(keys)

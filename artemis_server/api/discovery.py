@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -56,11 +56,15 @@ def context_for(
 
 def check_zone(call: Call, ctx: ClientContext) -> None:
     """S20: with same-region enforcement and discovery.allow_from_other_zone=false, refuse other zones."""
+    check_zone_id(call, ctx.zone_id)
+
+
+def check_zone_id(call: Call, zone_id: str | None) -> None:
     s = call.node.settings
     if s.discovery.allow_from_other_zone or not s.registry.enforce_same_region:
         return
-    if ctx.zone_id and ctx.zone_id != s.server.zone:
-        raise NoPermissionError(f"discovery from zone {ctx.zone_id} is not served by this node")
+    if zone_id and zone_id != s.server.zone:
+        raise NoPermissionError(f"discovery from zone {zone_id} is not served by this node")
 
 
 def service_doc(call: Call, service_id: str, ctx: ClientContext, *, route: bool = True) -> Service | None:
@@ -98,21 +102,31 @@ def same_for_every_caller(node: Node, service_id: str) -> bool:
     return isinstance(router, NoRouting)
 
 
-def service_answer(call: Call, service_id: str, ctx: ClientContext) -> bytes | None:
-    """The encoded answer of service.json for ``service_id`` (None: no such service). Answers that are the
-    same for every caller come from the node's AnswerCache while the service and the management state are
-    unchanged (registry/answers.py); the others are made for the caller."""
-    check_zone(call, ctx)
+def service_answer(
+    call: Call, service_id: str, zone_id: str | None, context: Callable[[], ClientContext]
+) -> bytes | None:
+    """The encoded answer of service.json for ``service_id`` (None: no such service), for a caller in
+    ``zone_id`` whose full context ``context()`` gives. Answers that are the same for every caller come
+    from the node's AnswerCache while the service and the management state are unchanged
+    (registry/answers.py); the others are made for the caller. A request answered from the cache is
+    remembered there under its bytes (``call.cache_key``, set by the fast lane) so that the lane can answer
+    it again without decoding it."""
+    check_zone_id(call, zone_id)
     node = call.node
     entry = node.registry.get_service(service_id)
     if entry is None:
         return None
     answers = node.answers
-    cacheable = answers.budget > 0 and same_for_every_caller(node, entry.service_id)
-    if cacheable:
+    cacheable = False
+    if answers.budget > 0:
+        # Stored only when the same for every caller, at these versions: a hit needs no further check.
         body = answers.get(entry)
         if body is not None:
+            if call.cache_key is not None:
+                answers.remember(call.cache_key, entry.service_id)
             return body
+        cacheable = same_for_every_caller(node, entry.service_id)
+    ctx = context()
     found = node.discover(service_id, ctx)
     if found is None:
         return None
@@ -121,19 +135,23 @@ def service_answer(call: Call, service_id: str, ctx: ClientContext) -> bytes | N
     body = codec.encode(ServiceResponse(service=svc, response_status=OK))
     if cacheable:
         answers.put(entry, body)
+        if call.cache_key is not None:
+            answers.remember(call.cache_key, entry.service_id)
     return body
 
 
-def _traced_answer(call: Call, service_id: str, ctx: ClientContext) -> bytes | None:
+def _traced_answer(
+    call: Call, service_id: str, zone_id: str | None, context: Callable[[], ClientContext]
+) -> bytes | None:
     tracing = call.node.tracing
     if not tracing.on:
-        return service_answer(call, service_id, ctx)
+        return service_answer(call, service_id, zone_id, context)
     hits = call.node.answers.hits
     parent = tracing.extract(call.headers)  # a client that traces its calls: the answer joins its trace
     with tracing.span(
         "discovery.service", {"artemis.service": service_id}, parent=parent, kind="server"
     ) as span:
-        body = service_answer(call, service_id, ctx)
+        body = service_answer(call, service_id, zone_id, context)
         if span is not None:
             span.set_attribute("artemis.found", body is not None)
             span.set_attribute("artemis.cached", call.node.answers.hits > hits)
@@ -146,15 +164,21 @@ def _traced_answer(call: Call, service_id: str, ctx: ClientContext) -> bytes | N
     family="A",
     body=ServiceRequest,
     hot=True,
+    again="service",
     response=ServiceResponse,
 )
 async def service_post(call: Call) -> Any:
-    call.node.metrics.discovery_requests.inc()
+    call.node.metrics.count_discovery()
     req: ServiceRequest = call.data
     dc = req.discovery_config
     if dc is None or not dc.service_id.strip():
         raise BadRequestError("discoveryConfig.serviceId is required", field="discoveryConfig.serviceId")
-    body = _traced_answer(call, dc.service_id, context_for(call, dc, req.region_id, req.zone_id))
+    body = _traced_answer(
+        call,
+        dc.service_id,
+        dc.zone_id or req.zone_id,
+        lambda: context_for(call, dc, req.region_id, req.zone_id),
+    )
     if body is None:
         return ServiceResponse(
             response_status=fail_status("bad-request", f"Service not found: {dc.service_id}")
@@ -168,37 +192,41 @@ async def service_post(call: Call) -> Any:
     family="A",
     query=ServiceQuery,
     hot=True,
+    again="service",
     response=ServiceResponse,
 )
 async def service_get(call: Call) -> Any:
-    call.node.metrics.discovery_requests.inc()
+    call.node.metrics.count_discovery()
     q: ServiceQuery = call.data
     if not q.service_id or not q.service_id.strip():
         raise BadRequestError("query parameter serviceId is required", field="serviceId")
-    ctx = ClientContext(region_id=q.region_id, zone_id=q.zone_id, ip=call.forwarded_ip())
-    body = _traced_answer(call, q.service_id, ctx)
+    body = _traced_answer(
+        call,
+        q.service_id,
+        q.zone_id,
+        lambda: ClientContext(region_id=q.region_id, zone_id=q.zone_id, ip=call.forwarded_ip()),
+    )
     if body is None:
         return ServiceResponse(service=Service(service_id=q.service_id, instances=[]), response_status=OK)
     return body
 
 
-# services.json bytes per node, keyed by the registry version. Every change services.json can show bumps
-# that version: registrations that add or change an instance, removals, evictions and every management
-# change (ManagementService calls registry.touch()); heartbeats do not, and they are most of the traffic.
-_services_json: weakref.WeakKeyDictionary[Any, tuple[int, bytes]] = weakref.WeakKeyDictionary()
-
-
 def services_doc(call: Call) -> bytes:
+    """services.json: every service, encoded once per registry version. Every change it can show bumps that
+    version: registrations that add or change an instance, removals, evictions and every management change
+    (ManagementService calls registry.touch()); heartbeats do not, and they are most of the traffic."""
     node = call.node
-    node.metrics.discovery_requests.inc()
+    node.metrics.count_discovery()
+    answers = node.answers
     version = node.registry.version
-    cached = _services_json.get(node)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    services = [Service(service_id=sid, instances=insts) for sid, insts in node.services_view()]
-    body = codec.encode(ServicesResponse(services=services, version=version, response_status=OK))
-    _services_json[node] = (version, body)
-    return body
+    every = answers.every
+    if every is None or every[0] != version:
+        services = [Service(service_id=sid, instances=insts) for sid, insts in node.services_view()]
+        body = codec.encode(ServicesResponse(services=services, version=version, response_status=OK))
+        every = answers.every = (version, body)
+    if call.cache_key is not None:
+        answers.remember_every(call.cache_key)
+    return every[1]
 
 
 @routes.post(
@@ -207,6 +235,7 @@ def services_doc(call: Call) -> bytes:
     family="A",
     body=ServicesRequest,
     hot=True,
+    again="every",
     response=ServicesResponse,
 )
 async def services_post(call: Call) -> Any:
@@ -219,6 +248,7 @@ async def services_post(call: Call) -> Any:
     family="A",
     query=ServicesRequest,
     hot=True,
+    again="every",
     response=ServicesResponse,
 )
 async def services_get(call: Call) -> Any:
@@ -228,7 +258,7 @@ async def services_get(call: Call) -> Any:
 @routes.post("/api/discovery/lookup.json", "/api/discovery/lookup", family="A")
 async def lookup(call: Call) -> Any:
     node = call.node
-    node.metrics.discovery_requests.inc()
+    node.metrics.count_discovery()
     raw = call.json()
     if not isinstance(raw, dict):
         raise BadRequestError("request body must be a JSON object", field="body")
@@ -265,7 +295,7 @@ async def lookup(call: Call) -> Any:
 @routes.post("/api/discovery/services-delta.json", family="A", body=DeltaRequest, response=DeltaResponse)
 async def services_delta(call: Call) -> Any:
     node = call.node
-    node.metrics.discovery_requests.inc()
+    node.metrics.count_discovery()
     req: DeltaRequest = call.data
     found = node.snapshots.delta(req.version, node.now_ms())
     if found is None:

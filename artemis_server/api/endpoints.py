@@ -82,7 +82,8 @@ class Call:
         self.client_ip = client_ip
         self.data: Any = None
         self.user: Principal | None = None  # set by the auth guard when a valid token is presented
-        # The raw body when a heartbeat that renews all its keys may be remembered (registry.RenewalCache)
+        # The raw request bytes when its outcome may be remembered under them (set by the fast lane): a
+        # heartbeat that renews all its keys (registry.RenewalCache), a discovery answer (AnswerCache)
         self.cache_key: bytes | None = None
 
     def json(self) -> Any:

@@ -7,7 +7,9 @@ stack: it reads the body from ASGI and hands it to the same :class:`Boundary` th
 (api/boundary.py: the same :class:`Call`, request hooks, :func:`dispatch` and reply writing). Same core,
 same bytes; the tests in tests/api/test_fastpath.py send every hot request through both paths and compare.
 A client heartbeat whose body renewed all its keys before is renewed from the node's renewal cache before
-any of that (``RegistryService.heartbeat_again``).
+any of that (``RegistryService.heartbeat_again``); likewise a discovery request (service.json, services.json;
+POST body or GET query) that was answered from the node's answer cache before is answered again with the
+current cached bytes (``AnswerCache.again``, registry/answers.py), unless it would be traced.
 
 The lane steps aside (Litestar serves the request, as it serves every other one) whenever the request is
 not plain: an ``Origin`` header (CORS headers are Litestar's job), no ``Content-Length`` (chunked upload) or
@@ -20,7 +22,7 @@ import time
 from typing import Any
 
 from artemis_server.api.app import all_endpoints, create_app
-from artemis_server.api.boundary import Boundary, send_reply
+from artemis_server.api.boundary import JSON_CT, Boundary, send_reply
 from artemis_server.api.cors import CorsLayer
 from artemis_server.api.endpoints import Endpoint, hooks_for
 from artemis_server.edge import OK_BYTES
@@ -37,6 +39,7 @@ class FastLane:
         aliases = [a.rstrip("/") for a in settings.server.context_aliases if a.strip("/")]
         self.served = 0  # requests answered by the lane (tests check that it really took them)
         self.renewed_from_cache = 0  # heartbeats answered from the renewal cache (tests check it too)
+        self.answered_again = 0  # discovery requests answered as seen before (AnswerCache.again)
         self._ok_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", b"%d" % len(OK_BYTES)),
@@ -68,7 +71,12 @@ class FastLane:
             ep = self.get_routes.get(scope["path"])
             if ep is not None and self._bodiless(scope):
                 self.served += 1
-                await send_reply(send, await self.boundary.serve(ep, scope, b"", {}, None, plain=True))
+                key = None
+                if "again" in ep.extra:
+                    key = b"?" + scope["query_string"]  # never a JSON body: no POST body can match it
+                    if await self._again(ep, key, send):
+                        return
+                await send_reply(send, await self.boundary.serve(ep, scope, b"", {}, key, plain=True))
                 return
         elif scope["type"] == "http" and scope["method"] == "POST":
             ep = self.routes.get(scope["path"])
@@ -118,7 +126,31 @@ class FastLane:
                 await send({"type": "http.response.body", "body": OK_BYTES})
                 return
             cache_key = body
+        elif plain and "again" in ep.extra:
+            if await self._again(ep, body, send):
+                return
+            cache_key = body
         await send_reply(send, await self.boundary.serve(ep, scope, body, {}, cache_key, plain))
+
+    async def _again(self, ep: Endpoint, key: bytes, send: Any) -> bool:
+        """Answer a discovery request whose bytes were answered from the answer cache before, while that
+        answer is current (registry/answers.py): no decoding, no Call, the same bytes and counts as the
+        handler's. Not when the request would be traced or a request hook acts on the endpoint."""
+        node = self.node
+        if node.tracing.on or hooks_for(node, ep):
+            return False
+        t0 = time.perf_counter()
+        answers = node.answers
+        out = answers.again(key) if ep.extra["again"] == "service" else answers.every_again(key)
+        if out is None:
+            return False
+        node.metrics.count_discovery()
+        node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
+        self.answered_again += 1
+        headers = [(b"content-type", JSON_CT), (b"content-length", b"%d" % len(out))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": out})
+        return True
 
 
 def build_asgi(settings: Settings, *, bound_port: int | None = None, node: Node | None = None) -> Any:

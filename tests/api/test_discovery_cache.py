@@ -98,3 +98,90 @@ def test_cached_answers_equal_the_uncached_path(make_server: Callable[..., LiveS
                     )  # asked again: now from the cache if cacheable
     assert cached.node.answers.hits > 100
     assert plain.node.answers.hits == 0
+    # the repeated asks were answered by the fast lane as requests seen before, on the cached node only
+    assert cached.server.config.app.answered_again > 50
+    assert plain.server.config.app.answered_again == 0
+
+
+def _metric(http: httpx.Client, name: str) -> float:
+    for line in http.get("/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+def test_a_request_seen_before_is_answered_again_until_the_service_changes(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    """The same discovery request (POST body or GET query) is answered by the lane without decoding it,
+    counted like any other call, and a registration, a pull-out or a canary config changes its answer at
+    once; a request the handler refused (another zone) is never remembered."""
+    srv = make_server(registry={"enforce_same_region": True}, discovery={"allow_from_other_zone": False})
+    lane = srv.server.config.app
+    inst = {"serviceId": "again", "instanceId": "a", "ip": "10.0.0.1", "port": 80}
+    post = {"discoveryConfig": {"serviceId": "again"}}
+    with httpx.Client(base_url=srv.url, timeout=10) as http:
+        assert http.post("/api/registry/register.json", json={"instances": [inst]}).status_code == 200
+
+        def ids(get: bool = False) -> list[str]:
+            if get:
+                r = http.get("/api/discovery/service.json", params={"serviceId": "again"})
+            else:
+                r = http.post("/api/discovery/service.json", json=post)
+            return sorted(i["instanceId"] for i in r.json()["service"]["instances"])
+
+        before = _metric(http, "artemis_discovery_requests_total")
+        again = lane.answered_again
+        for get in (False, False, False, True, True):
+            assert ids(get) == ["a"]
+        assert lane.answered_again == again + 3  # the second and third POST, the second GET
+        assert _metric(http, "artemis_discovery_requests_total") == before + 5
+
+        http.post("/api/registry/register.json", json={"instances": [{**inst, "instanceId": "b"}]})
+        assert ids() == ["a", "b"]
+        assert ids(get=True) == ["a", "b"]
+        op = {
+            "instanceKey": {"regionId": "default", "serviceId": "again", "instanceId": "a"},
+            "operation": "pullout",
+            "operationComplete": True,
+            "operatorId": "t",
+        }
+        assert http.post("/api/management/instance/operate-instance.json", json=op).status_code == 200
+        assert ids() == ["b"]
+        assert ids(get=True) == ["b"]
+        canary = {"serviceId": "again", "ipWhitelist": ["10.9.9.9"], "operatorId": "t"}
+        assert http.post("/api/management/canary/config", json=canary).status_code == 200
+        again = lane.answered_again
+        assert ids() == ids()  # a canary config: made for each caller, never answered again
+        assert lane.answered_again == again
+
+        other = {"discoveryConfig": {"serviceId": "again", "zoneId": "elsewhere"}}
+        for _ in range(2):
+            r = http.post("/api/discovery/service.json", json=other)
+            assert r.json()["responseStatus"]["errorCode"] == "no-permission", r.text
+        assert lane.answered_again == again
+
+
+def test_services_json_is_answered_again_while_the_registry_holds(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    """services.json asked again is answered by the lane with the same bytes until a registration changes
+    the registry; a heartbeat changes nothing it shows."""
+    srv = make_server()
+    lane = srv.server.config.app
+    inst = {"serviceId": "every", "instanceId": "a", "ip": "10.0.0.1", "port": 80}
+    with httpx.Client(base_url=srv.url, timeout=10) as http:
+        http.post("/api/registry/register.json", json={"instances": [inst]})
+        first = http.get("/api/discovery/services.json").content
+        again = lane.answered_again
+        assert http.get("/api/discovery/services.json").content == first
+        assert http.post("/api/discovery/services.json", json={}).content == first  # the handler's
+        assert http.post("/api/discovery/services.json", json={}).content == first  # the lane's
+        assert lane.answered_again == again + 2
+        http.post(
+            "/api/registry/heartbeat.json", json={"instanceKeys": [{"serviceId": "every", "instanceId": "a"}]}
+        )
+        assert http.get("/api/discovery/services.json").content == first
+        http.post("/api/registry/register.json", json={"instances": [{**inst, "instanceId": "b"}]})
+        now = http.get("/api/discovery/services.json").json()
+        assert sorted(i["instanceId"] for s in now["services"] for i in s["instances"]) == ["a", "b"]

@@ -103,6 +103,32 @@ def test_head_under_the_limit_is_served(limited: LiveServer) -> None:
     assert r.json()["responseStatus"]["status"] == "success"
 
 
+def test_pipelined_heads_are_measured_one_by_one(limited: LiveServer) -> None:
+    """Pipelined requests arriving in one read are each held to the limit, not their sum: 60 small heads
+    (over 8 KiB together) are all served, and one big head among them is refused with 431 and the
+    connection closed (like uvicorn's own 400, the refusal does not wait for the answers before it)."""
+    small = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n" % (b"p" * 200)
+    s = _connect(limited)
+    try:
+        s.sendall(small * 60)
+        s.settimeout(10)
+        got = b""
+        while got.count(b"HTTP/1.1 200") < 60:
+            chunk = s.recv(65536)
+            assert chunk, got[-200:]
+            got += chunk
+    finally:
+        s.close()
+    big = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n" % (b"b" * 9000)
+    s = _connect(limited)
+    try:
+        s.sendall(small * 3 + big + small)
+        answer = _read_all(s)
+    finally:
+        s.close()
+    assert b"HTTP/1.1 431" in answer, answer[-400:]
+
+
 @pytest.mark.parametrize("stall", ["head", "body", "nothing"])
 def test_stalled_request_is_dropped(limited: LiveServer, stall: str) -> None:
     """A request that stops half-way (or a connection that sends nothing) is dropped after
@@ -130,6 +156,20 @@ def test_keep_alive_connection_gets_a_fresh_timeout_per_request(limited: LiveSer
         for _ in range(3):
             assert http.get("/health").text == "OK"
             time.sleep(0.6)  # less than the keep-alive and request timeouts; the total exceeds 1 s
+
+
+def test_idle_keep_alive_connection_is_closed(limited: LiveServer) -> None:
+    """A keep-alive connection left idle after its answer is closed by the node after the keep-alive
+    timeout (1 s here, the request timeout being 1 s) plus at most the reaper's period, not left open."""
+    s = _connect(limited)
+    try:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        t0 = time.monotonic()
+        answer = _read_all(s, limit=10)  # until the node closes
+    finally:
+        s.close()
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert time.monotonic() - t0 < 5
 
 
 def test_defaults_are_64k_and_30s(tmp_path: Path) -> None:
