@@ -24,7 +24,8 @@ def test_ready_frame_is_the_frame_websockets_writes(size: int) -> None:
 
 
 async def test_every_subscriber_gets_every_change_in_order(make_server) -> None:
-    """Subscribers beyond one slice each get all of 20 quick publishes, in order; others get none of them."""
+    """Subscribers beyond one slice each get all of 20 quick publishes, in order; others get none of them;
+    a publish about two services reaches each subscriber with its own service's change only."""
     srv = make_server(websocket={"max_sessions": 1000})
     ws_url = srv.url.replace("http://", "ws://") + "/ws"
     n = FANOUT_SLICE * 2 + 20
@@ -59,6 +60,14 @@ async def test_every_subscriber_gets_every_change_in_order(make_server) -> None:
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(other.recv(), 0.3)
         assert metric(srv.url, "artemis_ws_messages_sent_total") - sent_before >= n * 20
+        # one publish about two services: each subscriber gets only its own service's change
+        both = [instance("svc-fan", "f20"), instance("svc-calm", "c0")]
+        async with httpx.AsyncClient(timeout=10) as http:
+            r = await http.post(srv.url + "/api/registry/register.json", json={"instances": both})
+            assert r.status_code == 200
+        for ws, iid in [(subs[0], "f20"), (subs[-1], "f20"), (other, "c0")]:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert [c["instance"]["instanceId"] for c in msg["changes"]] == [iid]
     finally:
         for ws in [*subs, other]:
             await ws.close()
