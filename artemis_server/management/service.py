@@ -304,7 +304,15 @@ class ManagementService:
             fresh = [(e.stamp, c) for e in entries if e.seq > held.get(e.origin, 0) for c in e.entities]
             if fresh:
                 await self._install(fresh, [])
+        in_force = time.time()
         done = await anyio.to_thread.run_sync(lambda: store.apply_remote(entries, self.clock))
+        if done and log.isEnabledFor(logging.DEBUG):
+            last, stored = done[-1][0], time.time()
+            log.debug(
+                "merged %d change(s) up to %s #%d: in force %.0f ms after its commit, stored %.0f ms later",
+                len(done), last.origin, last.seq, 1000 * (in_force if early else stored) - last.stamp.ms,
+                1000 * (stored - in_force) if early else 0.0,
+            )  # fmt: skip
         pairs = [(entry.stamp, change) for entry, applied in done for change in applied]
         for entry, _ in done:
             self.positions[entry.origin] = max(self.positions.get(entry.origin, 0), entry.seq)
