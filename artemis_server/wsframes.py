@@ -67,18 +67,20 @@ class PushProtocol(WebSocketsSansIOProtocol):
     def write_ready(self, frame: bytes) -> bool:
         """Write a frame made by :func:`text_frame`; False (nothing written) when the connection cannot take
         it now or the frame would need the connection's own encoding."""
+        conn = self.conn
+        transport = self.transport
         if (
             self.close_sent
             or self.disconnected
             or not self.handshake_complete
             or self.initial_response is not None
             or not self.writable.is_set()
-            or self.conn.state is not State.OPEN
-            or self.conn.extensions
-            or self.transport.is_closing()
+            or conn.state is not State.OPEN
+            or conn.extensions
+            or transport.is_closing()
         ):
             return False
-        self.transport.write(frame)
+        transport.write(frame)
         return True
 
 

@@ -232,7 +232,11 @@ class PushHub:
                     ws_frames = self._ws_frames(events, services)
                     ws_one = list(ws_frames.values()) if one is not None else None
                 if ws_one is not None:
-                    written += s.deliver(ws_one)
+                    ready = s.ready  # the common case, inlined: one frame, nothing queued, written at once
+                    if ready is not None and not s.buf and ready(ws_one[0].wire):
+                        written += 1
+                    else:
+                        written += s.deliver(ws_one)
                 else:
                     written += s.deliver([f for svc, f in ws_frames.items() if svc in s.subs])
             elif kind == "all" or (kind == "service" and s.subs):
