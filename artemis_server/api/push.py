@@ -202,6 +202,14 @@ class PushHub:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_jobs(), name="push-fan-out")
 
+    async def flushed(self, timeout: float) -> None:
+        """Wait, at most ``timeout`` seconds, until the publishes made so far are written (or queued in the
+        sessions' buffers): work that can wait, such as a peer's copy of a management change, then does not
+        compete with the fan-out for the event loop's thread."""
+        writer = self._writer
+        if writer is not None and not writer.done():
+            await asyncio.wait({writer}, timeout=timeout)
+
     async def _write_jobs(self) -> None:
         while self._jobs:
             events, listeners = self._jobs.popleft()

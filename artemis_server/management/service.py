@@ -65,6 +65,7 @@ C = TypeVar("C", bound=CommandBase)
 MAX_ATTEMPTS = (
     8  # a write planned against a view another node sharing the database just changed is re-planned
 )
+FANOUT_WAIT_SECS = 0.5  # a merged change's copy waits at most this long for the push fan-out it started
 
 
 class ManagementService:
@@ -295,15 +296,19 @@ class ManagementService:
 
     async def _merge_locked(self, store: Store, entries: list[Entry]) -> int:
         """Write what is new here and update the view (the caller holds the lock). Changes of in-memory
-        state only are installed first, so the store's transaction (and its fsync) runs while the view
-        already answers with them and the push fan-out goes on; routing changes are read back from the
-        store, so they are installed after it."""
+        state only are installed first and pushed to the subscribers, then stored (the view answers with
+        them meanwhile); routing changes are read back from the store, so they are installed after it."""
         early = all(c.kind not in ent.ROUTING_KINDS for e in entries for c in e.entities)
         if early:
             held = self.positions
             fresh = [(e.stamp, c) for e in entries if e.seq > held.get(e.origin, 0) for c in e.entities]
             if fresh:
                 await self._install(fresh, [])
+                # The store's worker thread would take the GIL from the fan-out the install started, and
+                # nobody waits for the copy: write it once the subscribers have the change (bounded).
+                hub = self.node.push
+                if hub is not None:
+                    await hub.flushed(FANOUT_WAIT_SECS)
         in_force = time.time()
         done = await anyio.to_thread.run_sync(lambda: store.apply_remote(entries, self.clock))
         if done and log.isEnabledFor(logging.DEBUG):
