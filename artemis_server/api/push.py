@@ -169,6 +169,9 @@ class PushHub:
         # publishes waiting for the writer task: (events, the sessions there were when they came)
         self._jobs: deque[tuple[list[InstanceChange], list[Session]]] = deque()
         self._writer: asyncio.Task[None] | None = None
+        self._queued = 0  # publishes handed to the writer so far
+        self._written = 0  # ... and fanned out
+        self._flush_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.overflows = Counter(
             "artemis_ws_overflow_closes",
             "Push sessions closed because their buffer overflowed",
@@ -199,16 +202,25 @@ class PushHub:
         if not listeners:
             return
         self._jobs.append((events, listeners))
+        self._queued += 1
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_jobs(), name="push-fan-out")
 
     async def flushed(self, timeout: float) -> None:
-        """Wait, at most ``timeout`` seconds, until the publishes made so far are written (or queued in the
-        sessions' buffers): work that can wait, such as a peer's copy of a management change, then does not
-        compete with the fan-out for the event loop's thread."""
-        writer = self._writer
-        if writer is not None and not writer.done():
-            await asyncio.wait({writer}, timeout=timeout)
+        """Wait, at most ``timeout`` seconds, until the publishes made so far (not later ones) are written or
+        queued in the sessions' buffers: work that can wait, such as a peer's copy of a management change,
+        then does not compete with that fan-out for the event loop's thread."""
+        target = self._queued
+        if self._written >= target:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._flush_waiters.append((target, fut))
+        try:
+            await asyncio.wait({fut}, timeout=timeout)
+        finally:
+            if not fut.done():
+                fut.cancel()
+                self._flush_waiters = [w for w in self._flush_waiters if w[1] is not fut]
 
     async def _write_jobs(self) -> None:
         while self._jobs:
@@ -217,6 +229,16 @@ class PushHub:
                 await self._fan_out(events, listeners)
             except Exception:  # never let one bad publish stop push for good
                 log.exception("push fan-out failed")
+            self._written += 1
+            if self._flush_waiters:
+                waiting = []
+                for target, fut in self._flush_waiters:
+                    if target <= self._written:
+                        if not fut.done():
+                            fut.set_result(None)
+                    else:
+                        waiting.append((target, fut))
+                self._flush_waiters = waiting
 
     async def _fan_out(self, events: list[InstanceChange], listeners: list[Session]) -> None:
         services = [ev.instance.service_id.casefold() for ev in events]
