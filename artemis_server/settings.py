@@ -121,6 +121,11 @@ class ReplicationSettings(_Section):
     timeout_secs: float = Field(5.0, gt=0)
     batch_size: int = Field(100, ge=1, le=10_000)
     batch_interval_ms: int = Field(100, ge=1)
+    heartbeat_batch_size: int = Field(1000, ge=1, le=10_000)
+    """Renewed keys per heartbeat batch to a peer (registers and unregisters keep ``batch_size``): leases
+    last 20 s, so heartbeats wait for a full batch as long as registers do (``batch_interval_ms``) and a
+    peer absorbs them in fewer, larger requests. A peer that refuses a batch this large (HTTP 413, its
+    ``limits.max_batch_instances``) gets batches of ``batch_size`` from then on."""
     max_retries: int = Field(3, ge=0)
     """Retry attempts for retryable failures (timeout, connection error, 429, 503), back-off 2^n s."""
     retry_interval_secs: float = Field(1.0, gt=0)

@@ -51,10 +51,13 @@ def costs(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 single = (pkc.get("alone_client1") or {}).get("requests_per_s")
                 src = f"scenario 10 (fixed rate, {single:,.0f} requests/s of 1 key)" if single else src10
             out[f"{name} (fixed rate)"] = {"us": fixed[key], "source": src}
+    size = pkc.get("heartbeat_batch_size")
+    if size:  # not a cost: the size the table prices replication at (table())
+        out["heartbeat batch size"] = {"us": size, "source": "replication.heartbeat_batch_size of the nodes"}
     for what, label in (("send", "send to one peer"), ("absorb", "absorb from a peer")):
         f = batch_fit(pkc, f"{what}_cpu_per_peer")
         if f:
-            for batch in (100, 1000):
+            for batch in sorted({100, 1000, size or 100}):
                 out[f"{label}, {batch}-key batches (fit)"] = {
                     "us": round(f["us_per_batch"] / batch + f["us_per_key"], 3),
                     "source": f"scenario 10, two rates: {f['us_per_batch']} us per batch + "
@@ -118,12 +121,16 @@ def pick(c: dict[str, dict[str, Any]], *names: str) -> tuple[float | None, str]:
 
 
 def table(c: dict[str, dict[str, Any]], kind: str) -> list[str]:
-    # replication at 100 keys per batch (what a link sends while it keeps up), else what was measured
-    send, send_src = pick(c, "send to one peer, 100-key batches (fit)", "send to one peer (fixed rate)")
+    # Replication at the batch size the measured sender sends while it keeps up: heartbeat batches of
+    # replication.heartbeat_batch_size keys (recorded by scenario 10 since issue 20 round 3: 1,000, which a
+    # fleet this table is about fills many times over), 100 (replication.batch_size) in older runs; else
+    # what was measured.
+    size = c.get("heartbeat batch size", {}).get("us") or 100
+    send, send_src = pick(c, f"send to one peer, {size}-key batches (fit)", "send to one peer (fixed rate)")
     recv, recv_src = pick(
         c,
         *(["absorb from a peer (saturation)"] if kind == "saturation" else []),
-        "absorb from a peer, 100-key batches (fit)",
+        f"absorb from a peer, {size}-key batches (fit)",
         "absorb from a peer (fixed rate)",
     )
     if send is None or recv is None:
@@ -180,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("## per-key CPU costs (microseconds)\n")
     for name, e in c.items():
+        if name == "heartbeat batch size":
+            print(f"- replication priced at heartbeat batches of {e['us']} keys ({e['source']})")
+            continue
         print(f"- {name}: {e['us']} us ({e['source']})")
     for kind in ("fixed rate", "saturation"):
         print(f"\n## instances per node per core, {kind} costs\n")

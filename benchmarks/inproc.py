@@ -15,8 +15,11 @@ function to ``PREFIX.<shape>`` (diff two trees' files to see what one does more)
 Shapes: ``hb1``, ``hb100`` (client heartbeats, bodies seen before: the renewal cache answers),
 ``hb1cold``, ``hb100cold`` (the same with ``cache.heartbeat_cache_bytes = 0``: every body seen for the first
 time), ``peer100`` (replicated heartbeat batches of 100 random keys as JSON keys), ``peer100lean`` (the
-same as identity keys: replication.lean_heartbeats), ``register100``, ``service100``
-(discovery of one 100-instance service), ``services`` (services.json of everything).
+same as identity keys: replication.lean_heartbeats), ``peer1000``, ``peer1000lean`` (the same with 1,000
+keys per batch: replication.heartbeat_batch_size, what a sender flushes from 10,000 renewals/s on),
+``register100`` (batches of 100 instances registered again: the replace path), ``register100new`` (every
+batch new instances: what a fleet's start-up and a node's sync do), ``service100`` (discovery of one
+100-instance service), ``services`` (services.json of everything).
 
 It imports whichever ``artemis_server`` is first on ``sys.path`` and prints its file, so one copy of this
 script measures any tree: ``cd /tmp && PYTHONPATH=/path/to/tree python /path/to/inproc.py``. Only what every
@@ -45,7 +48,10 @@ SHAPES = (
     "hb100cold",
     "peer100",
     "peer100lean",
+    "peer1000",
+    "peer1000lean",
     "register100",
+    "register100new",
     "service100",
     "services",
 )
@@ -155,7 +161,8 @@ async def build(shape: str, app: App, insts: list[dict[str, Any]], n: int) -> li
     if shape.startswith("hb"):
         bodies = heartbeat_bodies(insts, 100 if "100" in shape else 1)
         return [("POST", "/api/registry/heartbeat.json", b) for b in bodies]
-    if shape.startswith("peer100"):
+    if shape.startswith("peer"):
+        size = 1000 if shape.startswith("peer1000") else 100
         _status, one = await app.request(
             "POST", "/api/discovery/service.json", b'{"discoveryConfig":{"serviceId":"bench-svc-0"}}'
         )
@@ -171,8 +178,8 @@ async def build(shape: str, app: App, insts: list[dict[str, Any]], n: int) -> li
             }
             for x in insts
         ]
-        batches = [rng.sample(keys, 100) for _ in range(min(n, 2000))]
-        if shape == "peer100lean":  # replicator.lean_payload: identity keys, one per line
+        batches = [rng.sample(keys, size) for _ in range(min(n, 200_000 // size))]
+        if shape.endswith("lean"):  # replicator.lean_payload: identity keys, one per line
             return [
                 (
                     "POST",
@@ -186,6 +193,12 @@ async def build(shape: str, app: App, insts: list[dict[str, Any]], n: int) -> li
         return [
             ("POST", "/api/replication/registry/heartbeat.json", msgspec.json.encode({"instanceKeys": b}))
             for b in batches
+        ]
+    if shape == "register100new":  # new instances in every pass: n batches per pass, 5 passes
+        more = [instance(f"new-svc-{i // 100}", i) for i in range(n * 100 * 5)]
+        return [
+            ("POST", "/api/registry/register.json", msgspec.json.encode({"instances": more[k : k + 100]}))
+            for k in range(0, len(more), 100)
         ]
     if shape == "register100":
         more = [instance("prof-svc", i) for i in range(20_000)]
@@ -219,13 +232,18 @@ async def measure(shape: str, n: int, top: int, dump: str = "", repeat: int = 3)
                 body = msgspec.json.encode({"instances": insts[k : k + 1000]})
                 status, out = await app.request("POST", "/api/registry/register.json", body)
                 assert status == 200, out
-            reqs = await build(shape, app, insts, n)
+            built = await build(shape, app, insts, n)
+            passes = iter([built[k * n : (k + 1) * n] for k in range(5)] if shape.endswith("new") else [])
+            reqs = next(passes, built)
             await drive(app, reqs, min(n, len(reqs)))  # warm: every body seen once (renewal cache filled)
             cpu = []
-            for _ in range(repeat):  # CPU time of this process, best pass: other processes add little
+            # CPU time of this process, best pass: other processes add little (a "new" shape has 3 passes)
+            for _ in range(min(repeat, 3) if shape.endswith("new") else repeat):
+                reqs = next(passes, reqs)
                 t0 = time.process_time()
                 await drive(app, reqs, n)
                 cpu.append((time.process_time() - t0) / n)
+            reqs = next(passes, reqs)
             prof = cProfile.Profile()
             prof.enable()
             await drive(app, reqs, n)

@@ -334,6 +334,7 @@ class Bench:
             for shape, label, key in (
                 ("peer100", "2 replicated heartbeats, batches of 100", "peer_heartbeat"),
                 ("peer100lean", "2 replicated heartbeats, lean, batches of 100", "peer_heartbeat_lean"),
+                ("peer1000lean", "2 replicated heartbeats, lean, batches of 1000", "peer_heartbeat_lean1000"),
             ):
                 peer = hb["uncached"][shape]
                 self.row(
@@ -345,11 +346,15 @@ class Bench:
                     peer["ratio_per_cpu_second"],
                 )
                 per_cpu = peer["server"]["per_cpu_second"]
+                size = peer["keys_per_request"]
+                # the goal is stated for the batches a sender really sends at that rate: from 10,000
+                # renewals/s on, a 100 ms flush holds replication.heartbeat_batch_size = 1,000 keys
+                goal = f">= {GOALS['peer_keys_per_cpu_s']:,.0f} on one core (issue 20)" if size > 100 else ""
                 self.row(
                     label,
                     "keys/s per CPU-second of the server",
-                    round(per_cpu * 100) if per_cpu else None,
-                    goal=f">= {GOALS['peer_keys_per_cpu_s']:,.0f} on one core (issue 20)",
+                    round(per_cpu * size) if per_cpu else None,
+                    goal=goal,
                 )
                 if shape == "peer100":  # the lean body is not JSON: its fair bound is the plain ceiling
                     self.decode_row(label, peer)
@@ -425,7 +430,9 @@ class Bench:
         heartbeats of 1 and 100 keys seen for the first time, and replicated heartbeat batches of 100 keys as
         a peer sends them (``peer100``: random mixes of the registered keys on
         /api/replication/registry/heartbeat.json, one batch in flight per connection as a peer's sender
-        has, 8 connections = 8 peers sending at once)."""
+        has, 8 connections = 8 peers sending at once; ``peer100lean`` the same as identity keys;
+        ``peer1000lean`` in batches of replication.heartbeat_batch_size, what a sender flushes from 10,000
+        renewals/s on)."""
         data = procs.tmpdir("artemis-bench-nocache-")
         env = {**SERVER_ENV, "ARTEMIS_CACHE__HEARTBEAT_CACHE_BYTES": "0"}
         art = procs.artemis(data, cpus=self.server_cpus, env=env, name="artemis-nocache").start()
@@ -462,6 +469,7 @@ class Bench:
                 depth=1,
             )
             peer["distinct_bodies"] = len(reqs)
+            peer["keys_per_request"] = 100
             out["peer100"] = peer
             # the same batches as a peer of this version sends them (replication.lean_heartbeats): no JSON,
             # so the fair bound is the ceiling that does not decode
@@ -479,7 +487,27 @@ class Bench:
                 depth=1,
             )
             lean["distinct_bodies"] = len(reqs)
+            lean["keys_per_request"] = 100
             out["peer100lean"] = lean
+            # ... and in the batches a sender flushes from 10,000 renewals/s on (a 100 ms flush holds
+            # replication.heartbeat_batch_size = 1,000 keys): what a peer absorbing 2 M keys/s receives
+            big = min(1000, len(insts))  # the smoke profile holds fewer instances
+            reqs = peer_heartbeat_requests(
+                insts, big, max(5, self.p.peer_bodies // 10), first["regionId"], first["zoneId"], lean=True
+            )
+            lean = await self.pair_saturate(
+                "replicated heartbeat batch1000 (lean)",
+                art,
+                ceil,
+                reqs,
+                OK_MARK,
+                keys=big,
+                conns=self.p.peer_conns,
+                depth=1,
+            )
+            lean["distinct_bodies"] = len(reqs)
+            lean["keys_per_request"] = big
+            out["peer1000lean"] = lean
             return out
         finally:
             art.stop()

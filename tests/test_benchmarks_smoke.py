@@ -48,6 +48,11 @@ def test_benchmark_runner_smoke(tmp_path: Path) -> None:
         assert u["ceiling_decode"]["done"] > 0
         assert u["ratio_decode"] is not None
     assert res["peer_heartbeat"]["distinct_bodies"] > 1
+    for shape in ("peer100lean", "peer1000lean"):
+        lean = res["heartbeat"]["uncached"][shape]
+        assert lean["server"]["done"] > 0
+        assert lean["server"]["errors"] == 0
+    assert res["peer_heartbeat_lean1000"]["keys_per_request"] > 100
     # (3) discovery while heartbeats run
     for shape in ("service100", "services_all"):
         d = res["discovery"][shape]

@@ -122,15 +122,17 @@ def _bad_ids(inst: Instance) -> None:
 
 
 def normalize_instance(inst: Instance, default_region: str, default_zone: str) -> Instance:
-    """Apply S2.3/S2.4 defaults (region, zone, status, synthesized url) and intern the shared strings.
+    """Apply S2.3/S2.4 defaults (region, zone, status, synthesized url) and intern the shared strings
+    (``default_region`` and ``default_zone`` are used as given: the registry passes them interned).
 
     Raises ValueError with a readable reason when the item is invalid (S2.2).
     """
     sid = inst.service_id
     iid = inst.instance_id
-    if not sid or not sid.strip():
+    # isspace(): what an empty strip() says, without building the stripped copy
+    if not sid or sid.isspace():
         raise ValueError("serviceId is required")
-    if not iid or not iid.strip():
+    if not iid or iid.isspace():
         raise ValueError("instanceId is required")
     region = inst.region_id
     zone = inst.zone_id
@@ -144,11 +146,11 @@ def normalize_instance(inst: Instance, default_region: str, default_zone: str) -
     if port is not None and not 0 <= port <= 65535:
         raise ValueError(f"port {port} is out of range 0..65535")
     ip = inst.ip
-    if ip and not valid_ip(ip):
+    if ip and not _DOTTED_QUAD.match(ip) and not valid_ip(ip):  # the usual dotted quad without a call
         raise ValueError(f"ip {ip[:64]!r} is not an IPv4 or IPv6 address")
     url = inst.url
-    if not url or not url.strip():
-        if ip and ip.strip():
+    if not url or url.isspace():
+        if ip and not ip.isspace():
             url = f"{inst.protocol or 'http'}://{ip}:{port or 0}"
         else:
             raise ValueError("url is required (or an ip to build it from)")
@@ -157,8 +159,8 @@ def normalize_instance(inst: Instance, default_region: str, default_zone: str) -
     return Instance(
         _intern(sid),
         iid,
-        _intern(region or default_region),
-        _intern(zone or default_zone),
+        _intern(region) if region else default_region,
+        _intern(zone) if zone else default_zone,
         _intern(group) if group else None,
         inst.machine_name,
         ip if ip is not None else "",

@@ -111,42 +111,64 @@ class Registry:
         region, zone = self.region, self.zone
         pool, legacy_pool = self.pool, self.legacy_pool
         held, legacy_held = pool.leases, legacy_pool.leases
+        fresh: list[Lease] = []  # new leases of the main pool, queued on its wheel at once (one bucket)
+        last_sid: str | None = None
+        entry: ServiceEntry | None = None
+        last_touched: ServiceEntry | None = None
         for raw in items:
             try:
                 inst = normalize_instance(raw, region, zone)
             except ValueError as exc:
                 failed.append(FailedInstance(raw, "bad-request", str(exc)))
                 continue
-            sid = inst.service_id
+            sid = inst.service_id  # interned: a batch of one service finds its entry once
+            if sid is not last_sid or entry is None:
+                svc_key = sid.casefold()
+                entry = services.get(svc_key)
+                if entry is None:
+                    entry = services[svc_key] = ServiceEntry(sid)
+                entry.service_id = sid  # echo the most recent spelling (S1.3)
+                last_sid = sid
             # instance_identity() inlined (normalize_instance set the region)
             key = f"{inst.region_id}\x1f{sid}\x1f{inst.instance_id}".casefold()
-            svc_key = sid.casefold()
-            entry = services.get(svc_key)
-            if entry is None:
-                entry = services[svc_key] = ServiceEntry(sid)
-            old = entry.instances.get(key)
-            if key in held:
-                pool.drop(key)
-            elif key in legacy_held:
-                legacy_pool.drop(key)
+            # The lease this registration replaces, if any: its instance is the one the entry holds (both
+            # are written together here and removed together by _remove), so one probe per pool finds it.
+            prev = held.get(key)
+            in_main = prev is not None
+            if prev is None:
+                prev = legacy_held.get(key)
+            old: Instance | None = None
+            if prev is not None:  # LeasePool.drop() inlined; the key is overwritten below or deleted
+                prev.alive = False
+                prev.leave_group()
+                old = prev.instance
             md = inst.metadata
+            lease = Lease(inst, now, now)
             # is_legacy() inlined: metadata java_registry puts the lease in the legacy pool (S2.6)
-            (legacy_pool if md and (md.get("java_registry") or "").strip() else pool).add(
-                key, Lease(inst, now, now)
-            )
+            if md and (md.get("java_registry") or "").strip():
+                if in_main:
+                    del held[key]
+                legacy_pool.add(key, lease)
+            else:
+                if prev is not None and not in_main:
+                    del legacy_held[key]
+                held[key] = lease
+                fresh.append(lease)
             entry.instances[key] = inst
-            entry.service_id = sid  # echo the most recent spelling (S1.3)
             stored.append(inst)
             if old is None:
                 new.append(inst)
-                touched[id(entry)] = entry
             elif old != inst:
                 changed.append(inst)
-                touched[id(entry)] = entry
+            else:
+                continue
+            if entry is not last_touched:
+                touched[id(entry)] = last_touched = entry
+        pool.add_many(fresh, now)
         if touched:
             now_ms = int(now * 1000)
-            for entry in touched.values():
-                self._bump(entry, now_ms)
+            for bumped in touched.values():
+                self._bump(bumped, now_ms)
         if self.bus.has_listeners:
             now_ms = int(now * 1000)
             is_down = self.is_down
@@ -157,7 +179,7 @@ class Registry:
     def heartbeat(self, keys: Iterable[RawKey]) -> tuple[list[Instance], list[RawKey]]:
         """Renew leases (S4). Returns (renewed instances, keys that are not registered)."""
         leases, failed = self.resolve(keys)
-        self.renew(leases)
+        self.renew_resolved(leases)
         return [lease.instance for lease in leases], failed
 
     def resolve(self, keys: Iterable[RawKey]) -> tuple[list[Lease], list[RawKey]]:
@@ -208,6 +230,16 @@ class Registry:
                 lease.renewal = now
             self.safe.renewed(now, len(leases))
         return True
+
+    def renew_resolved(self, leases: Sequence[Lease]) -> None:
+        """Renew leases resolved just now (:meth:`resolve`, :meth:`resolve_identities`): a pool holds only
+        live leases, so there is nothing to check, and one pass with one clock read renews them all (a
+        peer's whole work per key, with the lookup)."""
+        if leases:
+            now = self.clock.now()
+            for lease in leases:
+                lease.renewal = now
+            self.safe.renewed(now, len(leases))
 
     def renew_entry(self, entry: RenewalEntry) -> bool:
         """Renew the leases of a remembered heartbeat (:class:`RenewalCache`), all or none.

@@ -15,6 +15,7 @@ decides what to replicate. No framework import: metrics and replication are port
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from artemis_client.errors import PayloadTooLargeError, RateLimitedError
 from artemis_client.wire.envelope import OK, ResponseStatus, fail_status
@@ -49,6 +50,9 @@ class WriteRules:
     allow_from_other_zone: bool = True
     region: str = "default"
     zone: str = "default"
+
+
+_METADATA = attrgetter("metadata")
 
 
 def _fail(message: str, status: str = "fail") -> ResponseStatus:
@@ -111,6 +115,8 @@ class RegistryService:
             raise PayloadTooLargeError(f"too many instances in one request: {n} > {limit}", field="instances")
 
     def check_metadata(self, items: list[Instance]) -> None:
+        if not any(map(_METADATA, items)):  # the loop in C: most registrations carry no metadata
+            return
         rules = self.rules
         for idx, inst in enumerate(items):
             md = inst.metadata
@@ -190,7 +196,7 @@ class RegistryService:
         self.check_batch(len(keys))
         registry = self.registry
         leases, failed = registry.resolve(keys)
-        registry.renew(leases)  # resolved just now: every lease is alive
+        registry.renew_resolved(leases)
         if leases:
             metrics.count_renewed(len(leases))
             if not from_peer and self.replication is not None:
@@ -224,7 +230,7 @@ class RegistryService:
         self.check_batch(len(ids))
         registry = self.registry
         leases, failed = registry.resolve_identities(ids)
-        registry.renew(leases)  # resolved just now: every lease is alive
+        registry.renew_resolved(leases)
         if leases:
             metrics.count_renewed(len(leases))
         if not failed:

@@ -85,3 +85,75 @@ def test_lean_heartbeats_can_be_turned_off(make_cluster) -> None:
     _heartbeat(a.url, "i1", service="svc-off")
     wait_for(lambda: _requests(b.url, JSON_HB) >= 1, timeout=5, what="a JSON heartbeat batch on B")
     assert _requests(b.url, LEAN) == 0
+
+
+def _lean_sizes(peer) -> list[int]:
+    return [len(b.split(b"\n")) for _, p, _, b in list(peer.requests) if p == LEAN and b]
+
+
+def _renew_through_one_node(make_cluster, peer, n: int, service: str, **replication: int):
+    """A node replicating to ``peer`` with these replication settings, ``n`` instances registered on it and
+    heartbeated once in one request; the node."""
+    (a,) = make_cluster(
+        1,
+        extra_peers=(peer.url,),
+        cluster={"health_check_initial_delay_secs": 60},
+        replication={"batch_interval_ms": 50, **replication},
+    )
+    _register(a.url, *(instance(service, f"i{k}") for k in range(n)))
+    _heartbeat(a.url, *(f"i{k}" for k in range(n)), service=service)
+    return a
+
+
+def test_heartbeats_leave_in_their_own_larger_batches(make_cluster, fake_peer) -> None:
+    """Heartbeat batches to a peer hold up to replication.heartbeat_batch_size keys while registers keep
+    replication.batch_size."""
+    peer = fake_peer(lambda m, p, b: (200, OK))
+    _renew_through_one_node(make_cluster, peer, 12, "svc-hbb", batch_size=3, heartbeat_batch_size=10)
+    wait_for(lambda: sum(_lean_sizes(peer)) == 12, timeout=5, what="12 heartbeat keys on the peer")
+    assert _lean_sizes(peer) == [10, 2]
+    reg = [len(b["instances"]) for b in peer.bodies("/api/replication/registry/batch-register.json")]
+    assert reg == [3, 3, 3, 3]
+
+
+def test_a_peer_that_refuses_large_heartbeat_batches_gets_smaller_ones(make_cluster, fake_peer) -> None:
+    """A peer answering 413 to a heartbeat batch gets the same keys again in batches of
+    replication.batch_size, and only such batches afterwards: none of its leases misses the renewal."""
+
+    def script(method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        if path == LEAN and len(body.split(b"\n")) > 4:
+            return 413, b'{"responseStatus":{"status":"fail","errorCode":"payload-too-large"}}'
+        return 200, OK
+
+    peer = fake_peer(script)
+    a = _renew_through_one_node(make_cluster, peer, 10, "svc-413", batch_size=4, heartbeat_batch_size=100)
+    wait_for(lambda: _lean_sizes(peer)[1:] == [4, 4, 2], timeout=5, what="the batch again in pieces")
+    assert _lean_sizes(peer)[0] == 10
+    first, *pieces = [b for _, p, _, b in peer.requests if p == LEAN]
+    assert b"\n".join(pieces) == first
+    _heartbeat(a.url, *(f"i{n}" for n in range(10)), service="svc-413")
+    wait_for(lambda: sum(_lean_sizes(peer)[4:]) == 10, timeout=5, what="the next heartbeat batches")
+    assert _lean_sizes(peer)[4:] == [4, 4, 2]
+
+
+def test_lean_payload_is_the_identity_key_of_every_instance() -> None:
+    """A lean batch holds model.identity() of each instance, one per line, for ids in any case and script
+    (the joined lines are folded at once, which must equal folding each key)."""
+    import random
+
+    from artemis_client.wire.registry import Instance
+    from artemis_server.registry.model import identity
+    from artemis_server.replication.replicator import lean_payload
+
+    rnd = random.Random(20)
+    alphabet = "aZß ẞΣσςİıﬁǅΩ-._09ÅåǰΐŉДж"
+    items = [
+        Instance(
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 12))),
+            "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 12))),
+            region_id=rnd.choice(["default", "Region-Σ", "REGIONß", None]),
+        )
+        for _ in range(500)
+    ]
+    want = "\n".join(identity(i.region_id or "", i.service_id, i.instance_id) for i in items)
+    assert lean_payload(items) == want.encode()

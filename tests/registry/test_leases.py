@@ -184,7 +184,7 @@ def test_token_bucket_refills_with_time(burst: int) -> None:
 @pytest.mark.parametrize("seed", range(5))
 def test_timing_wheel_evicts_exactly_what_a_full_scan_would(seed: int) -> None:
     """Renewals do not move leases; the wheel must still evict at each sweep exactly the leases with
-    now - renewal > ttl (S3.1), over random registrations, renewals (one by one and through remembered
+    now - renewal > ttl (S3.1), over random registration batches, renewals (one by one and through remembered
     heartbeats whose groups overlap), unregistrations, re-registrations and clock steps, in both pools."""
     import random
 
@@ -204,11 +204,19 @@ def test_timing_wheel_evicts_exactly_what_a_full_scan_would(seed: int) -> None:
         op = rnd.random()
         n = str(rnd.randrange(60))
         if op < 0.2:
-            is_legacy = rnd.random() < 0.2
-            reg.register([inst(n, metadata={"java_registry": "x"} if is_legacy else None)])
-            renewal[n] = clock.now()
-            gen[n] = gen.get(n, 0) + 1
-            (legacy.add if is_legacy else legacy.discard)(n)
+            # a batch of 1-4 registrations, in both pools, an id possibly twice (the last one holds)
+            batch = [n] + [str(rnd.randrange(60)) for _ in range(rnd.randrange(4))]
+            flags = [rnd.random() < 0.2 for _ in batch]
+            reg.register(
+                [
+                    inst(i, metadata={"java_registry": "x"} if f else None)
+                    for i, f in zip(batch, flags, strict=True)
+                ]
+            )
+            for i, is_legacy in zip(batch, flags, strict=True):
+                renewal[i] = clock.now()
+                gen[i] = gen.get(i, 0) + 1
+                (legacy.add if is_legacy else legacy.discard)(i)
         elif op < 0.4:
             renewed, failed = reg.heartbeat([rkey(n)])
             assert bool(renewed) == (n in renewal)
@@ -358,3 +366,42 @@ def test_a_key_sent_twice_keeps_its_group_intact() -> None:
     assert reg.renew_entry(entry)
     assert not entry.group.broken
     assert {lease.last_renewal() for lease in entry.leases} == {clock.now()}
+
+
+def test_one_batch_of_several_services_and_spellings_registers_like_one_call_each() -> None:
+    """A batch that mixes services, spellings of one service id and a repeated instance leaves the same
+    services, instances, echoed spelling (S1.3), leases and events as registering its items one by one."""
+    batch = [
+        inst(1, "Svc-A"),
+        inst(2, "svc-b"),
+        inst(3, "SVC-A"),
+        inst(1, "svc-a", port=81),
+        inst(4, "svc-b", metadata={"java_registry": "x"}),
+        inst(5, "svc-a"),
+    ]
+    clock_a, clock_b = FakeClock(start=1000.0), FakeClock(start=1000.0)
+    together, one_by_one = make(clock_a), make(clock_b)
+    seen_a, seen_b = Recorder(together.bus), Recorder(one_by_one.bus)
+    stored, failed = together.register(batch)
+    assert (len(stored), failed) == (6, [])
+    for item in batch:
+        one_by_one.register([item])
+    for svc in ("svc-a", "svc-b"):
+        a, b = together.get_service(svc), one_by_one.get_service(svc)
+        assert a is not None
+        assert b is not None
+        assert a.service_id == b.service_id
+        assert list(a.instances.values()) == list(b.instances.values())
+    assert together.get_service("svc-a").service_id == "svc-a"  # type: ignore[union-attr]
+    assert together.get_instance("default", "SVC-A", "1").port == 81  # type: ignore[union-attr]
+    assert len(together) == len(one_by_one) == 5
+    assert len(together.legacy_pool) == 1
+    assert sorted(seen_a.events) == sorted(seen_b.events)
+    # one version bump per service per batch: every service of it has a version of the batch's time
+    assert together.version >= 1_000_000
+    assert all(together.get_service(s).version >= 1_000_000 for s in ("svc-a", "svc-b"))  # type: ignore[union-attr]
+    # every lease of the batch expires after the TTL, none before
+    clock_a.advance(20.0)
+    assert together.sweep() == []
+    clock_a.advance(0.5)
+    assert sorted(i.instance_id for i in together.sweep()) == ["1", "2", "3", "5"]
