@@ -142,6 +142,7 @@ def run(settings: Settings) -> int:
 
     from artemis_server.api.fastpath import build_asgi
     from artemis_server.log import setup_logging, verbose
+    from artemis_server.wsframes import PushProtocol
 
     setup_logging(settings.logging.level, settings.logging.format)
     # Whatever the node writes (database, -wal/-shm, journals, node files) is for this user only (S17.2).
@@ -188,6 +189,10 @@ def run(settings: Settings) -> int:
         ssl_certfile=settings.server.tls_cert or None,
         ssl_keyfile=settings.server.tls_key or None,
         ws_max_size=settings.limits.max_body_bytes,
+        # Push frames leave through wsframes.PushProtocol: the fan-out writes one ready-made frame to many
+        # connections, which a per-connection compression context would forbid (docs/decisions.md, issue 20).
+        ws=PushProtocol,
+        ws_per_message_deflate=False,
         server_header=False,
         # Request-head size and request timeout (api.md T11), whichever HTTP parser runs.
         **transport.uvicorn_options(settings),

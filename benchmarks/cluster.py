@@ -403,6 +403,11 @@ async def mgmt_push(bench: Bench) -> dict[str, Any]:
             firsts: list[float] = []
             answers: list[float] = []
             lost = 0
+            # CPU of every node and of this process (its 1,000 subscribers parse every frame) over the rounds:
+            # what one change costs where, which the machine's load distorts less than the latencies
+            usages = [q.usage for q in nodes.procs]
+            cpu0 = [u.cpu() if u is not None else 0.0 for u in usages]
+            gen0 = time.process_time()
             for r in range(p.mgmt_rounds):
                 op, change = (
                     ("pullout", b'"changeType":"delete"') if r % 2 == 0 else ("pullin", b'"changeType":"new"')
@@ -435,6 +440,11 @@ async def mgmt_push(bench: Bench) -> dict[str, Any]:
                     raise RuntimeError(f"{op} on A answered {resp.status_code}: {resp.text[:200]}")
                 await asyncio.sleep(0.15)
             assert c.usage is not None
+            rounds = max(1, p.mgmt_rounds)
+            cpu_ms = {
+                name: round(1000 * ((u.cpu() if u is not None else 0.0) - before) / rounds, 2)
+                for name, u, before in zip(nodes.names, usages, cpu0, strict=True)
+            }
             out = {
                 "subscribers": n,
                 "rounds": p.mgmt_rounds,
@@ -449,6 +459,9 @@ async def mgmt_push(bench: Bench) -> dict[str, Any]:
                 "write_answer_on_A_p50_ms": ms(pct(answers, 50)),
                 "write_answer_on_A_p99_ms": ms(pct(answers, 99)),
                 "rss_bytes_C": c.usage.rss(),
+                # per round (a change and the 0.15 s pause after it, with the nodes' background work)
+                "cpu_ms_per_round": cpu_ms,
+                "generator_cpu_ms_per_round": round(1000 * (time.process_time() - gen0) / rounds, 2),
             }
     finally:
         for s in subs:
@@ -470,6 +483,13 @@ async def mgmt_push(bench: Bench) -> dict[str, Any]:
         "p50/p99 ms to the first on C / to one on A",
         f"{out['first_subscriber_p50_ms']}/{out['first_subscriber_p99_ms']} / "
         f"{out['subscriber_on_A_p50_ms']}/{out['subscriber_on_A_p99_ms']}",
+    )
+    bench.row(
+        f"8 pull-out on A -> {out['subscribers']} subs on C",
+        "CPU ms per change: A / B / C / generator",
+        " / ".join(
+            f"{v:.1f}" for v in [*out["cpu_ms_per_round"].values(), out["generator_cpu_ms_per_round"]]
+        ),
     )
     return out
 

@@ -23,6 +23,7 @@ from artemis_server.node import Node
 from artemis_server.registry.ports import Clock
 from artemis_server.settings import Settings, load_settings
 from artemis_server.transport import uvicorn_options
+from artemis_server.wsframes import PushProtocol
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +63,8 @@ class LiveServer:
             lifespan="on",
             log_level="warning",
             access_log=False,
-            ws="websockets-sansio",
+            ws=PushProtocol,  # as `artemis server start`: the push fan-out writes ready frames
+            ws_per_message_deflate=False,
             **uvicorn_options(settings, parser),  # the node's own head-size and request-timeout limits
         )
         self.server = _Server(config)

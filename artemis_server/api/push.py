@@ -6,6 +6,13 @@ management changes (pull-out/pull-in ``delete``/``new``, routing/canary ``reload
 Publishing never waits for a client: each session has a bounded buffer (``websocket.queue_size`` frames)
 drained by its own sender task. A session whose buffer overflows is dropped from the hub at once and closed
 with code 1008 and a reason text, so one slow or dead subscriber never slows registration or other sessions.
+
+The fan-out (issue 20): each distinct frame of a publish is encoded once, as text and as a ready-made
+WebSocket frame (artemis_server/wsframes.py). One writer task per hub takes the publishes in order and, in
+slices of ``FANOUT_SLICE`` sessions with the loop serving other work in between, writes the ready frame
+straight to every session whose buffer is empty; a session with frames still queued, or whose connection
+cannot take the write (paused, closing, compressed), gets the frames in its buffer as before. Frames of one
+session therefore stay in publish order.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -30,6 +38,7 @@ from artemis_client.wire.registry import InstanceChange, KeysRequest
 from artemis_server import edge
 from artemis_server.api import registry
 from artemis_server.api.endpoints import Call, Endpoint, dispatch
+from artemis_server.wsframes import ReadyWriter, ready_writer, text_frame
 
 if TYPE_CHECKING:
     from artemis_server.node import Node
@@ -38,6 +47,7 @@ log = logging.getLogger(__name__)
 
 OVERFLOW_CODE = 1008
 CLOSE_TIMEOUT_SECS = 60.0
+FANOUT_SLICE = 128  # sessions written to before the fan-out lets the loop serve other work
 
 WS = "/ws"
 HEARTBEAT = "/ws/registry/heartbeat"
@@ -53,10 +63,31 @@ def _text(obj: Any) -> str:
     return codec.encode(obj).decode()
 
 
+class Frame:
+    """One frame of a fan-out, encoded once: the JSON payload, the ready WebSocket frame, the text."""
+
+    __slots__ = ("_text", "payload", "wire")
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        self.wire = text_frame(payload)
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.payload.decode()
+        return self._text
+
+
+def _frame(obj: Any) -> Frame:
+    return Frame(codec.encode(obj))
+
+
 class Session:
     """One push connection: what it listens to, and its bounded outgoing buffer."""
 
-    def __init__(self, hub: PushHub, kind: str, channel: str) -> None:
+    def __init__(self, hub: PushHub, kind: str, channel: str, ready: ReadyWriter | None = None) -> None:
         self.hub = hub
         self.kind = kind  # ws | service | all | heartbeat
         self.channel = channel  # the ws_counts bucket: registry | discovery
@@ -66,6 +97,23 @@ class Session:
         self.wake = asyncio.Event()
         self.done = asyncio.Event()
         self.closing: tuple[int, str] | None = None
+        self.ready = ready  # writes a ready frame straight to the connection (wsframes.PushProtocol)
+
+    def deliver(self, frames: list[Frame]) -> int:
+        """Fan-out frames: written at once while nothing is queued before them and the connection takes
+        them, the rest queued behind (order kept). Returns how many were written."""
+        if self.closing is not None or not frames:
+            return 0
+        written = 0
+        ready = self.ready
+        if ready is not None and not self.buf:
+            for f in frames:
+                if not ready(f.wire):
+                    break
+                written += 1
+        if written < len(frames):
+            self.offer([f.text for f in frames[written:]])
+        return written
 
     def offer(self, frames: list[str]) -> None:
         """Queue frames; never blocks. A batch always fits an empty buffer (one publish is one batch)."""
@@ -118,6 +166,12 @@ class PushHub:
         self.ttl = ws.session_ttl_secs
         self.max_subs = node.settings.push.max_subscriptions_per_session
         self.sessions: set[Session] = set()
+        # publishes waiting for the writer task: (events, the sessions there were when they came)
+        self._jobs: deque[tuple[list[InstanceChange], list[Session]]] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        self._queued = 0  # publishes handed to the writer so far
+        self._written = 0  # ... and fanned out
+        self._flush_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.overflows = Counter(
             "artemis_ws_overflow_closes",
             "Push sessions closed because their buffer overflowed",
@@ -140,45 +194,110 @@ class PushHub:
             counts[session.channel] = max(0, counts.get(session.channel, 0) - 1)
 
     def publish(self, events: list[InstanceChange]) -> None:
+        """Hand the events to the writer task (never waits): the sessions listening now get them, in the
+        order of the publishes."""
         if not self.sessions or not events:
             return
-        try:
-            self._fan_out(events)
-        except Exception:  # never let the bus drop the hub: push would stop for good
-            log.exception("push fan-out failed")
+        listeners = [s for s in self.sessions if s.kind != "heartbeat"]
+        if not listeners:
+            return
+        self._jobs.append((events, listeners))
+        self._queued += 1
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_jobs(), name="push-fan-out")
 
-    def _fan_out(self, events: list[InstanceChange]) -> None:
+    async def flushed(self, timeout: float) -> None:
+        """Wait, at most ``timeout`` seconds, until the publishes made so far (not later ones) are written or
+        queued in the sessions' buffers: work that can wait, such as a peer's copy of a management change,
+        then does not compete with that fan-out for the event loop's thread."""
+        target = self._queued
+        if self._written >= target:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._flush_waiters.append((target, fut))
+        try:
+            await asyncio.wait({fut}, timeout=timeout)
+        finally:
+            if not fut.done():
+                fut.cancel()
+                self._flush_waiters = [w for w in self._flush_waiters if w[1] is not fut]
+
+    async def _write_jobs(self) -> None:
+        while self._jobs:
+            events, listeners = self._jobs.popleft()
+            try:
+                await self._fan_out(events, listeners)
+            except Exception:  # never let one bad publish stop push for good
+                log.exception("push fan-out failed")
+            self._written += 1
+            if self._flush_waiters:
+                waiting = []
+                for target, fut in self._flush_waiters:
+                    if target <= self._written:
+                        if not fut.done():
+                            fut.set_result(None)
+                    else:
+                        waiting.append((target, fut))
+                self._flush_waiters = waiting
+
+    async def _fan_out(self, events: list[InstanceChange], listeners: list[Session]) -> None:
         services = [ev.instance.service_id.casefold() for ev in events]
-        j_frames: list[str] | None = None
-        ws_frames: dict[str, str] | None = None
-        for s in list(self.sessions):
-            if s.kind == "heartbeat":
+        # the usual publish is about one service: every listener of it gets the same list, built once
+        one = services[0] if services.count(services[0]) == len(services) else None
+        j_frames: list[Frame] | None = None
+        ws_frames: dict[str, Frame] | None = None
+        ws_one: list[Frame] | None = None
+        written = 0
+        t0 = time.perf_counter()
+        for k, s in enumerate(listeners):
+            if k and k % FANOUT_SLICE == 0:
+                await asyncio.sleep(0)  # a slice done: let the loop serve requests and other pushes
+            if s.closing is not None:
                 continue
-            if s.kind == "all":
-                if j_frames is None:
-                    j_frames = [_text(ev) for ev in events]
-                s.offer(j_frames)
-            elif s.kind == "service":
-                if not s.subs:
+            kind = s.kind
+            if kind == "ws":
+                if not s.subs or (one is not None and one not in s.subs):
                     continue
-                if j_frames is None:
-                    j_frames = [_text(ev) for ev in events]
-                s.offer([f for f, svc in zip(j_frames, services, strict=True) if svc in s.subs])
-            elif s.subs:
                 if ws_frames is None:
                     ws_frames = self._ws_frames(events, services)
-                s.offer([frame for svc, frame in ws_frames.items() if svc in s.subs])
+                    ws_one = list(ws_frames.values()) if one is not None else None
+                if ws_one is not None:
+                    ready = s.ready  # the common case, inlined: one frame, nothing queued, written at once
+                    if ready is not None and not s.buf and ready(ws_one[0].wire):
+                        written += 1
+                    else:
+                        written += s.deliver(ws_one)
+                else:
+                    written += s.deliver([f for svc, f in ws_frames.items() if svc in s.subs])
+            elif kind == "all" or (kind == "service" and s.subs):
+                if one is not None and kind == "service" and one not in s.subs:
+                    continue
+                if j_frames is None:
+                    j_frames = [_frame(ev) for ev in events]
+                if kind == "all" or one is not None:
+                    written += s.deliver(j_frames)
+                else:
+                    written += s.deliver(
+                        [f for f, svc in zip(j_frames, services, strict=True) if svc in s.subs]
+                    )
+        if written:
+            self.node.metrics.ws_messages.inc(written)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "push fan-out of %d event(s) to %d session(s): %d frame(s) written at once in %.1f ms",
+                len(events), len(listeners), written, 1000 * (time.perf_counter() - t0),
+            )  # fmt: skip
 
     @staticmethod
-    def _ws_frames(events: list[InstanceChange], services: list[str]) -> dict[str, str]:
+    def _ws_frames(events: list[InstanceChange], services: list[str]) -> dict[str, Frame]:
         grouped: dict[str, list[InstanceChange]] = {}
         for ev, svc in zip(events, services, strict=True):
             grouped.setdefault(svc, []).append(ev)
-        out: dict[str, str] = {}
+        out: dict[str, Frame] = {}
         for svc, evs in grouped.items():
             sid = evs[-1].instance.service_id
             changes = [WsChange(e.instance, e.change_type, rfc3339(e.change_time)) for e in evs]
-            out[svc] = _text(ServiceChange(sid, sid, changes))
+            out[svc] = _frame(ServiceChange(sid, sid, changes))
         return out
 
 
@@ -307,7 +426,7 @@ async def run_session(hub: PushHub, socket: WebSocket[Any, Any, Any], kind: str,
         await socket.accept()
     except Exception:
         return  # the client left during the handshake
-    session = Session(hub, kind, channel)
+    session = Session(hub, kind, channel, ready_writer(socket.scope))
     if not hub.add(session):
         await socket.close(code=1013, reason="too many push sessions; try again later")
         return

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from artemis_client.errors import BadRequestError
 from artemis_client.wire import codec
 from artemis_client.wire.envelope import OK
@@ -39,6 +41,7 @@ from artemis_client.wire.replication import (
 from artemis_server import edge
 from artemis_server.api.endpoints import Call, Routes
 from artemis_server.api.registry import answer
+from artemis_server.store.changelog import Entry
 
 routes = Routes()
 
@@ -219,6 +222,18 @@ async def management_changes(call: Call) -> Any:
     )
 
 
+def pushed_changes(body: bytes) -> list[Entry]:
+    """The changes a poke carries besides its PeerHello fields (``changes``, as changes.json answers them;
+    issue 20); none when it carries none or any of them is unreadable (the poked node then pulls them)."""
+    if b'"changes"' not in body:
+        return []
+    try:
+        doc = msgspec.json.decode(body)
+        return [Entry.from_wire(e) for e in doc.get("changes") or []]
+    except (msgspec.DecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return []
+
+
 @routes.post("/api/replication/management/poke.json", family="A", body=PeerHello, peer=True)
 async def management_poke(call: Call) -> Any:
     """A peer committed a management change: pull it now (or read the shared database)."""
@@ -226,7 +241,8 @@ async def management_poke(call: Call) -> Any:
     req: PeerHello = call.data
     url = req.url or call.headers.get("x-artemis-node-url")
     if node.mgmt_sync is not None:
-        node.mgmt_sync.poked(url, node.tracing.extract(call.headers) if node.tracing.on else None)
+        trace = node.tracing.extract(call.headers) if node.tracing.on else None
+        node.mgmt_sync.poked(url, trace, pushed_changes(call.body))
     elif node.management.watch is not None:
         node.management.watch.poke()
     return edge.ok_a()

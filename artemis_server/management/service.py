@@ -8,10 +8,13 @@ entities' rows, their versions, the audit rows and the change-log entry (store/c
 the caller answers; then the view discovery reads is updated and instances whose visibility changed raise
 ``delete`` / ``new`` (S10.10), canary and routing changes ``reload`` (S13.1).
 
-Changes made on other nodes arrive as change-log entries (replication/mgmt_sync.py pulls them from peers; a
-database shared with other nodes is watched by :class:`~artemis_server.management.watch.SharedWatch`) and are
-merged entity by entity: the value with the newer hybrid-logical-clock stamp wins (S14.2). A merged change
-raises the same events as a local one.
+Changes made on other nodes arrive as change-log entries (replication/mgmt_sync.py pulls them from peers,
+or takes them from the poke that announces them; a database shared with other nodes is watched by
+:class:`~artemis_server.management.watch.SharedWatch`) and are merged entity by entity: the value with the
+newer hybrid-logical-clock stamp wins (S14.2). A merged change raises the same events as a local one. A
+merged change that touches only state held in memory (operations, canary) is put in force before this node's
+own copy is written (issue 20: subscribers hear of it without waiting for the fsync); the positions that say
+which changes this node holds move only once the copy is on disk, so a failed write is fetched again.
 
 Registration, heartbeat and discovery never wait for the database: when it is unreachable, management calls
 fail with :class:`StorageUnavailableError` and everything else keeps serving from memory.
@@ -62,6 +65,7 @@ C = TypeVar("C", bound=CommandBase)
 MAX_ATTEMPTS = (
     8  # a write planned against a view another node sharing the database just changed is re-planned
 )
+FANOUT_WAIT_SECS = 0.5  # a merged change's copy waits at most this long for the push fan-out it started
 
 
 class ManagementService:
@@ -76,8 +80,8 @@ class ManagementService:
         # per entity, the stamp of the value the view holds; per origin, the last change the view holds
         self.versions: dict[str, Stamp] = {}
         self.positions: dict[str, int] = {}
-        # called (on the event loop) after every change committed here: peers are told to pull
-        self.on_commit: list[Callable[[], None]] = []
+        # called (on the event loop) with every change committed here: peers are told (and sent it)
+        self.on_commit: list[Callable[[Entry], None]] = []
         # called once the database is open (start-up catch-up from peers begins then)
         self.on_ready: list[Callable[[], None]] = []
         self.watch: SharedWatch | None = None  # the shared change log (lifecycle.open_once)
@@ -242,7 +246,7 @@ class ManagementService:
             result = plan.after() if plan.after is not None else plan.result
             self.node.metrics.management_ops.labels(name).inc()
         for fn in list(self.on_commit):
-            fn()
+            fn(entry)
         return result
 
     # -- changes made elsewhere --------------------------------------------------------------------------
@@ -259,12 +263,68 @@ class ManagementService:
     async def _merge_remote(self, entries: list[Entry]) -> int:
         store = self._require_store()
         async with self.get_lock():
-            done = await anyio.to_thread.run_sync(lambda: store.apply_remote(entries, self.clock))
-            pairs = [(entry.stamp, change) for entry, applied in done for change in applied]
-            for entry, _ in done:
-                self.positions[entry.origin] = max(self.positions.get(entry.origin, 0), entry.seq)
-            if pairs:
-                await self._install(pairs, [])
+            return await self._merge_locked(store, entries)
+
+    async def merge_pushed(self, entries: list[Entry]) -> bool:
+        """Merge the changes a peer sent with its poke (its own, just committed). Only an entry that is the
+        next of its origin here is taken, so the positions never skip one; True when every entry was taken
+        or is held already, False when one was not (the caller pulls, which fetches whatever is missing)."""
+        tracing = self.node.tracing
+        if tracing.on:
+            with tracing.span("management.merge", {"artemis.entries": len(entries), "artemis.pushed": True}):
+                return await self._merge_pushed(entries)
+        return await self._merge_pushed(entries)
+
+    async def _merge_pushed(self, entries: list[Entry]) -> bool:
+        store = self._require_store()
+        async with self.get_lock():
+            held = dict(self.positions)
+            take: list[Entry] = []
+            complete = True
+            for e in entries:
+                have = held.get(e.origin, 0)
+                if e.seq <= have:
+                    continue
+                if e.seq != have + 1:
+                    complete = False  # a gap: an earlier change of this origin has not arrived here
+                    break
+                take.append(e)
+                held[e.origin] = e.seq
+            if take:
+                await self._merge_locked(store, take)
+        return complete
+
+    async def _merge_locked(self, store: Store, entries: list[Entry]) -> int:
+        """Write what is new here and update the view (the caller holds the lock). Changes of in-memory
+        state only are installed first and pushed to the subscribers, then stored (the view answers with
+        them meanwhile); routing changes are read back from the store, so they are installed after it."""
+        early = all(c.kind not in ent.ROUTING_KINDS for e in entries for c in e.entities)
+        if early:
+            held = self.positions
+            fresh = [(e.stamp, c) for e in entries if e.seq > held.get(e.origin, 0) for c in e.entities]
+            if fresh:
+                await self._install(fresh, [])
+                # The store's worker thread would take the GIL from the fan-out the install started, and
+                # nobody waits for the copy: write it once the subscribers have the change (bounded).
+                hub = self.node.push
+                if hub is not None:
+                    await hub.flushed(FANOUT_WAIT_SECS)
+        in_force = time.time()
+        done = await anyio.to_thread.run_sync(lambda: store.apply_remote(entries, self.clock))
+        if done and log.isEnabledFor(logging.DEBUG):
+            last, stored = done[-1][0], time.time()
+            log.debug(
+                "merged %d change(s) up to %s #%d: in force %.0f ms after its commit, stored %.0f ms later",
+                len(done), last.origin, last.seq, 1000 * (in_force if early else stored) - last.stamp.ms,
+                1000 * (stored - in_force) if early else 0.0,
+            )  # fmt: skip
+        pairs = [(entry.stamp, change) for entry, applied in done for change in applied]
+        for entry, _ in done:
+            self.positions[entry.origin] = max(self.positions.get(entry.origin, 0), entry.seq)
+        if early:  # installed above; only what the view did not take then (none while view and store agree)
+            pairs = [(st, c) for st, c in pairs if wins(st, self.versions.get(c.id))]
+        if pairs:
+            await self._install(pairs, [])
         return len(done)
 
     async def read_shared(self) -> int:

@@ -16,6 +16,12 @@ When to pull:
   visible on the peers within tens of milliseconds: S14.2's 2 s and WebSocket subscribers), when it says
   hello after its start, and when its health check turns good.
 
+A poke carries the changes it announces when they are few and small (``changes``: entries as changes.json
+answers them, at most ``PUSH_MAX_ENTRIES`` and ``PUSH_MAX_BYTES``; issue 20). The poked node merges them
+without the pull's round trip when each is the next of its origin there, and pulls as before when one is not
+(a gap: a poke it missed) or the poke carried none. The pull stays the one path that guarantees delivery;
+the pushed copy only saves time, and a node of an older version ignores it and pulls.
+
 A peer that turns out to share this node's database (same ``databaseId``) is not pulled from: the database
 already holds its changes, and its pokes make this node read the shared log at once. A peer answering 404 has
 no change log (a Java or Rust node): it is asked again only every ``NO_LOG_RETRY_SECS``.
@@ -32,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from artemis_client.errors import StorageUnavailableError
 from artemis_client.wire import codec
+from artemis_client.wire.replication import ChangeEntry
 from artemis_server.replication.client import Outcome, PeerClient
 from artemis_server.replication.peers import Peer, PeerSet, same_address
 from artemis_server.store.changelog import Entry
@@ -49,6 +56,8 @@ NO_LOG_RETRY_SECS = 60.0
 PAGE = 200  # entries per answer
 MAX_PAGES = 500  # per pull round (100,000 entries); the next round continues
 POKE_TIMEOUT_SECS = 1.0
+PUSH_MAX_ENTRIES = 16  # changes sent with one poke; more than that (a burst) is left to the pull
+PUSH_MAX_BYTES = 64 * 1024  # ... and at most this much of them
 
 
 @dataclass(slots=True)
@@ -63,6 +72,7 @@ class PeerSync:
     last_ok: float = 0.0
     last_error: str = ""
     trace: Any = None  # the context of the traced change a poke announced: the next pull continues it
+    pushed: list[Entry] = field(default_factory=list)  # changes its pokes carried, not merged yet
 
     def pending(self, mine: dict[str, int]) -> int:
         """Changes this node holds that the peer did not hold when we last heard from it."""
@@ -77,6 +87,7 @@ class ManagementSync:
         self.states = {p.url: PeerSync(p) for p in peers.peers}
         self._poke = asyncio.Event()
         self._poke_traces: list[Any] = []  # contexts of traced commits since the last poke round
+        self._outbox: list[ChangeEntry] = []  # changes committed here since the last poke round
         node.management.on_commit.append(self._committed)
         peers.on_up.append(lambda p: self.wake(p.url))
 
@@ -100,24 +111,31 @@ class ManagementSync:
             st.failures = 0
             st.wake.set()
 
-    def _committed(self) -> None:
-        """A local commit (called inside the command's span): poke the peers, with its trace when traced."""
+    def _committed(self, entry: Entry) -> None:
+        """A local commit (called inside the command's span): poke the peers, with the change (as stored:
+        its wire form is taken now) and its trace when traced."""
         tracing = self.node.tracing
         if tracing.on:
             sc = tracing.current()
             if sc is not None:
                 self._poke_traces.append(sc)
+        if len(self._outbox) <= PUSH_MAX_ENTRIES:
+            self._outbox.append(entry.to_wire())
         self._poke.set()
 
-    def poked(self, url: str | None, trace: Any = None) -> None:
+    def poked(self, url: str | None, trace: Any = None, changes: list[Entry] | None = None) -> None:
         """A peer committed a change: fetch it (or, sharing the database, read the log) now. A caller this
         node knows under another address (a host name instead of an IP) makes it pull from every peer.
-        ``trace``: the context of the change's trace the poke carried; the pull that fetches it joins it."""
+        ``trace``: the context of the change's trace the poke carried; the pull that fetches it joins it.
+        ``changes``: the changes the poke carried, merged by that peer's loop instead of a pull when they
+        follow what this node holds (never from a peer sharing this node's database: it holds them)."""
         st = self.state_of(url)
         if trace is not None:
             for other in [st] if st is not None else self.states.values():
                 if other is not None:
                     other.trace = trace
+        if changes and st is not None and not st.same_db:
+            st.pushed.extend(changes)
         watch = self.node.management.watch
         if (st is None or st.same_db) and watch is not None:
             watch.poke()
@@ -172,9 +190,17 @@ class ManagementSync:
         tracing = self.node.tracing
         trace, st.trace = st.trace, None
         if trace is None or not tracing.on:
-            return await self.pull(st)
+            return await self._round(st)
         with tracing.span("management.pull", {"artemis.peer": st.peer.url}, parent=trace, kind="consumer"):
-            return await self.pull(st)
+            return await self._round(st)
+
+    async def _round(self, st: PeerSync) -> bool:
+        """Merge what the peer's pokes carried; pull when that was nothing or left a gap."""
+        pushed, st.pushed = st.pushed, []
+        if pushed and not st.same_db and await self.node.management.merge_pushed(pushed):
+            st.last_ok = time.monotonic()
+            return True
+        return await self.pull(st)
 
     async def pull(self, st: PeerSync) -> bool:
         """Fetch and merge everything the peer holds that this node lacks; False when the peer failed."""
@@ -227,13 +253,21 @@ class ManagementSync:
 
     # -- poking ----------------------------------------------------------------------------------------------
     async def _poker(self) -> None:
-        """After local commits, tell every peer (pokes coalesce: one round covers every commit before it)."""
-        body = codec.encode({"nodeId": self.node.node_id, "url": self.node.url})
+        """After local commits, tell every peer (pokes coalesce: one round covers every commit before it),
+        sending the changes along when they are few and small."""
+        hello = {"nodeId": self.node.node_id, "url": self.node.url}
+        plain = codec.encode(hello)
         tracing = self.node.tracing
         while True:
             await self._poke.wait()
             self._poke.clear()
             traces, self._poke_traces = self._poke_traces, []
+            outbox, self._outbox = self._outbox, []
+            body = plain
+            if 0 < len(outbox) <= PUSH_MAX_ENTRIES:
+                full = codec.encode({**hello, "changes": outbox})
+                if len(full) <= PUSH_MAX_BYTES:
+                    body = full
             targets = [st for st in self.states.values() if not st.no_log]
             if traces and tracing.on:
                 parent, links = tracing.batch_parent(traces)
