@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from artemis_client.wire.registry import Instance, InstanceChange, RawKey
@@ -405,3 +407,93 @@ def test_one_batch_of_several_services_and_spellings_registers_like_one_call_eac
     assert together.sweep() == []
     clock_a.advance(0.5)
     assert sorted(i.instance_id for i in together.sweep()) == ["1", "2", "3", "5"]
+
+
+def _spellings(rnd: random.Random, word: str) -> str:
+    """``word`` in a random mix of cases (the ids are case-insensitive, S1.1)."""
+    return "".join(c.upper() if rnd.random() < 0.3 else c for c in word)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_resolve_by_spelling_agrees_with_the_identity_lookup(seed: int) -> None:
+    """``Registry.resolve`` finds a key of the node's region spelled as registered in its service's
+    ``spelled`` leases, and every other key by its folded identity. Over random registrations (any case,
+    explicit and default regions, another region, both pools, the same instance registered again under
+    another spelling), unregistrations and evictions in any spelling, it must return exactly the lease the
+    folded identity holds, for keys in any spelling, and the index must hold exactly the live leases of
+    the node's region under their registered spelling."""
+    from artemis_server.registry.model import identity
+
+    rnd = random.Random(seed)
+    clock = FakeClock(start=1_700_000_000.0)
+    reg = Registry(clock=clock, region="Sha", leases=LeaseSettings(5, 9, False))
+    services = ["svc-a", "svc-b", "OrderService"]
+    regions = [None, "sha", "SHA", "Sha", "fra"]
+
+    def key_for(sid: str, iid: str, region: str | None) -> RawKey:
+        return RawKey(service_id=sid, instance_id=iid, region_id=region, zone_id="z", group_id="g")
+
+    def truth(k: RawKey) -> object:
+        ident = identity(k.region_id or reg.region, k.service_id, k.instance_id)
+        return reg.pool.leases.get(ident) or reg.legacy_pool.leases.get(ident)
+
+    for step in range(3000):
+        op = rnd.random()
+        sid = _spellings(rnd, rnd.choice(services))
+        iid = _spellings(rnd, f"Host-{rnd.randrange(25)}:80")
+        region = rnd.choice(regions)
+        if op < 0.35:
+            legacy = rnd.random() < 0.2
+            reg.register(
+                [
+                    Instance(
+                        service_id=sid,
+                        instance_id=iid,
+                        region_id=region,
+                        url="http://h/",
+                        metadata={"java_registry": "x"} if legacy else None,
+                    )
+                ]
+            )
+        elif op < 0.45:
+            reg.unregister([key_for(sid, iid, region)])
+        elif op < 0.5:
+            clock.advance(rnd.choice([0.5, 3.0, 6.0]))
+            reg.sweep()
+        else:
+            # a heartbeat of keys in any spelling, some registered, some not, several services mixed
+            keys = [
+                key_for(
+                    _spellings(rnd, rnd.choice(services)),
+                    _spellings(rnd, f"Host-{rnd.randrange(25)}:80"),
+                    rnd.choice(regions),
+                )
+                for _ in range(rnd.randrange(1, 8))
+            ]
+            # ... and the exact spellings registered, which the index answers
+            for entry in list(reg.services.values())[:2]:
+                for lease in list(entry.spelled.values())[:3]:
+                    i = lease.instance
+                    keys.append(key_for(i.service_id, i.instance_id, rnd.choice([None, i.region_id])))
+            rnd.shuffle(keys)
+            want = [truth(k) for k in keys]
+            found, failed = reg.resolve(keys)
+            assert found == [w for w in want if w is not None], f"seed {seed} step {step}"
+            assert all(a is b for a, b in zip(found, [w for w in want if w is not None], strict=True))
+            assert failed == [k for k, w in zip(keys, want, strict=True) if w is None]
+            reg.renew_resolved(found)
+        # the index: exactly the live leases of the node's region, under their registered spelling
+        for entry in reg.services.values():
+            for spelling, lease in entry.spelled.items():
+                assert lease.alive, f"seed {seed} step {step}"
+                assert spelling == lease.instance.instance_id, f"seed {seed} step {step}"
+                assert truth(key_for(entry.service_id, spelling, None)) is lease
+            live = [
+                lease
+                for ident in entry.instances
+                for lease in [reg.pool.leases.get(ident) or reg.legacy_pool.leases.get(ident)]
+                if lease is not None and ident.startswith("sha\x1f")
+            ]
+            assert sorted(map(id, live)) == sorted(map(id, entry.spelled.values())), (
+                f"seed {seed} step {step}"
+            )
