@@ -21,10 +21,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from artemis_client.wire import codec
+from artemis_client.wire.codec import STRICT_MISSES
 from artemis_server.api.app import all_endpoints, create_app
 from artemis_server.api.boundary import JSON_CT, Boundary, send_reply
 from artemis_server.api.cors import CorsLayer
-from artemis_server.api.endpoints import Endpoint, hooks_for
+from artemis_server.api.endpoints import Endpoint, failure, hooks_for, to_reply
 from artemis_server.edge import OK_BYTES
 from artemis_server.node import Node
 from artemis_server.settings import Settings
@@ -46,6 +48,8 @@ class FastLane:
         ]
         self.routes: dict[str, Endpoint] = {}
         self.get_routes: dict[str, Endpoint] = {}  # hot GETs: services.json and service.json by query
+        # the strict decoders of the client heartbeat endpoints (their first-sight bodies), by id(endpoint)
+        self._strict: dict[int, Any] = {}
         if settings.wire.naming != "camel":
             return  # snake_case output: leave every request to Litestar (the lane's cached answer is camel)
         for ep in all_endpoints():
@@ -57,6 +61,8 @@ class FastLane:
                 table = self.get_routes
             else:
                 continue
+            if ep.extra.get("renewals") and ep.body is not None:
+                self._strict[id(ep)] = codec.strict_decoder(ep.body)
             for p in ep.paths:
                 table[p] = ep
                 for a in aliases:
@@ -114,11 +120,30 @@ class FastLane:
             body += msg.get("body", b"")
             if not msg.get("more_body", False):
                 break
-        node = self.node
         cache_key: bytes | None = None
-        if plain and ep.extra.get("renewals") and node.renewals.budget and not hooks_for(node, ep):
-            # A heartbeat body seen before: the same leases renewed, the same answer (RegistryService).
-            t0 = time.perf_counter()
+        if plain and ep.extra.get("renewals") and not hooks_for(self.node, ep):
+            await self._heartbeat(ep, scope, body, send)
+            return
+        if plain and "again" in ep.extra:
+            if await self._again(ep, body, send):
+                return
+            cache_key = body
+        await send_reply(send, await self.boundary.serve(ep, scope, body, {}, cache_key, plain))
+
+    async def _heartbeat(self, ep: Endpoint, scope: dict[str, Any], body: bytes, send: Any) -> None:
+        """A client heartbeat no request hook acts on, sent without ``Content-Encoding``.
+
+        A body that renewed all its keys before is renewed from the renewal cache
+        (``RegistryService.heartbeat_again``). Any other body is decoded by the endpoint's strict decoder
+        (every key spelled as the contract does, what every SDK sends) and handed to
+        ``RegistryService.heartbeat`` as the handler (api/registry.py) hands it, answered alike, without
+        building a ``Call`` (first sight: every replicated and restarted client's heartbeat, issue 20). A
+        body the strict decoder refuses (another key spelling, a malformed or invalid body) goes to the
+        boundary, which decodes it tolerantly or names the bad field; nothing has changed by then."""
+        node = self.node
+        t0 = time.perf_counter()
+        cache_key: bytes | None = None
+        if node.renewals.budget:
             if node.service.heartbeat_again(body):
                 node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
                 self.renewed_from_cache += 1
@@ -126,11 +151,23 @@ class FastLane:
                 await send({"type": "http.response.body", "body": OK_BYTES})
                 return
             cache_key = body
-        elif plain and "again" in ep.extra:
-            if await self._again(ep, body, send):
-                return
-            cache_key = body
-        await send_reply(send, await self.boundary.serve(ep, scope, body, {}, cache_key, plain))
+        try:
+            data = self._strict[id(ep)].decode(body)
+        except STRICT_MISSES:
+            await send_reply(send, await self.boundary.serve(ep, scope, body, {}, cache_key, True))
+            return
+        try:
+            result = node.service.heartbeat(data, from_peer=False, body=cache_key)
+            reply = None if result is None else to_reply(result, ep.status)
+        except Exception as exc:
+            reply = failure(ep, exc, "POST", scope["path"])
+        if reply is None:
+            node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
+            await send({"type": "http.response.start", "status": 200, "headers": self._ok_headers})
+            await send({"type": "http.response.body", "body": OK_BYTES})
+            return
+        node.metrics.request_done(ep.metric, reply.status, time.perf_counter() - t0)
+        await send_reply(send, reply)
 
     async def _again(self, ep: Endpoint, key: bytes, send: Any) -> bool:
         """Answer a discovery request whose bytes were answered from the answer cache before, while that

@@ -35,9 +35,10 @@ class ServiceEntry:
     """All instances of one service, in order of first registration (S7.6).
 
     ``spelled`` holds the leases of the service's instances in the node's own region by instance id exactly
-    as registered: a client heartbeats the keys it registered, spelled the same, so :meth:`Registry.resolve`
-    finds each of them with one probe of the instance id, without building and folding its identity. It is
-    written and emptied with ``instances`` (:meth:`Registry.register`, :meth:`Registry._remove`).
+    as registered: a client heartbeats the keys it registered, spelled the same, so
+    :meth:`Registry.renew_keys` finds each of them with one probe of the instance id, without building and
+    folding its identity. It is written and emptied with ``instances`` (:meth:`Registry.register`,
+    :meth:`Registry._remove`).
     """
 
     __slots__ = ("instances", "service_id", "spelled", "version")
@@ -194,12 +195,12 @@ class Registry:
 
     def heartbeat(self, keys: Iterable[RawKey]) -> tuple[list[Instance], list[RawKey]]:
         """Renew leases (S4). Returns (renewed instances, keys that are not registered)."""
-        leases, failed = self.resolve(keys)
-        self.renew_resolved(leases)
+        leases, failed = self.renew_keys(keys)
         return [lease.instance for lease in leases], failed
 
-    def resolve(self, keys: Iterable[RawKey]) -> tuple[list[Lease], list[RawKey]]:
-        """The current leases of ``keys`` (in order) and the keys that are not registered.
+    def renew_keys(self, keys: Iterable[RawKey]) -> tuple[list[Lease], list[RawKey]]:
+        """Renew the current leases of ``keys`` (S4): the leases renewed (in the keys' order) and the keys
+        that are not registered. Each lease is renewed as it is found (one pass, one clock read).
 
         A key of this node's region spelled as its instance was registered is found in its service's
         ``spelled`` leases: one probe, looked up once per run of keys of one service (a client's heartbeat
@@ -207,6 +208,7 @@ class Registry:
         looked up by its identity, folded (S1.1). A lease found by spelling is taken only while it is
         alive, so that index can never renew a lease that left its pool.
         """
+        now = self.clock.now()
         found: list[Lease] = []
         failed: list[RawKey] = []
         pool = self.pool.leases
@@ -227,6 +229,7 @@ class Registry:
                 if spelled is not None:
                     lease = spelled.get(k.instance_id)
                     if lease is not None and lease.alive:
+                        lease.renewal = now
                         found.append(lease)
                         continue
             # identity() inlined: a function call per key is a fifth of this loop
@@ -235,7 +238,10 @@ class Registry:
             if lease is None:
                 failed.append(k)
             else:
+                lease.renewal = now
                 found.append(lease)
+        if found:
+            self.safe.renewed(now, len(found))
         return found, failed
 
     def resolve_identities(self, ids: Iterable[str]) -> tuple[list[Lease], list[str]]:
@@ -271,7 +277,7 @@ class Registry:
         return True
 
     def renew_resolved(self, leases: Sequence[Lease]) -> None:
-        """Renew leases resolved just now (:meth:`resolve`, :meth:`resolve_identities`): a pool holds only
+        """Renew leases resolved just now (:meth:`resolve_identities`): a pool holds only
         live leases, so there is nothing to check, and one pass with one clock read renews them all (a
         peer's whole work per key, with the lookup)."""
         if leases:

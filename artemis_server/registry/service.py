@@ -67,9 +67,11 @@ def _ident(i: Instance) -> str:
 def collect_keys(req: KeysRequest) -> tuple[list[RawKey], dict[int, Instance]]:
     """The keys of a heartbeat / unregister (R ``instanceKeys`` then J ``instances``), and the J instance
     each key came from (by the key's ``id``) so that a failure echoes the item as sent."""
-    keys: list[RawKey] = list(req.instance_keys or ())
     sent: dict[int, Instance] = {}
-    for inst in req.instances or ():
+    if not req.instances:
+        return req.instance_keys or [], sent  # R keys only (every SDK): the decoded list as it is
+    keys: list[RawKey] = list(req.instance_keys or ())
+    for inst in req.instances:
         k = RawKey(inst.service_id, inst.instance_id, inst.region_id, inst.zone_id, inst.group_id)
         sent[id(k)] = inst
         keys.append(k)
@@ -195,8 +197,7 @@ class RegistryService:
         keys, sent = collect_keys(req)
         self.check_batch(len(keys))
         registry = self.registry
-        leases, failed = registry.resolve(keys)
-        registry.renew_resolved(leases)
+        leases, failed = registry.renew_keys(keys)
         if leases:
             metrics.count_renewed(len(leases))
             if not from_peer and self.replication is not None:

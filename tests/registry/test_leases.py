@@ -228,13 +228,14 @@ def test_timing_wheel_evicts_exactly_what_a_full_scan_would(seed: int) -> None:
         elif op < 0.45:
             live = sorted(renewal)
             ids_ = rnd.sample(live, min(len(live), rnd.randrange(1, 6)))
-            leases, failed = reg.resolve([rkey(i) for i in ids_])
-            if ids_ and not failed and reg.renew(leases):
+            leases, failed = reg.renew_keys([rkey(i) for i in ids_])
+            assert not failed  # every id sampled is live in the model
+            for i in ids_:
+                renewal[i] = clock.now()
+            if ids_:
                 body = b"body-%d" % step
                 cache.put(body, leases, clock.now())
                 remembered.append((body, [(i, gen[i]) for i in ids_]))
-                for i in ids_:
-                    renewal[i] = clock.now()
         elif op < 0.6 and remembered:
             body, seen = rnd.choice(remembered[-8:])
             entry = cache.get(body)
@@ -286,7 +287,7 @@ def test_renewal_cache_renews_until_a_lease_leaves_and_stays_in_budget() -> None
     clock = FakeClock()
     reg = make(clock, ttl=20)
     reg.register([inst(n) for n in range(4)])
-    leases, failed = reg.resolve([rkey(0), rkey(1), rkey(9)])
+    leases, failed = reg.renew_keys([rkey(0), rkey(1), rkey(9)])
     assert [lease.instance.instance_id for lease in leases] == ["0", "1"]
     assert failed == [rkey(9)]
     cache = RenewalCache(budget=2000)
@@ -302,7 +303,7 @@ def test_renewal_cache_renews_until_a_lease_leaves_and_stays_in_budget() -> None
     assert sorted(i.instance_id for i in reg.sweep()) == ["2", "3"]
     # another remembered body takes lease 1 over: the first group is broken, renewals go lease by lease
     reg.register([inst(2)])
-    other, _ = reg.resolve([rkey(1), rkey(2)])
+    other, _ = reg.renew_keys([rkey(1), rkey(2)])
     cache.put(b"body-2", other, clock.now())
     assert hit.group.broken
     clock.advance(5)
@@ -345,7 +346,7 @@ def test_heartbeat_keys_match_registrations_in_any_case_and_region_spelling() ->
         RawKey(service_id="Svc", instance_id="B"),  # no region: the node's
         RawKey(service_id="svc", instance_id="b", region_id="elsewhere"),
     ]
-    leases, failed = reg.resolve(keys)
+    leases, failed = reg.renew_keys(keys)
     assert [lease.instance.instance_id for lease in leases] == ["Node-Ä1", "b"]
     assert failed == keys[2:]
     assert reg.lease_of(identity("region-x", "svc.\u03c3igma", "NODE-Ä1")) is leases[0]
@@ -357,7 +358,7 @@ def test_a_key_sent_twice_keeps_its_group_intact() -> None:
     clock = FakeClock()
     reg = make(clock)
     reg.register([inst(1), inst(2)])
-    leases, failed = reg.resolve([rkey(1), rkey(2), rkey(1)])
+    leases, failed = reg.renew_keys([rkey(1), rkey(2), rkey(1)])
     assert failed == []
     cache = RenewalCache(budget=10_000)
     cache.put(b"twice", leases, clock.now())
@@ -415,8 +416,8 @@ def _spellings(rnd: random.Random, word: str) -> str:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_resolve_by_spelling_agrees_with_the_identity_lookup(seed: int) -> None:
-    """``Registry.resolve`` finds a key of the node's region spelled as registered in its service's
+def test_renewal_by_spelling_agrees_with_the_identity_lookup(seed: int) -> None:
+    """``Registry.renew_keys`` finds a key of the node's region spelled as registered in its service's
     ``spelled`` leases, and every other key by its folded identity. Over random registrations (any case,
     explicit and default regions, another region, both pools, the same instance registered again under
     another spelling), unregistrations and evictions in any spelling, it must return exactly the lease the
@@ -477,11 +478,10 @@ def test_resolve_by_spelling_agrees_with_the_identity_lookup(seed: int) -> None:
                     keys.append(key_for(i.service_id, i.instance_id, rnd.choice([None, i.region_id])))
             rnd.shuffle(keys)
             want = [truth(k) for k in keys]
-            found, failed = reg.resolve(keys)
+            found, failed = reg.renew_keys(keys)
             assert found == [w for w in want if w is not None], f"seed {seed} step {step}"
             assert all(a is b for a, b in zip(found, [w for w in want if w is not None], strict=True))
             assert failed == [k for k, w in zip(keys, want, strict=True) if w is None]
-            reg.renew_resolved(found)
         # the index: exactly the live leases of the node's region, under their registered spelling
         for entry in reg.services.values():
             for spelling, lease in entry.spelled.items():
