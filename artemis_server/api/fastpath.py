@@ -26,10 +26,12 @@ from artemis_client.wire.codec import STRICT_MISSES
 from artemis_server.api.app import all_endpoints, create_app
 from artemis_server.api.boundary import JSON_CT, Boundary, send_reply
 from artemis_server.api.cors import CorsLayer
-from artemis_server.api.endpoints import Endpoint, failure, hooks_for, to_reply
+from artemis_server.api.endpoints import Endpoint, Reply, failure, hooks_for, to_reply
 from artemis_server.edge import OK_BYTES
 from artemis_server.node import Node
 from artemis_server.settings import Settings
+
+_TOLERANT = Reply(b"", 0)  # FastLane._heartbeat: not decoded here, the boundary serves the request
 
 
 class FastLane:
@@ -121,25 +123,34 @@ class FastLane:
             if not msg.get("more_body", False):
                 break
         cache_key: bytes | None = None
-        if plain and ep.extra.get("renewals") and not hooks_for(self.node, ep):
-            await self._heartbeat(ep, scope, body, send)
-            return
-        if plain and "again" in ep.extra:
+        if plain and ep.extra.get("renewals") and not (self.node.request_hooks and hooks_for(self.node, ep)):
+            reply = self._heartbeat(ep, scope, body)
+            if reply is None:
+                await send({"type": "http.response.start", "status": 200, "headers": self._ok_headers})
+                await send({"type": "http.response.body", "body": OK_BYTES})
+                return
+            if reply is not _TOLERANT:
+                await send_reply(send, reply)
+                return
+            if self.node.renewals.budget:
+                cache_key = body
+        elif plain and "again" in ep.extra:
             if await self._again(ep, body, send):
                 return
             cache_key = body
         await send_reply(send, await self.boundary.serve(ep, scope, body, {}, cache_key, plain))
 
-    async def _heartbeat(self, ep: Endpoint, scope: dict[str, Any], body: bytes, send: Any) -> None:
-        """A client heartbeat no request hook acts on, sent without ``Content-Encoding``.
+    def _heartbeat(self, ep: Endpoint, scope: dict[str, Any], body: bytes) -> Reply | None:
+        """A client heartbeat no request hook acts on, sent without ``Content-Encoding``: its answer, None
+        for plain success, or ``_TOLERANT`` for the boundary to serve it.
 
         A body that renewed all its keys before is renewed from the renewal cache
         (``RegistryService.heartbeat_again``). Any other body is decoded by the endpoint's strict decoder
         (every key spelled as the contract does, what every SDK sends) and handed to
         ``RegistryService.heartbeat`` as the handler (api/registry.py) hands it, answered alike, without
         building a ``Call`` (first sight: every replicated and restarted client's heartbeat, issue 20). A
-        body the strict decoder refuses (another key spelling, a malformed or invalid body) goes to the
-        boundary, which decodes it tolerantly or names the bad field; nothing has changed by then."""
+        body the strict decoder refuses (another key spelling, a malformed or invalid body) is the
+        boundary's, which decodes it tolerantly or names the bad field; nothing has changed by then."""
         node = self.node
         t0 = time.perf_counter()
         cache_key: bytes | None = None
@@ -147,27 +158,23 @@ class FastLane:
             if node.service.heartbeat_again(body):
                 node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
                 self.renewed_from_cache += 1
-                await send({"type": "http.response.start", "status": 200, "headers": self._ok_headers})
-                await send({"type": "http.response.body", "body": OK_BYTES})
-                return
+                return None
             cache_key = body
         try:
             data = self._strict[id(ep)].decode(body)
         except STRICT_MISSES:
-            await send_reply(send, await self.boundary.serve(ep, scope, body, {}, cache_key, True))
-            return
+            return _TOLERANT
         try:
             result = node.service.heartbeat(data, from_peer=False, body=cache_key)
-            reply = None if result is None else to_reply(result, ep.status)
         except Exception as exc:
             reply = failure(ep, exc, "POST", scope["path"])
-        if reply is None:
-            node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
-            await send({"type": "http.response.start", "status": 200, "headers": self._ok_headers})
-            await send({"type": "http.response.body", "body": OK_BYTES})
-            return
+        else:
+            if result is None:
+                node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
+                return None
+            reply = to_reply(result, ep.status)
         node.metrics.request_done(ep.metric, reply.status, time.perf_counter() - t0)
-        await send_reply(send, reply)
+        return reply
 
     async def _again(self, ep: Endpoint, key: bytes, send: Any) -> bool:
         """Answer a discovery request whose bytes were answered from the answer cache before, while that
