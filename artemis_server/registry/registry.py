@@ -22,6 +22,7 @@ from artemis_server.registry.model import (
 from artemis_server.registry.ports import Clock
 
 NOT_EXISTING = "Instance is not existing! Need re-register."
+_NO_LEASES: dict[str, Lease] = {}  # the spelled leases of a service nobody registered (never written)
 
 
 @dataclass(slots=True)
@@ -217,29 +218,32 @@ class Registry:
         region = self.region
         region_key = self.region_key
         last_sid: str | None = None
-        spelled: dict[str, Lease] | None = None
+        spelled: dict[str, Lease] = _NO_LEASES
+        # The loop's first branch is the path of nearly every key: kept to as few steps as it can be.
         for k in keys:
             r = k.region_id
             if r is None or r == region or r.casefold() == region_key:
-                sid = k.service_id
-                if sid != last_sid:
-                    entry = services.get(sid.casefold())
-                    spelled = entry.spelled if entry is not None else None
-                    last_sid = sid
-                if spelled is not None:
-                    lease = spelled.get(k.instance_id)
-                    if lease is not None and lease.alive:
+                if k.service_id != last_sid:
+                    last_sid = k.service_id
+                    entry = services.get(last_sid.casefold())
+                    spelled = entry.spelled if entry is not None else _NO_LEASES
+                try:  # a subscript is cheaper than .get(): a miss (rare, dearer) leaves the branch
+                    lease = spelled[k.instance_id]
+                except KeyError:
+                    pass
+                else:
+                    if lease.alive:
                         lease.renewal = now
                         found.append(lease)
                         continue
             # identity() inlined: a function call per key is a fifth of this loop
             key = f"{r or region}\x1f{k.service_id}\x1f{k.instance_id}".casefold()
-            lease = pool.get(key) or legacy.get(key)
-            if lease is None:
+            held = pool.get(key) or legacy.get(key)
+            if held is None:
                 failed.append(k)
             else:
-                lease.renewal = now
-                found.append(lease)
+                held.renewal = now
+                found.append(held)
         if found:
             self.safe.renewed(now, len(found))
         return found, failed
