@@ -7,9 +7,12 @@ stack: it reads the body from ASGI and hands it to the same :class:`Boundary` th
 (api/boundary.py: the same :class:`Call`, request hooks, :func:`dispatch` and reply writing). Same core,
 same bytes; the tests in tests/api/test_fastpath.py send every hot request through both paths and compare.
 A client heartbeat whose body renewed all its keys before is renewed from the node's renewal cache before
-any of that (``RegistryService.heartbeat_again``); likewise a discovery request (service.json, services.json;
-POST body or GET query) that was answered from the node's answer cache before is answered again with the
-current cached bytes (``AnswerCache.again``, registry/answers.py), unless it would be traced.
+any of that (``RegistryService.heartbeat_again``); any other client heartbeat whose body the endpoint's
+strict decoder takes is decoded here and handed to ``RegistryService.heartbeat`` as the handler hands it,
+without building a ``Call`` (a body it refuses goes to the boundary, which decodes tolerantly or names the
+bad field); likewise a discovery request (service.json, services.json; POST body or GET query) that was
+answered from the node's answer cache before is answered again with the current cached bytes
+(``AnswerCache.again``, registry/answers.py), unless it would be traced.
 
 The lane steps aside (Litestar serves the request, as it serves every other one) whenever the request is
 not plain: an ``Origin`` header (CORS headers are Litestar's job), no ``Content-Length`` (chunked upload) or
@@ -31,7 +34,7 @@ from artemis_server.edge import OK_BYTES
 from artemis_server.node import Node
 from artemis_server.settings import Settings
 
-_TOLERANT = Reply(b"", 0)  # FastLane._heartbeat: not decoded here, the boundary serves the request
+_TOLERANT = Reply(b"", 0)  # FastLane._first_sight: not decoded here, the boundary serves the request
 
 
 class FastLane:
@@ -122,9 +125,21 @@ class FastLane:
             body += msg.get("body", b"")
             if not msg.get("more_body", False):
                 break
+        node = self.node
         cache_key: bytes | None = None
-        if plain and ep.extra.get("renewals") and not (self.node.request_hooks and hooks_for(self.node, ep)):
-            reply = self._heartbeat(ep, scope, body)
+        if plain and ep.extra.get("renewals") and not (node.request_hooks and hooks_for(node, ep)):
+            # A client heartbeat no request hook acts on. A body seen before: the same leases renewed, the
+            # same answer (RegistryService.heartbeat_again). Any other: _first_sight.
+            if node.renewals.budget:
+                t0 = time.perf_counter()
+                if node.service.heartbeat_again(body):
+                    node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
+                    self.renewed_from_cache += 1
+                    await send({"type": "http.response.start", "status": 200, "headers": self._ok_headers})
+                    await send({"type": "http.response.body", "body": OK_BYTES})
+                    return
+                cache_key = body
+            reply = self._first_sight(ep, scope, body, cache_key)
             if reply is None:
                 await send({"type": "http.response.start", "status": 200, "headers": self._ok_headers})
                 await send({"type": "http.response.body", "body": OK_BYTES})
@@ -132,34 +147,26 @@ class FastLane:
             if reply is not _TOLERANT:
                 await send_reply(send, reply)
                 return
-            if self.node.renewals.budget:
-                cache_key = body
         elif plain and "again" in ep.extra:
             if await self._again(ep, body, send):
                 return
             cache_key = body
         await send_reply(send, await self.boundary.serve(ep, scope, body, {}, cache_key, plain))
 
-    def _heartbeat(self, ep: Endpoint, scope: dict[str, Any], body: bytes) -> Reply | None:
-        """A client heartbeat no request hook acts on, sent without ``Content-Encoding``: its answer, None
-        for plain success, or ``_TOLERANT`` for the boundary to serve it.
+    def _first_sight(
+        self, ep: Endpoint, scope: dict[str, Any], body: bytes, cache_key: bytes | None
+    ) -> Reply | None:
+        """A client heartbeat the renewal cache did not answer, sent without ``Content-Encoding``: its
+        answer, None for plain success, or ``_TOLERANT`` for the boundary to serve it.
 
-        A body that renewed all its keys before is renewed from the renewal cache
-        (``RegistryService.heartbeat_again``). Any other body is decoded by the endpoint's strict decoder
-        (every key spelled as the contract does, what every SDK sends) and handed to
-        ``RegistryService.heartbeat`` as the handler (api/registry.py) hands it, answered alike, without
-        building a ``Call`` (first sight: every replicated and restarted client's heartbeat, issue 20). A
-        body the strict decoder refuses (another key spelling, a malformed or invalid body) is the
-        boundary's, which decodes it tolerantly or names the bad field; nothing has changed by then."""
+        The body is decoded by the endpoint's strict decoder (every key spelled as the contract does, what
+        every SDK sends) and handed to ``RegistryService.heartbeat`` as the handler (api/registry.py) hands
+        it, answered alike, without building a ``Call`` (first sight: every restarted client's heartbeat,
+        issue 20). A body the strict decoder refuses (another key spelling, a malformed or invalid body) is
+        the boundary's, which decodes it tolerantly or names the bad field; nothing has changed by then.
+        ``cache_key``: the body, when the renewal cache may remember it."""
         node = self.node
         t0 = time.perf_counter()
-        cache_key: bytes | None = None
-        if node.renewals.budget:
-            if node.service.heartbeat_again(body):
-                node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
-                self.renewed_from_cache += 1
-                return None
-            cache_key = body
         try:
             data = self._strict[id(ep)].decode(body)
         except STRICT_MISSES:
