@@ -211,6 +211,10 @@ def convert(obj: Any, tp: type[T]) -> T:
         raise bad_field(exc) from None
 
 
+STRICT_MISSES = (msgspec.DecodeError, RecursionError, UnicodeDecodeError, ValueError)
+"""What :func:`strict_decoder`'s decoders raise for a body they do not take (the tolerant path decides)."""
+
+
 def decode(body: bytes, tp: type[T]) -> T:
     """Decode a request body into ``tp``.
 
@@ -219,11 +223,11 @@ def decode(body: bytes, tp: type[T]) -> T:
     that refuses unknown keys). Anything else (another key spelling, a scalar in a string map, an error)
     takes the tolerant path, which gives the same object for such bodies and the 400 naming the field.
     """
-    strict = _strict_decoder(tp)  # type: ignore[arg-type]  # Struct classes are hashable
+    strict = strict_decoder(tp)  # type: ignore[arg-type]  # Struct classes are hashable
     if strict is not None and body:
         try:
             return strict.decode(body)
-        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError, ValueError):
+        except STRICT_MISSES:
             pass
     return convert(parse_json(body), tp)
 
@@ -254,7 +258,9 @@ def strict_twin(tp: type) -> type:
 
 
 @lru_cache(maxsize=64)
-def _strict_decoder(tp: type) -> msgspec.json.Decoder[Any] | None:
+def strict_decoder(tp: type) -> msgspec.json.Decoder[Any] | None:
+    """The decoder of :func:`decode`'s fast path for ``tp`` (its strict twin), None when ``tp`` is no Struct.
+    A body it refuses (:data:`STRICT_MISSES`) may still be valid in another spelling: :func:`decode` says."""
     if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
         return None
     return msgspec.json.Decoder(strict_twin(tp))

@@ -48,8 +48,11 @@ class InstanceKey(msgspec.Struct, rename="camel", frozen=True, gc=False):
     instance_id: str
 
 
-class RawKey(msgspec.Struct, rename="camel", omit_defaults=True, frozen=True):
-    """An instance key as received (api.md 1.2 input). zone/group are accepted and ignored for identity."""
+class RawKey(msgspec.Struct, rename="camel", omit_defaults=True, frozen=True, gc=False):
+    """An instance key as received (api.md 1.2 input). zone/group are accepted and ignored for identity.
+
+    ``gc=False``: only strings, so never part of a cycle; an untracked Struct is allocated without the
+    collector's header, which a first-sight heartbeat of 100 keys decodes ~2 us faster (issue 20)."""
 
     service_id: Id = ""
     instance_id: Id = ""

@@ -264,15 +264,21 @@ async def dispatch(ep: Endpoint, call: Call) -> Reply:
         elif ep.query is not None:
             call.data = codec.convert(codec.query_to_obj(call.query, ep.query), ep.query)
         reply = to_reply(await ep.handler(call), ep.status)
-    except ArtemisError as exc:
-        reply = render_error(ep.family, exc)
-    except msgspec.ValidationError as exc:
-        reply = render_error(ep.family, codec.bad_field(exc))
-    except Exception:
-        # A bug of ours (AttributeError, KeyError, TypeError, ...), never the client's input: the decoding and
-        # validation layers raise BadRequestError for that. 500 with a generic message (no internals leak),
-        # the traceback goes to the log.
-        log.exception("unexpected error in %s %s (endpoint %s)", call.method, call.path, ep.name)
-        reply = render_error(ep.family, ArtemisError(INTERNAL_ERROR))
+    except Exception as exc:
+        reply = failure(ep, exc, call.method, call.path)
     node.metrics.request_done(ep.metric, reply.status, time.perf_counter() - t0)
     return reply
+
+
+def failure(ep: Endpoint, exc: Exception, method: str, path: str) -> Reply:
+    """The answer to a call of ``ep`` that raised ``exc`` (call it in the ``except`` block: a bug is logged
+    with its traceback), rendered in the endpoint's family."""
+    if isinstance(exc, ArtemisError):
+        return render_error(ep.family, exc)
+    if isinstance(exc, msgspec.ValidationError):
+        return render_error(ep.family, codec.bad_field(exc))
+    # A bug of ours (AttributeError, KeyError, TypeError, ...), never the client's input: the decoding and
+    # validation layers raise BadRequestError for that. 500 with a generic message (no internals leak), the
+    # traceback goes to the log.
+    log.exception("unexpected error in %s %s (endpoint %s)", method, path, ep.name)
+    return render_error(ep.family, ArtemisError(INTERNAL_ERROR))

@@ -7,9 +7,12 @@ stack: it reads the body from ASGI and hands it to the same :class:`Boundary` th
 (api/boundary.py: the same :class:`Call`, request hooks, :func:`dispatch` and reply writing). Same core,
 same bytes; the tests in tests/api/test_fastpath.py send every hot request through both paths and compare.
 A client heartbeat whose body renewed all its keys before is renewed from the node's renewal cache before
-any of that (``RegistryService.heartbeat_again``); likewise a discovery request (service.json, services.json;
-POST body or GET query) that was answered from the node's answer cache before is answered again with the
-current cached bytes (``AnswerCache.again``, registry/answers.py), unless it would be traced.
+any of that (``RegistryService.heartbeat_again``); any other client heartbeat whose body the endpoint's
+strict decoder takes is decoded here and handed to ``RegistryService.heartbeat`` as the handler hands it,
+without building a ``Call`` (a body it refuses goes to the boundary, which decodes tolerantly or names the
+bad field); likewise a discovery request (service.json, services.json; POST body or GET query) that was
+answered from the node's answer cache before is answered again with the current cached bytes
+(``AnswerCache.again``, registry/answers.py), unless it would be traced.
 
 The lane steps aside (Litestar serves the request, as it serves every other one) whenever the request is
 not plain: an ``Origin`` header (CORS headers are Litestar's job), no ``Content-Length`` (chunked upload) or
@@ -21,13 +24,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from artemis_client.wire import codec
+from artemis_client.wire.codec import STRICT_MISSES
 from artemis_server.api.app import all_endpoints, create_app
 from artemis_server.api.boundary import JSON_CT, Boundary, send_reply
 from artemis_server.api.cors import CorsLayer
-from artemis_server.api.endpoints import Endpoint, hooks_for
+from artemis_server.api.endpoints import Endpoint, Reply, failure, hooks_for, to_reply
 from artemis_server.edge import OK_BYTES
 from artemis_server.node import Node
 from artemis_server.settings import Settings
+
+_TOLERANT = Reply(b"", 0)  # FastLane._first_sight: not decoded here, the boundary serves the request
 
 
 class FastLane:
@@ -46,6 +53,8 @@ class FastLane:
         ]
         self.routes: dict[str, Endpoint] = {}
         self.get_routes: dict[str, Endpoint] = {}  # hot GETs: services.json and service.json by query
+        # the strict decoders of the client heartbeat endpoints (their first-sight bodies), by id(endpoint)
+        self._strict: dict[int, Any] = {}
         if settings.wire.naming != "camel":
             return  # snake_case output: leave every request to Litestar (the lane's cached answer is camel)
         for ep in all_endpoints():
@@ -57,6 +66,8 @@ class FastLane:
                 table = self.get_routes
             else:
                 continue
+            if ep.extra.get("renewals") and ep.body is not None:
+                self._strict[id(ep)] = codec.strict_decoder(ep.body)
             for p in ep.paths:
                 table[p] = ep
                 for a in aliases:
@@ -116,21 +127,61 @@ class FastLane:
                 break
         node = self.node
         cache_key: bytes | None = None
-        if plain and ep.extra.get("renewals") and node.renewals.budget and not hooks_for(node, ep):
-            # A heartbeat body seen before: the same leases renewed, the same answer (RegistryService).
-            t0 = time.perf_counter()
-            if node.service.heartbeat_again(body):
-                node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
-                self.renewed_from_cache += 1
+        if plain and ep.extra.get("renewals") and not (node.request_hooks and hooks_for(node, ep)):
+            # A client heartbeat no request hook acts on. A body seen before: the same leases renewed, the
+            # same answer (RegistryService.heartbeat_again). Any other: _first_sight.
+            if node.renewals.budget:
+                t0 = time.perf_counter()
+                if node.service.heartbeat_again(body):
+                    node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
+                    self.renewed_from_cache += 1
+                    await send({"type": "http.response.start", "status": 200, "headers": self._ok_headers})
+                    await send({"type": "http.response.body", "body": OK_BYTES})
+                    return
+                cache_key = body
+            reply = self._first_sight(ep, scope, body, cache_key)
+            if reply is None:
                 await send({"type": "http.response.start", "status": 200, "headers": self._ok_headers})
                 await send({"type": "http.response.body", "body": OK_BYTES})
                 return
-            cache_key = body
+            if reply is not _TOLERANT:
+                await send_reply(send, reply)
+                return
         elif plain and "again" in ep.extra:
             if await self._again(ep, body, send):
                 return
             cache_key = body
         await send_reply(send, await self.boundary.serve(ep, scope, body, {}, cache_key, plain))
+
+    def _first_sight(
+        self, ep: Endpoint, scope: dict[str, Any], body: bytes, cache_key: bytes | None
+    ) -> Reply | None:
+        """A client heartbeat the renewal cache did not answer, sent without ``Content-Encoding``: its
+        answer, None for plain success, or ``_TOLERANT`` for the boundary to serve it.
+
+        The body is decoded by the endpoint's strict decoder (every key spelled as the contract does, what
+        every SDK sends) and handed to ``RegistryService.heartbeat`` as the handler (api/registry.py) hands
+        it, answered alike, without building a ``Call`` (first sight: every restarted client's heartbeat,
+        issue 20). A body the strict decoder refuses (another key spelling, a malformed or invalid body) is
+        the boundary's, which decodes it tolerantly or names the bad field; nothing has changed by then.
+        ``cache_key``: the body, when the renewal cache may remember it."""
+        node = self.node
+        t0 = time.perf_counter()
+        try:
+            data = self._strict[id(ep)].decode(body)
+        except STRICT_MISSES:
+            return _TOLERANT
+        try:
+            result = node.service.heartbeat(data, from_peer=False, body=cache_key)
+        except Exception as exc:
+            reply = failure(ep, exc, "POST", scope["path"])
+        else:
+            if result is None:
+                node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
+                return None
+            reply = to_reply(result, ep.status)
+        node.metrics.request_done(ep.metric, reply.status, time.perf_counter() - t0)
+        return reply
 
     async def _again(self, ep: Endpoint, key: bytes, send: Any) -> bool:
         """Answer a discovery request whose bytes were answered from the answer cache before, while that

@@ -22,6 +22,7 @@ from artemis_server.registry.model import (
 from artemis_server.registry.ports import Clock
 
 NOT_EXISTING = "Instance is not existing! Need re-register."
+_NO_LEASES: dict[str, Lease] = {}  # the spelled leases of a service nobody registered (never written)
 
 
 @dataclass(slots=True)
@@ -32,13 +33,21 @@ class LeaseSettings:
 
 
 class ServiceEntry:
-    """All instances of one service, in order of first registration (S7.6)."""
+    """All instances of one service, in order of first registration (S7.6).
 
-    __slots__ = ("instances", "service_id", "version")
+    ``spelled`` holds the leases of the service's instances in the node's own region by instance id exactly
+    as registered: a client heartbeats the keys it registered, spelled the same, so
+    :meth:`Registry.renew_keys` finds each of them with one probe of the instance id, without building and
+    folding its identity. It is written and emptied with ``instances`` (:meth:`Registry.register`,
+    :meth:`Registry._remove`).
+    """
+
+    __slots__ = ("instances", "service_id", "spelled", "version")
 
     def __init__(self, service_id: str) -> None:
         self.service_id = service_id
         self.instances: dict[str, Instance] = {}
+        self.spelled: dict[str, Lease] = {}
         self.version = 0
 
 
@@ -55,6 +64,7 @@ class Registry:
         self.clock = clock
         self.bus = bus or ChangeBus()
         self.region = sys.intern(region)
+        self.region_key = self.region.casefold()  # the region part of this node's identities
         self.zone = sys.intern(zone)
         cfg = leases or LeaseSettings()
         self.pool = LeasePool(cfg.ttl_secs)
@@ -109,6 +119,7 @@ class Registry:
         touched: dict[int, ServiceEntry] = {}  # entries whose instances changed: one version bump each
         services = self.services
         region, zone = self.region, self.zone
+        region_key = self.region_key
         pool, legacy_pool = self.pool, self.legacy_pool
         held, legacy_held = pool.leases, legacy_pool.leases
         fresh: list[Lease] = []  # new leases of the main pool, queued on its wheel at once (one bucket)
@@ -138,10 +149,14 @@ class Registry:
             if prev is None:
                 prev = legacy_held.get(key)
             old: Instance | None = None
+            spelled = entry.spelled
+            iid = inst.instance_id
             if prev is not None:  # LeasePool.drop() inlined; the key is overwritten below or deleted
                 prev.alive = False
                 prev.leave_group()
                 old = prev.instance
+                if old.instance_id != iid and spelled.get(old.instance_id) is prev:
+                    del spelled[old.instance_id]  # registered again under another spelling
             md = inst.metadata
             lease = Lease(inst, now, now)
             # is_legacy() inlined: metadata java_registry puts the lease in the legacy pool (S2.6)
@@ -155,6 +170,9 @@ class Registry:
                 held[key] = lease
                 fresh.append(lease)
             entry.instances[key] = inst
+            r = inst.region_id
+            if r is region or (r is not None and r.casefold() == region_key):
+                spelled[iid] = lease
             stored.append(inst)
             if old is None:
                 new.append(inst)
@@ -178,25 +196,56 @@ class Registry:
 
     def heartbeat(self, keys: Iterable[RawKey]) -> tuple[list[Instance], list[RawKey]]:
         """Renew leases (S4). Returns (renewed instances, keys that are not registered)."""
-        leases, failed = self.resolve(keys)
-        self.renew_resolved(leases)
+        leases, failed = self.renew_keys(keys)
         return [lease.instance for lease in leases], failed
 
-    def resolve(self, keys: Iterable[RawKey]) -> tuple[list[Lease], list[RawKey]]:
-        """The current leases of ``keys`` (in order) and the keys that are not registered."""
+    def renew_keys(self, keys: Iterable[RawKey]) -> tuple[list[Lease], list[RawKey]]:
+        """Renew the current leases of ``keys`` (S4): the leases renewed (in the keys' order) and the keys
+        that are not registered. Each lease is renewed as it is found (one pass, one clock read).
+
+        A key of this node's region spelled as its instance was registered is found in its service's
+        ``spelled`` leases: one probe, looked up once per run of keys of one service (a client's heartbeat
+        names its own instances). Any other key (another region, another spelling, not registered) is
+        looked up by its identity, folded (S1.1). A lease found by spelling is taken only while it is
+        alive, so that index can never renew a lease that left its pool.
+        """
+        now = self.clock.now()
         found: list[Lease] = []
         failed: list[RawKey] = []
         pool = self.pool.leases
         legacy = self.legacy_pool.leases
+        services = self.services
         region = self.region
+        region_key = self.region_key
+        last_sid: str | None = None
+        spelled: dict[str, Lease] = _NO_LEASES
+        # The loop's first branch is the path of nearly every key: kept to as few steps as it can be.
         for k in keys:
+            r = k.region_id
+            if r is None or r == region or r.casefold() == region_key:
+                if k.service_id != last_sid:
+                    last_sid = k.service_id
+                    entry = services.get(last_sid.casefold())
+                    spelled = entry.spelled if entry is not None else _NO_LEASES
+                try:  # a subscript is cheaper than .get(): a miss (rare, dearer) leaves the branch
+                    lease = spelled[k.instance_id]
+                except KeyError:
+                    pass
+                else:
+                    if lease.alive:
+                        lease.renewal = now
+                        found.append(lease)
+                        continue
             # identity() inlined: a function call per key is a fifth of this loop
-            key = f"{k.region_id or region}\x1f{k.service_id}\x1f{k.instance_id}".casefold()
-            lease = pool.get(key) or legacy.get(key)
-            if lease is None:
+            key = f"{r or region}\x1f{k.service_id}\x1f{k.instance_id}".casefold()
+            held = pool.get(key) or legacy.get(key)
+            if held is None:
                 failed.append(k)
             else:
-                found.append(lease)
+                held.renewal = now
+                found.append(held)
+        if found:
+            self.safe.renewed(now, len(found))
         return found, failed
 
     def resolve_identities(self, ids: Iterable[str]) -> tuple[list[Lease], list[str]]:
@@ -232,7 +281,7 @@ class Registry:
         return True
 
     def renew_resolved(self, leases: Sequence[Lease]) -> None:
-        """Renew leases resolved just now (:meth:`resolve`, :meth:`resolve_identities`): a pool holds only
+        """Renew leases resolved just now (:meth:`resolve_identities`): a pool holds only
         live leases, so there is nothing to check, and one pass with one clock read renews them all (a
         peer's whole work per key, with the lookup)."""
         if leases:
@@ -278,6 +327,9 @@ class Registry:
         entry = self.services.get(svc_key)
         if entry is not None:
             entry.instances.pop(key, None)
+            spelled = entry.spelled
+            if spelled.get(inst.instance_id) is lease:
+                del spelled[inst.instance_id]
             self._bump(entry)
             if not entry.instances:
                 del self.services[svc_key]

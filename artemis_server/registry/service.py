@@ -14,8 +14,11 @@ decides what to replicate. No framework import: metrics and replication are port
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import attrgetter
+from types import MappingProxyType
+from typing import NoReturn
 
 from artemis_client.errors import PayloadTooLargeError, RateLimitedError
 from artemis_client.wire.envelope import OK, ResponseStatus, fail_status
@@ -64,12 +67,17 @@ def _ident(i: Instance) -> str:
     return f"{i.region_id or ''}/{i.service_id}/{i.instance_id}"
 
 
-def collect_keys(req: KeysRequest) -> tuple[list[RawKey], dict[int, Instance]]:
+_NOTHING_SENT: Mapping[int, Instance] = MappingProxyType({})  # no J instance came (R keys only)
+
+
+def collect_keys(req: KeysRequest) -> tuple[list[RawKey], Mapping[int, Instance]]:
     """The keys of a heartbeat / unregister (R ``instanceKeys`` then J ``instances``), and the J instance
     each key came from (by the key's ``id``) so that a failure echoes the item as sent."""
-    keys: list[RawKey] = list(req.instance_keys or ())
+    if not req.instances:
+        return req.instance_keys or [], _NOTHING_SENT  # R keys only (every SDK): the decoded list as it is
     sent: dict[int, Instance] = {}
-    for inst in req.instances or ():
+    keys: list[RawKey] = list(req.instance_keys or ())
+    for inst in req.instances:
         k = RawKey(inst.service_id, inst.instance_id, inst.region_id, inst.zone_id, inst.group_id)
         sent[id(k)] = inst
         keys.append(k)
@@ -106,8 +114,12 @@ class RegistryService:
     # -- checks ------------------------------------------------------------------------------------
     def check_rate(self, operation: str) -> None:
         if not self.limiter.allow(operation):
-            self.metrics.count_rate_limited(operation)
-            raise RateLimitedError(RATE_LIMITED)
+            self.rate_limited(operation)
+
+    def rate_limited(self, operation: str) -> NoReturn:
+        """Refuse a write the limiter did not admit (S15.3)."""
+        self.metrics.count_rate_limited(operation)
+        raise RateLimitedError(RATE_LIMITED)
 
     def check_batch(self, n: int) -> None:
         limit = self.rules.max_batch_instances
@@ -188,15 +200,21 @@ class RegistryService:
         answer lists failed keys only (batch-heartbeat between peers)."""
         metrics = self.metrics
         metrics.count_heartbeat()
+        # check_rate(), collect_keys() and check_batch() called only when they have work: this is the path
+        # of every heartbeat body the renewal cache does not know
         if not from_peer:
             if not (req.instance_keys or req.instances):
                 return HeartbeatResponse(response_status=_fail(NO_KEYS))
-            self.check_rate("heartbeat")
-        keys, sent = collect_keys(req)
-        self.check_batch(len(keys))
+            if not self.limiter.allow("heartbeat"):
+                self.rate_limited("heartbeat")
+        if req.instances:
+            keys, sent = collect_keys(req)
+        else:
+            keys, sent = req.instance_keys or [], _NOTHING_SENT
+        if len(keys) > self.rules.max_batch_instances:
+            self.check_batch(len(keys))
         registry = self.registry
-        leases, failed = registry.resolve(keys)
-        registry.renew_resolved(leases)
+        leases, failed = registry.renew_keys(keys)
         if leases:
             metrics.count_renewed(len(leases))
             if not from_peer and self.replication is not None:

@@ -311,3 +311,102 @@ def test_discovery_gets_and_services_agree(
     assert lane(server).served == before
     r = both(http, server, "/api/discovery/services.json", b"{}")
     assert any(s["serviceId"] == svc for s in r.json()["services"])
+
+
+def test_first_sight_heartbeats_agree_on_a_node_without_the_cache(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    """With the renewal cache off every heartbeat body is new to the node: the lane decodes it and renews
+    the keys itself (registered spelling, any other spelling, the node's region in any case, J
+    ``instances``, unknown keys, another region), and a body its strict decoder refuses goes to the
+    boundary. Every answer is byte for byte Litestar's, the leases are renewed and each request counted
+    once; an over-limit batch and a rate-limited node answer as Litestar does too."""
+    enc = msgspec.json.encode
+    node = make_server(cache={"heartbeat_cache_bytes": 0}, limits={"max_batch_instances": 4})
+    path = "/api/registry/heartbeat.json"
+    with httpx.Client(base_url=node.url, timeout=10) as http:
+        both(
+            http,
+            node,
+            "/api/registry/register.json",
+            enc({"instances": [inst("Order-Svc", "Host-A:80"), inst("Order-Svc", "b")]}),
+        )
+        region = lane(node).node.registry.region
+        one = {"serviceId": "Order-Svc", "instanceId": "b"}
+        cases = [  # (body, status, the instance whose lease it renews)
+            (
+                {"instanceKeys": [{"serviceId": "Order-Svc", "instanceId": "Host-A:80"}]},
+                "success",
+                "host-a:80",
+            ),
+            (
+                {"instanceKeys": [{"serviceId": "ORDER-svc", "instanceId": "host-a:80"}]},
+                "success",
+                "host-a:80",
+            ),
+            (
+                {"instanceKeys": [{"regionId": region.upper(), "serviceId": "order-svc", "instanceId": "B"}]},
+                "success",
+                "b",
+            ),
+            ({"instances": [inst("Order-Svc", "b")]}, "success", "b"),
+            (
+                {
+                    "instanceKeys": [
+                        one,
+                        {"serviceId": "Order-Svc", "instanceId": "gone"},
+                        {"serviceId": "nobody", "instanceId": "b"},
+                        {"regionId": "elsewhere", "serviceId": "Order-Svc", "instanceId": "b"},
+                    ]
+                },
+                "partial_fail",
+                "b",
+            ),
+            ({"instances": [inst("Order-Svc", "b"), inst("Order-Svc", "gone")]}, "partial_fail", "b"),
+        ]
+        # the lane alone renews (both() below also sends each body through Litestar)
+        served, before = lane(node).served, _lease(node, "order-svc", "host-a:80").last_renewal()
+        assert http.post(path, content=enc(cases[1][0])).json()["responseStatus"]["status"] == "success"
+        assert lane(node).served == served + 1
+        assert _lease(node, "order-svc", "host-a:80").last_renewal() > before
+        requests0 = _metric(http, "artemis_heartbeat_requests_total")
+        for body, status, renewed in cases:
+            before = _lease(node, "order-svc", renewed).last_renewal()
+            served = lane(node).served
+            r = both(http, node, path, enc(body))
+            assert r.json()["responseStatus"]["status"] == status, body
+            assert lane(node).served == served + 1
+            assert _lease(node, "order-svc", renewed).last_renewal() > before, body
+            if status == "partial_fail":
+                assert "gone" in [k["instanceId"] for k in r.json()["failedInstanceKeys"]]
+        assert _metric(http, "artemis_heartbeat_requests_total") == requests0 + 2 * len(cases)
+        assert lane(node).renewed_from_cache == 0
+
+        # refused by the strict decoder: the boundary decodes tolerantly or names the field
+        r = both(http, node, path, enc({"instance_keys": [{"service_id": "order-svc", "instance_id": "b"}]}))
+        assert r.json()["responseStatus"]["status"] == "success"
+        r = both(
+            http, node, path, enc({"instanceKeys": [{"serviceId": "order-svc", "instanceId": "x" * 300}]})
+        )
+        assert r.status_code == 400
+        assert "instanceKeys[0].instanceId" in r.text
+        # over the batch limit (T11): 413 in the family's envelope, nothing renewed
+        before = _lease(node, "order-svc", "b").last_renewal()
+        r = both(http, node, path, enc({"instanceKeys": [{"serviceId": "order-svc", "instanceId": "b"}] * 5}))
+        assert r.status_code == 413
+        assert _lease(node, "order-svc", "b").last_renewal() == before
+
+    limited = make_server(
+        cache={"heartbeat_cache_bytes": 0}, ratelimit={"requests_per_second": 0.001, "burst_size": 1}
+    )
+    with httpx.Client(base_url=limited.url, timeout=10) as http:
+        http.post("/api/registry/register.json", content=enc({"instances": [inst("s", "a")]}))
+        body = enc({"instanceKeys": [{"serviceId": "s", "instanceId": "a"}]})
+        fast = [http.post(path, content=body) for _ in range(2)]
+        slow = http.post(path, content=body, headers={"origin": limited.url})
+        assert [r.json()["responseStatus"]["errorCode"] for r in fast] == ["success", "rate-limited"]
+        assert fast[1].content == slow.content  # S15: HTTP 200, family A rate-limited, from either front
+        refused = 'artemis_rate_limited_requests_total{operation="heartbeat"} '
+        assert [line for line in http.get("/metrics").text.splitlines() if line.startswith(refused)] == [
+            refused + "2.0"
+        ]

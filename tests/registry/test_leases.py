@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from artemis_client.wire.registry import Instance, InstanceChange, RawKey
@@ -226,13 +228,14 @@ def test_timing_wheel_evicts_exactly_what_a_full_scan_would(seed: int) -> None:
         elif op < 0.45:
             live = sorted(renewal)
             ids_ = rnd.sample(live, min(len(live), rnd.randrange(1, 6)))
-            leases, failed = reg.resolve([rkey(i) for i in ids_])
-            if ids_ and not failed and reg.renew(leases):
+            leases, failed = reg.renew_keys([rkey(i) for i in ids_])
+            assert not failed  # every id sampled is live in the model
+            for i in ids_:
+                renewal[i] = clock.now()
+            if ids_:
                 body = b"body-%d" % step
                 cache.put(body, leases, clock.now())
                 remembered.append((body, [(i, gen[i]) for i in ids_]))
-                for i in ids_:
-                    renewal[i] = clock.now()
         elif op < 0.6 and remembered:
             body, seen = rnd.choice(remembered[-8:])
             entry = cache.get(body)
@@ -284,7 +287,7 @@ def test_renewal_cache_renews_until_a_lease_leaves_and_stays_in_budget() -> None
     clock = FakeClock()
     reg = make(clock, ttl=20)
     reg.register([inst(n) for n in range(4)])
-    leases, failed = reg.resolve([rkey(0), rkey(1), rkey(9)])
+    leases, failed = reg.renew_keys([rkey(0), rkey(1), rkey(9)])
     assert [lease.instance.instance_id for lease in leases] == ["0", "1"]
     assert failed == [rkey(9)]
     cache = RenewalCache(budget=2000)
@@ -300,7 +303,7 @@ def test_renewal_cache_renews_until_a_lease_leaves_and_stays_in_budget() -> None
     assert sorted(i.instance_id for i in reg.sweep()) == ["2", "3"]
     # another remembered body takes lease 1 over: the first group is broken, renewals go lease by lease
     reg.register([inst(2)])
-    other, _ = reg.resolve([rkey(1), rkey(2)])
+    other, _ = reg.renew_keys([rkey(1), rkey(2)])
     cache.put(b"body-2", other, clock.now())
     assert hit.group.broken
     clock.advance(5)
@@ -343,7 +346,7 @@ def test_heartbeat_keys_match_registrations_in_any_case_and_region_spelling() ->
         RawKey(service_id="Svc", instance_id="B"),  # no region: the node's
         RawKey(service_id="svc", instance_id="b", region_id="elsewhere"),
     ]
-    leases, failed = reg.resolve(keys)
+    leases, failed = reg.renew_keys(keys)
     assert [lease.instance.instance_id for lease in leases] == ["Node-Ä1", "b"]
     assert failed == keys[2:]
     assert reg.lease_of(identity("region-x", "svc.\u03c3igma", "NODE-Ä1")) is leases[0]
@@ -355,7 +358,7 @@ def test_a_key_sent_twice_keeps_its_group_intact() -> None:
     clock = FakeClock()
     reg = make(clock)
     reg.register([inst(1), inst(2)])
-    leases, failed = reg.resolve([rkey(1), rkey(2), rkey(1)])
+    leases, failed = reg.renew_keys([rkey(1), rkey(2), rkey(1)])
     assert failed == []
     cache = RenewalCache(budget=10_000)
     cache.put(b"twice", leases, clock.now())
@@ -405,3 +408,92 @@ def test_one_batch_of_several_services_and_spellings_registers_like_one_call_eac
     assert together.sweep() == []
     clock_a.advance(0.5)
     assert sorted(i.instance_id for i in together.sweep()) == ["1", "2", "3", "5"]
+
+
+def _spellings(rnd: random.Random, word: str) -> str:
+    """``word`` in a random mix of cases (the ids are case-insensitive, S1.1)."""
+    return "".join(c.upper() if rnd.random() < 0.3 else c for c in word)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_renewal_by_spelling_agrees_with_the_identity_lookup(seed: int) -> None:
+    """``Registry.renew_keys`` finds a key of the node's region spelled as registered in its service's
+    ``spelled`` leases, and every other key by its folded identity. Over random registrations (any case,
+    explicit and default regions, another region, both pools, the same instance registered again under
+    another spelling), unregistrations and evictions in any spelling, it must return exactly the lease the
+    folded identity holds, for keys in any spelling, and the index must hold exactly the live leases of
+    the node's region under their registered spelling."""
+    from artemis_server.registry.model import identity
+
+    rnd = random.Random(seed)
+    clock = FakeClock(start=1_700_000_000.0)
+    reg = Registry(clock=clock, region="Sha", leases=LeaseSettings(5, 9, False))
+    services = ["svc-a", "svc-b", "OrderService"]
+    regions = [None, "sha", "SHA", "Sha", "fra"]
+
+    def key_for(sid: str, iid: str, region: str | None) -> RawKey:
+        return RawKey(service_id=sid, instance_id=iid, region_id=region, zone_id="z", group_id="g")
+
+    def truth(k: RawKey) -> object:
+        ident = identity(k.region_id or reg.region, k.service_id, k.instance_id)
+        return reg.pool.leases.get(ident) or reg.legacy_pool.leases.get(ident)
+
+    for step in range(3000):
+        op = rnd.random()
+        sid = _spellings(rnd, rnd.choice(services))
+        iid = _spellings(rnd, f"Host-{rnd.randrange(25)}:80")
+        region = rnd.choice(regions)
+        if op < 0.35:
+            legacy = rnd.random() < 0.2
+            reg.register(
+                [
+                    Instance(
+                        service_id=sid,
+                        instance_id=iid,
+                        region_id=region,
+                        url="http://h/",
+                        metadata={"java_registry": "x"} if legacy else None,
+                    )
+                ]
+            )
+        elif op < 0.45:
+            reg.unregister([key_for(sid, iid, region)])
+        elif op < 0.5:
+            clock.advance(rnd.choice([0.5, 3.0, 6.0]))
+            reg.sweep()
+        else:
+            # a heartbeat of keys in any spelling, some registered, some not, several services mixed
+            keys = [
+                key_for(
+                    _spellings(rnd, rnd.choice(services)),
+                    _spellings(rnd, f"Host-{rnd.randrange(25)}:80"),
+                    rnd.choice(regions),
+                )
+                for _ in range(rnd.randrange(1, 8))
+            ]
+            # ... and the exact spellings registered, which the index answers
+            for entry in list(reg.services.values())[:2]:
+                for lease in list(entry.spelled.values())[:3]:
+                    i = lease.instance
+                    keys.append(key_for(i.service_id, i.instance_id, rnd.choice([None, i.region_id])))
+            rnd.shuffle(keys)
+            want = [truth(k) for k in keys]
+            found, failed = reg.renew_keys(keys)
+            assert found == [w for w in want if w is not None], f"seed {seed} step {step}"
+            assert all(a is b for a, b in zip(found, [w for w in want if w is not None], strict=True))
+            assert failed == [k for k, w in zip(keys, want, strict=True) if w is None]
+        # the index: exactly the live leases of the node's region, under their registered spelling
+        for entry in reg.services.values():
+            for spelling, lease in entry.spelled.items():
+                assert lease.alive, f"seed {seed} step {step}"
+                assert spelling == lease.instance.instance_id, f"seed {seed} step {step}"
+                assert truth(key_for(entry.service_id, spelling, None)) is lease
+            live = [
+                lease
+                for ident in entry.instances
+                for lease in [reg.pool.leases.get(ident) or reg.legacy_pool.leases.get(ident)]
+                if lease is not None and ident.startswith("sha\x1f")
+            ]
+            assert sorted(map(id, live)) == sorted(map(id, entry.spelled.values())), (
+                f"seed {seed} step {step}"
+            )
