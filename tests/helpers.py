@@ -239,3 +239,11 @@ def black_hole() -> Iterator[str]:
 def dead_url() -> str:
     """A URL on a loopback port nothing listens on: connections are refused at once."""
     return f"http://127.0.0.1:{free_port()}"
+
+
+def metric_value(http: httpx.Client, sample: str) -> float:
+    """The value of one sample of the node's /metrics: ``name`` or ``name{labels}`` as it is printed."""
+    for line in http.get("/metrics").text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{sample} not in /metrics")

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import LiveServer
+from tests.helpers import LiveServer, metric_value
 
 SERVICES = ["svc-a", "SVC-B", "svc-c"]
 IDS = ["i0", "i1", "i2", "i3"]
@@ -103,13 +103,6 @@ def test_cached_answers_equal_the_uncached_path(make_server: Callable[..., LiveS
     assert plain.server.config.app.answered_again == 0
 
 
-def _metric(http: httpx.Client, name: str) -> float:
-    for line in http.get("/metrics").text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} not in /metrics")
-
-
 def test_a_request_seen_before_is_answered_again_until_the_service_changes(
     make_server: Callable[..., LiveServer],
 ) -> None:
@@ -130,12 +123,12 @@ def test_a_request_seen_before_is_answered_again_until_the_service_changes(
                 r = http.post("/api/discovery/service.json", json=post)
             return sorted(i["instanceId"] for i in r.json()["service"]["instances"])
 
-        before = _metric(http, "artemis_discovery_requests_total")
+        before = metric_value(http, "artemis_discovery_requests_total")
         again = lane.answered_again
         for get in (False, False, False, True, True):
             assert ids(get) == ["a"]
         assert lane.answered_again == again + 3  # the second and third POST, the second GET
-        assert _metric(http, "artemis_discovery_requests_total") == before + 5
+        assert metric_value(http, "artemis_discovery_requests_total") == before + 5
 
         http.post("/api/registry/register.json", json={"instances": [{**inst, "instanceId": "b"}]})
         assert ids() == ["a", "b"]

@@ -13,7 +13,7 @@ import httpx
 from artemis_server.registry.ports import FakeClock
 from artemis_server.settings import Settings
 from tests.api.wireclient import instance, instance_ids, key, ok, register
-from tests.helpers import LiveServer, make_settings, wait_for
+from tests.helpers import LiveServer, make_settings, metric_value, wait_for
 
 
 @contextlib.contextmanager
@@ -26,10 +26,7 @@ def live_server_with_clock(settings: Settings, clock: FakeClock) -> Iterator[Liv
 
 
 def _evictions(http: httpx.Client) -> float:
-    for line in http.get("/metrics").text.splitlines():
-        if line.startswith("artemis_evictions_total "):
-            return float(line.split()[1])
-    raise AssertionError("artemis_evictions_total missing")
+    return metric_value(http, "artemis_evictions_total")
 
 
 def test_instance_expires_without_heartbeats(make_server: Callable[..., LiveServer]) -> None:
