@@ -130,16 +130,18 @@ class FastLane:
         if plain and ep.extra.get("renewals") and not (node.request_hooks and hooks_for(node, ep)):
             # A client heartbeat no request hook acts on. A body seen before: the same leases renewed, the
             # same answer (RegistryService.heartbeat_again). Any other: _first_sight.
+            reply: Reply | None
             if node.renewals.budget:
+                cache_key = body
                 t0 = time.perf_counter()
                 if node.service.heartbeat_again(body):
                     node.metrics.request_done(ep.metric, 200, time.perf_counter() - t0)
                     self.renewed_from_cache += 1
-                    await send({"type": "http.response.start", "status": 200, "headers": self._ok_headers})
-                    await send({"type": "http.response.body", "body": OK_BYTES})
-                    return
-                cache_key = body
-            reply = self._first_sight(ep, scope, body, cache_key)
+                    reply = None
+                else:
+                    reply = self._first_sight(ep, scope, body, cache_key)
+            else:
+                reply = self._first_sight(ep, scope, body, None)
             if reply is None:
                 await send({"type": "http.response.start", "status": 200, "headers": self._ok_headers})
                 await send({"type": "http.response.body", "body": OK_BYTES})

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 from types import MappingProxyType
-from typing import NoReturn
 
 from artemis_client.errors import PayloadTooLargeError, RateLimitedError
 from artemis_client.wire.envelope import OK, ResponseStatus, fail_status
@@ -114,12 +113,8 @@ class RegistryService:
     # -- checks ------------------------------------------------------------------------------------
     def check_rate(self, operation: str) -> None:
         if not self.limiter.allow(operation):
-            self.rate_limited(operation)
-
-    def rate_limited(self, operation: str) -> NoReturn:
-        """Refuse a write the limiter did not admit (S15.3)."""
-        self.metrics.count_rate_limited(operation)
-        raise RateLimitedError(RATE_LIMITED)
+            self.metrics.count_rate_limited(operation)
+            raise RateLimitedError(RATE_LIMITED)
 
     def check_batch(self, n: int) -> None:
         limit = self.rules.max_batch_instances
@@ -200,19 +195,12 @@ class RegistryService:
         answer lists failed keys only (batch-heartbeat between peers)."""
         metrics = self.metrics
         metrics.count_heartbeat()
-        # check_rate(), collect_keys() and check_batch() called only when they have work: this is the path
-        # of every heartbeat body the renewal cache does not know
         if not from_peer:
             if not (req.instance_keys or req.instances):
                 return HeartbeatResponse(response_status=_fail(NO_KEYS))
-            if not self.limiter.allow("heartbeat"):
-                self.rate_limited("heartbeat")
-        if req.instances:
-            keys, sent = collect_keys(req)
-        else:
-            keys, sent = req.instance_keys or [], _NOTHING_SENT
-        if len(keys) > self.rules.max_batch_instances:
-            self.check_batch(len(keys))
+            self.check_rate("heartbeat")
+        keys, sent = collect_keys(req)
+        self.check_batch(len(keys))
         registry = self.registry
         leases, failed = registry.renew_keys(keys)
         if leases:
