@@ -75,6 +75,18 @@ def costs(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
             100,
             "scenario 2 heartbeat 100 keys, cache off",
         ),
+        (
+            "client 100-key body as the R SDK sends it, first sight",
+            unc.get("batch100r"),
+            100,
+            "scenario 2 heartbeat 100 keys, R SDK keys, cache off",
+        ),
+        (
+            "client 100-instance body as the Java SDK sends it, first sight",
+            unc.get("batch100j"),
+            100,
+            "scenario 2 heartbeat 100 instances, Java SDK, cache off",
+        ),
         ("absorb from a peer", unc.get("peer100"), 100, "scenario 2 replicated heartbeats, batches of 100"),
     ):
         if sat and us_per_key(sat, keys) is not None:

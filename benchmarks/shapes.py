@@ -59,6 +59,59 @@ def heartbeat_requests(instances: list[dict[str, Any]], batch: int) -> list[byte
     ]
 
 
+def sdk_key(inst: dict[str, Any], region: str, zone: str) -> dict[str, Any]:
+    """An instance's key as the R SDK writes it (api.md 1.2: all five fields in this order, ``groupId`` ""
+    when the instance has none; semantics S21.3) and as a peer of this version writes it in JSON batches."""
+    return {
+        "regionId": region,
+        "zoneId": zone,
+        "serviceId": inst["serviceId"],
+        "groupId": "",
+        "instanceId": inst["instanceId"],
+    }
+
+
+def java_instance(inst: dict[str, Any], region: str, zone: str) -> dict[str, Any]:
+    """An instance as the Java SDK sends it in a heartbeat (``HeartbeatRequest.instances``: the whole
+    Instance, every field written, nulls too, in alphabetical order as its Jackson mapper writes them)."""
+    return {
+        "groupId": None,
+        "healthCheckUrl": None,
+        "instanceId": inst["instanceId"],
+        "ip": inst["ip"],
+        "machineName": inst.get("machineName"),
+        "metadata": None,
+        "port": inst["port"],
+        "protocol": None,
+        "regionId": region,
+        "serviceId": inst["serviceId"],
+        "status": inst.get("status", "up"),
+        "url": inst["url"],
+        "zoneId": zone,
+    }
+
+
+def sdk_heartbeat_requests(
+    instances: list[dict[str, Any]], batch: int, region: str, zone: str, sdk: str
+) -> list[bytes]:
+    """Client heartbeats of ``batch`` instances as an SDK sends them: ``sdk="r"`` the R SDK's
+    ``{"instanceKeys": [...]}`` with five-field keys (:func:`sdk_key`), ``sdk="j"`` the Java SDK's
+    ``{"instances": [...]}`` (:func:`java_instance`). :func:`heartbeat_requests` is the shortest body the
+    contract serves: ``serviceId`` and ``instanceId`` only, the region defaulted (what a script sends)."""
+    if sdk == "r":
+        field, items = "instanceKeys", [sdk_key(x, region, zone) for x in instances]
+    elif sdk == "j":
+        field, items = "instances", [java_instance(x, region, zone) for x in instances]
+    else:
+        raise ValueError(f"unknown SDK {sdk!r} (r or j)")
+    return [
+        http_request(
+            "POST", "/api/registry/heartbeat.json", msgspec.json.encode({field: items[k : k + batch]})
+        )
+        for k in range(0, len(items), batch)
+    ]
+
+
 def peer_heartbeat_requests(
     instances: list[dict[str, Any]],
     batch: int,
@@ -74,16 +127,7 @@ def peer_heartbeat_requests(
     registered keys: a peer's batch holds the keys its clients renewed in the last 100 ms, so the same body
     practically never comes twice. ``bodies`` distinct bodies, seeded, so two runs send the same bytes."""
     rng = random.Random(seed)
-    keys = [
-        {
-            "regionId": region,
-            "zoneId": zone,
-            "serviceId": x["serviceId"],
-            "groupId": "",
-            "instanceId": x["instanceId"],
-        }
-        for x in instances
-    ]
+    keys = [sdk_key(x, region, zone) for x in instances]
     n = min(batch, len(keys))
     if lean:  # replication.lean_heartbeats between nodes of this version: identity keys, one per line
         return [

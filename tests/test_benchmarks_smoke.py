@@ -41,7 +41,7 @@ def test_benchmark_runner_smoke(tmp_path: Path) -> None:
         assert hb["ratio"] is not None
         assert hb["latency_at_half_saturation"]["p99_ms"] is not None
     # (2, issue 20) first sight and replicated batches, against both ceilings
-    for shape in ("single", "batch100", "peer100"):
+    for shape in ("single", "batch100", "batch100r", "batch100j", "peer100"):
         u = res["heartbeat"]["uncached"][shape]
         assert u["server"]["done"] > 0
         assert u["server"]["errors"] == 0
