@@ -73,7 +73,8 @@ def sdk_key(inst: dict[str, Any], region: str, zone: str) -> dict[str, Any]:
 
 def java_instance(inst: dict[str, Any], region: str, zone: str) -> dict[str, Any]:
     """An instance as the Java SDK sends it in a heartbeat (``HeartbeatRequest.instances``: the whole
-    Instance, every field written, nulls too, in alphabetical order as its Jackson mapper writes them)."""
+    Instance, every field written, nulls too, keys in alphabetical order: api.md's finding for the J side's
+    Jackson mapper)."""
     return {
         "groupId": None,
         "healthCheckUrl": None,
