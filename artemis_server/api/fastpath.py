@@ -25,7 +25,6 @@ import time
 from typing import Any
 
 from artemis_client.wire import codec
-from artemis_client.wire.codec import STRICT_MISSES
 from artemis_server.api.app import all_endpoints, create_app
 from artemis_server.api.boundary import JSON_CT, Boundary, send_reply
 from artemis_server.api.cors import CorsLayer
@@ -171,7 +170,7 @@ class FastLane:
         t0 = time.perf_counter()
         try:
             data = self._strict[id(ep)].decode(body)
-        except STRICT_MISSES:
+        except codec.STRICT_MISSES:
             return _TOLERANT
         try:
             result = node.service.heartbeat(data, from_peer=False, body=cache_key)

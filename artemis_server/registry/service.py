@@ -73,7 +73,7 @@ def collect_keys(req: KeysRequest) -> tuple[list[RawKey], Mapping[int, Instance]
     """The keys of a heartbeat / unregister (R ``instanceKeys`` then J ``instances``), and the J instance
     each key came from (by the key's ``id``) so that a failure echoes the item as sent."""
     if not req.instances:
-        return req.instance_keys or [], _NOTHING_SENT  # R keys only (every SDK): the decoded list as it is
+        return req.instance_keys or [], _NOTHING_SENT  # keys only (R SDK, scripts): the decoded list
     sent: dict[int, Instance] = {}
     keys: list[RawKey] = list(req.instance_keys or ())
     for inst in req.instances:
